@@ -1,0 +1,1 @@
+"""`evalscope perf`: a load tester for OpenAI-compatible serving endpoints."""

@@ -1,0 +1,141 @@
+"""Request bodies and response parsing for each supported API."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import attrs
+
+try:  # optional speed-up
+    import orjson as _orjson
+
+    _loads = _orjson.loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
+API_PATHS = {
+    "chat": "/v1/chat/completions",
+    "completions": "/v1/completions",
+    "embeddings": "/v1/embeddings",
+}
+API_ALIASES = {
+    "openai": "chat",
+    "openai_chat": "chat",
+    "chat": "chat",
+    "local": "chat",
+    "completions": "completions",
+    "openai_completions": "completions",
+    "embedding": "embeddings",
+    "embeddings": "embeddings",
+    "openai_embedding": "embeddings",
+}
+
+
+@attrs.frozen
+class Prompt:
+    """One request's input: either chat messages or a plain text prompt."""
+
+    text: str = ""
+    messages: tuple[dict[str, Any], ...] | None = None
+    intended_tokens: int | None = None  # exact length measured with the model's tokenizer
+    turns: tuple[str, ...] | None = None  # multi-turn: the user turns of one conversation
+
+
+@attrs.frozen
+class RequestSpec:
+    """What goes into every request body besides the prompt."""
+
+    kind: str  # chat | completions | embeddings
+    model: str
+    stream: bool = True
+    params: dict[str, Any] = attrs.field(factory=dict)  # max_tokens, temperature, ...
+    template: dict[str, Any] | None = None  # --query-template
+
+    def body(self, prompt: Prompt, messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        if messages is None:
+            messages = list(prompt.messages) if prompt.messages else [{"role": "user", "content": prompt.text}]
+        text = prompt.text or "\n".join(str(m.get("content", "")) for m in messages)
+        if self.template is not None:
+            return _fill_template(self.template, self.model, text, messages)
+        if self.kind == "embeddings":
+            return {"model": self.model, "input": text}
+        body: dict[str, Any] = {"model": self.model}
+        if self.kind == "chat":
+            body["messages"] = messages
+        else:
+            body["prompt"] = text
+        body.update(self.params)
+        if self.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    def encode(self, prompt: Prompt, messages: list[dict[str, Any]] | None = None) -> bytes:
+        return json.dumps(self.body(prompt, messages), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _fill_template(template: dict[str, Any], model: str, text: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Substitute ``{prompt}``, ``{messages}`` and ``{model}`` placeholders in a JSON body template."""
+    found = {"prompt": False, "messages": False}
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: fill(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fill(v) for v in node]
+        if isinstance(node, str):
+            if node == "{messages}":
+                found["messages"] = True
+                return copy.deepcopy(messages)
+            if "{prompt}" in node:
+                found["prompt"] = True
+                node = node.replace("{prompt}", text)
+            return node.replace("{model}", model)
+        return node
+
+    body = fill(template)
+    if not (found["prompt"] or found["messages"]):
+        if "messages" in body:
+            body["messages"] = messages
+        else:
+            body["prompt"] = text
+    body.setdefault("model", model)
+    return body
+
+
+def parse_event(payload: bytes) -> tuple[str, dict[str, Any] | None]:
+    """Generated text and usage (if any) of one streamed chunk (chat or completions)."""
+    if payload == b"[DONE]":
+        return "", None
+    try:
+        obj = _loads(payload)
+    except ValueError:
+        return "", None
+    if not isinstance(obj, dict):
+        return "", None
+    text = ""
+    choices = obj.get("choices")
+    if choices:
+        c = choices[0]
+        delta = c.get("delta")
+        if delta is not None:
+            text = delta.get("content") or delta.get("reasoning_content") or ""
+        else:
+            text = c.get("text") or ""
+    usage = obj.get("usage")
+    return text, usage if isinstance(usage, dict) else None
+
+
+def parse_full(body: bytes) -> tuple[str, dict[str, Any] | None]:
+    """Generated text and usage of a non-streamed response."""
+    obj = _loads(body)
+    text = ""
+    choices = obj.get("choices") if isinstance(obj, dict) else None
+    if choices:
+        c = choices[0]
+        msg = c.get("message")
+        text = (msg.get("content") or "") if isinstance(msg, dict) else (c.get("text") or "")
+    usage = obj.get("usage") if isinstance(obj, dict) else None
+    return text, usage if isinstance(usage, dict) else None

@@ -1,0 +1,98 @@
+"""Send one request and fill its :class:`RequestRecord` (the hot path: keep it cheap)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from evalscope.perf.apis import parse_event, parse_full
+from evalscope.perf.http import HttpError, Pool
+from evalscope.perf.records import RequestRecord
+from evalscope.perf.sse import SSEParser
+
+_perf = time.perf_counter
+
+
+class _StreamSink:
+    """Body callback for streamed responses: SSE → content chunks with arrival times."""
+
+    __slots__ = ("rec", "parser", "texts", "usage")
+
+    def __init__(self, rec: RequestRecord) -> None:
+        self.rec = rec
+        self.parser = SSEParser()
+        self.texts: list[str] = []
+        self.usage: dict[str, Any] | None = None
+
+    def __call__(self, data: bytes, t: float) -> None:
+        for payload in self.parser.feed(data):
+            self._event(payload, t)
+
+    def _event(self, payload: bytes, t: float) -> None:
+        text, usage = parse_event(payload)
+        if text:
+            rec = self.rec
+            if math.isnan(rec.first_token):
+                rec.first_token = t
+            rec.chunk_times.append(t)
+            self.texts.append(text)
+        if usage is not None:
+            self.usage = usage
+
+    def finish(self, t: float) -> None:
+        for payload in self.parser.flush():
+            self._event(payload, t)
+
+
+async def send_one(
+    pool: Pool,
+    payload: bytes,
+    rec: RequestRecord,
+    *,
+    timeout: float | None,
+    keep_text: bool = True,
+) -> RequestRecord:
+    """Send ``payload`` (full HTTP request bytes) and record timings into ``rec`` (absolute times)."""
+
+    def sent(t: float) -> None:
+        rec.send = t
+
+    sink = _StreamSink(rec) if rec.stream else None
+    try:
+        resp = await pool.request(payload, sink, timeout=timeout, collect=not rec.stream, on_sent=sent)
+    except HttpError as exc:
+        rec.end = _perf()
+        if math.isnan(rec.send):
+            rec.send = rec.end
+        rec.error = str(exc)
+        return rec
+    rec.status = resp.status
+    rec.first_byte = resp.first_byte
+    rec.end = resp.end
+    if resp.status != 200:
+        body = b"".join(resp.body) if resp.body else b""
+        rec.error = f"HTTP {resp.status}: {body[:200].decode('utf-8', 'replace')}"
+        return rec
+    if sink is not None:
+        sink.finish(resp.end)
+        usage = sink.usage
+        text = "".join(sink.texts) if keep_text else ""
+    else:
+        try:
+            text, usage = parse_full(b"".join(resp.body))
+        except ValueError as exc:
+            rec.error = f"bad JSON body: {exc}"
+            return rec
+        if not keep_text:
+            text = ""
+    rec.output_text = text
+    rec.success = True
+    if usage:
+        if usage.get("completion_tokens") is not None:
+            rec.completion_tokens = int(usage["completion_tokens"])
+            rec.tokens_source = "usage"
+        if usage.get("prompt_tokens") is not None:
+            rec.server_prompt_tokens = int(usage["prompt_tokens"])
+            rec.prompt_tokens = rec.server_prompt_tokens
+    return rec

@@ -1,0 +1,150 @@
+"""Is the client keeping up? Event-loop lag, send lag and CPU → a saturation verdict.
+
+A load tester whose own loop is late reports its own delays as server latency. We measure:
+- loop lag: a probe asks to wake every ``interval`` and records how late it woke;
+- send lag: actual send − intended send per request (from the records);
+- CPU: process CPU seconds / wall seconds of each client process (1.0 = one full core).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+from collections.abc import Sequence
+
+import attrs
+
+from evalscope.perf.metrics import percentile
+from evalscope.perf.records import RequestRecord
+
+# Thresholds for the verdict (documented in docs/perf-metrics.md).
+MAX_LOOP_LAG_P99_MS = 5.0
+MAX_SEND_LAG_P99_MS = 10.0
+MAX_CPU_FRACTION = 0.85
+
+
+class LoopLagProbe:
+    """Background task measuring how late the event loop wakes up."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.lags: list[float] = []
+        self._task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        perf = time.perf_counter
+        interval = self.interval
+        while True:
+            t = perf()
+            await asyncio.sleep(interval)
+            self.lags.append(max(0.0, perf() - t - interval))
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+
+@attrs.define
+class WorkerStats:
+    """Self-measurements of one client process."""
+
+    worker: int = 0
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    loop_lags: list[float] = attrs.field(factory=list)
+
+    @property
+    def cpu_fraction(self) -> float:
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else math.nan
+
+
+class CpuTimer:
+    """Process CPU and wall time over a block."""
+
+    def __enter__(self) -> CpuTimer:
+        self._c0 = time.process_time()
+        self._w0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cpu = time.process_time() - self._c0
+        self.wall = time.perf_counter() - self._w0
+
+
+@attrs.define
+class SelfCheck:
+    """Client health over one run."""
+
+    workers: int
+    cpu_fraction_max: float
+    cpu_ms_per_request: float
+    loop_lag_p99_ms: float
+    loop_lag_max_ms: float
+    send_lag_p50_ms: float
+    send_lag_p99_ms: float
+    saturated: bool
+    warnings: list[str]
+
+
+def assess(
+    records: Sequence[RequestRecord],
+    stats: Sequence[WorkerStats],
+    *,
+    open_loop: bool,
+    capped: bool = False,
+) -> SelfCheck:
+    """Decide whether the client (not the server) limited this run."""
+    lags = sorted(x * 1000 for s in stats for x in s.loop_lags)
+    send_lags = sorted(r.send_lag * 1000 for r in records if not math.isnan(r.send))
+    cpu_fracs = [s.cpu_fraction for s in stats if not math.isnan(s.cpu_fraction)]
+    cpu_max = max(cpu_fracs) if cpu_fracs else math.nan
+    cpu_total = sum(s.cpu_s for s in stats)
+    per_req = cpu_total * 1000 / len(records) if records else math.nan
+    ll99 = percentile(lags, 99)
+    sl50 = percentile(send_lags, 50)
+    sl99 = percentile(send_lags, 99)
+    warnings: list[str] = []
+    if not math.isnan(cpu_max) and cpu_max > MAX_CPU_FRACTION:
+        warnings.append(
+            f"client CPU at {cpu_max:.0%} of a core (> {MAX_CPU_FRACTION:.0%}): the client may be the bottleneck; "
+            "use --num-workers to spread the load over processes"
+        )
+    if not math.isnan(ll99) and ll99 > MAX_LOOP_LAG_P99_MS:
+        warnings.append(
+            f"event-loop lag p99 {ll99:.1f} ms (> {MAX_LOOP_LAG_P99_MS} ms): timestamps are late by up to that much"
+        )
+    if (open_loop and not capped) and not math.isnan(sl99) and sl99 > MAX_SEND_LAG_P99_MS:
+        warnings.append(
+            f"send lag p99 {sl99:.1f} ms (> {MAX_SEND_LAG_P99_MS} ms): the client fell behind its schedule"
+        )
+    if not open_loop and not math.isnan(sl99) and sl99 > MAX_SEND_LAG_P99_MS:
+        warnings.append(
+            f"closed-loop slot refill lag p99 {sl99:.1f} ms (> {MAX_SEND_LAG_P99_MS} ms): the client is slow to send"
+        )
+    return SelfCheck(
+        workers=len(stats),
+        cpu_fraction_max=cpu_max,
+        cpu_ms_per_request=per_req,
+        loop_lag_p99_ms=ll99,
+        loop_lag_max_ms=lags[-1] if lags else math.nan,
+        send_lag_p50_ms=sl50,
+        send_lag_p99_ms=sl99,
+        saturated=bool(warnings),
+        warnings=warnings,
+    )
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
