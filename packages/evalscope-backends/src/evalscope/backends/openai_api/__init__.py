@@ -1,0 +1,1 @@
+"""OpenAI-compatible service adapter (`model_apis` entry points `openai` and `service`)."""
