@@ -1,0 +1,369 @@
+"""`ResultStore` over SQL (SQLite by default, any SQLAlchemy URL works).
+
+Each save is one short transaction committed before the call returns. SQLite runs in WAL mode with
+synchronous=NORMAL: a killed process loses nothing that a save already returned from (a power cut
+may lose the last transactions, never the file). Per-sample rows are upserted on
+(run_id, dataset, subset, sample_id), so reruns and resumed runs never duplicate a sample.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import sqlalchemy as sa
+
+from evalscope.backends.store.redact import redact, redact_text
+from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
+from evalscope.core.ports import ResultStore, RunInfo
+from evalscope.core.serialization import structure, unstructure
+from evalscope.core.types import SampleResult
+
+if TYPE_CHECKING:
+    from evalscope.core.report import Report
+
+DB_FILE_NAME = "evalscope.db"
+BUSY_TIMEOUT_S = 30.0
+
+_KEY = ("run_id", "dataset", "subset", "sample_id")
+_runs = RunRow.__table__  # type: ignore[attr-defined]
+_samples = SampleRow.__table__  # type: ignore[attr-defined]
+_predictions = PredictionRow.__table__  # type: ignore[attr-defined]
+_scores = ScoreRow.__table__  # type: ignore[attr-defined]
+_reports = ReportRow.__table__  # type: ignore[attr-defined]
+
+
+def _json_default(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return unstructure(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    cur.close()
+
+
+class _Writer:
+    """Prebuilt upsert / insert-if-missing statements for one SQL dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _insert_fn(self) -> Any:
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        elif self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            return None
+        return insert
+
+    def _stmt(self, table: sa.Table, mode: str) -> Any:
+        key = (table.name, mode)
+        stmt = self._cache.get(key)
+        if stmt is None:
+            insert = self._insert_fn()
+            keys = [c.name for c in table.primary_key.columns]
+            if insert is None:
+                stmt = None
+            elif mode == "upsert":
+                base = insert(table)
+                rest = [c.name for c in table.columns if c.name not in keys]
+                stmt = base.on_conflict_do_update(index_elements=keys, set_={c: base.excluded[c] for c in rest})
+            else:
+                stmt = insert(table).on_conflict_do_nothing(index_elements=keys)
+            self._cache[key] = stmt
+        return stmt
+
+    def _where_key(self, table: sa.Table, params: dict[str, Any]) -> Any:
+        return sa.and_(*(table.c[c.name] == params[c.name] for c in table.primary_key.columns))
+
+    def upsert(self, conn: sa.Connection, table: sa.Table, params: dict[str, Any]) -> None:
+        stmt = self._stmt(table, "upsert")
+        if stmt is not None:
+            conn.execute(stmt, params)
+            return
+        conn.execute(table.delete().where(self._where_key(table, params)))
+        conn.execute(table.insert(), params)
+
+    def insert_missing(self, conn: sa.Connection, table: sa.Table, params: dict[str, Any]) -> None:
+        stmt = self._stmt(table, "ignore")
+        if stmt is not None:
+            conn.execute(stmt, params)
+            return
+        found = conn.execute(sa.select(sa.literal(1)).where(self._where_key(table, params))).first()
+        if found is None:
+            conn.execute(table.insert(), params)
+
+
+class SQLiteResultStore(ResultStore):
+    """Per-sample predictions, reviews and reports of runs in one SQL database.
+
+    `url` is any SQLAlchemy URL; by default `sqlite:///<run.work_dir>/evalscope.db`, decided at
+    `open`. Calls may come from any thread; they are serialised by a lock.
+    """
+
+    name = "sqlite"
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url
+        self.run: RunInfo | None = None
+        self._engine: sa.Engine | None = None
+        self._conn: sa.Connection | None = None
+        self._writer: _Writer | None = None
+        self._lock = threading.RLock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, for logs."""
+        return redact_text(self.url or "")
+
+    def open(self, run: RunInfo) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self.close()
+            if self.url is None:
+                work_dir = Path(run.work_dir)
+                work_dir.mkdir(parents=True, exist_ok=True)
+                self.url = f"sqlite:///{(work_dir / DB_FILE_NAME).resolve()}"
+            self._engine = self._create_engine(self.url)
+            with self._engine.begin() as conn:
+                for table in TABLES:
+                    table.create(conn, checkfirst=True)
+            self._conn = self._engine.connect()
+            self._writer = _Writer(self._engine.dialect.name)
+            self.run = run
+            now = time.time()
+            params = {
+                "run_id": run.run_id,
+                "model_id": run.model_id,
+                "work_dir": run.work_dir,
+                "config": redact(run.config),
+                "started_at": run.started_at or now,
+                "updated_at": now,
+            }
+            with self._conn.begin():
+                self._writer.upsert(self._conn, _runs, params)
+
+    @staticmethod
+    def _create_engine(url: str) -> sa.Engine:
+        sa_url = sa.make_url(url)
+        if sa_url.get_backend_name() == "sqlite":
+            database = sa_url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                sa_url,
+                json_serializer=dumps,
+                connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
+            )
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return sa.create_engine(sa_url, json_serializer=dumps, pool_pre_ping=True)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    def __enter__(self) -> SQLiteResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ready(self) -> tuple[sa.Connection, _Writer, str]:
+        if self._conn is None or self._writer is None or self.run is None:
+            raise RuntimeError("SQLiteResultStore used before open(run) or after close()")
+        return self._conn, self._writer, self.run.run_id
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _sample_params(self, run_id: str, dataset: str, result: SampleResult) -> dict[str, Any]:
+        return {
+            "run_id": run_id,
+            "dataset": dataset,
+            "subset": result.subset,
+            "sample_id": str(result.sample_id),
+            "input": unstructure(result.sample),
+        }
+
+    def _prediction_params(self, run_id: str, dataset: str, result: SampleResult, now: float) -> dict[str, Any]:
+        return {
+            "run_id": run_id,
+            "dataset": dataset,
+            "subset": result.subset,
+            "sample_id": str(result.sample_id),
+            "request_key": result.request_key,
+            "output": unstructure(result.output),
+            "error": result.error,
+            "created_at": now,
+        }
+
+    def save_prediction(self, dataset: str, result: SampleResult) -> None:
+        """Record the model output of one sample; a stale review of that sample is dropped."""
+        with self._lock:
+            conn, writer, run_id = self._ready()
+            now = time.time()
+            pred = self._prediction_params(run_id, dataset, result, now)
+            with conn.begin():
+                if result.sample is not None:
+                    writer.upsert(conn, _samples, self._sample_params(run_id, dataset, result))
+                writer.upsert(conn, _predictions, pred)
+                conn.execute(self._delete_score_stmt(), pred)
+
+    def _delete_score_stmt(self) -> Any:
+        stmt = getattr(self, "_delete_score", None)
+        if stmt is None:
+            stmt = _scores.delete().where(*(_scores.c[k] == sa.bindparam(k) for k in _KEY))
+            self._delete_score = stmt
+        return stmt
+
+    def save_review(self, dataset: str, result: SampleResult) -> None:
+        """Record the review (filtered text, prediction, gold, scores) of one sample."""
+        with self._lock:
+            conn, writer, run_id = self._ready()
+            now = time.time()
+            score = {
+                "run_id": run_id,
+                "dataset": dataset,
+                "subset": result.subset,
+                "sample_id": str(result.sample_id),
+                "filtered": result.filtered,
+                "prediction": result.prediction,
+                "gold": result.gold,
+                "scores": dict(result.scores),
+                "category": list(result.category),
+                "error": result.error,
+                "created_at": now,
+            }
+            with conn.begin():
+                if result.sample is not None:
+                    writer.insert_missing(conn, _samples, self._sample_params(run_id, dataset, result))
+                writer.insert_missing(conn, _predictions, self._prediction_params(run_id, dataset, result, now))
+                writer.upsert(conn, _scores, score)
+
+    def save_report(self, report: Report) -> None:
+        with self._lock:
+            conn, writer, run_id = self._ready()
+            params = {
+                "run_id": run_id,
+                "dataset": report.dataset_name,
+                "report": unstructure(report),
+                "created_at": time.time(),
+            }
+            with conn.begin():
+                writer.upsert(conn, _reports, params)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def load_results(self, dataset: str) -> dict[tuple[str, str], SampleResult]:
+        """Every stored prediction of `dataset` in this run, with its review where there is one."""
+        with self._lock:
+            conn, _, run_id = self._ready()
+            p, s, sc = _predictions, _samples, _scores
+
+            def joined(other: sa.Table) -> Any:
+                return sa.and_(*(p.c[k] == other.c[k] for k in _KEY))
+
+            query = (
+                sa.select(
+                    p.c.subset,
+                    p.c.sample_id,
+                    p.c.request_key,
+                    p.c.output,
+                    p.c.error.label("prediction_error"),
+                    s.c.input,
+                    sc.c.sample_id.label("reviewed"),
+                    sc.c.filtered,
+                    sc.c.prediction,
+                    sc.c.gold,
+                    sc.c.scores,
+                    sc.c.category,
+                    sc.c.error,
+                )
+                .select_from(p.outerjoin(s, joined(s)).outerjoin(sc, joined(sc)))
+                .where(p.c.run_id == run_id, p.c.dataset == dataset)
+            )
+            with conn.begin():
+                rows = conn.execute(query).all()
+        out: dict[tuple[str, str], SampleResult] = {}
+        for row in rows:
+            data: dict[str, Any] = {
+                "sample_id": row.sample_id,
+                "subset": row.subset,
+                "request_key": row.request_key,
+                "output": row.output or {},
+                "sample": row.input,
+                "error": row.prediction_error,
+            }
+            if row.reviewed is not None:
+                data.update(
+                    filtered=row.filtered,
+                    prediction=row.prediction,
+                    gold=row.gold,
+                    scores=row.scores or {},
+                    category=row.category or [],
+                    error=row.error,
+                )
+            out[(row.subset, row.sample_id)] = structure(data, SampleResult)
+        return out
+
+    def load_report(self, dataset: str) -> Report | None:
+        """The stored report of `dataset` in this run, if any."""
+        from evalscope.core.report import Report
+
+        with self._lock:
+            conn, _, run_id = self._ready()
+            with conn.begin():
+                row = conn.execute(
+                    sa.select(_reports.c.report).where(_reports.c.run_id == run_id, _reports.c.dataset == dataset)
+                ).first()
+        return None if row is None else structure(row.report, Report)
+
+    def run_config(self, run_id: str | None = None) -> dict[str, Any] | None:
+        """The stored (redacted) configuration of a run."""
+        with self._lock:
+            conn, _, current = self._ready()
+            with conn.begin():
+                row = conn.execute(sa.select(_runs.c.config).where(_runs.c.run_id == (run_id or current))).first()
+        return None if row is None else row.config
+
+    def count(self, table: str, *, all_runs: bool = False) -> int:
+        """Rows of one table (`runs`, `samples`, `predictions`, `scores`, `reports`) in this run."""
+        target = {t.name: t for t in TABLES}[table]
+        with self._lock:
+            conn, _, run_id = self._ready()
+            query = sa.select(sa.func.count()).select_from(target)
+            if not all_runs:
+                query = query.where(target.c.run_id == run_id)
+            with conn.begin():
+                return int(conn.execute(query).scalar_one())
+
+
+__all__: Sequence[str] = ["SQLiteResultStore", "DB_FILE_NAME"]

@@ -1,0 +1,95 @@
+"""SQL tables of the result store (sqlmodel).
+
+Every per-sample table is keyed by (run_id, dataset, subset, sample_id), so saving a sample twice
+(a rerun, a resumed run) updates its row instead of adding one. JSON columns hold cattrs-unstructured
+records; timestamps are Unix seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+
+
+class RunRow(SQLModel, table=True):
+    """One evaluation run: who was evaluated and with which (redacted) configuration."""
+
+    __tablename__ = "runs"
+
+    run_id: str = Field(primary_key=True)
+    model_id: str = ""
+    work_dir: str = ""
+    config: Any = _json()
+    started_at: float = 0.0
+    updated_at: float = 0.0
+
+
+class SampleRow(SQLModel, table=True):
+    """The benchmark item a result answers (the structured `Sample`)."""
+
+    __tablename__ = "samples"
+
+    run_id: str = Field(primary_key=True)
+    dataset: str = Field(primary_key=True)
+    subset: str = Field(primary_key=True)
+    sample_id: str = Field(primary_key=True)
+    input: Any = _json()
+
+
+class PredictionRow(SQLModel, table=True):
+    """What the model returned for one sample."""
+
+    __tablename__ = "predictions"
+
+    run_id: str = Field(primary_key=True)
+    dataset: str = Field(primary_key=True)
+    subset: str = Field(primary_key=True)
+    sample_id: str = Field(primary_key=True)
+    request_key: str = ""
+    output: Any = _json()
+    error: str | None = None
+    created_at: float = 0.0
+
+
+class ScoreRow(SQLModel, table=True):
+    """The review of one prediction: filtered text, extracted prediction, gold and scores."""
+
+    __tablename__ = "scores"
+
+    run_id: str = Field(primary_key=True)
+    dataset: str = Field(primary_key=True)
+    subset: str = Field(primary_key=True)
+    sample_id: str = Field(primary_key=True)
+    filtered: str | None = None
+    prediction: Any = _json()
+    gold: Any = _json()
+    scores: Any = _json()
+    category: Any = _json()
+    error: str | None = None
+    created_at: float = 0.0
+
+
+class ReportRow(SQLModel, table=True):
+    """The aggregated report of one dataset in one run."""
+
+    __tablename__ = "reports"
+
+    run_id: str = Field(primary_key=True)
+    dataset: str = Field(primary_key=True)
+    report: Any = _json()
+    created_at: float = 0.0
+
+
+TABLES: list[sa.Table] = [
+    RunRow.__table__,  # type: ignore[attr-defined]
+    SampleRow.__table__,  # type: ignore[attr-defined]
+    PredictionRow.__table__,  # type: ignore[attr-defined]
+    ScoreRow.__table__,  # type: ignore[attr-defined]
+    ReportRow.__table__,  # type: ignore[attr-defined]
+]
