@@ -20,7 +20,9 @@ _INLINE_SECRET = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_
 
 
 # special tokens of a tokenizer are settings, not secrets
-_TOKENIZER_TOKEN = re.compile(r"^(bos|eos|pad|unk|sep|cls|mask|stop|start|end|image|audio)[_-]token$", re.IGNORECASE)
+_TOKENIZER_TOKEN = re.compile(
+    r"^(bos|eos|pad|unk|sep|cls|mask|stop|start|end|image|audio)[_-]token$", re.IGNORECASE
+)
 
 
 def is_secret_key(key: str) -> bool:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
-
 from evalscope.backends.store.redact import redact, redact_text
 from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
 from evalscope.core.ports import ResultStore, RunInfo
@@ -88,7 +87,9 @@ class _Writer:
             elif mode == "upsert":
                 base = insert(table)
                 rest = [c.name for c in table.columns if c.name not in keys]
-                stmt = base.on_conflict_do_update(index_elements=keys, set_={c: base.excluded[c] for c in rest})
+                stmt = base.on_conflict_do_update(
+                    index_elements=keys, set_={c: base.excluded[c] for c in rest}
+                )
             else:
                 stmt = insert(table).on_conflict_do_nothing(index_elements=keys)
             self._cache[key] = stmt
@@ -213,7 +214,9 @@ class SQLiteResultStore(ResultStore):
             "input": unstructure(result.sample),
         }
 
-    def _prediction_params(self, run_id: str, dataset: str, result: SampleResult, now: float) -> dict[str, Any]:
+    def _prediction_params(
+        self, run_id: str, dataset: str, result: SampleResult, now: float
+    ) -> dict[str, Any]:
         return {
             "run_id": run_id,
             "dataset": dataset,
@@ -265,7 +268,9 @@ class SQLiteResultStore(ResultStore):
             with conn.begin():
                 if result.sample is not None:
                     writer.insert_missing(conn, _samples, self._sample_params(run_id, dataset, result))
-                writer.insert_missing(conn, _predictions, self._prediction_params(run_id, dataset, result, now))
+                writer.insert_missing(
+                    conn, _predictions, self._prediction_params(run_id, dataset, result, now)
+                )
                 writer.upsert(conn, _scores, score)
 
     def save_report(self, report: Report) -> None:
@@ -342,7 +347,9 @@ class SQLiteResultStore(ResultStore):
             conn, _, run_id = self._ready()
             with conn.begin():
                 row = conn.execute(
-                    sa.select(_reports.c.report).where(_reports.c.run_id == run_id, _reports.c.dataset == dataset)
+                    sa.select(_reports.c.report).where(
+                        _reports.c.run_id == run_id, _reports.c.dataset == dataset
+                    )
                 ).first()
         return None if row is None else structure(row.report, Report)
 
@@ -351,7 +358,9 @@ class SQLiteResultStore(ResultStore):
         with self._lock:
             conn, _, current = self._ready()
             with conn.begin():
-                row = conn.execute(sa.select(_runs.c.config).where(_runs.c.run_id == (run_id or current))).first()
+                row = conn.execute(
+                    sa.select(_runs.c.config).where(_runs.c.run_id == (run_id or current))
+                ).first()
         return None if row is None else row.config
 
     def count(self, table: str, *, all_runs: bool = False) -> int:
