@@ -1,0 +1,314 @@
+"""OpenAI wire format for `evalscope serve`: request bodies -> ModelRequest, outputs -> JSON.
+
+Validation errors name the offending field (``BadRequest.param``) so the server can answer 400 in
+OpenAI's error shape. Unknown body fields (``user``, ``tools``...) are ignored, as vLLM does.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import attrs
+from evalscope.core.types import ChatMessage, GenerationConfig, ModelOutput, ModelRequest, RequestKind
+
+_ROLES = {"system", "user", "assistant", "developer", "tool"}
+
+
+class BadRequest(ValueError):
+    """A request body we cannot serve; `param` names the field."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@attrs.define
+class ParsedRequest:
+    """A validated body: the model request plus how to answer it."""
+
+    request: ModelRequest
+    chat: bool
+    stream: bool = False
+    include_usage: bool = False
+    requested_model: str | None = None
+
+
+def _number(
+    body: dict[str, Any], name: str, lo: float | None = None, hi: float | None = None
+) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequest(f"'{name}' must be a number, got {type(value).__name__}", name)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise BadRequest(f"'{name}' must be between {lo} and {hi}, got {value}", name)
+    return float(value)
+
+
+def _integer(body: dict[str, Any], name: str, lo: int | None = None, hi: int | None = None) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"'{name}' must be an integer, got {type(value).__name__}", name)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bounds = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+        raise BadRequest(f"'{name}' must be {bounds}, got {value}", name)
+    return value
+
+
+def _boolean(body: dict[str, Any], name: str) -> bool | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise BadRequest(f"'{name}' must be a boolean, got {type(value).__name__}", name)
+    return value
+
+
+def _stop(body: dict[str, Any]) -> list[str] | None:
+    value = body.get("stop")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value] if value else None
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return [s for s in value if s] or None
+    raise BadRequest("'stop' must be a string or a list of strings", "stop")
+
+
+def _config(body: dict[str, Any], *, chat: bool) -> GenerationConfig:
+    max_tokens = _integer(body, "max_tokens", 1)
+    if max_tokens is None:
+        max_tokens = _integer(body, "max_completion_tokens", 1)
+    n = _integer(body, "n", 1)
+    if n not in (None, 1):
+        raise BadRequest("only n=1 is supported by evalscope serve", "n")
+    if chat:
+        logprobs = bool(_boolean(body, "logprobs"))
+        top_logprobs = _integer(body, "top_logprobs", 0, 20)
+    else:  # legacy completions: logprobs is the number of alternatives
+        count = _integer(body, "logprobs", 0, 5)
+        logprobs, top_logprobs = count is not None, count or None
+    top_k = _integer(body, "top_k", -1)
+    return GenerationConfig(
+        max_tokens=max_tokens,
+        temperature=_number(body, "temperature", 0.0, 2.0),
+        top_p=_number(body, "top_p", 0.0, 1.0),
+        top_k=None if top_k in (None, -1, 0) else top_k,
+        seed=_integer(body, "seed"),
+        stop=_stop(body),
+        presence_penalty=_number(body, "presence_penalty", -2.0, 2.0),
+        frequency_penalty=_number(body, "frequency_penalty", -2.0, 2.0),
+        repetition_penalty=_number(body, "repetition_penalty", 0.0),
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
+    )
+
+
+def _content(value: Any, where: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # [{"type": "text", "text": "..."}]
+        parts = []
+        for i, part in enumerate(value):
+            if (
+                not isinstance(part, dict)
+                or part.get("type") != "text"
+                or not isinstance(part.get("text"), str)
+            ):
+                raise BadRequest(
+                    f"'{where}[{i}]' must be a text part; only text is supported", f"{where}[{i}]"
+                )
+            parts.append(part["text"])
+        return "".join(parts)
+    if value is None:
+        return ""
+    raise BadRequest(f"'{where}' must be a string or a list of text parts", where)
+
+
+def _messages(body: dict[str, Any]) -> list[ChatMessage]:
+    raw = body.get("messages")
+    if raw is None:
+        raise BadRequest("'messages' is required", "messages")
+    if not isinstance(raw, list) or not raw:
+        raise BadRequest("'messages' must be a non-empty list", "messages")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise BadRequest(f"'messages[{i}]' must be an object", f"messages[{i}]")
+        role = item.get("role")
+        if role not in _ROLES:
+            raise BadRequest(f"'messages[{i}].role' must be one of {sorted(_ROLES)}", f"messages[{i}].role")
+        out.append(ChatMessage(role=role, content=_content(item.get("content"), f"messages[{i}].content")))
+    return out
+
+
+def _prompt(body: dict[str, Any]) -> str:
+    raw = body.get("prompt")
+    if raw is None:
+        raise BadRequest("'prompt' is required", "prompt")
+    if isinstance(raw, list) and len(raw) == 1:
+        raw = raw[0]
+    if not isinstance(raw, str):
+        raise BadRequest("'prompt' must be a string (batched prompts are not supported)", "prompt")
+    return raw
+
+
+def parse_body(body: Any, *, chat: bool) -> ParsedRequest:
+    """Validate a chat-completions (`chat`) or completions body."""
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        raise BadRequest("'model' must be a string", "model")
+    stream = bool(_boolean(body, "stream"))
+    options = body.get("stream_options")
+    if options is not None and not isinstance(options, dict):
+        raise BadRequest("'stream_options' must be an object", "stream_options")
+    include_usage = bool(options and options.get("include_usage"))
+    config = _config(body, chat=chat)
+    if chat:
+        request = ModelRequest(RequestKind.GENERATE, messages=_messages(body), config=config)
+    else:
+        request = ModelRequest(RequestKind.GENERATE, prompt=_prompt(body), config=config)
+    return ParsedRequest(
+        request, chat=chat, stream=stream, include_usage=include_usage, requested_model=model
+    )
+
+
+# ---- responses --------------------------------------------------------------------------------
+
+
+def new_id(chat: bool) -> str:
+    return ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex[:24]
+
+
+def error_body(
+    message: str, *, kind: str = "invalid_request_error", param: str | None = None, code: Any = None
+) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def usage_body(output: ModelOutput) -> dict[str, int]:
+    return {
+        "prompt_tokens": output.usage.input_tokens,
+        "completion_tokens": output.usage.output_tokens,
+        "total_tokens": output.usage.total_tokens,
+    }
+
+
+def _chat_logprobs(output: ModelOutput) -> dict[str, Any] | None:
+    if not output.logprobs:
+        return None
+    return {
+        "content": [
+            {"token": t.token, "logprob": t.logprob, "bytes": None, "top_logprobs": []}
+            for t in output.logprobs
+        ]
+    }
+
+
+def _completion_logprobs(output: ModelOutput) -> dict[str, Any] | None:
+    if not output.logprobs:
+        return None
+    offsets, pos = [], 0
+    for t in output.logprobs:
+        offsets.append(pos)
+        pos += len(t.token)
+    return {
+        "tokens": [t.token for t in output.logprobs],
+        "token_logprobs": [t.logprob for t in output.logprobs],
+        "top_logprobs": None,
+        "text_offset": offsets,
+    }
+
+
+def completion_body(parsed: ParsedRequest, output: ModelOutput, model: str) -> dict[str, Any]:
+    """A whole (non-streaming) chat.completion or text_completion object."""
+    finish = output.finish_reason or "stop"
+    if parsed.chat:
+        message: dict[str, Any] = {"role": "assistant", "content": output.text}
+        if output.reasoning:
+            message["reasoning_content"] = output.reasoning
+        choice = {"index": 0, "message": message, "logprobs": _chat_logprobs(output), "finish_reason": finish}
+        kind = "chat.completion"
+    else:
+        choice = {
+            "index": 0,
+            "text": output.text,
+            "logprobs": _completion_logprobs(output),
+            "finish_reason": finish,
+        }
+        kind = "text_completion"
+    return {
+        "id": new_id(parsed.chat),
+        "object": kind,
+        "created": int(time.time()),
+        "model": model,
+        "choices": [choice],
+        "usage": usage_body(output),
+    }
+
+
+_PIECES = re.compile(r"\s*\S+\s*|\s+")
+
+
+def split_text(text: str) -> list[str]:
+    """Word-sized pieces whose concatenation is `text` (streamed one per chunk)."""
+    return _PIECES.findall(text)
+
+
+def stream_chunks(parsed: ParsedRequest, output: ModelOutput, model: str) -> list[dict[str, Any]]:
+    """The SSE chunk objects for a finished output, in OpenAI's order.
+
+    Chat: a role chunk, content deltas, a finish_reason chunk, then (with include_usage) a usage
+    chunk with empty choices. Completions: text deltas, a finish chunk, the usage chunk.
+    """
+    cid, created = new_id(parsed.chat), int(time.time())
+    kind = "chat.completion.chunk" if parsed.chat else "text_completion"
+    finish = output.finish_reason or "stop"
+
+    def chunk(choice: dict[str, Any] | None, usage: dict[str, int] | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": cid,
+            "object": kind,
+            "created": created,
+            "model": model,
+            "choices": [choice] if choice is not None else [],
+        }
+        if parsed.include_usage:
+            body["usage"] = usage
+        return body
+
+    chunks = []
+    if parsed.chat:
+        chunks.append(
+            chunk(
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": ""},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+            )
+        )
+        if output.reasoning:
+            delta = {"reasoning_content": output.reasoning}
+            chunks.append(chunk({"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}))
+        for piece in split_text(output.text):
+            chunks.append(
+                chunk({"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None})
+            )
+        chunks.append(chunk({"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}))
+    else:
+        for piece in split_text(output.text):
+            chunks.append(chunk({"index": 0, "text": piece, "logprobs": None, "finish_reason": None}))
+        chunks.append(chunk({"index": 0, "text": "", "logprobs": None, "finish_reason": finish}))
+    if parsed.include_usage:
+        chunks.append(chunk(None, usage_body(output)))
+    return chunks
