@@ -1,0 +1,280 @@
+"""Orchestrate a perf invocation: prompts → plans → runs (sweep) → metrics → outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+from rich.console import Console
+
+from evalscope.perf import metrics, report
+from evalscope.perf.apis import API_PATHS, Prompt, RequestSpec
+from evalscope.perf.args import PerfArgs, args_to_json
+from evalscope.perf.datasets import DatasetContext, get_dataset
+from evalscope.perf.http import Target, build_request
+from evalscope.perf.records import RequestRecord
+from evalscope.perf.scheduler import open_loop_offsets
+from evalscope.perf.selfcheck import SelfCheck, assess, cpu_count
+from evalscope.perf.workers import WorkItem, WorkPlan, rebase, run_plan
+
+
+@attrs.define
+class RunResult:
+    label: str
+    concurrency: int | None
+    rate: float | None
+    records: list[RequestRecord]
+    summary: dict[str, Any]
+    percentiles: dict[str, dict[str, float]]
+    selfcheck: SelfCheck
+    out_dir: Path
+
+
+@attrs.frozen
+class RunShape:
+    parallel: int | None
+    rate: float | None
+    number: int
+
+    @property
+    def label(self) -> str:
+        if self.rate is not None:
+            return f"rate_{self.rate:g}_number_{self.number}"
+        return f"parallel_{self.parallel}_number_{self.number}"
+
+
+def run_shapes(args: PerfArgs) -> list[RunShape]:
+    """Pair --parallel/--rate lists with --number (a single number applies to every run)."""
+    loads: list[tuple[int | None, float | None]]
+    if args.rate:
+        loads = [(args.max_concurrency, r) for r in args.rate]
+    else:
+        loads = [(p, None) for p in args.parallel]
+    numbers = list(args.number) or [100]
+    if len(numbers) == 1:
+        numbers = numbers * len(loads)
+    if len(numbers) != len(loads):
+        raise ValueError(f"--number has {len(numbers)} values but there are {len(loads)} runs")
+    return [RunShape(p, r, n) for (p, r), n in zip(loads, numbers)]
+
+
+def resolve_url(api_url: str, kind: str) -> str:
+    """Accept a full endpoint URL, a base URL, or a base ending in /v1."""
+    u = api_url.rstrip("/")
+    if any(u.endswith(p) for p in API_PATHS.values()):
+        return u
+    if u.endswith("/v1"):
+        u = u[:-3]
+    return u + API_PATHS[kind]
+
+
+def request_headers(args: PerfArgs) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", "Accept": "*/*"}
+    key = args.api_key or os.environ.get("EVALSCOPE_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    headers.update(args.headers)
+    return headers
+
+
+def request_spec(args: PerfArgs, model: str) -> RequestSpec:
+    params: dict[str, Any] = {}
+    for name in ("max_tokens", "min_tokens", "temperature", "top_p", "seed"):
+        value = getattr(args, name)
+        if value is not None:
+            params[name] = value
+    params.update(args.extra_args)
+    return RequestSpec(args.api_kind, model, args.stream if args.api_kind != "embeddings" else False, params, args.query_template)
+
+
+def build_prompts(args: PerfArgs, tokenizer: Any, count: int) -> list[Prompt]:
+    """``count`` prompts from the dataset (cycled when it is shorter; grouped for multi-turn)."""
+    if args.prompt is not None:
+        text = args.prompt
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        return [Prompt(text=text)] * count
+    ctx = DatasetContext(
+        path=args.dataset_path, number=count * (args.max_turns if args.multi_turn else 1),
+        min_prompt_length=args.min_prompt_length, max_prompt_length=args.max_prompt_length,
+        prefix_length=args.prefix_length, tokenizer=tokenizer, api_kind=args.api_kind, seed=args.seed or 0,
+    )
+    source = get_dataset(args.dataset)(ctx)
+    if args.dataset.startswith("speed_benchmark"):
+        return list(source)
+    pool = list(itertools.islice(source, ctx.number))
+    if not pool:
+        raise ValueError(f"dataset {args.dataset!r} produced no prompts (check the path and the length filters)")
+    if args.multi_turn and not any(p.turns for p in pool):
+        groups = [pool[i : i + args.max_turns] for i in range(0, len(pool), args.max_turns)]
+        pool = [Prompt(text=g[0].text, turns=tuple(p.text for p in g)) for g in groups]
+    return [pool[i % len(pool)] for i in range(count)]
+
+
+def make_items(prompts: list[Prompt], spec: RequestSpec, head: bytes, multi_turn: bool) -> list[WorkItem]:
+    items = []
+    for i, p in enumerate(prompts):
+        if multi_turn and p.turns:
+            items.append(WorkItem(i, None, None, p.turns))
+        else:
+            items.append(WorkItem(i, build_request(head, spec.encode(p)), p.intended_tokens))
+    return items
+
+
+def count_tokens_after(records: list[RequestRecord], prompts: list[Prompt], tokenizer: Any) -> None:
+    """Fill token counts the server did not report: own tokenizer, else chunk count (estimate)."""
+    from evalscope.perf.tokenizer import count_tokens
+
+    for r in records:
+        if not r.success:
+            continue
+        if r.completion_tokens is None:
+            if tokenizer is not None:
+                r.completion_tokens = count_tokens(tokenizer, r.output_text)
+                r.tokens_source = "tokenizer"
+            elif r.stream:
+                r.completion_tokens = len(r.chunk_times)
+                r.tokens_source = "chunks"
+        if r.prompt_tokens is None:
+            if r.intended_prompt_tokens is not None:
+                r.prompt_tokens = r.intended_prompt_tokens
+            elif tokenizer is not None and 0 <= r.index < len(prompts) and r.turn == 0:
+                r.prompt_tokens = count_tokens(tokenizer, prompts[r.index].text)
+
+
+def auto_workers(args: PerfArgs, shape: RunShape) -> int:
+    if args.num_workers > 0:
+        return args.num_workers
+    if args.multi_turn:
+        return 1
+    heavy = (shape.parallel or 0) > 256 or (shape.rate or 0) > 1000
+    return max(1, min(8, cpu_count() // 2)) if heavy else 1
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(_jsonable(obj), indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def speed_rows(records: list[RequestRecord]) -> list[dict[str, Any]]:
+    """EvalScope's speed table: per prompt length, mean output tokens/s over its requests."""
+    groups: dict[int, list[float]] = {}
+    for r in records:
+        if r.success and r.completion_tokens and r.latency > 0:
+            key = r.intended_prompt_tokens or r.prompt_tokens or 0
+            groups.setdefault(key, []).append(r.completion_tokens / r.latency)
+    return [
+        {"Prompt Tokens": k, "Speed(tokens/s)": sum(v) / len(v), "GPU Memory(GB)": None}
+        for k, v in sorted(groups.items())
+    ]
+
+
+def run_perf(args: PerfArgs, console: Console | None = None) -> list[RunResult]:
+    """Run every load shape of ``args``; write outputs; print tables. Returns the run results."""
+    console = console or Console()
+    slo = metrics.SLO.parse(args.slo)
+    with contextlib.ExitStack() as stack:
+        api_url = args.api_url
+        tokenizer_name = args.tokenizer_path
+        if args.api == "local":
+            from evalscope.perf.local_server import LocalServer
+
+            console.print(f"starting `evalscope serve --model {args.model}` …")
+            server = stack.enter_context(LocalServer(args.model, args.port))
+            api_url = server.base_url
+            tokenizer_name = tokenizer_name or args.model
+        if not api_url:
+            raise ValueError("--api-url is required (or use --api local)")
+        tokenizer = None
+        if tokenizer_name:
+            from evalscope.perf.tokenizer import load_tokenizer
+
+            tokenizer = load_tokenizer(tokenizer_name)
+        url = resolve_url(api_url, args.api_kind)
+        target = Target.from_url(url)
+        head = target.request_head("POST", request_headers(args))
+        spec = request_spec(args, args.model)
+        shapes = run_shapes(args)
+        stamp = "" if args.no_timestamp else datetime.now().strftime("%Y%m%d_%H%M%S")
+        root = Path(args.outputs_dir) / stamp / (args.name or args.model.replace("/", "_"))
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "benchmark_args.json").write_text(args_to_json(args), encoding="utf-8")
+        total = max(s.number for s in shapes) + args.warmup_num
+        if args.dataset.startswith("speed_benchmark"):
+            prompts = build_prompts(args, tokenizer, total)
+            shapes = [RunShape(1, None, len(prompts))]
+        else:
+            prompts = build_prompts(args, tokenizer, total)
+        results: list[RunResult] = []
+        for k, shape in enumerate(shapes):
+            if k:
+                time.sleep(args.sleep_interval)
+            results.append(_one_run(args, shape, prompts, spec, head, url, tokenizer, slo, root, len(shapes) > 1, console))
+        if len(results) > 1:
+            console.print(report.sweep_table([r.summary for r in results]))
+            write_json(root / "sweep_summary.json", [dict(r.summary, label=r.label) for r in results])
+        if args.dataset.startswith("speed_benchmark"):
+            rows = speed_rows(results[0].records)
+            console.print(report.speed_table(rows))
+            write_json(root / "speed_benchmark.json", rows)
+        console.print(f"outputs: {root}")
+        return results
+
+
+def _one_run(args, shape, prompts, spec, head, url, tokenizer, slo, root, sweep, console) -> RunResult:
+    warm = args.warmup_num
+    multi = args.multi_turn
+    if warm:
+        items = make_items(prompts[:warm], spec, head, multi)
+        run_plan(WorkPlan(url, head, items, "closed", shape.parallel or 1, stream=spec.stream, spec=spec,
+                          timeout=args.timeout, connect_timeout=args.connect_timeout, use_uvloop=args.uvloop))
+    chosen = prompts[warm : warm + shape.number] if not args.dataset.startswith("speed_benchmark") else prompts
+    items = make_items(chosen, spec, head, multi)
+    if shape.rate is not None:
+        offsets = open_loop_offsets(len(items), shape.rate, args.arrival, args.seed)
+        plan = WorkPlan(url, head, items, "open", shape.parallel or 0, offsets)
+    else:
+        plan = WorkPlan(url, head, items, "closed", shape.parallel or 1)
+    plan = attrs.evolve(plan, duration=args.duration, timeout=args.timeout, connect_timeout=args.connect_timeout,
+                        stream=spec.stream, spec=spec, keep_text=args.keep_text, use_uvloop=args.uvloop)
+    workers = auto_workers(args, shape)
+    console.print(f"running {shape.label} ({workers} client process(es)) …")
+    records, stats, t0 = run_plan(plan, workers)
+    rebase(records, t0)
+    count_tokens_after(records, chosen, tokenizer)
+    summary = metrics.summarize(records, slo=slo, concurrency=shape.parallel, rate=shape.rate)
+    summary["Client processes"] = workers
+    pct = metrics.percentiles(records)
+    sc = assess(records, stats, open_loop=shape.rate is not None, capped=bool(shape.parallel and shape.rate))
+    summary["Client saturated"] = sc.saturated
+    out = root / shape.label if sweep else root
+    out.mkdir(parents=True, exist_ok=True)
+    from evalscope.perf.store import write_records
+
+    write_records(out / "benchmark_data.db", records)
+    write_json(out / "benchmark_summary.json", summary)
+    write_json(out / "benchmark_percentile.json", pct)
+    write_json(out / "client_selfcheck.json", attrs.asdict(sc))
+    report.print_run(console, shape.label, summary, pct, sc)
+    if args.visualizer:
+        from evalscope.perf.visualizers import log_run
+
+        log_run(args, shape.label, summary, pct)
+    return RunResult(shape.label, shape.parallel, shape.rate, records, summary, pct, sc, out)
