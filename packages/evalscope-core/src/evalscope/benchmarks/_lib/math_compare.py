@@ -121,9 +121,13 @@ class _Comparer:
         if pm is not None or gm is not None:
             if pm is None or gm is None:
                 return self._vector_vs_matrix(pred if pm is None else gold, gm if pm is None else pm, depth)
-            if len(pm) != len(gm) or any(len(a) != len(b) for a, b in zip(pm, gm)):
+            if len(pm) != len(gm) or any(len(a) != len(b) for a, b in zip(pm, gm, strict=False)):
                 return False
-            return all(self.equal(x.strip(), y.strip(), depth + 1) for a, b in zip(pm, gm) for x, y in zip(a, b))
+            return all(
+                self.equal(x.strip(), y.strip(), depth + 1)
+                for a, b in zip(pm, gm, strict=False)
+                for x, y in zip(a, b, strict=False)
+            )
         pb, gb = _bracketed(pred), _bracketed(gold)
         if pb is not None and gb is not None:
             p_items, g_items = split_top_level(pb[1]), split_top_level(gb[1])
@@ -135,7 +139,9 @@ class _Comparer:
                 return (pb[0], pb[2]) == (gb[0], gb[2]) and self._unordered(p_items, g_items, depth)
             if (pb[0], pb[2]) != (gb[0], gb[2]):
                 return False
-            return all(self.equal(x.strip(), y.strip(), depth + 1) for x, y in zip(p_items, g_items))
+            return all(
+                self.equal(x.strip(), y.strip(), depth + 1) for x, y in zip(p_items, g_items, strict=False)
+            )
         if pb is None and gb is None:
             p_items, g_items = split_top_level(pred), split_top_level(gold)
             if len(p_items) > 1 or len(g_items) > 1:
@@ -150,7 +156,9 @@ class _Comparer:
         if br is None or br[0] == "{":
             return False
         items = split_top_level(br[1])
-        return len(items) == len(flat) and all(self.equal(x.strip(), y, depth + 1) for x, y in zip(items, flat))
+        return len(items) == len(flat) and all(
+            self.equal(x.strip(), y, depth + 1) for x, y in zip(items, flat, strict=False)
+        )
 
     def _unordered(self, p_items: list[str], g_items: list[str], depth: int) -> bool:
         remaining = [g.strip() for g in g_items]

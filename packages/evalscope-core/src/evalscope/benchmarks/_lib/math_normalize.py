@@ -25,10 +25,25 @@ _TEXT_UNIT_RE = re.compile(
     + r"\s*$",
     re.IGNORECASE,
 )
-_PLAIN_UNIT_RE = re.compile(r"^(?P<val>.*\d[^a-zA-Z]*?)\s+(?:" + _UNIT_WORDS + r")\b\.?" + _EXP + r"\s*$", re.IGNORECASE)
-_WRAPPERS = ("text", "textbf", "textit", "textrm", "textnormal", "mbox", "mathrm", "mathbf", "mathit", "boldsymbol")
+_PLAIN_UNIT_RE = re.compile(
+    r"^(?P<val>.*\d[^a-zA-Z]*?)\s+(?:" + _UNIT_WORDS + r")\b\.?" + _EXP + r"\s*$", re.IGNORECASE
+)
+_WRAPPERS = (
+    "text",
+    "textbf",
+    "textit",
+    "textrm",
+    "textnormal",
+    "mbox",
+    "mathrm",
+    "mathbf",
+    "mathit",
+    "boldsymbol",
+)
 _VAR_PREFIX_RE = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\([a-zA-Z]\))\s*=(?!=)")
-_VAR_SUFFIX_RE = re.compile(r"(?<![=<>!])=\s*(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\([a-zA-Z]\))\s*$")
+_VAR_SUFFIX_RE = re.compile(
+    r"(?<![=<>!])=\s*(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\([a-zA-Z]\))\s*$"
+)
 _THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 

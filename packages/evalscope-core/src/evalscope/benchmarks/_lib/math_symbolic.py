@@ -98,7 +98,7 @@ def sympy_equal(a: Any, b: Any, rel_tol: float = 1e-4) -> bool:
     if isinstance(a, sympy.MatrixBase) or isinstance(b, sympy.MatrixBase):
         if not (isinstance(a, sympy.MatrixBase) and isinstance(b, sympy.MatrixBase)) or a.shape != b.shape:
             return False
-        return all(sympy_equal(x, y, rel_tol) for x, y in zip(a, b))
+        return all(sympy_equal(x, y, rel_tol) for x, y in zip(a, b, strict=False))
     if isinstance(a, sympy.Set) or isinstance(b, sympy.Set):
         return _sets_equal(a, b, rel_tol)
     if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
