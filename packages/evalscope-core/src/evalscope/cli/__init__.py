@@ -1,0 +1,1 @@
+"""The `evalscope` command line (click). Sub-commands of other packages arrive through entry points."""

@@ -1,0 +1,86 @@
+"""Root `evalscope` command.
+
+Sub-commands are resolved lazily: built-in ones by module path, plug-in ones through the
+``evalscope.commands`` entry-point group. Nothing heavy is imported until a command runs, so
+``evalscope --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+BUILTIN_COMMANDS: dict[str, str] = {
+    "eval": "evalscope.cli.eval_cmd:eval_command",
+    "benchmarks": "evalscope.cli.benchmarks_cmd:benchmarks_command",
+}
+
+COMMAND_GROUP = "evalscope.commands"
+
+
+def _plugin_commands() -> dict[str, object]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
+
+
+def _load_target(target: str) -> click.Command:
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported only when invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(BUILTIN_COMMANDS) | set(_plugin_commands()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in BUILTIN_COMMANDS:
+            return _load_target(BUILTIN_COMMANDS[cmd_name])
+        plugin = _plugin_commands().get(cmd_name)
+        if plugin is None:
+            return None
+        return plugin.load()
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Listing must not import every command: show names with a short static hint.
+        hints = {
+            "eval": "Run benchmarks against a model.",
+            "benchmarks": "List registered benchmarks.",
+            "serve": "Serve a local model over an OpenAI-compatible HTTP API.",
+            "perf": "Load-test an OpenAI-compatible serving endpoint.",
+            "app": "Open the report site.",
+        }
+        rows = [(name, hints.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def resolve_command(self, ctx, args):  # type: ignore[override]
+        cmd_name = args[0] if args else None
+        if cmd_name and cmd_name not in self.list_commands(ctx) and not cmd_name.startswith("-"):
+            from evalscope.core.registry import did_you_mean
+
+            raise click.UsageError(f"No such command {cmd_name!r}.{did_you_mean(cmd_name, self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("evalscope-core")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0+local"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version=None, package_name="evalscope-core", prog_name="evalscope", message="%(prog)s %(version)s")
+def main() -> None:
+    """evalscope: evaluate language models and benchmark the servers that run them."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,198 @@
+"""Declarative benchmark specs and the task a spec becomes once configured.
+
+A benchmark is a `BenchmarkSpec`: where its data lies, how a record becomes a `Sample`, how the
+query text is written, and (only where the defaults do not fit) one small extraction or scoring
+function. Multiple-choice specs run in three modes:
+
+- ``multiple_choice``: next-token probability of each option letter (local models);
+- ``continuation``: summed log-likelihood of each option text (local models);
+- ``generation``: free text, then a robust option-letter extractor (any model, services too).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from evalscope.core.extractors import extract_choice
+from evalscope.core.filters import apply_filters
+from evalscope.core.metrics import ACCURACY
+from evalscope.core.types import (
+    ChatMessage,
+    GenerationConfig,
+    ModelOutput,
+    ModelRequest,
+    RequestKind,
+    Sample,
+)
+
+OutputType = Literal["generation", "multiple_choice", "continuation"]
+OUTPUT_TYPES: tuple[str, ...] = ("generation", "multiple_choice", "continuation")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@attrs.define
+class PromptContext:
+    """What a query formatter may use besides the sample itself."""
+
+    subset: str
+    few_shot: list[Sample]
+    output_type: str
+    params: dict[str, Any] = attrs.field(factory=dict)
+
+
+def default_query(sample: Sample, ctx: PromptContext) -> str:
+    return sample.input if isinstance(sample.input, str) else sample.input[-1].content
+
+
+def exact_match(prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:
+    return {ACCURACY: float(prediction is not None and prediction != "" and prediction == sample.target)}
+
+
+@attrs.define(kw_only=True)
+class BenchmarkSpec:
+    """Everything that defines a benchmark. Only `name` and `record_to_sample` are required."""
+
+    name: str
+    record_to_sample: Callable[[dict[str, Any], int, str], Sample]
+    pretty_name: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    #: hub ids (ModelScope first, HF as an alternative)
+    dataset_id: str | None = None
+    hf_dataset_id: str | None = None
+    #: our subset name -> the hub's subset name
+    hub_subset: Callable[[str], str] | None = None
+    subsets: tuple[str, ...] = ("default",)
+    eval_split: str = "test"
+    fewshot_split: str | None = None
+    few_shot_num: int = 0
+    max_few_shot: int | None = None
+    #: folder under the dataset dir, and file names inside it ({subset}, {split} placeholders)
+    local_dir: str | None = None
+    local_patterns: tuple[str, ...] = ()
+    #: when the source holds one bucket, spread records into subsets by a field (e.g. level)
+    group_records: Callable[[list[dict[str, Any]]], dict[str, list[dict[str, Any]]]] | None = None
+    #: modes this spec supports; the first is the default for models that can compute it
+    output_types: tuple[str, ...] = ("generation",)
+    metrics: tuple[str, ...] = (ACCURACY,)
+    format_query: Callable[[Sample, PromptContext], str] = default_query
+    #: user-message template; {query} and {subset_name} are filled in
+    prompt_template: str = "{query}"
+    system_prompt: str | None = None
+    #: continuation mode: the context (raw text); defaults to the formatted query
+    format_context: Callable[[Sample, PromptContext], str] | None = None
+    #: continuation mode: the option continuations; defaults to " " + each choice
+    continuations: Callable[[Sample], list[str]] | None = None
+    length_normalize: bool = False
+    #: generation: text -> prediction; MCQ default is the option-letter extractor
+    extract: Callable[[str, Sample], Any] | None = None
+    #: prediction -> {metric: value}; default exact match on AverageAccuracy
+    score: Callable[[Any, Sample, ModelOutput], dict[str, float]] = exact_match
+    #: scoring blocks (runs code, heavy sympy): run it off the event loop
+    blocking_score: bool = False
+    category: Callable[[str], tuple[str, ...]] | None = None
+    generation_config: GenerationConfig = attrs.field(factory=GenerationConfig)
+    filters: tuple[str, ...] = ()
+    #: benchmark-specific parameters users may set through dataset_args.extra_params
+    extra_params: dict[str, Any] = attrs.field(factory=dict)
+
+    #: a multiple-choice benchmark: generation mode extracts an option letter by default
+    mcq: bool = False
+
+    def category_of(self, subset: str) -> tuple[str, ...]:
+        return self.category(subset) if self.category else ("default",)
+
+
+def mcq_spec(**kwargs: Any) -> BenchmarkSpec:
+    """A multiple-choice spec: generation mode extracts option letters unless told otherwise."""
+    kwargs.setdefault("output_types", ("multiple_choice", "generation"))
+    return BenchmarkSpec(mcq=True, **kwargs)
+
+
+def format_choices(choices: Sequence[str], style: str = "{letter}. {text}") -> str:
+    return "\n".join(style.format(letter=LETTERS[i], text=c) for i, c in enumerate(choices))
+
+
+@attrs.define
+class Task:
+    """A spec bound to a run's settings: the output type, few-shot pool, prompts and filters."""
+
+    spec: BenchmarkSpec
+    output_type: str
+    few_shot_num: int
+    generation_config: GenerationConfig
+    prompt_template: str
+    system_prompt: str | None
+    filters: list[str] | dict[str, Any] | None
+    metrics: tuple[str, ...]
+    few_shot_random: bool = False
+    seed: int = 42
+    params: dict[str, Any] = attrs.field(factory=dict)
+    few_shot_pool: dict[str, list[Sample]] = attrs.field(factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def few_shot_for(self, sample: Sample) -> list[Sample]:
+        pool = self.few_shot_pool.get(sample.subset, [])
+        k = min(self.few_shot_num, len(pool))
+        if k <= 0:
+            return []
+        if self.few_shot_random:
+            return random.Random(f"{self.seed}:{sample.subset}:{sample.id}").sample(pool, k)
+        return pool[:k]
+
+    def context(self, sample: Sample) -> PromptContext:
+        return PromptContext(
+            subset=sample.subset, few_shot=self.few_shot_for(sample), output_type=self.output_type, params=self.params
+        )
+
+    def messages(self, sample: Sample, ctx: PromptContext) -> list[ChatMessage]:
+        if not isinstance(sample.input, str) and self.spec.format_query is default_query:
+            history = list(sample.input)  # chat-native samples keep their messages
+        else:
+            query = self.spec.format_query(sample, ctx)
+            text = self.prompt_template.replace("{query}", query).replace("{subset_name}", sample.subset)
+            history = [ChatMessage("user", text)]
+        if self.system_prompt and history[0].role != "system":
+            history.insert(0, ChatMessage("system", self.system_prompt))
+        return history
+
+    def build_request(self, sample: Sample) -> ModelRequest:
+        ctx = self.context(sample)
+        if self.output_type == "continuation":
+            context = (self.spec.format_context or self.spec.format_query)(sample, ctx)
+            conts = self.spec.continuations(sample) if self.spec.continuations else [" " + c for c in sample.choices or []]
+            return ModelRequest(kind=RequestKind.LOGLIKELIHOOD, prompt=context, choices=conts, config=self.generation_config)
+        if self.output_type == "multiple_choice":
+            letters = list(LETTERS[: len(sample.choices or [])])
+            return ModelRequest(
+                kind=RequestKind.CHOICE_PROBS, messages=self.messages(sample, ctx), choices=letters, config=self.generation_config
+            )
+        return ModelRequest(kind=RequestKind.GENERATE, messages=self.messages(sample, ctx), config=self.generation_config)
+
+    def filter_text(self, text: str) -> str:
+        return apply_filters(text, self.filters)
+
+    def predict(self, sample: Sample, output: ModelOutput) -> tuple[str | None, Any]:
+        """(filtered text, prediction) for a model output."""
+        if self.output_type in ("multiple_choice", "continuation"):
+            scores = list(output.scores or [])
+            if self.output_type == "continuation" and self.spec.length_normalize:
+                conts = self.spec.continuations(sample) if self.spec.continuations else [" " + c for c in sample.choices or []]
+                scores = [s / max(1, len(c)) for s, c in zip(scores, conts)]
+            if not scores:
+                return None, None
+            best = max(range(len(scores)), key=scores.__getitem__)
+            return None, LETTERS[best]
+        filtered = self.filter_text(output.text)
+        if self.spec.extract is not None:
+            return filtered, self.spec.extract(filtered, sample)
+        if self.spec.mcq:
+            return filtered, extract_choice(filtered, LETTERS[: len(sample.choices or "ABCD")])
+        return filtered, filtered.strip()

@@ -1,0 +1,173 @@
+"""`Model`: the policy every provider shares, wrapped around a `ModelAPI` adapter.
+
+- bounded concurrency (`max_concurrency` calls in flight),
+- micro-batching: concurrent requests of one kind are grouped into batches of up to
+  `api.max_batch_size` (so a local model sees full batches while the engine stays per-sample),
+- retries with exponential backoff and jitter that honour the provider's Retry-After,
+- a per-call timeout,
+- an in-memory cache of identical calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+
+import attrs
+
+from evalscope.core.ports import ModelAPI
+from evalscope.core.types import ModelOutput, ModelRequest, RequestKind
+
+log = logging.getLogger("evalscope.model")
+
+
+class CapabilityError(RuntimeError):
+    """The model cannot answer this kind of request."""
+
+
+@attrs.define
+class RetryPolicy:
+    retries: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.backoff_max)
+        base = min(self.backoff_max, self.backoff_base * (2**attempt))
+        return base * (0.5 + random.random() / 2)
+
+
+@attrs.define
+class _Pending:
+    request: ModelRequest
+    future: asyncio.Future[ModelOutput]
+
+
+class Model:
+    """Wraps a `ModelAPI` with concurrency, batching, retries, timeouts and caching."""
+
+    def __init__(
+        self,
+        api: ModelAPI,
+        *,
+        max_concurrency: int = 1,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        cache: bool = True,
+        batch_linger: float = 0.005,
+    ) -> None:
+        self.api = api
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.max_concurrency = max(1, max_concurrency)
+        self.batch_size = max(1, getattr(api, "max_batch_size", 1))
+        self.batch_linger = batch_linger
+        self._cache: dict[str, ModelOutput] | None = {} if cache else None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._queues: dict[RequestKind, list[_Pending]] = {}
+        self._dispatchers: dict[RequestKind, asyncio.Task[None]] = {}
+        self._wakeups: dict[RequestKind, asyncio.Event] = {}
+        self.calls = 0
+        self.retries_done = 0
+
+    @property
+    def capabilities(self) -> frozenset[RequestKind]:
+        return self.api.capabilities
+
+    def supports(self, kind: RequestKind) -> bool:
+        return kind in self.api.capabilities
+
+    async def call(self, request: ModelRequest) -> ModelOutput:
+        """Answer one request (batched with concurrent ones where the adapter batches)."""
+        if request.kind not in self.api.capabilities:
+            raise CapabilityError(
+                f"{type(self.api).__name__} cannot answer {request.kind.value} requests; "
+                f"it supports {sorted(k.value for k in self.api.capabilities)}"
+            )
+        key = request.cache_key() if self._cache is not None else None
+        if key is not None and key in self._cache:  # type: ignore[operator]
+            return self._cache[key]  # type: ignore[index]
+        if self.batch_size > 1:
+            output = await self._enqueue(request)
+        else:
+            output = (await self._call_with_policy([request]))[0]
+        if key is not None and output.error is None:
+            self._cache[key] = output  # type: ignore[index]
+        return output
+
+    async def generate(self, request: ModelRequest) -> ModelOutput:
+        return await self.call(request)
+
+    # -- batching -------------------------------------------------------------------------------
+    async def _enqueue(self, request: ModelRequest) -> ModelOutput:
+        loop = asyncio.get_running_loop()
+        pending = _Pending(request, loop.create_future())
+        kind = request.kind
+        self._queues.setdefault(kind, []).append(pending)
+        event = self._wakeups.setdefault(kind, asyncio.Event())
+        event.set()
+        task = self._dispatchers.get(kind)
+        if task is None or task.done():
+            self._dispatchers[kind] = asyncio.create_task(self._dispatch(kind))
+        return await pending.future
+
+    async def _dispatch(self, kind: RequestKind) -> None:
+        queue = self._queues[kind]
+        event = self._wakeups[kind]
+        while queue:
+            if len(queue) < self.batch_size:
+                # let concurrent producers join the batch, but never wait long
+                event.clear()
+                try:
+                    await asyncio.wait_for(event.wait(), self.batch_linger)
+                except asyncio.TimeoutError:
+                    pass
+                if len(queue) < self.batch_size:
+                    await asyncio.sleep(0)
+            batch, queue[: self.batch_size] = queue[: self.batch_size], []
+            try:
+                outputs = await self._call_with_policy([p.request for p in batch])
+            except BaseException as exc:  # noqa: BLE001 - delivered to every waiter
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for p, out in zip(batch, outputs):
+                if not p.future.done():
+                    p.future.set_result(out)
+
+    # -- retries, timeout, concurrency ------------------------------------------------------------
+    async def _call_with_policy(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        attempt = 0
+        while True:
+            try:
+                async with self._semaphore:
+                    self.calls += 1
+                    coro = self.api.call(requests)
+                    outputs = await (asyncio.wait_for(coro, self.timeout) if self.timeout else coro)
+                if len(outputs) != len(requests):
+                    raise RuntimeError(f"{type(self.api).__name__} returned {len(outputs)} outputs for {len(requests)} requests")
+                return outputs
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                transient = isinstance(exc, asyncio.TimeoutError) or self.api.is_retryable(exc)
+                if not transient or attempt >= self.retry.retries:
+                    raise
+                delay = self.retry.delay(attempt, self.api.retry_after(exc))
+                log.warning("model call failed (%s); retry %d/%d in %.1fs", type(exc).__name__, attempt + 1, self.retry.retries, delay)
+                self.retries_done += 1
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def aclose(self) -> None:
+        for task in self._dispatchers.values():
+            task.cancel()
+        await self.api.aclose()

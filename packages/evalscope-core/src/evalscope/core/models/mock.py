@@ -1,0 +1,29 @@
+"""A deterministic mock provider for dry runs and tests of the pipeline itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from evalscope.core.ports import ModelAPI
+from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
+
+
+class MockModelAPI(ModelAPI):
+    """Answers every prompt with a fixed text (default: "The answer is A.") and uniform choice scores."""
+
+    capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
+
+    def __init__(self, model: str | None = "mock", model_args: dict | None = None, **options: object) -> None:
+        super().__init__(model or "mock", model_args, **options)
+        self.reply = str(self.model_args.get("reply", "The answer is A."))
+        self.max_batch_size = int(options.get("batch_size", 1) or 1)  # type: ignore[call-overload]
+
+    async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        outs = []
+        for r in requests:
+            if r.kind is RequestKind.GENERATE:
+                outs.append(ModelOutput(text=self.reply, usage=Usage(1, len(self.reply.split())), latency=0.0, finish_reason="stop"))
+            else:
+                n = len(r.choices or [])
+                outs.append(ModelOutput(scores=[1.0 / max(n, 1)] * n, token_counts=[1] * n))
+        return outs

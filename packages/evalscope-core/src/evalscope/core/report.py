@@ -1,0 +1,161 @@
+"""Reports: metric -> category -> subset, with micro and macro averages and standard errors.
+
+Subset score = mean of its samples. A category's `score` is the micro average (weighted by sample
+count) and `macro_score` the plain mean of its subsets. A metric's `score` is the micro average over
+every sample and `macro_score` the mean of its categories' macro scores, as EvalScope reports them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from evalscope.core.types import SampleResult
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean (sample std / sqrt(n)); 0 for fewer than two values."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mu = mean(values)
+    var = sum((v - mu) ** 2 for v in values) / (n - 1)
+    return math.sqrt(var / n)
+
+
+@attrs.define
+class SubsetReport:
+    name: str
+    score: float
+    num: int
+    stderr: float = 0.0
+
+
+@attrs.define
+class CategoryReport:
+    name: tuple[str, ...]
+    score: float
+    macro_score: float
+    num: int
+    subsets: list[SubsetReport] = attrs.field(factory=list)
+
+
+@attrs.define
+class MetricReport:
+    name: str
+    score: float
+    macro_score: float
+    num: int
+    stderr: float = 0.0
+    categories: list[CategoryReport] = attrs.field(factory=list)
+
+
+@attrs.define
+class Report:
+    name: str
+    dataset_name: str
+    model_name: str
+    score: float
+    metrics: list[MetricReport] = attrs.field(factory=list)
+    dataset_pretty_name: str = ""
+
+
+def build_report(
+    *,
+    dataset: str,
+    model: str,
+    results: Iterable[SampleResult],
+    metric_names: Sequence[str] | None = None,
+    pretty_name: str = "",
+    subset_order: Sequence[str] = (),
+) -> Report:
+    """Aggregate per-sample scores into a Report. Samples missing a metric are left out of it."""
+    by_metric: dict[str, dict[tuple[str, ...], dict[str, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
+    seen_metrics: list[str] = []
+    for r in results:
+        for name, value in r.scores.items():
+            if name not in seen_metrics:
+                seen_metrics.append(name)
+            by_metric[name][r.category or ("default",)][r.subset].append(float(value))
+    ordered = [m for m in (metric_names or []) if m in by_metric] + [
+        m for m in seen_metrics if m not in (metric_names or [])
+    ]
+    order = {name: i for i, name in enumerate(subset_order)}
+    metrics: list[MetricReport] = []
+    for name in ordered:
+        categories: list[CategoryReport] = []
+        all_values: list[float] = []
+        for cat, subsets in by_metric[name].items():
+            subset_reports = [
+                SubsetReport(name=s, score=_round(mean(v)), num=len(v), stderr=_round(standard_error(v)))
+                for s, v in sorted(subsets.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+            ]
+            values = [x for v in subsets.values() for x in v]
+            all_values.extend(values)
+            categories.append(
+                CategoryReport(
+                    name=cat,
+                    score=_round(mean(values)),
+                    macro_score=_round(mean([mean(v) for v in subsets.values()])),
+                    num=len(values),
+                    subsets=subset_reports,
+                )
+            )
+        metrics.append(
+            MetricReport(
+                name=name,
+                score=_round(mean(all_values)),
+                macro_score=_round(mean([c.macro_score for c in categories])),
+                num=len(all_values),
+                stderr=_round(standard_error(all_values)),
+                categories=categories,
+            )
+        )
+    return Report(
+        name=f"{model}_{dataset}",
+        dataset_name=dataset,
+        model_name=model,
+        score=metrics[0].score if metrics else 0.0,
+        metrics=metrics,
+        dataset_pretty_name=pretty_name,
+    )
+
+
+def _round(x: float) -> float:
+    return round(x, 4)
+
+
+TABLE_HEADERS = ["Model Name", "Dataset Name", "Metric Name", "Category Name", "Subset Name", "Num", "Score"]
+
+
+def table_rows(reports: Iterable[Report]) -> list[list[object]]:
+    """One row per (metric, category, subset), plus an OVERALL row where a metric has several subsets."""
+    rows: list[list[object]] = []
+    for rep in reports:
+        for metric in rep.metrics:
+            subsets = 0
+            for cat in metric.categories:
+                for sub in cat.subsets:
+                    subsets += 1
+                    rows.append(
+                        [rep.model_name, rep.dataset_name, metric.name, "/".join(cat.name), sub.name, sub.num, f"{sub.score:.4f}"]
+                    )
+            if subsets > 1:
+                rows.append([rep.model_name, rep.dataset_name, metric.name, "-", "OVERALL", metric.num, f"{metric.score:.4f}"])
+    return rows
+
+
+def format_table(reports: Iterable[Report]) -> str:
+    """EvalScope's score table as a grid."""
+    from tabulate import tabulate
+
+    return tabulate(table_rows(reports), headers=TABLE_HEADERS, tablefmt="grid", disable_numparse=True)

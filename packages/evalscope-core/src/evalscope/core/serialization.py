@@ -1,0 +1,110 @@
+"""The one cattrs converter for configs and records (JSON-ready dicts in, attrs objects out)."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from evalscope.core.types import ChatMessage, RequestKind
+
+T = TypeVar("T")
+
+#: lenient converter for our own records (ignores keys written by newer versions)
+converter = cattrs.Converter(omit_if_default=False)
+
+#: strict converter for user input: unknown keys and wrong types are errors
+strict_converter = cattrs.Converter(forbid_extra_keys=True, prefer_attrib_converters=True)
+
+
+def _structure_input(value: Any, _type: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    return [converter.structure(m, ChatMessage) for m in value]
+
+
+_PLAIN = (str, int, float, bool, list, dict, type(None))
+
+
+def _is_plain_union(t: Any) -> bool:
+    """Unions of JSON-ish types only (e.g. `list[str] | dict[str, Any] | None`, `int | float`)."""
+    args = typing.get_args(t)
+    if typing.get_origin(t) not in (typing.Union, types.UnionType) or not args:
+        return False
+    return all((typing.get_origin(a) or a) in _PLAIN for a in args) and any(
+        (typing.get_origin(a) or a) in (list, dict, float) for a in args
+    )
+
+
+def _structure_plain_union(value: Any, t: Any) -> Any:
+    allowed = tuple((typing.get_origin(a) or a) for a in typing.get_args(t))
+    if isinstance(value, bool) and bool not in allowed and int not in allowed:
+        raise TypeError(f"expected {_type_names(allowed)}, got bool")
+    if isinstance(value, int) and float in allowed and int not in allowed:
+        return float(value)
+    if not isinstance(value, allowed):
+        raise TypeError(f"expected {_type_names(allowed)}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _type_names(types_: tuple[type, ...]) -> str:
+    return " or ".join("null" if t is type(None) else t.__name__ for t in types_)
+
+
+for _conv in (converter, strict_converter):
+    _conv.register_structure_hook_func(_is_plain_union, _structure_plain_union)
+    _conv.register_structure_hook(RequestKind, lambda v, _t: RequestKind(v))
+    _conv.register_unstructure_hook(RequestKind, lambda v: v.value)
+    _conv.register_structure_hook_func(
+        lambda t: t == (str | list[ChatMessage]), _structure_input  # Sample.input
+    )
+
+
+def _strict_scalar(kind: type) -> Any:
+    def hook(value: Any, _t: Any) -> Any:
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+        return value
+
+    return hook
+
+
+for _kind in (str, int, float, bool):
+    strict_converter.register_structure_hook(_kind, _strict_scalar(_kind))
+
+
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, (ValueError, TypeError)) and str(exc):
+        return str(exc)
+    return cattrs.v.format_exception(exc, type_)
+
+
+def unstructure(obj: Any) -> Any:
+    return converter.unstructure(obj)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    return converter.structure(data, cls)
+
+
+def structure_strict(data: Any, cls: type[T], *, where: str = "config") -> T:
+    """Structure user input; raise ConfigError naming every bad key and its path."""
+    try:
+        return strict_converter.structure(data, cls)
+    except (cattrs.errors.ClassValidationError, cattrs.errors.BaseValidationError) as exc:
+        messages = cattrs.transform_error(exc, path=where, format_exception=_format_exception)
+        raise ConfigError("; ".join(messages)) from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+class ConfigError(ValueError):
+    """Bad user configuration; the message names the field and its path."""
+
+
+__all__ = ["converter", "strict_converter", "structure", "unstructure", "structure_strict", "ConfigError", "make_dict_structure_fn"]

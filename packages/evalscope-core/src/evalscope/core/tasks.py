@@ -1,0 +1,203 @@
+"""Turn a benchmark spec plus the user's settings into a `Task` and its samples."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from evalscope.core.benchmark import BenchmarkSpec, Task
+from evalscope.core.datasets import DatasetUnavailableError, LocalDirSource
+from evalscope.core.ports import DatasetRef
+from evalscope.core.registry import UnknownNameError, dataset_sources
+from evalscope.core.types import GenerationConfig, RequestKind, Sample
+
+log = logging.getLogger("evalscope.tasks")
+
+KIND_OF_OUTPUT = {
+    "generation": RequestKind.GENERATE,
+    "multiple_choice": RequestKind.CHOICE_PROBS,
+    "continuation": RequestKind.LOGLIKELIHOOD,
+}
+
+
+def choose_output_type(spec: BenchmarkSpec, requested: str | None, capabilities: frozenset[RequestKind]) -> str:
+    """The user's choice if the spec supports it; else the spec's first mode the model can answer."""
+    if requested:
+        if requested not in spec.output_types:
+            raise ValueError(
+                f"dataset_args.{spec.name}.output_type: {requested!r} is not supported by {spec.name} "
+                f"(supported: {', '.join(spec.output_types)})"
+            )
+        return requested
+    for output_type in spec.output_types:
+        if KIND_OF_OUTPUT[output_type] in capabilities:
+            return output_type
+    raise ValueError(
+        f"{spec.name} needs {', '.join(spec.output_types)} outputs, which this model cannot give "
+        f"(it supports {', '.join(sorted(k.value for k in capabilities))})"
+    )
+
+
+def build_task(
+    spec: BenchmarkSpec,
+    *,
+    args: Any,
+    capabilities: frozenset[RequestKind],
+    generation_config: GenerationConfig | None,
+    seed: int | None,
+) -> Task:
+    """Bind a spec to `args` (a DatasetArgs) and the run's generation settings."""
+    output_type = choose_output_type(spec, args.output_type, capabilities)
+    few_shot = spec.few_shot_num if args.few_shot_num is None else args.few_shot_num
+    if spec.max_few_shot is not None and few_shot > spec.max_few_shot:
+        raise ValueError(f"dataset_args.{spec.name}.few_shot_num: at most {spec.max_few_shot} (got {few_shot})")
+    gen = spec.generation_config.merged(generation_config).merged(args.generation_config)
+    if gen.seed is None and seed is not None:
+        gen = GenerationConfig(**{**_as_dict(gen), "seed": seed})
+    metrics = tuple(args.metric_list) if args.metric_list else spec.metrics
+    params = {**spec.extra_params, **(args.extra_params or {})}
+    unknown = set(args.extra_params or {}) - set(spec.extra_params)
+    if unknown:
+        raise ValueError(
+            f"dataset_args.{spec.name}.extra_params: unknown key(s) {', '.join(sorted(unknown))}"
+            f" (known: {', '.join(sorted(spec.extra_params)) or 'none'})"
+        )
+    return Task(
+        spec=spec,
+        output_type=output_type,
+        few_shot_num=few_shot,
+        generation_config=gen,
+        prompt_template=args.prompt_template if args.prompt_template is not None else spec.prompt_template,
+        system_prompt=args.system_prompt if args.system_prompt is not None else spec.system_prompt,
+        filters=args.filters if args.filters is not None else list(spec.filters),
+        metrics=metrics,
+        few_shot_random=args.few_shot_random,
+        seed=seed if seed is not None else 42,
+        params=params,
+    )
+
+
+def _as_dict(gen: GenerationConfig) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(gen, recurse=False)
+
+
+class DatasetLoader:
+    """Finds a benchmark's records: local files first, then the configured hub."""
+
+    def __init__(self, dataset_dir: str | None, hub: str = "modelscope") -> None:
+        self.dataset_dir = dataset_dir
+        self.hub = hub
+        self.local = LocalDirSource()
+
+    def ref(self, spec: BenchmarkSpec, subset: str, split: str, args: Any) -> DatasetRef:
+        roots: list[str] = []
+        local_path = args.local_path or (args.dataset_id if args.dataset_id and os.path.isdir(args.dataset_id) else None)
+        if local_path:
+            roots.append(local_path)
+        if self.dataset_dir and spec.local_dir:
+            roots.append(os.path.join(self.dataset_dir, spec.local_dir))
+        dataset_id = args.dataset_id if args.dataset_id and not os.path.isdir(args.dataset_id) else spec.dataset_id
+        if self.hub == "huggingface" and not args.dataset_id:
+            dataset_id = spec.hf_dataset_id or spec.dataset_id
+        return DatasetRef(
+            benchmark=spec.name,
+            subset=subset,
+            split=split,
+            dataset_id=dataset_id,
+            hub_subset=spec.hub_subset(subset) if spec.hub_subset else subset,
+            local_roots=tuple(roots),
+            local_patterns=spec.local_patterns,
+        )
+
+    def records(self, spec: BenchmarkSpec, subset: str, split: str, args: Any) -> list[dict[str, Any]]:
+        ref = self.ref(spec, subset, split, args)
+        found = self.local.load(ref)
+        if found is not None:
+            return found
+        tried = [str(p) for p in self.local.candidates(ref)]
+        if self.hub != "local" and ref.dataset_id:
+            try:
+                source = dataset_sources.get(self.hub)()
+            except UnknownNameError:
+                source = None
+            if source is not None:
+                try:
+                    found = source.load(ref)
+                except DatasetUnavailableError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - hub errors become one clear message
+                    raise DatasetUnavailableError(_offline_message(spec, ref, tried, f"{self.hub} hub failed: {type(exc).__name__}: {exc}")) from None
+                if found is not None:
+                    return found
+        raise DatasetUnavailableError(_offline_message(spec, ref, tried, None))
+
+
+def _offline_message(spec: BenchmarkSpec, ref: DatasetRef, tried: list[str], hub_error: str | None) -> str:
+    where = "; ".join(tried) if tried else "no local directory configured"
+    msg = f"{spec.name}: subset {ref.subset!r} split {ref.split!r} not found locally (looked for: {where})."
+    if hub_error:
+        msg += f" {hub_error}."
+    msg += (
+        " To run offline, point --dataset-dir (or EVALSCOPE_DATASET_DIR) at a directory holding"
+        f" {spec.local_dir or spec.name}/ with the files {', '.join(spec.local_patterns) or '(see the benchmark docs)'},"
+        f" or set dataset_args.{spec.name}.local_path."
+    )
+    return msg
+
+
+def load_samples(
+    task: Task,
+    loader: DatasetLoader,
+    args: Any,
+    limit: int | float | None,
+) -> list[Sample]:
+    """Samples of every selected subset (first `limit` per subset), with their few-shot pools."""
+    spec = task.spec
+    subsets: Sequence[str] = args.subset_list or spec.subsets
+    unknown = [s for s in subsets if s not in spec.subsets] if spec.group_records is None and spec.subsets != ("default",) else []
+    if unknown:
+        from evalscope.core.registry import did_you_mean
+
+        raise ValueError(
+            f"dataset_args.{spec.name}.subset_list: unknown subset {unknown[0]!r}.{did_you_mean(unknown[0], spec.subsets)}"
+        )
+    samples: list[Sample] = []
+    for subset, records in _subset_records(spec, loader, args, subsets, spec.eval_split):
+        chosen = records[: _limit_count(limit, len(records))]
+        samples.extend(_to_samples(spec, chosen, subset))
+    if task.few_shot_num > 0 and spec.fewshot_split:
+        for subset, records in _subset_records(spec, loader, args, subsets, spec.fewshot_split):
+            task.few_shot_pool[subset] = _to_samples(spec, records, subset)
+    return samples
+
+
+def _subset_records(spec, loader, args, subsets, split):  # type: ignore[no-untyped-def]
+    if spec.group_records is not None:
+        grouped = spec.group_records(loader.records(spec, "default", split, args))
+        for subset in subsets:
+            yield subset, grouped.get(subset, [])
+        return
+    for subset in subsets:
+        yield subset, loader.records(spec, subset, split, args)
+
+
+def _to_samples(spec: BenchmarkSpec, records: list[dict[str, Any]], subset: str) -> list[Sample]:
+    out = []
+    for index, record in enumerate(records):
+        sample = spec.record_to_sample(record, index, subset)
+        sample.subset = subset
+        out.append(sample)
+    return out
+
+
+def _limit_count(limit: int | float | None, total: int) -> int:
+    if limit is None:
+        return total
+    if isinstance(limit, float) and limit <= 1.0:
+        return max(1, math.floor(total * limit))
+    return min(total, int(limit))

@@ -1,0 +1,161 @@
+"""Domain types shared by every layer: samples, requests, model outputs, per-sample results."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class ChatMessage:
+    """One chat turn."""
+
+    role: str
+    content: str
+
+
+@attrs.define
+class Sample:
+    """One benchmark item after `record_to_sample`.
+
+    `input` is either a plain question string or chat messages; `choices` are option texts for
+    multiple-choice items; `target` is the gold answer (a letter, a number, a list of aliases...).
+    """
+
+    id: str
+    input: str | list[ChatMessage]
+    target: Any = None
+    choices: list[str] | None = None
+    subset: str = "default"
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+
+
+class RequestKind(str, enum.Enum):
+    """What the engine asks of a model; each kind maps to a capability."""
+
+    GENERATE = "generate"
+    CHOICE_PROBS = "choice_probs"  # next-token probability of each option letter
+    LOGLIKELIHOOD = "loglikelihood"  # summed log-probability of each continuation
+
+
+@attrs.define
+class GenerationConfig:
+    """Generation settings understood by every model adapter.
+
+    Adapters translate these to their own vocabulary; keys outside this set are rejected when the
+    config is structured, never passed through raw.
+    """
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    do_sample: bool | None = None
+    seed: int | None = None
+    stop: list[str] | None = None
+    n: int = 1
+    repetition_penalty: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: bool = False
+    top_logprobs: int | None = None
+    stream: bool | None = None
+    timeout: float | None = None
+
+    def merged(self, other: GenerationConfig | None) -> GenerationConfig:
+        """Values set in `other` win over ours."""
+        if other is None:
+            return self
+        mine = attrs.asdict(self, recurse=False)
+        defaults = attrs.asdict(GenerationConfig(), recurse=False)
+        for key, value in attrs.asdict(other, recurse=False).items():
+            if value != defaults[key]:
+                mine[key] = value
+        return GenerationConfig(**mine)
+
+
+@attrs.define
+class ModelRequest:
+    """One call to a model.
+
+    GENERATE uses `messages` (or `prompt` for a raw completion); CHOICE_PROBS uses `prompt` plus
+    `choices` (option letters); LOGLIKELIHOOD uses `prompt` as the context and `choices` as the
+    continuations.
+    """
+
+    kind: RequestKind
+    messages: list[ChatMessage] | None = None
+    prompt: str | None = None
+    choices: list[str] | None = None
+    config: GenerationConfig = attrs.field(factory=GenerationConfig)
+
+    def cache_key(self) -> str:
+        """A stable digest of everything that determines the answer."""
+        import hashlib
+        import json
+
+        payload = {
+            "kind": self.kind.value,
+            "messages": [[m.role, m.content] for m in self.messages] if self.messages else None,
+            "prompt": self.prompt,
+            "choices": self.choices,
+            "config": attrs.asdict(self.config),
+        }
+        raw = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+@attrs.frozen
+class TokenLogprob:
+    token: str
+    logprob: float
+
+
+@attrs.define
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@attrs.define
+class ModelOutput:
+    """What a model returned for one request.
+
+    `text` for generation; `scores` for CHOICE_PROBS (probabilities) and LOGLIKELIHOOD (summed
+    log-probabilities, `token_counts` beside them); `latency`/`ttft` in seconds.
+    """
+
+    text: str = ""
+    scores: list[float] | None = None
+    token_counts: list[int] | None = None
+    logprobs: list[TokenLogprob] | None = None
+    usage: Usage = attrs.field(factory=Usage)
+    finish_reason: str | None = None
+    latency: float | None = None
+    ttft: float | None = None
+    model: str | None = None
+    error: str | None = None
+    reasoning: str | None = None
+
+
+@attrs.define
+class SampleResult:
+    """Everything recorded for one sample: request, raw output, filtered text, prediction, scores."""
+
+    sample_id: str
+    subset: str
+    request_key: str
+    output: ModelOutput
+    sample: Sample | None = None
+    filtered: str | None = None
+    prediction: Any = None
+    gold: Any = None
+    scores: dict[str, float] = attrs.field(factory=dict)
+    category: tuple[str, ...] = ()
+    error: str | None = None
