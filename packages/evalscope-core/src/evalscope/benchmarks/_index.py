@@ -1,7 +1,39 @@
 """Benchmark name -> module holding its `SPEC`. Importing this costs nothing."""
 
+_B = "evalscope.benchmarks."
+
 BUILTIN_BENCHMARKS: dict[str, str] = {
-    "gsm8k": "evalscope.benchmarks.gsm8k",
-    "arc": "evalscope.benchmarks.arc",
-    "mmlu": "evalscope.benchmarks.mmlu",
+    # multiple choice
+    "arc": _B + "arc",
+    "mmlu": _B + "mmlu",
+    "ceval": _B + "ceval",
+    "cmmlu": _B + "cmmlu",
+    "race": _B + "race",
+    "general_mcq": _B + "general_mcq",
+    "hellaswag": _B + "hellaswag",
+    "truthful_qa": _B + "truthful_qa",
+    "mmlu_pro": _B + "mmlu_pro",
+    "musr": _B + "musr",
+    "gpqa": _B + "gpqa",
+    "iquiz": _B + "iquiz",
+    "winogrande": _B + "winogrande",
+    "piqa": _B + "piqa",
+    # math and reasoning
+    "gsm8k": _B + "gsm8k",
+    "competition_math": _B + "competition_math",
+    "math_500": _B + "math_500",
+    "aime24": _B + "aime24",
+    "aime25": _B + "aime25",
+    "amc23": _B + "amc23",
+    "bbh": _B + "bbh",
+    "process_bench": _B + "process_bench",
+    # code
+    "humaneval": _B + "humaneval",
+    "mbpp": _B + "mbpp",
+    # instruction following, QA
+    "ifeval": _B + "ifeval",
+    "trivia_qa": _B + "trivia_qa",
+    "general_qa": _B + "general_qa",
+    # mixtures
+    "data_collection": _B + "data_collection",
 }
