@@ -1,0 +1,142 @@
+"""The HTTP client and request recording against real loopback servers with known timing."""
+
+import asyncio
+import json
+import socket
+import threading
+
+import pytest
+from aiohttp import web
+
+from evalscope.perf.apis import Prompt, RequestSpec
+from evalscope.perf.http import Target, build_request
+from evalscope.perf.metrics import summarize
+from evalscope.perf.mock_server import MockServerProcess
+from evalscope.perf.runner import count_tokens_after
+from evalscope.perf.workers import WorkItem, WorkPlan, rebase, run_plan
+
+
+def _plan(url, n=8, conc=4, stream=True, kind="chat", **kw):
+    target = Target.from_url(url)
+    head = target.request_head("POST", {"Content-Type": "application/json"})
+    spec = RequestSpec(kind, "m", stream, {"max_tokens": 16})
+    items = [WorkItem(i, build_request(head, spec.encode(Prompt("one two three")))) for i in range(n)]
+    return WorkPlan(url, head, items, "closed", conc, stream=stream, spec=spec, use_uvloop=False, **kw)
+
+
+def _run(plan, workers=1):
+    recs, stats, t0 = run_plan(plan, workers)
+    rebase(recs, t0)
+    return recs, stats
+
+
+def test_ttft_ignores_role_only_first_chunk(mock_server):
+    """vLLM's trap: the role-only chunk arrives at ~0 ms; TTFT must be the first content (~50 ms)."""
+    recs, _ = _run(_plan(mock_server.base_url + "/v1/chat/completions"))
+    assert all(r.success for r in recs)
+    for r in recs:
+        assert r.first_byte - r.send < 0.02  # headers + role chunk came at once
+        assert 0.048 < r.ttft < 0.058
+        assert len(r.chunk_times) == 16 and r.completion_tokens == 16
+        assert r.tokens_source == "usage" and r.server_prompt_tokens == 3
+        assert r.output_text.split()[0] == "tok0"
+        assert 0.004 < r.tpot < 0.006
+
+
+def test_client_ttft_matches_server_truth(mock_server):
+    mock_server.reset()
+    recs, _ = _run(_plan(mock_server.base_url + "/v1/chat/completions", n=16, conc=8))
+    truth = mock_server.stats()
+    true_ttft = sum(s["first"] - s["recv"] for s in truth) / len(truth)
+    ours = sum(r.ttft for r in recs) / len(recs)
+    assert abs(ours - true_ttft) < 0.003
+
+
+def test_completions_and_non_stream_and_embeddings(mock_server):
+    recs, _ = _run(_plan(mock_server.base_url + "/v1/completions", kind="completions"))
+    assert all(r.success and r.completion_tokens == 16 for r in recs)
+    recs, _ = _run(_plan(mock_server.base_url + "/v1/chat/completions", stream=False))
+    assert all(r.success and r.completion_tokens == 16 and not r.chunk_times for r in recs)
+    assert all(r.latency > 0.12 for r in recs)
+    recs, _ = _run(_plan(mock_server.base_url + "/v1/embeddings", stream=False, kind="embeddings"))
+    assert all(r.success and r.prompt_tokens == 3 for r in recs)
+
+
+def test_errors_are_recorded_not_raised(mock_server):
+    recs, _ = _run(_plan(mock_server.base_url + "/v1/nothing", n=3, conc=1))
+    assert all(not r.success and r.status == 404 for r in recs)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    recs, _ = _run(_plan(f"http://127.0.0.1:{port}/v1/chat/completions", n=2, conc=1))
+    assert all(not r.success and "connect" in r.error for r in recs)
+
+
+def test_request_timeout(mock_server):
+    recs, _ = _run(_plan(mock_server.base_url + "/v1/chat/completions", n=2, conc=2, timeout=0.02))
+    assert all(not r.success and "timed out" in r.error for r in recs)
+
+
+def test_without_usage_counts_come_from_chunks_or_own_tokenizer():
+    with MockServerProcess(ttft_ms=5, itl_ms=1, tokens=6, no_usage=True) as s:
+        recs, _ = _run(_plan(s.base_url + "/v1/chat/completions", n=2, conc=2))
+    assert all(r.completion_tokens is None for r in recs)
+    count_tokens_after(recs, [Prompt("x")] * 2, None)
+    assert all(r.completion_tokens == 6 and r.tokens_source == "chunks" for r in recs)
+    assert summarize(recs)["Token count source"] == "chunks"
+
+
+def test_two_worker_processes_share_one_clock(mock_server):
+    recs, stats = _run(_plan(mock_server.base_url + "/v1/chat/completions", n=16, conc=4), workers=2)
+    assert len(stats) == 2 and sorted(r.index for r in recs) == list(range(16))
+    assert {r.worker for r in recs} == {0, 1}
+    assert all(0.048 < r.ttft < 0.06 and r.intended_send >= 0 for r in recs)
+
+
+# -- a server that splits and merges SSE events across TCP writes -------------------------
+async def _odd_stream(request):
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await resp.prepare(request)
+    events = [
+        {"choices": [{"delta": {"role": "assistant"}}]},
+        {"choices": [{"delta": {"content": "a"}}]},
+        {"choices": [{"delta": {"content": "b"}}]},
+        {"choices": [{"delta": {"content": "c"}}]},
+        {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 3}},
+    ]
+    raw = b"".join(b"data: " + json.dumps(e).encode() + b"\r\n\r\n" for e in events) + b"data: [DONE]\r\n\r\n"
+    # role chunk + half of "a"; rest of "a" after 30 ms; "b" and "c" merged in one write
+    cut1 = raw.index(b'"a"') + 1
+    cut2 = raw.index(b'"c"') + 10
+    await resp.write(raw[:cut1])
+    await asyncio.sleep(0.03)
+    await resp.write(raw[cut1:cut2])
+    await asyncio.sleep(0.01)
+    await resp.write(raw[cut2:])
+    return resp
+
+
+@pytest.fixture(scope="module")
+def odd_server():
+    loop = asyncio.new_event_loop()
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", _odd_stream)
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_split_and_merged_events_over_real_tcp(odd_server):
+    recs, _ = _run(_plan(odd_server + "/v1/chat/completions", n=2, conc=1))
+    r = recs[0]
+    assert r.success and r.output_text == "abc" and r.completion_tokens == 3
+    assert r.ttft > 0.025  # "a" completed only by the second write
+    assert len(r.chunk_times) == 3
