@@ -1,0 +1,229 @@
+"""`evalscope serve`'s HTTP layer (create_app) on 127.0.0.1 with a fast in-test adapter.
+
+The adapter here records the batches it receives, so the server's request batching, validation,
+error shapes and SSE framing are tested without loading a model; `test_serve_real.py` repeats
+the user-facing paths against the real SmolLM2 server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+
+import aiohttp
+import openai
+import pytest
+from evalscope.backends.serve.app import create_app
+from evalscope.backends.serve.cli import parse_model_args
+from evalscope.backends.serve.protocol import BadRequest, parse_body, split_text
+from evalscope.core.ports import ModelAPI
+from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
+
+try:
+    from .serve_fixture import local_app, sse_events
+except ImportError:  # tests/backends is not a package
+    from serve_fixture import local_app, sse_events
+
+
+class RecordingAPI(ModelAPI):
+    """Echoes the last user message reversed; records each batch; can be told to fail."""
+
+    def __init__(self, batch_size: int = 4, delay: float = 0.05) -> None:
+        super().__init__("echo")
+        self.max_batch_size = batch_size
+        self.delay = delay
+        self.batches: list[list[ModelRequest]] = []
+        self.fail = False
+
+    async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        self.batches.append(list(requests))
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("device on fire")
+        outs = []
+        for r in requests:
+            source = r.messages[-1].content if r.messages else (r.prompt or "")
+            text = " ".join(reversed(source.split()))
+            outs.append(
+                ModelOutput(
+                    text=text, usage=Usage(len(source.split()), len(text.split())), finish_reason="stop"
+                )
+            )
+        return outs
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def post(session: aiohttp.ClientSession, url: str, body) -> tuple[int, bytes]:
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    async with session.post(url, data=data, headers={"Content-Type": "application/json"}) as resp:
+        return resp.status, await resp.read()
+
+
+def chat_body(text: str = "one two three", **extra) -> dict:
+    return {"model": "echo", "messages": [{"role": "user", "content": text}], **extra}
+
+
+def test_concurrent_requests_are_batched_up_to_batch_size():
+    api = RecordingAPI(batch_size=4, delay=0.2)
+
+    async def go():
+        async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
+            bodies = [chat_body(f"q{i} end") for i in range(10)]
+            return await asyncio.gather(*(post(s, f"{base}/chat/completions", b) for b in bodies))
+
+    results = run(go())
+    assert all(status == 200 for status, _ in results)
+    texts = [json.loads(raw)["choices"][0]["message"]["content"] for _, raw in results]
+    assert texts == [f"end q{i}" for i in range(10)]  # each caller gets its own answer
+    sizes = [len(b) for b in api.batches]
+    assert sum(sizes) == 10 and max(sizes) == 4 and len(sizes) <= 4, sizes
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"model": "echo"}, "messages"),
+        (chat_body(temperature="hot"), "temperature"),
+        (chat_body(max_tokens=0), "max_tokens"),
+        (chat_body(n=2), "n"),
+        (chat_body(stop=[1]), "stop"),
+        ({"messages": [{"role": "wizard", "content": "x"}]}, "messages[0].role"),
+        ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content[0]"),
+    ],
+)
+def test_bad_chat_bodies_name_the_field(body, param):
+    with pytest.raises(BadRequest) as info:
+        parse_body(body, chat=True)
+    assert info.value.param == param and param.split("[")[0] in str(info.value)
+
+
+def test_http_errors_are_openai_shaped():
+    api = RecordingAPI()
+
+    async def go():
+        async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
+            out = {
+                "bad_field": await post(s, f"{base}/chat/completions", chat_body(top_p=3)),
+                "bad_json": await post(s, f"{base}/chat/completions", b"{not json"),
+                "not_object": await post(s, f"{base}/completions", [1, 2]),
+                "no_prompt": await post(s, f"{base}/completions", {"model": "echo"}),
+            }
+            async with s.get(f"{base}/nowhere") as resp:
+                out["missing"] = (resp.status, await resp.read())
+            api.fail = True
+            out["adapter_fails"] = await post(s, f"{base}/chat/completions", chat_body())
+            return out
+
+    out = run(go())
+    expect = {
+        "bad_field": 400,
+        "bad_json": 400,
+        "not_object": 400,
+        "no_prompt": 400,
+        "missing": 404,
+        "adapter_fails": 500,
+    }
+    for name, status in expect.items():
+        got, raw = out[name]
+        assert got == status, (name, raw)
+        error = json.loads(raw)["error"]
+        assert error["message"] and error["type"], name
+    assert json.loads(out["bad_field"][1])["error"]["param"] == "top_p"
+    assert json.loads(out["no_prompt"][1])["error"]["param"] == "prompt"
+    assert "device on fire" in json.loads(out["adapter_fails"][1])["error"]["message"]
+
+
+def test_sse_stream_shape_chat_and_completions():
+    api = RecordingAPI()
+
+    async def go():
+        async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
+            with_usage = chat_body("alpha beta gamma", stream=True, stream_options={"include_usage": True})
+            a = await post(s, f"{base}/chat/completions", with_usage)
+            b = await post(s, f"{base}/chat/completions", chat_body("alpha beta", stream=True))
+            c = await post(
+                s,
+                f"{base}/completions",
+                {"prompt": ["x y"], "stream": True, "stream_options": {"include_usage": True}},
+            )
+            return a, b, c
+
+    (sa, ra), (sb, rb), (sc, rc) = run(go())
+    assert sa == sb == sc == 200
+    events = sse_events(ra)
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert (
+        "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+        == "gamma beta alpha"
+    )
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"] == {
+        "prompt_tokens": 3,
+        "completion_tokens": 3,
+        "total_tokens": 6,
+    }
+    assert all(c["object"] == "chat.completion.chunk" and c["id"] == chunks[0]["id"] for c in chunks)
+    plain = [json.loads(e) for e in sse_events(rb)[:-1]]
+    assert all("usage" not in c for c in plain) and plain[-1]["choices"][0]["finish_reason"] == "stop"
+    comp = [json.loads(e) for e in sse_events(rc)[:-1]]
+    assert "".join(c["choices"][0]["text"] for c in comp if c["choices"]) == "y x"
+    assert comp[-1]["usage"]["total_tokens"] == 4 and comp[0]["object"] == "text_completion"
+
+
+def test_official_openai_client_reads_our_stream_and_json():
+    api = RecordingAPI()
+
+    async def go():
+        async with local_app(create_app(api)) as base:
+            client = openai.AsyncOpenAI(base_url=base, api_key="EMPTY", max_retries=0)
+            whole = await client.chat.completions.create(
+                model="echo", messages=[{"role": "user", "content": "a b"}]
+            )
+            stream = await client.chat.completions.create(
+                model="echo",
+                messages=[{"role": "user", "content": "c d e"}],
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            pieces, usage = [], None
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    pieces.append(chunk.choices[0].delta.content)
+                usage = chunk.usage or usage
+            models = await client.models.list()
+            await client.close()
+            return whole, "".join(pieces), usage, [m.id for m in models.data]
+
+    whole, streamed, usage, models = run(go())
+    assert whole.choices[0].message.content == "b a" and whole.usage.total_tokens == 4
+    assert streamed == "e d c" and usage.completion_tokens == 3
+    assert models == ["echo"]
+
+
+def test_split_text_round_trips():
+    for text in ["", "one", " lead and  double  spaces \n", "The answer is 42."]:
+        assert "".join(split_text(text)) == text
+
+
+def test_parse_model_args():
+    assert parse_model_args("precision=float32,max_length=512,trust_remote_code=true,x=none") == {
+        "precision": "float32",
+        "max_length": 512,
+        "trust_remote_code": True,
+        "x": None,
+    }
+    assert parse_model_args(None) == {}
+    req = parse_body({"prompt": "hi", "logprobs": 2, "top_k": 5, "seed": 7}, chat=False).request
+    assert req.kind is RequestKind.GENERATE and req.prompt == "hi"
+    assert (
+        req.config.top_logprobs == 2
+        and req.config.logprobs
+        and req.config.top_k == 5
+        and req.config.seed == 7
+    )
