@@ -22,7 +22,7 @@ from evalscope.backends.store.redact import redact, redact_text
 from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
 from evalscope.core.ports import ResultStore, RunInfo
 from evalscope.core.serialization import structure, unstructure
-from evalscope.core.types import SampleResult
+from evalscope.core.types import SampleResult, TokenLogprob
 
 if TYPE_CHECKING:
     from evalscope.core.report import Report
@@ -58,6 +58,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cur.close()
+
+
+def _fix_logprobs(result: SampleResult) -> SampleResult:
+    """Core's converter leaves `list[TokenLogprob] | None` as dicts (its plain-union hook); mend it here."""
+    logprobs = result.output.logprobs
+    if logprobs and isinstance(logprobs[0], dict):
+        result.output.logprobs = [structure(item, TokenLogprob) for item in logprobs]
+    return result
 
 
 class _Writer:
@@ -336,7 +344,7 @@ class SQLiteResultStore(ResultStore):
                     category=row.category or [],
                     error=row.error,
                 )
-            out[(row.subset, row.sample_id)] = structure(data, SampleResult)
+            out[(row.subset, row.sample_id)] = _fix_logprobs(structure(data, SampleResult))
         return out
 
     def load_report(self, dataset: str) -> Report | None:
