@@ -1,0 +1,1 @@
+"""evalscope adapters: transformers, OpenAI-compatible services, the local server, stores, hubs."""

@@ -1,0 +1,1 @@
+"""Transformers backend: model loading (alias, GGUF conversion cache, hubs) and the HFModelAPI adapter."""

@@ -1,0 +1,237 @@
+"""`HFModelAPI`: a local transformers causal LM as a ModelAPI (generate, choice probs, loglikelihood)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evalscope.backends.hf import generation, prompts, scoring
+from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
+from evalscope.core.ports import ModelAPI
+from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
+
+log = logging.getLogger(__name__)
+
+_MODEL_ARG_KEYS = {"revision", "precision", "device_map", "chat_template", "trust_remote_code", "gguf_file"}
+
+
+class HFModelAPI(ModelAPI):
+    """A transformers model run in-process.
+
+    model_args: revision, precision (float16/bfloat16/float32/auto; float32 on CPU by default),
+    device_map, chat_template (a template string or a file holding one), trust_remote_code,
+    gguf_file. Options: batch_size (requests per `call`), max_tokens (default generation
+    length, 512), max_length (context limit; default from the model config),
+    loglikelihood_batch_size ((context, continuation) pairs per forward; default 4 x batch_size).
+    Work runs in a worker thread, one batch at a time, so the event loop stays free.
+    """
+
+    capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
+
+    def __init__(self, model: str, model_args: dict[str, Any] | None = None, **options: Any) -> None:
+        super().__init__(model, model_args, **options)
+        self.max_batch_size = max(1, int(options.get("batch_size") or 1))
+        self.default_max_tokens = int(options.get("max_tokens") or 512)
+        self.ll_batch_size = int(options.get("loglikelihood_batch_size") or 4 * self.max_batch_size)
+        args = self.model_args
+        unknown = set(args) - _MODEL_ARG_KEYS
+        if unknown:
+            log.warning("hf backend: passing unknown model_args %s to from_pretrained", sorted(unknown))
+        loaded = options.get("loaded")  # (model, tokenizer, resolved): share an already loaded model
+        if loaded is not None:
+            self.hf_model, self.tokenizer, self.resolved = loaded
+        else:
+            extra = {k: v for k, v in args.items() if k not in _MODEL_ARG_KEYS}
+            self.hf_model, self.tokenizer, self.resolved = load_model_and_tokenizer(
+                model,
+                revision=args.get("revision"),
+                precision=args.get("precision"),
+                device_map=args.get("device_map"),
+                trust_remote_code=bool(args.get("trust_remote_code", False)),
+                gguf_file=args.get("gguf_file"),
+                **extra,
+            )
+        self.precision = str(self.hf_model.dtype).removeprefix("torch.")
+        if args.get("chat_template"):
+            self.tokenizer.chat_template = _read_template(str(args["chat_template"]))
+        self.pad_id = prompts.pad_token_id(self.tokenizer)
+        self.eos_ids = prompts.eos_token_ids(self.hf_model, self.tokenizer)
+        self.max_length = int(options.get("max_length") or _context_length(self.hf_model, self.tokenizer))
+        self._lock = threading.Lock()  # one forward/generate at a time: they share the cores
+
+    @classmethod
+    def from_loaded(
+        cls,
+        model: Any,
+        tokenizer: Any,
+        name: str = "local",
+        resolved: ResolvedModel | None = None,
+        **options: Any,
+    ) -> HFModelAPI:
+        """Wrap a model and tokenizer that are already in memory."""
+        resolved = resolved or ResolvedModel(name=name, path=name, source="local")
+        return cls(name, None, loaded=(model, tokenizer, resolved), **options)
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "provider": "hf",
+            "model": self.model_name,
+            "path": str(self.resolved.gguf_path or self.resolved.path),
+            "revision": self.resolved.revision,
+            "precision": self.precision,
+        }
+
+    async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        if not requests:
+            return []
+        kinds = {r.kind for r in requests}
+        if len(kinds) != 1:
+            raise ValueError(f"one call answers one request kind, got {sorted(k.value for k in kinds)}")
+        kind = kinds.pop()
+        if kind not in self.capabilities:
+            raise ValueError(f"HFModelAPI cannot answer {kind.value} requests")
+        work = {
+            RequestKind.GENERATE: self.generate_batch,
+            RequestKind.CHOICE_PROBS: self.choice_probs_batch,
+            RequestKind.LOGLIKELIHOOD: self.loglikelihood_batch,
+        }[kind]
+        return await asyncio.to_thread(self._locked, work, list(requests))
+
+    def _locked(self, work: Any, requests: list[ModelRequest]) -> list[ModelOutput]:
+        with self._lock:
+            return work(requests)
+
+    # -- generation ---------------------------------------------------------------------------------
+    def generate_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        """Generate for each request; requests with equal settings share one generate call."""
+        outputs: list[ModelOutput | None] = [None] * len(requests)
+        groups: dict[generation.GenParams, list[int]] = {}
+        for i, request in enumerate(requests):
+            params = generation.to_gen_params(request.config, self.default_max_tokens)
+            groups.setdefault(params, []).append(i)
+        for params, indices in groups.items():
+            for i, out in zip(
+                indices, self._generate_group([requests[i] for i in indices], params), strict=True
+            ):
+                outputs[i] = out
+        return [o for o in outputs if o is not None]
+
+    def _generate_group(
+        self, requests: Sequence[ModelRequest], params: generation.GenParams
+    ) -> list[ModelOutput]:
+        import torch
+
+        budget = max(1, self.max_length - params.max_new_tokens)
+        rows = []
+        for request in requests:
+            text, templated = prompts.render_prompt(self.tokenizer, request)
+            rows.append(prompts.encode(self.tokenizer, text, templated)[-budget:])
+        ids, mask, _ = scoring.left_pad(rows, self.pad_id, self.hf_model.device)
+        gc = generation.hf_generation_config(self.hf_model, params, self.pad_id, self.eos_ids)
+        extra: dict[str, Any] = {"tokenizer": self.tokenizer} if params.stop else {}
+        started = time.perf_counter()
+        if params.seed is not None:
+            torch.manual_seed(params.seed)
+        with torch.inference_mode():
+            result = self.hf_model.generate(input_ids=ids, attention_mask=mask, generation_config=gc, **extra)
+        latency = time.perf_counter() - started
+        new_tokens = result.sequences[:, ids.shape[1] :]
+        decoded = generation.decode_rows(
+            self.tokenizer,
+            new_tokens,
+            params,
+            self.pad_id,
+            self.eos_ids,
+            result.logits if params.logprobs else None,
+        )
+        return [
+            ModelOutput(
+                text=row.text,
+                usage=Usage(input_tokens=len(tokens), output_tokens=row.output_tokens),
+                finish_reason=row.finish_reason,
+                latency=latency,
+                logprobs=row.logprobs,
+                model=self.model_name,
+            )
+            for row, tokens in zip(decoded, rows, strict=True)
+        ]
+
+    # -- option-letter probabilities -----------------------------------------------------------------
+    def choice_probs_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        """Next-token probability of each option letter after the prompt (one forward per batch)."""
+        rows, letter_ids = [], []
+        for request in requests:
+            if not request.choices:
+                raise ValueError("a choice_probs request needs `choices` (option letters)")
+            text, templated = prompts.render_prompt(self.tokenizer, request)
+            rows.append(prompts.encode(self.tokenizer, text, templated)[-self.max_length :])
+            letter_ids.append([scoring.letter_token_ids(self.tokenizer, c) for c in request.choices])
+        started = time.perf_counter()
+        logits = scoring.forward_tail_logits(self.hf_model, rows, self.pad_id, keep=1)
+        latency = time.perf_counter() - started
+        return [
+            ModelOutput(
+                scores=scoring.choice_probabilities(logits[i, -1], letter_ids[i]),
+                usage=Usage(input_tokens=len(rows[i])),
+                latency=latency,
+                model=self.model_name,
+            )
+            for i in range(len(requests))
+        ]
+
+    # -- log-likelihood of continuations ---------------------------------------------------------------
+    def loglikelihood_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        """Summed log-probability of each continuation (`choices`) after the context."""
+        start_id = self.tokenizer.bos_token_id
+        if start_id is None:
+            start_id = next(iter(sorted(self.eos_ids)), None)
+        pairs: list[scoring.ScoringPair] = []
+        spans: list[tuple[int, int]] = []
+        for request in requests:
+            if not request.choices:
+                raise ValueError("a loglikelihood request needs `choices` (continuations)")
+            text, templated = prompts.render_prompt(self.tokenizer, request)
+            context_ids = prompts.encode(self.tokenizer, text, templated)
+            first = len(pairs)
+            for continuation in request.choices:
+                whole = prompts.encode(self.tokenizer, text + continuation, templated)
+                pairs.append(scoring.build_pair(context_ids, whole, start_id, self.max_length))
+            spans.append((first, len(pairs)))
+        started = time.perf_counter()
+        scores = scoring.score_pairs(self.hf_model, pairs, self.pad_id, self.ll_batch_size)
+        latency = time.perf_counter() - started
+        return [
+            ModelOutput(
+                scores=scores[a:b],
+                token_counts=[p.continuation for p in pairs[a:b]],
+                usage=Usage(input_tokens=sum(len(p.tokens) for p in pairs[a:b])),
+                latency=latency,
+                model=self.model_name,
+            )
+            for a, b in spans
+        ]
+
+    async def aclose(self) -> None:
+        """Drop the model so its memory can be freed."""
+        self.hf_model = None
+
+
+def _read_template(value: str) -> str:
+    path = Path(value).expanduser()
+    if "{" not in value and path.is_file():
+        return path.read_text(encoding="utf-8")
+    return value
+
+
+def _context_length(model: Any, tokenizer: Any) -> int:
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(model.config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    value = getattr(tokenizer, "model_max_length", None)
+    return value if isinstance(value, int) and 0 < value < 1_000_000 else 2048
