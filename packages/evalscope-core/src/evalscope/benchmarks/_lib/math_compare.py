@@ -90,7 +90,8 @@ def _bracketed(s: str) -> tuple[str, str, str] | None:
 
 
 class _Comparer:
-    def __init__(self, timeout: float, percent: bool) -> None:
+    def __init__(self, timeout: float, percent: bool, raw_pred: str = "") -> None:
+        self.raw_pred = raw_pred
         self.deadline = time.monotonic() + timeout
         self.percent = percent
 
@@ -101,7 +102,7 @@ class _Comparer:
             return False
         gold_letter = _choice_letter(gold)
         if gold_letter is not None and depth == 0:
-            return _clean_choice(pred) == gold_letter
+            return (_choice_letter(pred) or _clean_choice(self.raw_pred)) == gold_letter
         pn, gn = parse_number(pred), parse_number(gold)
         if pn is not None and gn is not None:
             return _numbers_close(pn, gn, self.percent and depth == 0)
@@ -183,4 +184,4 @@ def math_equal(pred: str, gold: str, *, timeout: float = 5.0, percent_tolerance:
     p, g = normalize_math_answer(str(pred)), normalize_math_answer(str(gold))
     if not p or not g:
         return False
-    return _Comparer(timeout, percent_tolerance).equal(p, g)
+    return _Comparer(timeout, percent_tolerance, str(pred)).equal(p, g)

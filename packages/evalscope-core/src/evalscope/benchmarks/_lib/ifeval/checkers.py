@@ -6,7 +6,6 @@ instruction (keys whose value is None are ignored by the caller).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -176,6 +175,8 @@ def format_multiple_sections(response: str, kw: Kwargs) -> bool:
 
 def format_json(response: str, kw: Kwargs) -> bool:
     """The whole response (optionally in a ```json fence) is valid JSON."""
+    import json  # lazy: keeps the module import cheap
+
     text = response.strip()
     for prefix in ("```json", "```Json", "```JSON", "```"):
         if text.startswith(prefix):
