@@ -28,7 +28,7 @@ which keeps only the uid drop, rlimits, process-group/uid kill and env scrub (no
 Linux only.
 """
 
-from evalscope.core.sandbox.pool import default_workers, run_many
+from evalscope.core.sandbox.pool import default_workers, run_limited, run_many
 from evalscope.core.sandbox.runner import run_job, run_sandboxed
 from evalscope.core.sandbox.types import SandboxJob, SandboxResult, SandboxStatus
 
@@ -38,6 +38,7 @@ __all__ = [
     "SandboxStatus",
     "default_workers",
     "run_job",
+    "run_limited",
     "run_many",
     "run_sandboxed",
 ]

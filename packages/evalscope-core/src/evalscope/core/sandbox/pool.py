@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,3 +34,21 @@ def run_many(
         for fut in [ex.submit(one, i) for i in range(len(jobs))]:
             fut.result()
     return results  # type: ignore[return-value]
+
+
+_slots: threading.BoundedSemaphore | None = None
+_slots_lock = threading.Lock()
+
+
+def run_limited(job: SandboxJob) -> SandboxResult:
+    """Run one job, at most ``EVALSCOPE_SANDBOX_WORKERS`` (default: CPU count) at once per process.
+
+    For callers that each score one sample from their own thread (the engine's blocking scorers).
+    """
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            size = int(os.environ.get("EVALSCOPE_SANDBOX_WORKERS", "0")) or default_workers()
+            _slots = threading.BoundedSemaphore(size)
+    with _slots:
+        return run_job(job)

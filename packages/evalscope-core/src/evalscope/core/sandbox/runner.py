@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,15 @@ from evalscope.core.sandbox.types import SandboxJob, SandboxResult
 
 _LAUNCHER = str(Path(__file__).with_name("_launcher.py"))
 _PATH = "/usr/local/bin:/usr/bin:/bin"
+# The program runs under ``python -I -S`` (no site: faster, nothing from site-packages); this
+# bootstrap restores what site would add that programs use (exit/quit) and runs main.py as __main__.
+_BOOTSTRAP = (
+    "import builtins, os, runpy, sys\n"
+    "builtins.exit = builtins.quit = sys.exit\n"
+    "sys.argv = ['main.py']\n"
+    "sys.path.insert(0, os.getcwd())\n"
+    "runpy.run_path('main.py', run_name='__main__')\n"
+)
 # Sandbox uids are drawn at random from a range no distribution hands out, so two concurrent runs
 # (even from different evaluator processes) never share a uid and RLIMIT_NPROC counts one run only.
 _UID_BASE = 1_600_000_000
@@ -121,7 +131,7 @@ def run_job(job: SandboxJob) -> SandboxResult:
         read_fd, write_fd = os.pipe()
         cfg = {
             "workdir": str(work), "uid": uid, "gid": gid, "prefix": prefix, "status_fd": write_fd,
-            "argv": [python, "-I", "-B", "main.py"], "env": env, "tmpfs_mb": job.disk_mb,
+            "argv": [python, "-I", "-S", "-B", "-c", _BOOTSTRAP], "env": env, "tmpfs_mb": job.disk_mb,
             "require_isolation": job.require_isolation,
             "limits": {"memory_mb": job.memory_mb, "cpu_s": int(job.timeout) + 1, "file_mb": job.file_mb,
                        "nofile": 256, "nproc": job.max_processes if as_root else None},
@@ -133,11 +143,7 @@ def run_job(job: SandboxJob) -> SandboxResult:
                 stderr=err, pass_fds=(write_fd,), start_new_session=True, env={"PATH": _PATH}, cwd=host,
             )
         os.close(write_fd)
-        timed_out = False
-        try:
-            proc.wait(timeout=job.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        timed_out = not _wait_exit(proc, job.timeout)
         _kill_group(proc.pid)  # also on success: nothing the program started may outlive it
         proc.wait()
         if as_root:
@@ -155,6 +161,23 @@ def run_job(job: SandboxJob) -> SandboxResult:
                              isolation=info["isolation"])
     finally:
         shutil.rmtree(host, ignore_errors=True)
+
+
+def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait for the launcher to exit; False on timeout. A pidfd wakes us at once (Popen.wait polls)."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(pidfd)
 
 
 def _kill_group(pgid: int) -> None:

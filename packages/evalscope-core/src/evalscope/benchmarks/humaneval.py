@@ -1,0 +1,78 @@
+"""HumanEval: 164 Python functions to complete; scored by running the unit tests in the sandbox.
+
+Prompt (EvalScope 0.12): ``Complete the following python code:⏎{prompt}``. The program that runs is
+prompt + completion + the problem's ``check`` function + ``check(entry_point)``, in
+`evalscope.core.sandbox` (never in the evaluator's process; EvalScope 0.12 ran it in-process).
+With ``n`` > 1 completions per problem, Pass@k uses the unbiased estimator (Chen et al., 2021).
+"""
+
+from __future__ import annotations
+
+from evalscope.benchmarks._lib.code_extract import extract_code, humaneval_program
+from evalscope.benchmarks._lib.passk import pass_at_k_metrics
+from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.sandbox import SandboxJob, run_limited
+from evalscope.core.types import ModelOutput, Sample
+
+PASS_AT_1 = "Pass@1"
+DEFAULT_TIMEOUT = 5.0
+
+
+def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    return Sample(
+        id=str(record.get("task_id", index)),
+        input=record["prompt"],
+        target=record["canonical_solution"],
+        metadata={"test": record["test"], "entry_point": record["entry_point"]},
+    )
+
+
+def program_for(sample: Sample, completion: str) -> str:
+    assert isinstance(sample.input, str)
+    return humaneval_program(sample.input, completion, sample.metadata["test"], sample.metadata["entry_point"])
+
+
+def check(sample: Sample, completion: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Whether ``completion`` passes the problem's tests (run in the sandbox)."""
+    return run_limited(SandboxJob(code=program_for(sample, completion), timeout=timeout)).passed
+
+
+def completions(output: ModelOutput) -> list[str]:
+    """Every completion the model returned for one problem (several when n > 1)."""
+    texts = getattr(output, "texts", None)
+    return list(texts) if texts else [output.text]
+
+
+def extract(text: str, sample: Sample) -> str:
+    return extract_code(text)
+
+
+def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[str, float]:
+    timeout = float(SPEC.extra_params["timeout"])
+    texts = completions(output)
+    if len(texts) <= 1:
+        return {PASS_AT_1: float(prediction is not None and check(sample, prediction, timeout))}
+    outcomes = [check(sample, extract_code(t), timeout) for t in texts]
+    return pass_at_k_metrics(outcomes, SPEC.extra_params["k"])
+
+
+SPEC = BenchmarkSpec(
+    name="humaneval",
+    pretty_name="HumanEval",
+    description="164 hand-written Python problems; the completion must pass the unit tests (run sandboxed).",
+    tags=("coding",),
+    dataset_id="modelscope/humaneval",
+    hf_dataset_id="openai/openai_humaneval",
+    hub_subset=lambda subset: "openai_humaneval",
+    subsets=("openai_humaneval",),
+    eval_split="test",
+    local_dir="humaneval",
+    local_patterns=("HumanEval.jsonl.gz", "HumanEval.jsonl", "{split}.jsonl"),
+    record_to_sample=record_to_sample,
+    prompt_template="Complete the following python code:\n{query}",
+    extract=extract,
+    score=score,
+    blocking_score=True,
+    metrics=(PASS_AT_1,),
+    extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10)},
+)
