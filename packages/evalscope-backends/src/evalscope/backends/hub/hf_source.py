@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import Any
 
 from evalscope.backends.hub import errors, probe
-from evalscope.backends.hub.records import to_records
+from evalscope.backends.hub.records import has_datasets_package, to_records
 from evalscope.core.ports import DatasetRef, DatasetSource
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -36,7 +35,7 @@ class HuggingFaceSource(DatasetSource):
     def load(self, ref: DatasetRef) -> list[dict[str, Any]] | None:
         if ref.dataset_id is None:
             return None
-        has_datasets = importlib.util.find_spec("datasets") is not None
+        has_datasets = has_datasets_package()
         local = os.path.exists(os.path.expanduser(ref.dataset_id))  # load_dataset also reads local dirs
         if not local and not offline_requested():
             reason = probe.unreachable_reason(endpoint(), self.probe_timeout)

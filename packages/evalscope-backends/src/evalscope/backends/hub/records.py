@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from typing import Any
+
+
+def has_datasets_package() -> bool:
+    """Whether `datasets` (needed by both MsDataset and the HF loader) can be imported."""
+    try:
+        return importlib.util.find_spec("datasets") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def to_records(data: Any, split: str) -> list[dict[str, Any]]:
