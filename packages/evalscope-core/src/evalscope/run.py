@@ -20,7 +20,7 @@ from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo
 from evalscope.core.registry import UnknownNameError, model_apis, stores
 from evalscope.core.report import Report, format_table
 from evalscope.core.stores import WorkDirStore
-from evalscope.core.types import GenerationConfig
+from evalscope.core.types import GenerationConfig, RequestKind
 
 log = logging.getLogger("evalscope.run")
 
@@ -142,10 +142,21 @@ async def run_task_async(
     if unknown_args:
         raise ConfigError(f"dataset_args: {', '.join(sorted(unknown_args))} not in datasets {cfg.datasets}")
     _seed_everything(cfg.seed)
+    api = model or (build_model_api(cfg) if cfg.stage != "review" else None)
+    capabilities = api.capabilities if api is not None else frozenset(RequestKind)
+    loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
+    base_gen = DEFAULT_GENERATION.get(cfg.eval_type, GenerationConfig()).merged(cfg.generation_config)
+    planned = {}
+    for name, spec in specs.items():  # load every dataset first: bad names and missing data fail before any work
+        args = cfg.args_for(name)
+        try:
+            task = build_task(spec, args=args, capabilities=capabilities, generation_config=base_gen, seed=cfg.seed)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        planned[name] = (task, load_samples(task, loader, args, cfg.limit))
     run_dir = resolve_run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or ""], cfg.debug)
-    api = model or (build_model_api(cfg) if cfg.stage != "review" else None)
     wrapped = (
         Model(api, max_concurrency=cfg.eval_batch_size, retry=RetryPolicy(retries=cfg.retries), timeout=cfg.timeout)
         if api is not None
@@ -165,22 +176,15 @@ async def run_task_async(
         sink=sink or TqdmProgress(),
         identity=identity,
     )
-    loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
-    base_gen = DEFAULT_GENERATION.get(cfg.eval_type, GenerationConfig()).merged(cfg.generation_config)
     reports: dict[str, Report] = {}
     errors: list[str] = []
     try:
-        for name, spec in specs.items():
-            args = cfg.args_for(name)
-            capabilities = api.capabilities if api is not None else frozenset()
-            try:
-                task = build_task(spec, args=args, capabilities=capabilities or frozenset(_all_kinds()), generation_config=base_gen, seed=cfg.seed)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
-            samples = load_samples(task, loader, args, cfg.limit)
+        for name, (task, samples) in planned.items():
             log.info("%s: %d samples, output type %s, %d-shot", name, len(samples), task.output_type, task.few_shot_num)
             report = await engine.run(task, samples)
-            errors.extend(f"{name}: {e}" for e in engine.last_run.errors)
+            stats = engine.last_run
+            log.info("%s: %d samples, %d from cache, %d inferred, %d failed, %.2fs", name, stats.total, stats.cached, stats.inferred, len(stats.errors), stats.seconds)
+            errors.extend(f"{name}: {e}" for e in stats.errors)
             if report is not None:
                 reports[name] = report
     finally:
@@ -199,12 +203,6 @@ async def run_task_async(
             f"rerun with --use-cache {run_dir} to retry only the failed ones, or pass --ignore-errors."
         )
     return reports
-
-
-def _all_kinds():  # type: ignore[no-untyped-def]
-    from evalscope.core.types import RequestKind
-
-    return set(RequestKind)
 
 
 def _identity(api: ModelAPI | None) -> str:

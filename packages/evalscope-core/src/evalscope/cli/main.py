@@ -67,15 +67,6 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("evalscope-core")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0+local"
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=None, package_name="evalscope-core", prog_name="evalscope", message="%(prog)s %(version)s")
 def main() -> None:

@@ -23,7 +23,7 @@ from evalscope.core.filters import FilterError
 from evalscope.core.model import Model
 from evalscope.core.ports import ProgressSink, ResultStore
 from evalscope.core.report import Report, build_report
-from evalscope.core.types import ModelOutput, Sample, SampleResult
+from evalscope.core.types import ModelOutput, ModelRequest, Sample, SampleResult
 
 log = logging.getLogger("evalscope.engine")
 
@@ -70,15 +70,20 @@ class Engine:
         started = time.perf_counter()
         run = self.last_run = TaskRun(total=len(samples))
         done = self.stores[0].load_results(task.name) if self.stores else {}
-        reusable = {k: v for k, v in done.items() if v.error is None}
-        run.cached = sum(1 for s in samples if (s.subset, s.id) in reusable)
+        requests = [task.build_request(s) for s in samples]
+        keys = [self._key(r) for r in requests]
+        cached: list[SampleResult | None] = []
+        for sample, key in zip(samples, keys):
+            hit = done.get((sample.subset, sample.id))
+            cached.append(hit if hit is not None and hit.error is None and hit.request_key == key else None)
+        run.cached = sum(1 for c in cached if c is not None)
         self.sink.on_event(TaskStarted(task.name, len(samples), run.cached))
         semaphore = asyncio.Semaphore(self.concurrency)
         results: list[SampleResult | None] = [None] * len(samples)
 
         async def one(i: int, sample: Sample) -> None:
             async with semaphore:
-                results[i] = await self._evaluate(task, sample, reusable.get((sample.subset, sample.id)), run)
+                results[i] = await self._evaluate(task, sample, requests[i], keys[i], cached[i], run)
 
         await asyncio.gather(*(one(i, s) for i, s in enumerate(samples)))
         run.seconds = time.perf_counter() - started
@@ -98,10 +103,14 @@ class Engine:
             store.save_report(report)
         return report
 
-    async def _evaluate(self, task: Task, sample: Sample, cached: SampleResult | None, run: TaskRun) -> SampleResult | None:
-        request = task.build_request(sample)
-        key = f"{self.identity}:{request.cache_key()}" if self.identity else request.cache_key()
-        if cached is not None and cached.request_key == key:
+    def _key(self, request: ModelRequest) -> str:
+        """Identity of a prediction: the model's identity plus everything in the request."""
+        return f"{self.identity}:{request.cache_key()}" if self.identity else request.cache_key()
+
+    async def _evaluate(
+        self, task: Task, sample: Sample, request: ModelRequest, key: str, cached: SampleResult | None, run: TaskRun
+    ) -> SampleResult | None:
+        if cached is not None:
             result = cached
             result.sample = sample
             from_cache = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from evalscope.core.ports import ModelAPI
@@ -16,9 +17,14 @@ class MockModelAPI(ModelAPI):
     def __init__(self, model: str | None = "mock", model_args: dict | None = None, **options: object) -> None:
         super().__init__(model or "mock", model_args, **options)
         self.reply = str(self.model_args.get("reply", "The answer is A."))
+        self.delay = float(self.model_args.get("delay", 0.0))
+        self.calls = 0
         self.max_batch_size = int(options.get("batch_size", 1) or 1)  # type: ignore[call-overload]
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.calls += len(requests)
         outs = []
         for r in requests:
             if r.kind is RequestKind.GENERATE:
