@@ -166,11 +166,15 @@ class _Server(asyncio.Protocol):
         if want_usage:
             tail += _sse({"id": "m", "object": obj, "choices": [], "usage": usage})
         tail += b"data: [DONE]\n\n"
-        if cfg.ttft_ms <= 0 and cfg.itl_ms <= 0:  # zero-delay: one write
-            payload = first + b"".join(chunk(i) for i in range(n)) + tail
+        if cfg.ttft_ms <= 0 and cfg.itl_ms <= 0:  # zero-delay: one (cached) write
+            key = (chat, n, want_usage, usage["prompt_tokens"])
+            data = _ZERO_CACHE.get(key)
+            if data is None:
+                payload = first + b"".join(chunk(i) for i in range(n)) + tail
+                data = _ZERO_CACHE[key] = head + _chunked(payload) + b"0\r\n\r\n"
             now = _perf()
             rec["first"] = rec["end"] = now
-            w(head + _chunked(payload) + b"0\r\n\r\n")
+            w(data)
             return self._next()
         w(head + (_chunked(first) if first else b""))
         base = loop.time() - (_perf() - t)  # loop clock at receipt
@@ -194,6 +198,9 @@ class _Server(asyncio.Protocol):
             return self._next()
         for i in range(n):
             loop.call_at(base + (cfg.ttft_ms + cfg.itl_ms * i) / 1000.0, send, i)
+
+
+_ZERO_CACHE: dict[tuple, bytes] = {}
 
 
 def _sse(obj: dict) -> bytes:

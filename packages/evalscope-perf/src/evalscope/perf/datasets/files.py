@@ -43,10 +43,46 @@ def _emit(ctx: DatasetContext, texts: Iterator[str]) -> Iterator[Prompt]:
             yield Prompt(text=text)
 
 
+# Used when no open_qa.jsonl is given or reachable (offline machines): our own short questions.
+BUILTIN_QUESTIONS = (
+    "What is the difference between weather and climate?",
+    "How does a refrigerator keep food cold?",
+    "Why do leaves change colour in autumn?",
+    "Explain what a prime number is with two examples.",
+    "What are the main causes of inflation?",
+    "How do vaccines help the immune system?",
+    "Give three tips for writing a clear email.",
+    "Why is the sky blue during the day?",
+    "What does a database index do?",
+    "How do bees make honey?",
+    "What is the purpose of a central bank?",
+    "Describe how a bicycle stays upright while moving.",
+    "What is photosynthesis?",
+    "How should I prepare for a job interview?",
+    "Why do we have leap years?",
+    "What is the difference between a virus and a bacterium?",
+    "How does compound interest work?",
+    "Summarise the water cycle in a few sentences.",
+    "What makes a good password?",
+    "Why does bread rise when it bakes?",
+    "How do airplanes generate lift?",
+    "What is a black hole?",
+    "Suggest a simple recipe for a vegetable soup.",
+    "How can I improve my sleep?",
+)
+
+
 def openqa(ctx: DatasetContext) -> Iterator[Prompt]:
-    """HC3-Chinese open_qa.jsonl (``question`` field)."""
-    path = _need_path(ctx, "openqa", "HC3-Chinese open_qa.jsonl")
-    yield from _emit(ctx, _jsonl_field(path, ("question",)))
+    """HC3-Chinese open_qa.jsonl (``question`` field); built-in questions when it is unavailable."""
+    if ctx.path:
+        yield from _emit(ctx, _jsonl_field(Path(os.path.expanduser(ctx.path)), ("question",)))
+        return
+    import warnings
+
+    warnings.warn(
+        "openqa: no --dataset-path given (HC3-Chinese open_qa.jsonl); using 24 built-in questions", stacklevel=2
+    )
+    yield from _emit(ctx, iter(BUILTIN_QUESTIONS))
 
 
 def longalpaca(ctx: DatasetContext) -> Iterator[Prompt]:
