@@ -328,3 +328,43 @@ def test_two_runs_write_one_file_at_the_same_time(tmp_path: Path) -> None:
             assert len(store.load_results("d")) == n
         finally:
             store.close()
+
+
+def test_reopening_for_another_run_uses_that_runs_work_dir(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "a", "ra")
+    store.save_prediction("d", make_result(0))
+    store.open(RunInfo(run_id="rb", work_dir=str(tmp_path / "b"), model_id="m"))
+    try:
+        assert store.url == f"sqlite:///{(tmp_path / 'b' / DB_FILE_NAME).resolve()}"
+        assert store.load_results("d") == {}
+    finally:
+        store.close()
+
+
+def test_generic_sql_path_without_native_upsert(tmp_path: Path) -> None:
+    """Databases without INSERT ... ON CONFLICT get delete-then-insert in the same transaction."""
+    from evalscope.backends.store.sqlite import _Writer
+
+    store = open_store(tmp_path)
+    store._writer = _Writer("generic")
+    try:
+        store.save_prediction("d", make_result(1, text="first"))
+        store.save_review("d", reviewed(make_result(1, text="first")))
+        store.save_review("d", reviewed(make_result(1, text="first")))
+        store.save_prediction("d", make_result(1, text="second 1"))
+        store.save_review("d", reviewed(make_result(1, text="second 1")))
+        assert [store.count(t) for t in ("samples", "predictions", "scores")] == [1, 1, 1]
+        (only,) = store.load_results("d").values()
+        assert only.output.text == "second 1" and only.scores["acc"] == 1.0
+    finally:
+        store.close()
+
+
+def test_values_json_cannot_hold_are_stored_not_fatal(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        result = make_result(0)
+        assert result.sample is not None
+        result.sample.metadata = {"image": b"\x89PNG", "labels": {"b", "a"}, "nan": float("nan")}
+        store.save_prediction("d", result)
+        meta = store.load_results("d")[("main", "0")].sample.metadata  # type: ignore[union-attr]
+        assert meta["image"] == "iVBORw==" and meta["labels"] == ["a", "b"] and meta["nan"] != meta["nan"]

@@ -134,6 +134,7 @@ class SQLiteResultStore(ResultStore):
     name = "sqlite"
 
     def __init__(self, url: str | None = None) -> None:
+        self._configured_url = url
         self.url = url
         self.run: RunInfo | None = None
         self._engine: sa.Engine | None = None
@@ -152,6 +153,7 @@ class SQLiteResultStore(ResultStore):
         with self._lock:
             if self._conn is not None:
                 self.close()
+            self.url = self._configured_url
             if self.url is None:
                 work_dir = Path(run.work_dir)
                 work_dir.mkdir(parents=True, exist_ok=True)
