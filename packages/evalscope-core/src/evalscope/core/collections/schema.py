@@ -16,7 +16,6 @@ from typing import Any, Union
 
 import attrs
 import cattrs
-
 from evalscope.core.serialization import ConfigError, strict_converter
 
 
@@ -54,7 +53,7 @@ class CollectionSchema:
             raise ConfigError("; ".join(cattrs.transform_error(exc, path=where, format_exception=_format))) from None
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{where}: {exc}") from None
-        _check_not_empty(schema, where)
+        _validate(schema, where)
         return schema
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,12 +104,18 @@ def _flatten(node: CollectionSchema, weight: float, path: tuple[str, ...], out: 
             out.append(FlatDataset(info=child, weight=share, hierarchy=path))
 
 
-def _check_not_empty(node: CollectionSchema, where: str) -> None:
+def _validate(node: CollectionSchema, where: str) -> None:
+    """No empty groups; every leaf's `args` are valid dataset_args."""
+    from evalscope.config import DatasetArgs
+    from evalscope.core.serialization import structure_strict
+
     if not node.datasets:
         raise ConfigError(f"{where}: collection {node.name!r} has no datasets")
     for i, child in enumerate(node.datasets):
         if isinstance(child, CollectionSchema):
-            _check_not_empty(child, f"{where}.datasets[{i}]")
+            _validate(child, f"{where}.datasets[{i}]")
+        else:
+            structure_strict(child.args, DatasetArgs, where=f"{where}.datasets[{i}].args")
 
 
 def _format(exc: BaseException, type_: Any) -> str:
