@@ -47,7 +47,7 @@ class ModelAPI(abc.ABC):
         """What identifies the answers of this model for caching (no secrets)."""
         return {"provider": type(self).__name__, "model": self.model_name}
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections, threads, devices."""
 
 
@@ -108,7 +108,7 @@ class ResultStore(abc.ABC):
     @abc.abstractmethod
     def save_report(self, report: Report) -> None: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release."""
 
 
