@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+
 from evalscope.core.benchmark import Task
 from evalscope.core.collections.schema import CollectionSchema, FlatDataset
 from evalscope.core.serialization import structure, structure_strict, unstructure

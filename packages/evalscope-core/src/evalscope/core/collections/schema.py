@@ -16,6 +16,7 @@ from typing import Any, Union
 
 import attrs
 import cattrs
+
 from evalscope.core.serialization import ConfigError, strict_converter
 
 
