@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from evalscope.benchmarks._lib.ifeval import CHECKERS, INSTRUCTION_IDS, check_instruction
 from evalscope.benchmarks._lib.ifeval.text import count_sentences, count_words, split_sentences
 

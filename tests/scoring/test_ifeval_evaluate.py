@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from evalscope.benchmarks._lib.ifeval import METRICS, aggregate_ifeval, evaluate_ifeval, loose_variants
 
 DATA = Path(os.environ.get("EVALSCOPE_DATASET_DIR", "/work/shared/datasets")) / "ifeval" / "input_data.jsonl"

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+
 from evalscope.benchmarks._lib.math_answer import math_equal, normalize_math_answer, numbers_equal
 from evalscope.benchmarks._lib.math_symbolic import run_with_timeout, symbolic_equal
 
@@ -22,7 +23,8 @@ EQUAL = [
     # percentages
     (r"50\%", "0.5"),
     ("50", r"50\%"),
-    ("0.5", "50"),
+    ("0.5", r"50\%"),
+    ("50 percent", "0.5"),
     # numbers, thousands, dollars, trailing zeros
     ("1,000", "1000"),
     (r"\$1,000", "1000"),
@@ -36,6 +38,8 @@ EQUAL = [
     ("(1, 2)", r"\left( 1, 2 \right)"),
     (r"\{1, 2, 3\}", r"\{3, 1, 2\}"),
     ("2, 3", "3, 2"),
+    (r"\{1, 2\}", "2, 1"),
+    ("(1, 2)", "1, 2"),
     (r"\left(\frac{1}{2}, 3\right)", "(0.5, 3)"),
     # matrices
     (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix}1\\2\end{pmatrix}"),
@@ -86,6 +90,9 @@ NOT_EQUAL = [
     ("", "0"),
     ("2, 3", "2, 3, 4"),
     ("7", r"\frac{7}{2}"),
+    ("2", "200"),  # no percent sign on either side: no x100 tolerance
+    (r"\left( 3, \frac{\pi}{2} \right)", "p - q"),
+    ("[0, 1]", "0, 1"),
 ]
 
 
@@ -99,8 +106,11 @@ def test_not_equal(pred: str, gold: str) -> None:
     assert math_equal(pred, gold) is False
 
 
-def test_percent_tolerance_can_be_turned_off() -> None:
-    assert math_equal("0.5", "50", percent_tolerance=False) is False
+def test_percent_tolerance_modes() -> None:
+    assert math_equal("0.5", "50") is False  # auto: neither side mentions a percent
+    assert math_equal("0.5", "50", percent_tolerance=True) is True  # EvalScope v0.12 behaviour
+    assert math_equal("2", "200", percent_tolerance=True) is True
+    assert math_equal("0.5", r"50\%", percent_tolerance=False) is False
     assert math_equal("0.5", r"\frac12", percent_tolerance=False) is True
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from evalscope.benchmarks._lib.math_answer import (
     extract_math_answer,
     last_boxed,
@@ -55,6 +56,7 @@ OUTPUTS = [
     ("Thus the expression equals \\fbox{$2^{10}$}.", "2^{10}"),
     ("The angle is \\boxed{45^\\circ}.", "45"),
     ("So the total is \\boxed{\\$1,250}.", "1250"),
+    ("The answer is $\\$18.90$.", "18.9"),
 ]
 
 

@@ -147,7 +147,20 @@ class _Comparer:
             p_items, g_items = split_top_level(pred), split_top_level(gold)
             if len(p_items) > 1 or len(g_items) > 1:
                 return len(p_items) == len(g_items) and self._unordered(p_items, g_items, depth)
-        return None
+            return None
+        br, bare = (pb, gold) if pb is not None else (gb, pred)
+        br_items, bare_items = split_top_level(br[1]), split_top_level(bare)
+        if len(br_items) < 2:
+            return None  # (expr) or {expr} against a single expression: leave to sympy
+        if len(bare_items) != len(br_items):
+            return False
+        if br[0] == "{":  # a set written without braces, e.g. roots "1, 2"
+            return self._unordered(bare_items, br_items, depth)
+        if (br[0], br[2]) == ("(", ")"):  # a tuple written without parentheses
+            return all(
+                self.equal(x.strip(), y.strip(), depth + 1) for x, y in zip(bare_items, br_items, strict=True)
+            )
+        return False  # an interval against a bare list
 
     def _vector_vs_matrix(self, other: str, rows: list[list[str]], depth: int) -> bool | None:
         flat = [x.strip() for row in rows for x in row]
@@ -171,17 +184,22 @@ class _Comparer:
         return True
 
 
-def math_equal(pred: str, gold: str, *, timeout: float = 5.0, percent_tolerance: bool = True) -> bool:
+def math_equal(pred: str, gold: str, *, timeout: float = 5.0, percent_tolerance: bool | None = None) -> bool:
     """Whether answer ``pred`` equals reference ``gold`` (both raw or already-normalised LaTeX).
 
     Order: case-insensitive string equality after normalisation -> multiple-choice letter -> numbers
-    (rel_tol 1e-4; with ``percent_tolerance`` also gold/100 and gold*100) -> matrices, tuples, intervals
+    (rel_tol 1e-4; with percentage tolerance also gold/100 and gold*100) -> matrices, tuples, intervals
     (bracket types must match, ordered), sets and bare lists (unordered) element-wise -> sympy symbolic
     equality. ``timeout`` bounds the total symbolic work in seconds; on timeout the answer counts as wrong.
+
+    ``percent_tolerance``: True always accepts x vs x/100 vs x*100 (EvalScope v0.12 behaviour, which also
+    accepts 2 for 200); False never; None (default) only when either raw answer mentions a percent.
     """
     if pred is None or gold is None:
         return False
     p, g = normalize_math_answer(str(pred)), normalize_math_answer(str(gold))
     if not p or not g:
         return False
+    if percent_tolerance is None:
+        percent_tolerance = any("%" in str(x) or "percent" in str(x).lower() for x in (pred, gold))
     return _Comparer(timeout, percent_tolerance, str(pred)).equal(p, g)

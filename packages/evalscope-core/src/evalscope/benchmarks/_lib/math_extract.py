@@ -15,7 +15,7 @@ _LAST_NUMBER_RE = re.compile(r"-?\d*\.?\d+")
 _GSM_NUMBER_RE = re.compile(
     r"(?P<sign>(?<![\w)\]}])[-−]\s?)?\$?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 )
-_MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 
 
 def last_boxed(text: str) -> str | None:

@@ -100,6 +100,8 @@ def sympy_equal(a: Any, b: Any, rel_tol: float = 1e-4) -> bool:
             return False
         return all(sympy_equal(x, y, rel_tol) for x, y in zip(a, b, strict=False))
     if isinstance(a, sympy.Set) or isinstance(b, sympy.Set):
+        if not (isinstance(a, sympy.Set) and isinstance(b, sympy.Set)):
+            return False
         return _sets_equal(a, b, rel_tol)
     if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
         return _exprs_equal(a, b, rel_tol)
