@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -166,14 +167,18 @@ def test_symbolic_work_is_time_limited() -> None:
 
 def test_run_with_timeout_interrupts_in_main_and_other_threads() -> None:
     def spin() -> int:
-        x = 0
-        while True:
+        x, stop = 0, time.monotonic() + 5  # bounded, in case it is ever not interrupted
+        while time.monotonic() < stop:
             x += 1
+        return x
 
     start = time.monotonic()
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]  # pytest-timeout's timer, when it runs one
     with pytest.raises(TimeoutError):
         run_with_timeout(spin, 0.2)  # main thread: SIGALRM
     assert time.monotonic() - start < 1.5
+    if outer:
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= outer
     assert run_with_timeout(lambda: 41 + 1, 1.0) == 42
 
     outcome: dict[str, object] = {}

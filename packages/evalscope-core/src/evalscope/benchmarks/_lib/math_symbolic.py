@@ -9,6 +9,7 @@ import math
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,21 +27,25 @@ class _Timeout(BaseException):
 def run_with_timeout(fn: Callable[[], T], timeout: float) -> T:
     """Run ``fn()`` and return its result, raising ``TimeoutError`` after ``timeout`` seconds.
 
-    In the main thread (Unix) a SIGALRM interval timer interrupts ``fn`` itself. Elsewhere ``fn`` runs in a
-    daemon thread that is abandoned on timeout (it keeps running until it returns; the caller does not wait).
+    In the main thread (Unix) a SIGALRM interval timer interrupts ``fn`` itself; an outer ITIMER_REAL that
+    expires later is restored afterwards. Elsewhere ``fn`` runs in a daemon thread that is abandoned on
+    timeout (it keeps running until it returns; the caller does not wait).
     """
     if timeout <= 0:
         raise TimeoutError("no time left")
     in_main = threading.current_thread() is threading.main_thread()
-    if in_main and hasattr(signal, "setitimer") and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
-        return _run_with_alarm(fn, timeout)
+    if in_main and hasattr(signal, "setitimer"):
+        pending = signal.getitimer(signal.ITIMER_REAL)[0]
+        if pending == 0 or pending > timeout + 0.05:  # an outer timer (e.g. pytest-timeout) is kept
+            return _run_with_alarm(fn, timeout, pending)
     return _run_in_thread(fn, timeout)
 
 
-def _run_with_alarm(fn: Callable[[], T], timeout: float) -> T:
+def _run_with_alarm(fn: Callable[[], T], timeout: float, pending: float) -> T:
     def _handler(signum: int, frame: Any) -> None:
         raise _Timeout()
 
+    start = time.monotonic()
     old = signal.signal(signal.SIGALRM, _handler)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
@@ -50,6 +55,8 @@ def _run_with_alarm(fn: Callable[[], T], timeout: float) -> T:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if pending:
+            signal.setitimer(signal.ITIMER_REAL, max(pending - (time.monotonic() - start), 0.001))
 
 
 def _run_in_thread(fn: Callable[[], T], timeout: float) -> T:
