@@ -1,0 +1,412 @@
+"""Statistics of scores: bootstrap intervals of a mean, and paired comparisons of two runs.
+
+- `bootstrap_ci`: percentile interval of the mean, optionally resampling whole clusters (subsets).
+- `mcnemar_exact`: exact two-sided McNemar test for paired binary scores.
+- `paired_bootstrap`: interval and p-value of the mean paired difference (continuous scores).
+- `compare_runs`: both tests on two work dirs' review files, aligned by (dataset, subset, sample_id).
+
+Bootstraps are seeded. numpy is used when importable (multinomial draws over the distinct values);
+without it, scores with few distinct values (0/1, -1/0/1 differences) are resampled through
+binomial inverse-CDF tables in O(log n) per draw, and other scores with `random.choices`. A given
+seed gives the same numbers in a given environment (with or without numpy), not across the two.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from evalscope.core.report import mean, standard_error
+
+__all__ = [
+    "Comparison",
+    "add_bootstrap_ci",
+    "bootstrap_ci",
+    "bootstrap_means",
+    "compare_runs",
+    "compare_scores",
+    "load_run_scores",
+    "mcnemar_exact",
+    "paired_bootstrap",
+    "standard_error",
+]
+
+_MAX_DISCRETE = 16  # distinct values up to which resampling draws counts, not items
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy is optional
+        return None
+    return numpy
+
+
+# -- bootstrap of a mean -----------------------------------------------------------------------------
+def bootstrap_means(
+    values: Sequence[float],
+    n: int = 1000,
+    seed: int = 0,
+    clusters: Sequence[Hashable] | None = None,
+    *,
+    use_numpy: bool | None = None,
+) -> list[float]:
+    """`n` bootstrap replicates of the mean of `values` (resampling clusters when given)."""
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("bootstrap of no values")
+    np = _numpy() if use_numpy in (None, True) else None
+    if use_numpy and np is None:
+        raise RuntimeError("numpy is not installed")
+    if clusters is not None:
+        if len(clusters) != len(values):
+            raise ValueError(f"{len(clusters)} cluster labels for {len(values)} values")
+        return _cluster_means(values, clusters, n, seed, np)
+    distinct: dict[float, int] = defaultdict(int)
+    for v in values:
+        distinct[v] += 1
+    if np is not None:
+        return _numpy_means(np, values, distinct, n, seed)
+    rng = random.Random(seed)
+    m = len(values)
+    if len(distinct) <= _MAX_DISCRETE:
+        levels = list(distinct.items())
+        draw = _MultinomialDraw([c for _, c in levels])
+        return [math.fsum(lv * k for (lv, _), k in zip(levels, draw(rng), strict=True)) / m for _ in range(n)]
+    return [math.fsum(rng.choices(values, k=m)) / m for _ in range(n)]
+
+
+def _numpy_means(np: Any, values: list[float], distinct: dict[float, int], n: int, seed: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    m = len(values)
+    if len(distinct) <= _MAX_DISCRETE:
+        levels = np.array(list(distinct), dtype=float)
+        probs = np.array(list(distinct.values()), dtype=float) / m
+        counts = rng.multinomial(m, probs, size=n)
+        return ((counts @ levels) / m).tolist()
+    arr = np.asarray(values)
+    out: list[float] = []
+    chunk = max(1, 2_000_000 // m)  # bound memory: at most ~2M indices at once
+    for start in range(0, n, chunk):
+        idx = rng.integers(0, m, size=(min(chunk, n - start), m))
+        out.extend(arr[idx].mean(axis=1).tolist())
+    return out
+
+
+def _cluster_means(values: list[float], clusters: Sequence[Hashable], n: int, seed: int, np: Any) -> list[float]:
+    sums: dict[Hashable, float] = defaultdict(float)
+    counts: dict[Hashable, int] = defaultdict(int)
+    for v, c in zip(values, clusters, strict=True):
+        sums[c] += v
+        counts[c] += 1
+    keys = list(sums)
+    s = [sums[k] for k in keys]
+    c = [counts[k] for k in keys]
+    g = len(keys)
+    if np is not None:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, g, size=(n, g))
+        return (np.asarray(s)[idx].sum(axis=1) / np.asarray(c)[idx].sum(axis=1)).tolist()
+    rng_py = random.Random(seed)
+    out = []
+    for _ in range(n):
+        picks = rng_py.choices(range(g), k=g)
+        out.append(math.fsum(s[i] for i in picks) / sum(c[i] for i in picks))
+    return out
+
+
+class _MultinomialDraw:
+    """Multinomial(m, counts/m) draws as a chain of binomials, each by inverse CDF over a cached table."""
+
+    def __init__(self, counts: list[int]) -> None:
+        self.counts = counts
+        self.tail = [sum(counts[j:]) for j in range(len(counts))]
+        self._tables: dict[tuple[int, int], tuple[int, list[float]]] = {}
+
+    def __call__(self, rng: random.Random) -> list[int]:
+        remaining = self.tail[0]
+        out = []
+        for j in range(len(self.counts) - 1):
+            if remaining == 0 or self.counts[j] == 0:
+                out.append(0)
+                continue
+            lo, cdf = self._table(remaining, j)
+            k = lo + bisect.bisect_left(cdf, rng.random() * cdf[-1])
+            k = min(k, remaining)
+            out.append(k)
+            remaining -= k
+        out.append(remaining)
+        return out
+
+    def _table(self, trials: int, j: int) -> tuple[int, list[float]]:
+        key = (trials, j)
+        if key not in self._tables:
+            p = self.counts[j] / self.tail[j]
+            self._tables[key] = _binomial_cdf(trials, p)
+        return self._tables[key]
+
+
+def _binomial_cdf(trials: int, p: float) -> tuple[int, list[float]]:
+    """(first k, cumulative probabilities) of Binomial(trials, p) over the range holding its mass."""
+    if p >= 1.0:
+        return trials, [1.0]
+    spread = 12.0 * math.sqrt(trials * p * (1 - p)) + 12
+    lo = max(0, int(trials * p - spread))
+    hi = min(trials, int(trials * p + spread) + 1)
+    base = math.lgamma(trials + 1)
+    lp, lq = math.log(p), math.log1p(-p)
+    cdf, acc = [], 0.0
+    for k in range(lo, hi + 1):
+        acc += math.exp(base - math.lgamma(k + 1) - math.lgamma(trials - k + 1) + k * lp + (trials - k) * lq)
+        cdf.append(acc)
+    return lo, cdf
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolated quantile of already sorted values (numpy's default method)."""
+    if not sorted_values:
+        raise ValueError("percentile of no values")
+    pos = q * (len(sorted_values) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def bootstrap_ci(
+    values: Sequence[float],
+    n: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    clusters: Sequence[Hashable] | None = None,
+    *,
+    use_numpy: bool | None = None,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of `values`."""
+    reps = sorted(bootstrap_means(values, n, seed, clusters, use_numpy=use_numpy))
+    alpha = (1 - confidence) / 2
+    return percentile(reps, alpha), percentile(reps, 1 - alpha)
+
+
+# -- paired tests -------------------------------------------------------------------------------------
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant counts (A right/B wrong = b, the reverse = c)."""
+    n, k = b + c, min(b, c)
+    if n == 0:
+        return 1.0
+    if n <= 2000:  # exact integers
+        term, total = 1, 0
+        for i in range(k + 1):
+            total += term
+            term = term * (n - i) // (i + 1)
+        return min(1.0, 2 * total / 2**n)
+    logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2) for i in range(k + 1)]
+    top = max(logs)
+    return min(1.0, 2 * math.exp(top) * math.fsum(math.exp(x - top) for x in logs))
+
+
+def paired_bootstrap(
+    a: Sequence[float],
+    b: Sequence[float],
+    n: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    *,
+    use_numpy: bool | None = None,
+) -> tuple[float, float, float]:
+    """(ci_low, ci_high, p_value) of mean(b - a), resampling the pairs.
+
+    The p-value is that of the shifted bootstrap: the share of replicates whose difference lies at
+    least as far from the observed one as the observed one lies from zero, (1 + count) / (n + 1).
+    """
+    if len(a) != len(b):
+        raise ValueError(f"paired samples differ in length ({len(a)} vs {len(b)})")
+    diffs = [float(y) - float(x) for x, y in zip(a, b, strict=True)]
+    observed = mean(diffs)
+    reps = sorted(bootstrap_means(diffs, n, seed, use_numpy=use_numpy))
+    alpha = (1 - confidence) / 2
+    far = sum(1 for r in reps if abs(r - observed) >= abs(observed) - 1e-12)
+    return percentile(reps, alpha), percentile(reps, 1 - alpha), min(1.0, (1 + far) / (n + 1))
+
+
+@attrs.define
+class Comparison:
+    """Run B against run A on the samples both scored."""
+
+    dataset: str
+    subset: str | None
+    metric: str
+    n: int
+    mean_a: float
+    mean_b: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    test: str  # "mcnemar" (binary scores) or "paired_bootstrap"
+    b_only_a_right: int | None = None  # McNemar's discordant counts
+    c_only_b_right: int | None = None
+    only_in_a: int = 0
+    only_in_b: int = 0
+
+
+def compare_scores(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    dataset: str,
+    metric: str,
+    subset: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    use_numpy: bool | None = None,
+) -> Comparison:
+    """Compare paired scores: McNemar when every score is 0 or 1, else the paired bootstrap."""
+    if not a:
+        raise ValueError(f"{dataset}: no samples scored by both runs")
+    low, high, p_boot = paired_bootstrap(a, b, n_bootstrap, seed, use_numpy=use_numpy)
+    binary = all(v in (0.0, 1.0) for v in (*a, *b))
+    disc_b = sum(1 for x, y in zip(a, b, strict=True) if x == 1.0 and y == 0.0) if binary else None
+    disc_c = sum(1 for x, y in zip(a, b, strict=True) if x == 0.0 and y == 1.0) if binary else None
+    mean_a, mean_b = mean(a), mean(b)
+    return Comparison(
+        dataset=dataset,
+        subset=subset,
+        metric=metric,
+        n=len(a),
+        mean_a=mean_a,
+        mean_b=mean_b,
+        diff=mean_b - mean_a,
+        ci_low=low,
+        ci_high=high,
+        p_value=mcnemar_exact(disc_b, disc_c) if binary else p_boot,  # type: ignore[arg-type]
+        test="mcnemar" if binary else "paired_bootstrap",
+        b_only_a_right=disc_b,
+        c_only_b_right=disc_c,
+    )
+
+
+# -- runs on disk ------------------------------------------------------------------------------------
+SampleKey = tuple[str, str, str]  # (dataset, subset, sample_id)
+
+
+def resolve_reviews_dir(run_dir: str | Path, model_id: str | None = None) -> Path:
+    """`<run>/reviews/<model_id>` of a run dir (or of the newest run under a work dir)."""
+    root = Path(run_dir)
+    if not (root / "reviews").is_dir():
+        runs = sorted(p for p in root.glob("*") if (p / "reviews").is_dir()) if root.is_dir() else []
+        if not runs:
+            raise FileNotFoundError(f"{root}: not a run dir (no reviews/ folder) and holds no runs")
+        root = runs[-1]
+    models = sorted(p for p in (root / "reviews").iterdir() if p.is_dir())
+    if model_id is not None:
+        from evalscope.core.stores.workdir import _safe
+
+        chosen = root / "reviews" / _safe(model_id)
+        if not chosen.is_dir():
+            raise FileNotFoundError(f"{root}: no reviews for model {model_id!r} (found: {', '.join(p.name for p in models) or 'none'})")
+        return chosen
+    if len(models) != 1:
+        raise ValueError(f"{root}: reviews of {len(models)} models ({', '.join(p.name for p in models) or 'none'}); name one")
+    return models[0]
+
+
+def load_run_scores(
+    run_dir: str | Path, dataset: str | None = None, model_id: str | None = None
+) -> dict[SampleKey, dict[str, float]]:
+    """Per-sample scores from review JSONL files: ours (`evalscope_record`) or EvalScope's (`review.result`)."""
+    from evalscope.core.stores.workdir import RECORD_KEY, _safe, read_jsonl_tolerant
+
+    folder = resolve_reviews_dir(run_dir, model_id)
+    out: dict[SampleKey, dict[str, float]] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        for position, line in enumerate(read_jsonl_tolerant(path)):
+            record = line.get(RECORD_KEY) or {}
+            subset = str(line.get("subset_name") or record.get("subset") or "default")
+            suffix = f"_{_safe(subset)}.jsonl"
+            name = path.name[: -len(suffix)] if path.name.endswith(suffix) else path.stem
+            if dataset is not None and name != _safe(dataset):
+                continue
+            sample_id = str(line.get("sample_id", record.get("sample_id", position)))
+            scores = record.get("scores") if record else _legacy_scores(line)
+            if record.get("error") is None and scores:
+                out[(name, subset, sample_id)] = {k: float(v) for k, v in scores.items()}
+    return out
+
+
+def _legacy_scores(line: dict[str, Any]) -> dict[str, float] | None:
+    """EvalScope's review lines: `choices[0].review.result` is a number or {metric: number}."""
+    try:
+        result = line["choices"][0]["review"]["result"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if isinstance(result, dict):
+        return {k: float(v) for k, v in result.items() if isinstance(v, (int, float))}
+    if isinstance(result, (int, float)):
+        return {"score": float(result)}
+    return None
+
+
+def compare_runs(
+    run_dir_a: str | Path,
+    run_dir_b: str | Path,
+    dataset: str | None = None,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    by_subset: bool = False,
+    model_a: str | None = None,
+    model_b: str | None = None,
+) -> list[Comparison]:
+    """One Comparison per (dataset[, subset], metric) that both runs scored on shared samples."""
+    scores_a = load_run_scores(run_dir_a, dataset, model_a)
+    scores_b = load_run_scores(run_dir_b, dataset, model_b)
+    groups: dict[tuple[str, str | None, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    unpaired: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    for key in sorted(set(scores_a) | set(scores_b)):
+        ds, sub, _ = key
+        group = (ds, sub if by_subset else None)
+        if key not in scores_b:
+            unpaired[group][0] += 1
+            continue
+        if key not in scores_a:
+            unpaired[group][1] += 1
+            continue
+        for metric, va in scores_a[key].items():
+            if metric in scores_b[key]:
+                pair = groups[(*group, metric)]
+                pair[0].append(va)
+                pair[1].append(scores_b[key][metric])
+    out = []
+    for (ds, sub, metric), (a, b) in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
+        comp = compare_scores(a, b, dataset=ds, subset=sub, metric=metric, n_bootstrap=n_bootstrap, seed=seed)
+        comp.only_in_a, comp.only_in_b = unpaired.get((ds, sub), [0, 0])
+        out.append(comp)
+    return out
+
+
+# -- reports -----------------------------------------------------------------------------------------
+def add_bootstrap_ci(
+    report: Any, results: Sequence[Any], n: int = 1000, seed: int = 0, *, cluster_by_subset: bool = False, confidence: float = 0.95
+) -> dict[str, tuple[float, float]]:
+    """Bootstrap interval of each metric's micro score; set on `MetricReport.ci_low/ci_high` where
+    the report has those fields. Returns {metric: (low, high)}."""
+    intervals: dict[str, tuple[float, float]] = {}
+    for metric in report.metrics:
+        scored = [r for r in results if metric.name in r.scores and getattr(r, "error", None) is None]
+        if not scored:
+            continue
+        values = [float(r.scores[metric.name]) for r in scored]
+        clusters = [r.subset for r in scored] if cluster_by_subset else None
+        low, high = bootstrap_ci(values, n, seed, confidence, clusters)
+        intervals[metric.name] = (round(low, 4), round(high, 4))
+        fields = attrs.fields_dict(type(metric)) if attrs.has(type(metric)) else {}
+        if "ci_low" in fields and "ci_high" in fields:
+            metric.ci_low, metric.ci_high = intervals[metric.name]
+    return intervals
