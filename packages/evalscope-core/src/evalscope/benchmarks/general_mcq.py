@@ -1,0 +1,61 @@
+"""general_mcq: the user's own multiple-choice files, 2 to 10 options (columns A..J).
+
+Layout: a directory (`dataset_args.general_mcq.local_path`) with `{subset}_val.csv` or `.jsonl`
+to evaluate and optional `{subset}_dev.csv` / `.jsonl` few-shot examples; columns `id` (optional),
+`question`, `A`..`J`, `answer` (a letter). Only the options an item has are scored, never all ten.
+Prompt: `请回答问题，并选出其中的正确答案⏎` then `问题：Q⏎A. …⏎答案：X` blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from evalscope.benchmarks._mcq import letter_of
+from evalscope.benchmarks._mcq_formats import options_from_columns, shots_then, zh_block
+from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.types import Sample
+
+COLUMNS = "ABCDEFGHIJ"
+_EVAL_FILE = re.compile(r"^(?P<subset>.+)_val\.(?:csv|jsonl)$")
+
+
+def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    choices = options_from_columns(record, COLUMNS)
+    if len(choices) < 2:
+        raise ValueError(f"general_mcq {subset} item {index}: needs at least options A and B")
+    target = letter_of(record["answer"])
+    if target not in COLUMNS[: len(choices)]:
+        raise ValueError(f"general_mcq {subset} item {index}: answer {target!r} is not one of its options")
+    row_id = record.get("id")
+    return Sample(id=str(row_id if row_id not in (None, "") else index), input=str(record["question"]).strip(), choices=choices, target=target)
+
+
+def format_query(sample: Sample, ctx: PromptContext) -> str:
+    return shots_then(zh_block, sample, ctx)
+
+
+def discover_subsets(root: str | Path) -> list[str]:
+    """Subset names of the `{subset}_val.csv|jsonl` files in `root`, sorted."""
+    path = Path(root)
+    if not path.is_dir():
+        return []
+    found = {m["subset"] for p in path.iterdir() if p.is_file() and (m := _EVAL_FILE.match(p.name))}
+    return sorted(found)
+
+
+SPEC = mcq_spec(
+    name="general_mcq",
+    pretty_name="General-MCQ",
+    description="Your own multiple-choice data: {subset}_val / {subset}_dev files (CSV or JSONL), 2-10 options.",
+    tags=("custom", "mcq"),
+    subsets=("default",),
+    eval_split="val",
+    fewshot_split="dev",
+    few_shot_num=0,
+    local_dir="general_mcq",
+    local_patterns=("{subset}_{split}.csv", "{subset}_{split}.jsonl"),
+    record_to_sample=record_to_sample,
+    format_query=format_query,
+    prompt_template="请回答问题，并选出其中的正确答案\n{query}",
+)

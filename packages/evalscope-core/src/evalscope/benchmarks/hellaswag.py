@@ -1,0 +1,60 @@
+"""HellaSwag: pick the most plausible ending of an activity description (4 endings).
+
+Local models: log-likelihood of each ending after `activity_label: ctx`, divided by the ending's
+character length (as EvalScope 0.12 did). Generation (services): the context and lettered endings
+with an instruction, then the option-letter extractor — instead of 0.12's concatenated strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from evalscope.benchmarks._mcq import letter_of, option_block
+from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.types import Sample
+
+INSTRUCTION = "Choose the most plausible continuation of the text.\n\n"
+
+
+def clean(text: str) -> str:
+    """WikiHow markup out (` [title]` becomes a sentence break, other `[tags]` go), single spaces."""
+    text = text.strip().replace(" [title]", ". ")
+    text = re.sub(r"\[.*?\]", "", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
+def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    if "query" in record:  # preprocessed form (shared datasets): query = "label: ctx"
+        context = str(record["query"])
+    else:  # hub form: activity_label, ctx_a, ctx_b
+        context = clean(f"{record['activity_label']}: {record['ctx_a']} {str(record['ctx_b']).capitalize()}")
+    return Sample(
+        id=str(record.get("ind", record.get("index", index))),
+        input=context,
+        choices=[clean(str(e)) for e in record["endings"]],
+        target=letter_of(record["label"]),
+    )
+
+
+def format_query(sample: Sample, ctx: PromptContext) -> str:
+    return f"{INSTRUCTION}{sample.input}\n{option_block(sample)}\nAnswer:"
+
+
+SPEC = mcq_spec(
+    name="hellaswag",
+    pretty_name="HellaSwag",
+    description="Commonsense sentence completion; length-normalised log-likelihood of 4 endings.",
+    tags=("commonsense", "mcq"),
+    dataset_id="modelscope/hellaswag",
+    hf_dataset_id="Rowan/hellaswag",
+    eval_split="validation",
+    few_shot_num=0,
+    max_few_shot=0,
+    local_dir="hellaswag",
+    local_patterns=("hellaswag_val_preprocessed.jsonl", "{split}.jsonl"),
+    record_to_sample=record_to_sample,
+    format_query=format_query,
+    format_context=lambda sample, ctx: str(sample.input),
+    length_normalize=True,
+    output_types=("continuation", "multiple_choice", "generation"),
+)

@@ -1,0 +1,54 @@
+"""RACE: English reading comprehension from Chinese middle- and high-school exams (4 options).
+
+Prompt: `The following are multiple choice reading comprehension questions (with answers).` then
+3 train examples `Article:⏎…⏎Question:⏎…⏎A. …⏎Answer: X` and the target ending `Answer:` (once;
+EvalScope 0.9-0.13 appended it twice).
+"""
+
+from __future__ import annotations
+
+from evalscope.benchmarks._mcq import letter_of, option_block
+from evalscope.benchmarks._mcq_formats import shots_then
+from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.types import Sample
+
+HEADER = "The following are multiple choice reading comprehension questions (with answers).\n\n"
+
+
+def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    return Sample(
+        id=str(record.get("example_id", index)),
+        input=str(record["question"]).strip(),
+        choices=[str(o).strip() for o in record["options"]],
+        target=letter_of(record["answer"]),
+        metadata={"article": str(record["article"]).strip()},
+    )
+
+
+def block(sample: Sample, *, with_answer: bool) -> str:
+    text = f"Article:\n{sample.metadata['article']}\nQuestion:\n{sample.input}\n{option_block(sample)}\nAnswer:"
+    return f"{text} {sample.target}" if with_answer else text
+
+
+def format_query(sample: Sample, ctx: PromptContext) -> str:
+    return shots_then(block, sample, ctx, HEADER)
+
+
+SPEC = mcq_spec(
+    name="race",
+    pretty_name="RACE",
+    description="Reading comprehension exams (middle and high school), 3-shot from train.",
+    tags=("reasoning", "mcq", "reading"),
+    dataset_id="modelscope/race",
+    hf_dataset_id="ehovy/race",
+    subsets=("high", "middle"),
+    eval_split="test",
+    fewshot_split="train",
+    few_shot_num=3,
+    max_few_shot=3,
+    local_dir="race",
+    local_patterns=("{subset}/{split}.jsonl", "{subset}/{split}.json"),
+    record_to_sample=record_to_sample,
+    format_query=format_query,
+    output_types=("multiple_choice", "generation", "continuation"),
+)
