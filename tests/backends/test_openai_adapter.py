@@ -13,6 +13,7 @@ import traceback
 
 import pytest
 from aiohttp import web
+
 from evalscope.backends.openai_api.errors import ServiceError, parse_retry_after
 from evalscope.backends.openai_api.model import OpenAIModelAPI, base_url_of
 from evalscope.backends.openai_api.params import build_body, config_from_mapping

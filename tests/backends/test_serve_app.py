@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import aiohttp
 import openai
 import pytest
+
 from evalscope.backends.serve.app import create_app
 from evalscope.backends.serve.cli import parse_model_args
 from evalscope.backends.serve.protocol import BadRequest, parse_body, split_text

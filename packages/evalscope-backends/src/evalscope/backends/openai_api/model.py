@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import openai
+
 from evalscope.backends.openai_api.errors import (
     ServiceError,
     is_retryable_error,

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
 from evalscope.core.types import GenerationConfig
 
 #: HF spellings that mean the same as one of our fields

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 from aiohttp import web
+
 from evalscope.backends.serve.protocol import (
     BadRequest,
     ParsedRequest,

@@ -68,6 +68,7 @@ def serve(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from aiohttp import web
+
     from evalscope.backends.hf.model import HFModelAPI
     from evalscope.backends.serve.app import create_app
 

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 import attrs
+
 from evalscope.core.types import ChatMessage, GenerationConfig, ModelOutput, ModelRequest, RequestKind
 
 _ROLES = {"system", "user", "assistant", "developer", "tool"}
