@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from evalscope.backends.hub import probe
 from evalscope.backends.hub.hf_source import HuggingFaceSource
 from evalscope.backends.hub.modelscope_source import ModelScopeSource
@@ -138,10 +139,12 @@ def test_hf_offline_mode_asked_by_user_uses_cache_only(
     monkeypatch.setattr(
         probe, "unreachable_reason", lambda *a, **k: pytest.fail("offline mode must not probe")
     )
-    # datasets reads HF_HUB_OFFLINE at import; the flag is honoured by huggingface_hub at call time
+    # both libraries read HF_HUB_OFFLINE when first imported; this process may have imported them already
+    import datasets.config
     import huggingface_hub.constants as hub_constants
 
     monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     message, took = load_timed(
         HuggingFaceSource(cache_dir=str(tmp_path / "hf-cache")), gsm8k_ref(dataset_dir)
     )

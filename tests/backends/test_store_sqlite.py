@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from evalscope.backends.store.redact import is_secret_key, redact
 from evalscope.backends.store.sqlite import DB_FILE_NAME, SQLiteResultStore
 from evalscope.core import registry

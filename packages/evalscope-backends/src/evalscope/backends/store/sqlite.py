@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
+
 from evalscope.backends.store.redact import redact, redact_text
 from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
 from evalscope.core.ports import ResultStore, RunInfo
