@@ -176,8 +176,13 @@ def symbolic_equal(a: str, b: str, timeout: float) -> bool:
     if len(a) + len(b) > _MAX_LEN or _DANGEROUS_RE.search(a) or _DANGEROUS_RE.search(b):
         return False
 
-    import latex2sympy2_extended  # noqa: F401 - import outside the timed section (slow once, never interrupted)
-    import sympy  # noqa: F401
+    try:  # imported outside the timed section: slow once, and must never be interrupted half-way
+        import latex2sympy2_extended  # noqa: F401
+        import sympy  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "symbolic math comparison needs sympy and latex2sympy2_extended: pip install 'evalscope-core[math]'"
+        ) from exc
 
     def work() -> bool:
         return sympy_equal(parse_latex(a), parse_latex(b))

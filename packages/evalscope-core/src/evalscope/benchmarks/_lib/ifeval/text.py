@@ -62,7 +62,10 @@ _DETECTOR_READY = False
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text`` by langdetect (deterministic seed); None when it cannot tell."""
     global _DETECTOR_READY
-    import langdetect  # lazy: loading its profiles takes a while
+    try:
+        import langdetect  # lazy: loading its profiles takes a while
+    except ImportError as exc:
+        raise ImportError("IFEval language checks need langdetect: pip install langdetect") from exc
 
     if not _DETECTOR_READY:
         langdetect.DetectorFactory.seed = 0
