@@ -369,3 +369,22 @@ def test_values_json_cannot_hold_are_stored_not_fatal(tmp_path: Path) -> None:
         store.save_prediction("d", result)
         meta = store.load_results("d")[("main", "0")].sample.metadata  # type: ignore[union-attr]
         assert meta["image"] == "iVBORw==" and meta["labels"] == ["a", "b"] and meta["nan"] != meta["nan"]
+
+
+def test_statements_compile_for_postgresql() -> None:
+    """No PostgreSQL server here: check the SQL we would send it (DDL and upserts) at least compiles."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateTable
+
+    from evalscope.backends.store.sqlite import _Writer
+    from evalscope.backends.store.tables import TABLES
+
+    dialect = postgresql.dialect()
+    writer = _Writer("postgresql")
+    for table in TABLES:
+        ddl = str(CreateTable(table).compile(dialect=dialect))
+        assert "PRIMARY KEY" in ddl
+        sql = str(writer._stmt(table, "upsert").compile(dialect=dialect))
+        keys = ", ".join(c.name for c in table.primary_key.columns)
+        assert f"ON CONFLICT ({keys}) DO UPDATE SET" in sql
+    assert " JSON" in str(CreateTable(TABLES[2]).compile(dialect=dialect))
