@@ -19,11 +19,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
-_TOKEN = re.compile(
-    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]|\w+(?:'\w+)*|[^\w\s]"
-)
-_WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+_CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_CJK = re.compile(f"[{_CJK_CHARS}]")
+_WORD = re.compile(f"[^\\W{_CJK_CHARS}]+(?:'[^\\W{_CJK_CHARS}]+)*|[^\\w\\s]")
+_TOKEN = re.compile(f"[{_CJK_CHARS}]|{_WORD.pattern}")
 BLEU_KEYS = tuple(f"bleu-{n}" for n in range(1, 5))
 ROUGE_KEYS = tuple(f"rouge-{n}-{m}" for n in ("1", "2", "l") for m in ("r", "p", "f"))
 
