@@ -1,0 +1,75 @@
+"""`evalscope compare RUN_A RUN_B`: paired significance of the score difference between two runs."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.2e}" if p < 1e-4 else f"{p:.4f}"
+
+
+@click.command("compare")
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@click.option("--dataset", help="Compare only this benchmark.")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=100), default=1000, show_default=True, help="Bootstrap replicates.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--by-subset", is_flag=True, help="One comparison per subset instead of per dataset.")
+@click.option("--model-a", help="Model folder in RUN_A's reviews/ (when it holds several).")
+@click.option("--model-b", help="Model folder in RUN_B's reviews/ (when it holds several).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def compare_command(
+    run_a: str,
+    run_b: str,
+    dataset: str | None,
+    n_bootstrap: int,
+    seed: int,
+    by_subset: bool,
+    model_a: str | None,
+    model_b: str | None,
+    fmt: str,
+) -> None:
+    """Compare RUN_B against RUN_A on the samples both scored.
+
+    Binary scores: exact McNemar test; other scores: paired bootstrap. The interval is a 95%
+    bootstrap interval of the mean difference (B - A).
+    """
+    from evalscope.core.serialization import unstructure
+    from evalscope.core.stats import compare_runs
+
+    try:
+        comparisons = compare_runs(
+            run_a, run_b, dataset, n_bootstrap=n_bootstrap, seed=seed, by_subset=by_subset, model_a=model_a, model_b=model_b
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not comparisons:
+        raise click.ClickException("the two runs share no scored samples" + (f" of {dataset}" if dataset else ""))
+    if fmt == "json":
+        click.echo(json.dumps(unstructure(comparisons), indent=2))
+        return
+    from tabulate import tabulate
+
+    rows = [
+        [
+            c.dataset,
+            c.subset or "-",
+            c.metric,
+            c.n,
+            f"{c.mean_a:.4f}",
+            f"{c.mean_b:.4f}",
+            f"{c.diff:+.4f}",
+            f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
+            _fmt_p(c.p_value),
+            c.test,
+        ]
+        for c in comparisons
+    ]
+    headers = ["Dataset", "Subset", "Metric", "N", "A", "B", "B-A", "95% CI", "p", "Test"]
+    click.echo(tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True))
+    unpaired = [(c.dataset, c.only_in_a, c.only_in_b) for c in comparisons if c.only_in_a or c.only_in_b]
+    for name, only_a, only_b in dict.fromkeys(unpaired):
+        click.echo(f"note: {name}: {only_a} sample(s) only in A, {only_b} only in B (left out)")
