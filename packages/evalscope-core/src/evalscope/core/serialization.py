@@ -29,12 +29,18 @@ def _structure_input(value: Any, _type: Any) -> Any:
 _PLAIN = (str, int, float, bool, list, dict, type(None))
 
 
+def _plain(t: Any) -> bool:
+    """A JSON-ish type all the way down (`list[str]` yes, `list[TokenLogprob]` no)."""
+    origin = typing.get_origin(t) or t
+    return (t is Any or origin in _PLAIN) and all(_plain(x) for x in typing.get_args(t))
+
+
 def _is_plain_union(t: Any) -> bool:
     """Unions of JSON-ish types only (e.g. `list[str] | dict[str, Any] | None`, `int | float`)."""
     args = typing.get_args(t)
     if typing.get_origin(t) not in (typing.Union, types.UnionType) or not args:
         return False
-    return all((typing.get_origin(a) or a) in _PLAIN for a in args) and any(
+    return all(_plain(a) for a in args) and any(
         (typing.get_origin(a) or a) in (list, dict, float) for a in args
     )
 
