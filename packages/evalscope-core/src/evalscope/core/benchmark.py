@@ -95,6 +95,8 @@ class BenchmarkSpec:
     #: scoring blocks (runs code, heavy sympy): run it off the event loop
     blocking_score: bool = False
     category: Callable[[str], tuple[str, ...]] | None = None
+    #: metrics that are not means of per-sample values: results -> {metric: value} (see report.py)
+    aggregate: Callable[[Sequence[Any]], dict[str, float]] | None = None
     generation_config: GenerationConfig = attrs.field(factory=GenerationConfig)
     filters: tuple[str, ...] = ()
     #: benchmark-specific parameters users may set through dataset_args.extra_params

@@ -98,6 +98,7 @@ class Engine:
             metric_names=task.metrics,
             pretty_name=task.spec.pretty_name,
             subset_order=task.spec.subsets,
+            aggregate=task.spec.aggregate,
         )
         for store in self.stores:
             store.save_report(report)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
@@ -67,6 +67,10 @@ class Report:
     dataset_pretty_name: str = ""
 
 
+#: a benchmark's own aggregation: results -> {metric: value} for metrics that are not plain means
+Aggregator = Callable[[Sequence[SampleResult]], dict[str, float]]
+
+
 def build_report(
     *,
     dataset: str,
@@ -75,17 +79,42 @@ def build_report(
     metric_names: Sequence[str] | None = None,
     pretty_name: str = "",
     subset_order: Sequence[str] = (),
+    aggregate: Aggregator | None = None,
 ) -> Report:
-    """Aggregate per-sample scores into a Report. Samples missing a metric are left out of it."""
+    """Aggregate per-sample scores into a Report. Samples missing a metric are left out of it.
+
+    Scores are means of the per-sample values, except the metrics `aggregate` returns: those are
+    computed by it over each group of results (subset, category, whole), e.g. IFEval's
+    instruction-level accuracy (followed / total instructions) or an F1 over samples.
+    """
+    results = list(results)
     by_metric: dict[str, dict[tuple[str, ...], dict[str, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
     )
+    groups: dict[tuple[tuple[str, ...], str], list[SampleResult]] = defaultdict(list)
     seen_metrics: list[str] = []
     for r in results:
+        groups[(r.category or ("default",), r.subset)].append(r)
         for name, value in r.scores.items():
             if name not in seen_metrics:
                 seen_metrics.append(name)
             by_metric[name][r.category or ("default",)][r.subset].append(float(value))
+    custom: dict[object, dict[str, float]] = {}
+    if aggregate is not None:
+        custom["all"] = aggregate(results)
+        for (cat, subset), members in groups.items():
+            custom[(cat, subset)] = aggregate(members)
+            custom.setdefault(cat, aggregate([r for r in results if (r.category or ("default",)) == cat]))
+        for name in custom["all"]:
+            if name not in seen_metrics:
+                seen_metrics.append(name)
+                for (cat, subset), members in groups.items():
+                    by_metric[name][cat][subset] = [0.0] * len(members)
+
+    def score(name: str, key: object, values: Sequence[float]) -> float:
+        own = custom.get(key, {})
+        return own[name] if name in own else mean(values)
+
     ordered = [m for m in (metric_names or []) if m in by_metric] + [
         m for m in seen_metrics if m not in (metric_names or [])
     ]
@@ -96,7 +125,7 @@ def build_report(
         all_values: list[float] = []
         for cat, subsets in by_metric[name].items():
             subset_reports = [
-                SubsetReport(name=s, score=_round(mean(v)), num=len(v), stderr=_round(standard_error(v)))
+                SubsetReport(name=s, score=_round(score(name, (cat, s), v)), num=len(v), stderr=_round(standard_error(v)))
                 for s, v in sorted(subsets.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
             ]
             values = [x for v in subsets.values() for x in v]
@@ -104,8 +133,8 @@ def build_report(
             categories.append(
                 CategoryReport(
                     name=cat,
-                    score=_round(mean(values)),
-                    macro_score=_round(mean([mean(v) for v in subsets.values()])),
+                    score=_round(score(name, cat, values)),
+                    macro_score=_round(mean([sub.score for sub in subset_reports])),
                     num=len(values),
                     subsets=subset_reports,
                 )
@@ -113,7 +142,7 @@ def build_report(
         metrics.append(
             MetricReport(
                 name=name,
-                score=_round(mean(all_values)),
+                score=_round(score(name, "all", all_values)),
                 macro_score=_round(mean([c.macro_score for c in categories])),
                 num=len(all_values),
                 stderr=_round(standard_error(all_values)),
