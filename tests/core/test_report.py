@@ -35,10 +35,10 @@ def test_standard_error():
 
 def test_custom_aggregate_overrides_mean_per_group():
     # e.g. instruction-level accuracy: followed / total instructions, not a mean of fractions
-    results = [_r("s", "X", 1.0, followed=1, total=1), _r("s", "X", 0.0, followed=1, total=3)]
+    results = [_r("s", "X", 1.0, _followed=1, _total=1), _r("s", "X", 0.0, _followed=1, _total=3)]
 
     def aggregate(rs):  # noqa: ANN001
-        return {"inst": sum(r.scores["followed"] for r in rs) / sum(r.scores["total"] for r in rs)}
+        return {"inst": sum(r.scores["_followed"] for r in rs) / sum(r.scores["_total"] for r in rs)}
 
     report = build_report(dataset="d", model="m", results=results, aggregate=aggregate, metric_names=["acc", "inst"])
     inst = next(m for m in report.metrics if m.name == "inst")

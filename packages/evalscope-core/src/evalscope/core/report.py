@@ -96,6 +96,8 @@ def build_report(
     for r in results:
         groups[(r.category or ("default",), r.subset)].append(r)
         for name, value in r.scores.items():
+            if name.startswith("_"):  # helper values for an aggregator, not metrics
+                continue
             if name not in seen_metrics:
                 seen_metrics.append(name)
             by_metric[name][r.category or ("default",)][r.subset].append(float(value))
