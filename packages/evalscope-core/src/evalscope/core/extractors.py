@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -27,38 +28,67 @@ def numbers_equal(pred: str | None, gold: str | None, abs_tol: float = 1e-4) -> 
         return pred.strip() == gold.strip()
 
 
+_NEGATED = re.compile(r"(?i:\bnot|n't|isn't|rather than|instead of|except|exclude|eliminate|rule out)\W*$|(?:不是|不选|排除|而非|并非|错误的是)\s*$")
+_ARTICLE_WORD = re.compile(r"\s+(?!(?:is|was|are|would|should|seems|must|can|could|might|will|only|both)\b)[a-z]")
+
+
 @lru_cache(maxsize=64)
-def _choice_patterns(letters: str) -> list[re.Pattern[str]]:
+def _choice_patterns(letters: str) -> tuple[list[re.Pattern[str]], list[re.Pattern[str]]]:
+    """(explicit cues, loose patterns) for option `letters`; text is NFKC-normalised first."""
     L = f"[{re.escape(letters)}]"
-    # Ordered from the most explicit cue to the loosest; the first that matches wins.
-    raw = [
-        rf"(?i:final answer|the answer|correct answer|the correct option|answer)\s*(?:is|:|：|should be|would be)?\s*[:：]?\s*\**\s*[\(\[（]?({L})[\)\]）]?(?![A-Za-z])",
-        rf"答案\s*(?:是|为|应该是|应为|：|:)\s*[\(\[（]?\s*({L})",
-        rf"(?:故|所以|因此)\s*(?:答案)?\s*(?:选|选择|是|为)\s*[\(\[（]?\s*({L})",
-        rf"(?:选|选择)\s*(?:项)?\s*[\(\[（]?\s*({L})\s*[\)\]）]?\s*(?:项|选项)?(?:正确|是对的)?",
-        rf"(?:只有|仅)?选项\s*[\(\[（]?({L})[\)\]）]?\s*(?:是)?(?:正确|对)",
-        rf"[\(\[（]({L})[\)\]）]\s*(?:is|are)?\s*(?:correct|right|the answer)",
-        rf"(?i:option|choice)\s*[\(\[（]?({L})[\)\]）]?",
-        rf"^\s*\**[\(\[（]?({L})[\)\]）]?\**\s*(?:[\.。:：,，、\)]|$)",
-        rf"(?<![A-Za-z])[\(\[（]({L})[\)\]）]",
-        rf"(?<![A-Za-z'])({L})(?![A-Za-z'])",
+    opt = rf"\**\s*[\(\[]?\s*({L})\s*[\)\]]?\**"  # a letter, maybe bracketed or bold
+    end = r"(?![A-Za-z0-9'])"
+    cues = [
+        # English: "The answer is (B)", "Final answer: C", "correct option is D", "I choose A"
+        rf"(?i:answer)\s*(?i:is|should be|would be|must be|will be)?\s*(?i:option|choice)?\s*[:=]?\s*{opt}{end}",
+        rf"(?i:(?:correct|right|best|final) (?:option|choice))\s*(?i:is|would be)?\s*[:=]?\s*{opt}{end}",
+        rf"(?i:\b(?:i(?:'d| would| will)?\s+(?:choose|pick|select|go with)|choose|select|pick)\b)\s*(?i:option|choice|answer)?\s*[:]?\s*{opt}{end}",
+        rf"{opt}\s*(?i:is|would be|seems)\s*(?i:the\s+)?(?i:correct|right|true|best|most (?:likely|plausible|appropriate))",
+        rf"\\boxed\{{\s*(?:\\text\{{)?\s*\(?({L})\)?",
+        # Chinese: 答案是B / 答案为：C / 故选D / 应选 A / 正确的选项是B / 选项A正确 / A选项正确 / B项正确
+        rf"答案\s*(?:应该|应当|应)?\s*(?:是|为|选|选择|:)?\s*(?:选项)?\s*[:]?\s*{opt}",
+        rf"(?:故|所以|因此|因而|则|本题|应|应该|我|只能)\s*(?:答案)?\s*(?:应)?\s*(?:选|选择)\s*(?:选项)?\s*[:]?\s*{opt}",
+        rf"正确(?:的)?(?:答案|选项|选择)\s*(?:应该|应)?\s*(?:是|为|:)?\s*{opt}",
+        rf"选项\s*{opt}\s*(?:是|为)?\s*(?:正确|对|最合适|最佳|最恰当)",
+        rf"{opt}\s*(?:选项|项)\s*(?:是|为)?\s*(?:正确|对|最合适|最佳|最恰当)",
+        rf"(?:选|选择)\s*{opt}{end}",
     ]
-    return [re.compile(p, re.MULTILINE) for p in raw]
+    loose = [
+        rf"^\s*(?:\*\*)?[\(\[]?({L})[\)\]]?(?:\*\*)?\s*(?:[\.:,、\)]|$)",  # "B. text" / "(C)" / "D" opening a line
+        rf"(?i:option|choice)\s*{opt}{end}",  # "option B"
+        rf"(?<![A-Za-z0-9])[\(\[]({L})[\)\]]",  # a bracketed letter anywhere
+        rf"(?<![A-Za-z0-9'\-])({L})(?![A-Za-z0-9'\-])",  # a standalone letter
+    ]
+    return [re.compile(p, re.MULTILINE) for p in cues], [re.compile(p, re.MULTILINE) for p in loose]
 
 
 def extract_choice(text: str, letters: str = "ABCD") -> str:
     """The option letter a free-text answer picks, or "" when none is found.
 
-    Looks for explicit cues first ("The answer is (B)", "答案是B", "故选C", "Option D"), then a
-    letter opening a line, then a parenthesised letter, then a standalone letter. Where the text
-    names an answer several times (self-correction), the last explicit cue wins.
+    Explicit cues first ("The answer is (B)", "I choose C", "\\boxed{D}", "答案是B", "故选C",
+    "选项A正确", "B项正确"): among all of them the LAST one in the text wins, so self-corrections
+    ("答案是A。不对，应该选C", "The answer is A. Wait, the answer is C") end on the final choice;
+    a cue right after a negation ("not A", "不是A") does not count. Without a cue: a letter opening
+    a line, then a bracketed letter, then a standalone letter (first one; "A"/"I" used as English
+    words are skipped).
     """
     if not text:
         return ""
-    text = text.strip()
-    for i, pattern in enumerate(_choice_patterns(letters)):
-        found = pattern.findall(text)
-        if found:
-            # explicit cues: the last statement is the final one; loose patterns: the first letter
-            return found[-1] if i < 5 else found[0]
+    text = unicodedata.normalize("NFKC", text).strip()
+    cues, loose = _choice_patterns(letters)
+    best: tuple[int, str] | None = None
+    for pattern in cues:
+        for m in pattern.finditer(text):
+            if _NEGATED.search(text[max(0, m.start() - 16) : m.start()]):
+                continue
+            if best is None or m.start(1) > best[0]:
+                best = (m.start(1), m.group(1))
+    if best is not None:
+        return best[1]
+    for pattern in loose:
+        for m in pattern.finditer(text):
+            letter = m.group(1)
+            if letter in "AI" and _ARTICLE_WORD.match(text, m.end(1)) and text[m.end(1) : m.end(1) + 1] != ".":
+                continue  # "A man walks", "I think" - English words, not options
+            return letter
     return ""
