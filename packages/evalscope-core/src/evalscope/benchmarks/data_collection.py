@@ -35,7 +35,10 @@ NAME = "data_collection"
 
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    from evalscope.benchmarks import get_benchmark
+
     row = CollectionRow.from_dict(record, where=f"{NAME} row {index}")
+    get_benchmark(row.dataset_name)  # unknown names fail at load; specs load here, not in scoring threads
     inner = structure(row.sample, Sample)
     messages = row.prompt.get("messages")
     # the rendered conversation is the input: a run without per-row requests still asks the same text
