@@ -187,6 +187,8 @@ async def run_task_async(
             errors.extend(f"{name}: {e}" for e in stats.errors)
             if report is not None:
                 reports[name] = report
+                if task.spec.on_report is not None:
+                    task.spec.on_report(report, run_dir, cfg.resolved_model_id, print_table)
     finally:
         for store in result_stores:
             store.close()

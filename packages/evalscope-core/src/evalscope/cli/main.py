@@ -14,6 +14,8 @@ import click
 BUILTIN_COMMANDS: dict[str, str] = {
     "eval": "evalscope.cli.eval_cmd:eval_command",
     "benchmarks": "evalscope.cli.benchmarks_cmd:benchmarks_command",
+    "collection": "evalscope.cli.collection_cmd:collection_command",
+    "compare": "evalscope.cli.compare_cmd:compare_command",
 }
 
 COMMAND_GROUP = "evalscope.commands"
@@ -49,6 +51,8 @@ class LazyGroup(click.Group):
         hints = {
             "eval": "Run benchmarks against a model.",
             "benchmarks": "List registered benchmarks.",
+            "collection": "Sample benchmarks into a mixed dataset.",
+            "compare": "Paired significance test of two runs.",
             "serve": "Serve a local model over an OpenAI-compatible HTTP API.",
             "perf": "Load-test an OpenAI-compatible serving endpoint.",
             "app": "Open the report site.",

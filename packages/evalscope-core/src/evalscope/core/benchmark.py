@@ -104,6 +104,11 @@ class BenchmarkSpec:
 
     #: a multiple-choice benchmark: generation mode extracts an option letter by default
     mcq: bool = False
+    #: per-sample request and prediction (mixed collections), replacing Task.build_request / Task.predict
+    build_request: Callable[[Task, Sample], ModelRequest] | None = None
+    predict: Callable[[Task, Sample, ModelOutput], tuple[str | None, Any]] | None = None
+    #: called after the task's report is saved: (report, run_dir, model_id, print_tables)
+    on_report: Callable[..., Any] | None = None
 
     def category_of(self, subset: str) -> tuple[str, ...]:
         return self.category(subset) if self.category else ("default",)
@@ -166,6 +171,8 @@ class Task:
         return history
 
     def build_request(self, sample: Sample) -> ModelRequest:
+        if self.spec.build_request is not None:
+            return self.spec.build_request(self, sample)
         ctx = self.context(sample)
         if self.output_type == "continuation":
             context = (self.spec.format_context or self.spec.format_query)(sample, ctx)
@@ -183,6 +190,8 @@ class Task:
 
     def predict(self, sample: Sample, output: ModelOutput) -> tuple[str | None, Any]:
         """(filtered text, prediction) for a model output."""
+        if self.spec.predict is not None:
+            return self.spec.predict(self, sample, output)
         if self.output_type in ("multiple_choice", "continuation"):
             scores = list(output.scores or [])
             if self.output_type == "continuation" and self.spec.length_normalize:

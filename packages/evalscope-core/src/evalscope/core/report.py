@@ -55,6 +55,9 @@ class MetricReport:
     num: int
     stderr: float = 0.0
     categories: list[CategoryReport] = attrs.field(factory=list)
+    #: bootstrap 95% interval, when asked for (evalscope.core.stats.add_bootstrap_ci)
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 @attrs.define

@@ -96,12 +96,12 @@ class DatasetLoader:
 
     def ref(self, spec: BenchmarkSpec, subset: str, split: str, args: Any) -> DatasetRef:
         roots: list[str] = []
-        local_path = args.local_path or (args.dataset_id if args.dataset_id and os.path.isdir(args.dataset_id) else None)
+        local_path = args.local_path or (args.dataset_id if args.dataset_id and os.path.exists(args.dataset_id) else None)
         if local_path:
             roots.append(local_path)
         if self.dataset_dir and spec.local_dir:
             roots.append(os.path.join(self.dataset_dir, spec.local_dir))
-        dataset_id = args.dataset_id if args.dataset_id and not os.path.isdir(args.dataset_id) else spec.dataset_id
+        dataset_id = args.dataset_id if args.dataset_id and not os.path.exists(args.dataset_id) else spec.dataset_id
         if self.hub == "huggingface" and not args.dataset_id:
             dataset_id = spec.hf_dataset_id or spec.dataset_id
         return DatasetRef(
@@ -190,7 +190,8 @@ def _to_samples(spec: BenchmarkSpec, records: list[dict[str, Any]], subset: str)
     out = []
     for index, record in enumerate(records):
         sample = spec.record_to_sample(record, index, subset)
-        sample.subset = subset
+        if sample.subset == "default":  # a record may name its own subset (mixed collections)
+            sample.subset = subset
         out.append(sample)
     return out
 
