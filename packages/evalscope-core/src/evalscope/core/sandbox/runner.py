@@ -21,11 +21,16 @@ _PATH = "/usr/local/bin:/usr/bin:/bin"
 # The program runs under ``python -I -S`` (no site: faster, nothing from site-packages); this
 # bootstrap restores what site would add that programs use (exit/quit) and runs main.py as __main__.
 _BOOTSTRAP = (
-    "import builtins, os, runpy, sys\n"
-    "builtins.exit = builtins.quit = sys.exit\n"
-    "sys.argv = ['main.py']\n"
-    "sys.path.insert(0, os.getcwd())\n"
-    "runpy.run_path('main.py', run_name='__main__')\n"
+    "import builtins as _b, os as _o, sys as _s\n"
+    "_b.exit = _b.quit = _s.exit\n"
+    "_s.argv = ['main.py']\n"
+    "_s.path.insert(0, _o.getcwd())\n"
+    "__file__ = 'main.py'\n"
+    "_f = open('main.py', 'rb')\n"
+    "_c = compile(_f.read(), 'main.py', 'exec')\n"
+    "_f.close()\n"
+    "del _b, _o, _s, _f\n"
+    "exec(_c)\n"
 )
 # Sandbox uids are drawn at random from a range no distribution hands out, so two concurrent runs
 # (even from different evaluator processes) never share a uid and RLIMIT_NPROC counts one run only.
@@ -146,11 +151,11 @@ def run_job(job: SandboxJob) -> SandboxResult:
         timed_out = not _wait_exit(proc, job.timeout)
         _kill_group(proc.pid)  # also on success: nothing the program started may outlive it
         proc.wait()
-        if as_root:
-            _kill_uid(uid)
-        duration = time.monotonic() - start
         with os.fdopen(read_fd, "rb") as fh:
             info = _parse_status(fh.read().decode("utf-8", "replace"))
+        if as_root and info["isolation"] not in ("namespaces", "userns"):
+            _kill_uid(uid)  # no pid namespace took the leftovers down with it
+        duration = time.monotonic() - start
         stdout, _ = _tail(out_path, job.tail_bytes)
         stderr, _ = _tail(err_path, job.tail_bytes)
         status, reason = _classify(info, timed_out, stderr)
