@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from evalscope.core.sandbox import SandboxJob, run_many, run_sandboxed
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/ns/net"), reason="Linux only")
