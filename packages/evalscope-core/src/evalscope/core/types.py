@@ -132,6 +132,8 @@ class ModelOutput:
     """
 
     text: str = ""
+    #: every completion when n > 1 (`text` is the first)
+    texts: list[str] | None = None
     scores: list[float] | None = None
     token_counts: list[int] | None = None
     logprobs: list[TokenLogprob] | None = None
