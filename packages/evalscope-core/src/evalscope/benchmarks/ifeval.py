@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evalscope.benchmarks._aggregate import with_aggregate
 from evalscope.benchmarks._lib.ifeval import METRICS, aggregate_ifeval, evaluate_ifeval
 from evalscope.core.benchmark import BenchmarkSpec
 from evalscope.core.types import ModelOutput, Sample, SampleResult
@@ -48,26 +47,33 @@ def score(prediction: dict | None, sample: Sample, output: ModelOutput) -> dict[
 
 
 def aggregate(results: Sequence[SampleResult]) -> dict[str, float]:
-    """IFEval's four metrics over `results` (instruction level: micro average over instructions)."""
-    verdicts = [r.prediction for r in results if isinstance(r.prediction, dict) and "inst_level_strict" in r.prediction]
+    """IFEval's four metrics over `results` (instruction level: micro average over instructions).
+
+    A sample without verdicts (its output failed a filter) counts as following none of its instructions.
+    """
+    verdicts = []
+    for r in results:
+        if isinstance(r.prediction, dict) and "inst_level_strict" in r.prediction:
+            verdicts.append(r.prediction)
+        else:
+            failed = [False] * len((r.gold or {}).get("instruction_id_list", ()))
+            verdicts.append({**dict.fromkeys(METRICS, 0.0), "inst_level_strict": failed, "inst_level_loose": failed})
     return aggregate_ifeval(verdicts) if verdicts else {}
 
 
-SPEC = with_aggregate(
-    BenchmarkSpec(
-        name="ifeval",
-        pretty_name="IFEval",
-        description="Instruction-following eval: 541 prompts with verifiable instructions; strict and loose accuracy.",
-        tags=("instruction-following",),
-        dataset_id="opencompass/ifeval",
-        hf_dataset_id="google/IFEval",
-        eval_split="train",
-        local_dir="ifeval",
-        local_patterns=("input_data.jsonl", "{split}.jsonl"),
-        record_to_sample=record_to_sample,
-        extract=extract,
-        score=score,
-        metrics=tuple(METRICS),
-    ),
-    aggregate,
+SPEC = BenchmarkSpec(
+    name="ifeval",
+    pretty_name="IFEval",
+    description="Instruction-following eval: 541 prompts with verifiable instructions; strict and loose accuracy.",
+    tags=("instruction-following",),
+    dataset_id="opencompass/ifeval",
+    hf_dataset_id="google/IFEval",
+    eval_split="train",
+    local_dir="ifeval",
+    local_patterns=("input_data.jsonl", "{split}.jsonl"),
+    record_to_sample=record_to_sample,
+    extract=extract,
+    score=score,
+    metrics=tuple(METRICS),
+    aggregate=aggregate,
 )

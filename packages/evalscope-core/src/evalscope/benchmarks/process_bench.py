@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evalscope.benchmarks._aggregate import with_aggregate
 from evalscope.benchmarks._lib.math_answer import last_boxed
 from evalscope.core.benchmark import BenchmarkSpec, PromptContext
 from evalscope.core.types import ModelOutput, Sample, SampleResult
@@ -66,25 +65,23 @@ def aggregate(results: Sequence[SampleResult]) -> dict[str, float]:
     return {F1: simple_f1(sum(err) / len(err), sum(ok) / len(ok))}
 
 
-SPEC = with_aggregate(
-    BenchmarkSpec(
-        name="process_bench",
-        pretty_name="ProcessBench",
-        description="Identify the earliest erroneous step of math solutions (GSM8K, MATH, OlympiadBench, Omni-MATH).",
-        tags=("math", "reasoning", "judge"),
-        dataset_id="Qwen/ProcessBench",
-        hf_dataset_id="Qwen/ProcessBench",
-        hub_subset=lambda subset: "default",
-        subsets=SUBSETS,
-        eval_split="test",
-        local_dir="process_bench",
-        local_patterns=("{subset}.jsonl", "{subset}.json", "{subset}/{split}.jsonl"),
-        record_to_sample=record_to_sample,
-        format_query=format_query,
-        extract=extract,
-        score=score,
-        metrics=(ERROR_ACC, CORRECT_ACC, F1),
-        filters=("strip_think",),
-    ),
-    aggregate,
+SPEC = BenchmarkSpec(
+    name="process_bench",
+    pretty_name="ProcessBench",
+    description="Identify the earliest erroneous step of math solutions (GSM8K, MATH, OlympiadBench, Omni-MATH).",
+    tags=("math", "reasoning", "judge"),
+    dataset_id="Qwen/ProcessBench",
+    hf_dataset_id="Qwen/ProcessBench",
+    hub_subset=lambda subset: "default",
+    subsets=SUBSETS,
+    eval_split="test",
+    local_dir="process_bench",
+    local_patterns=("{subset}.jsonl", "{subset}.json", "{subset}/{split}.jsonl"),
+    record_to_sample=record_to_sample,
+    format_query=format_query,
+    extract=extract,
+    score=score,
+    metrics=(ERROR_ACC, CORRECT_ACC, F1),
+    filters=("strip_think",),
+    aggregate=aggregate,
 )
