@@ -51,7 +51,7 @@ def _choice_patterns(letters: str) -> tuple[list[re.Pattern[str]], list[re.Patte
         rf"正确(?:的)?(?:答案|选项|选择)\s*(?:应该|应)?\s*(?:是|为|:)?\s*{opt}",
         rf"选项\s*{opt}\s*(?:是|为)?\s*(?:正确|对|最合适|最佳|最恰当)",
         rf"{opt}\s*(?:选项|项)\s*(?:是|为)?\s*(?:正确|对|最合适|最佳|最恰当)",
-        rf"(?:选|选择)\s*{opt}{end}",
+        rf"(?:选|选择)\s*[:]?\s*{opt}{end}",
     ]
     loose = [
         rf"^\s*(?:\*\*)?[\(\[]?({L})[\)\]]?(?:\*\*)?\s*(?:[\.:,、\)]|$)",  # "B. text" / "(C)" / "D" opening a line
@@ -68,9 +68,10 @@ def extract_choice(text: str, letters: str = "ABCD") -> str:
     Explicit cues first ("The answer is (B)", "I choose C", "\\boxed{D}", "答案是B", "故选C",
     "选项A正确", "B项正确"): among all of them the LAST one in the text wins, so self-corrections
     ("答案是A。不对，应该选C", "The answer is A. Wait, the answer is C") end on the final choice;
-    a cue right after a negation ("not A", "不是A") does not count. Without a cue: a letter opening
-    a line, then a bracketed letter, then a standalone letter (first one; "A"/"I" used as English
-    words are skipped).
+    a cue right after a negation ("not A", "不是A") does not count. Without a cue: nothing when the
+    text merely restates the option list (three or more lines opening with different letters), else
+    a letter opening a line, then "option B", then a bracketed letter, then a standalone letter
+    (first one; "A"/"I" used as English words are skipped).
     """
     if not text:
         return ""
@@ -85,6 +86,8 @@ def extract_choice(text: str, letters: str = "ABCD") -> str:
                 best = (m.start(1), m.group(1))
     if best is not None:
         return best[1]
+    if len(set(loose[0].findall(text))) >= 3:
+        return ""  # the text restates the option list ("A. …⏎B. …⏎C. …") without choosing
     for pattern in loose:
         for m in pattern.finditer(text):
             letter = m.group(1)
