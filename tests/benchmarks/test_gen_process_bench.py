@@ -6,7 +6,7 @@ import pytest
 
 from evalscope.benchmarks.process_bench import aggregate, simple_f1
 from evalscope.core.types import ModelOutput, SampleResult
-from tests.fixtures.gen.runner import HERE, metric, mock_run, review, task_and_samples
+from tests.fixtures.gen.runner import HERE, metric, mock_run, real_outputs, review, task_and_samples
 
 FIXTURE = str(HERE / "process_bench")  # rows in the hub schema of Qwen/ProcessBench
 
@@ -55,6 +55,16 @@ def test_extract_and_score(index: int, text: str, pred: int | None, scores: dict
     task, samples = _load()
     result = review(task, samples[index], text)
     assert result.prediction == pred and result.scores == scores
+
+
+def test_real_smollm2_outputs() -> None:
+    rows = real_outputs("process_bench")
+    assert rows
+    task, samples = _load()
+    by_key = {(s.subset, s.id): s for s in samples}
+    for row in rows:
+        result = review(task, by_key[(row["subset"], row["sample_id"])], row["output"])
+        assert (result.prediction, result.scores) == (row["expected_prediction"], row["expected_scores"])
 
 
 def _r(name: str, value: float) -> SampleResult:

@@ -110,6 +110,17 @@ def test_general_qa_scores() -> None:
     assert list(exact) == list(get_benchmark("general_qa").metrics)
 
 
+def test_general_qa_real_smollm2_outputs() -> None:
+    rows = real_outputs("general_qa")
+    assert rows
+    task, samples = task_and_samples("general_qa", limit=None, local_path=QA_DIR)
+    by_id = {s.id: s for s in samples}
+    for row in rows:
+        result = review(task, by_id[row["sample_id"]], row["output"])
+        assert result.prediction == row["expected_prediction"]
+        assert result.scores == pytest.approx(row["expected_scores"])
+
+
 def test_general_qa_mock_run(tmp_path) -> None:
     report, records = mock_run(tmp_path, "general_qa", "The capital of France is Paris.", limit=2, local_path=QA_DIR)
     assert len(records) == 2 and records[0]["scores"]["bleu-4"] == pytest.approx(1.0)
