@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import pickle
 import time
 import traceback
 
@@ -268,3 +269,5 @@ def test_api_key_never_in_repr_identity_errors_or_logs(caplog):
         assert SECRET not in text
         assert SECRET[:12] not in text
     assert "Incorrect API key" in str(err) and not err.retryable
+    with pytest.raises(TypeError):  # the key never lands in a pickle (or a cache built from one)
+        pickle.dumps(api)

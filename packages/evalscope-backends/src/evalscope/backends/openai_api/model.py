@@ -48,6 +48,12 @@ class Secret:
 
     __str__ = __repr__
 
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
     def __reduce__(self) -> Any:  # never pickle the key
         raise TypeError("Secret values cannot be pickled")
 
