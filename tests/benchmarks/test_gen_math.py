@@ -77,7 +77,7 @@ def test_extract_and_score(text: str, gold: str, pred: str | None, ok: float) ->
     assert result.prediction == pred and result.scores == {PASS_AT_1: ok}
 
 
-@pytest.mark.parametrize("name", ["aime24", "aime25", "amc23", "math_500"])
+@pytest.mark.parametrize("name", MATH)
 def test_real_smollm2_outputs(name: str) -> None:
     """Raw SmolLM2 outputs re-scored here give the stored prediction and score."""
     rows = real_outputs(name)
