@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from test_mcq_specs import FIXTURES, load
 
+from evalscope.benchmarks import get_benchmark
 from evalscope.core.benchmark import LETTERS
 from evalscope.run import run_task
 
@@ -51,6 +52,7 @@ def test_mock_run_scores_match_gold(name, local, args, dataset_dir, tmp_path):
     normalise = requests[0].kind.value == "loglikelihood" and name in ("hellaswag",)
     hits = [(_mock_prediction(r) if normalise else "A") == s.target for s, r in zip(samples, requests)]
     report = reports[name]
+    assert [m.name for m in report.metrics] == list(get_benchmark(name).metrics)
     assert report.metrics[0].num == len(samples) > 0
     assert report.score == pytest.approx(sum(hits) / len(hits), abs=1e-4)
 

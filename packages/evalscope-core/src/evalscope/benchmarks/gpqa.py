@@ -15,7 +15,7 @@ from evalscope.benchmarks._mcq_formats import paren_options, seeded_shuffle
 from evalscope.core.benchmark import PromptContext, mcq_spec
 from evalscope.core.extractors import extract_choice
 from evalscope.core.metrics import PASS_AT_1
-from evalscope.core.types import Sample
+from evalscope.core.types import ModelOutput, Sample
 
 BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
 _BOXED_LETTER = re.compile(r"\\boxed\{\s*(?:\\text\{)?\s*\(?([A-D])\)?\s*\}?\s*\}")
@@ -39,6 +39,10 @@ def extract(text: str, sample: Sample) -> str:
     return boxed[-1] if boxed else extract_choice(text, "ABCD")
 
 
+def score(prediction: object, sample: Sample, output: ModelOutput) -> dict[str, float]:
+    return {PASS_AT_1: float(prediction == sample.target)}
+
+
 SPEC = mcq_spec(
     name="gpqa",
     pretty_name="GPQA",
@@ -55,6 +59,7 @@ SPEC = mcq_spec(
     record_to_sample=record_to_sample,
     format_query=format_query,
     extract=extract,
+    score=score,
     metrics=(PASS_AT_1,),
     output_types=("generation", "multiple_choice"),
 )
