@@ -107,25 +107,39 @@ def _fill_template(template: dict[str, Any], model: str, text: str, messages: li
 
 def parse_event(payload: bytes) -> tuple[str, dict[str, Any] | None]:
     """Generated text and usage (if any) of one streamed chunk (chat or completions)."""
+    text, usage, _ = parse_event_src(payload)
+    return text, usage
+
+
+def parse_event_src(payload: bytes) -> tuple[str, dict[str, Any] | None, str]:
+    """Like :func:`parse_event`, plus the key the text came from (``content``,
+    ``reasoning_content``, ``text``; empty when there is no text)."""
     if payload == b"[DONE]":
-        return "", None
+        return "", None, ""
     try:
         obj = _loads(payload)
     except ValueError:
-        return "", None
+        return "", None, ""
     if not isinstance(obj, dict):
-        return "", None
+        return "", None, ""
     text = ""
+    key = ""
     choices = obj.get("choices")
-    if choices:
+    if choices and isinstance(choices, list) and isinstance(choices[0], dict):
         c = choices[0]
         delta = c.get("delta")
-        if delta is not None:
-            text = delta.get("content") or delta.get("reasoning_content") or ""
-        else:
-            text = c.get("text") or ""
+        if isinstance(delta, dict):
+            for key in ("content", "reasoning_content"):
+                text = delta.get(key)
+                if text:
+                    break
+        elif delta is None:
+            key = "text"
+            text = c.get("text")
+        if not isinstance(text, str) or not text:
+            text, key = "", ""
     usage = obj.get("usage")
-    return text, usage if isinstance(usage, dict) else None
+    return text, usage if isinstance(usage, dict) else None, key
 
 
 def parse_full(body: bytes) -> tuple[str, dict[str, Any] | None]:

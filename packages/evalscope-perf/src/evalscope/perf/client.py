@@ -6,37 +6,74 @@ import math
 import time
 from typing import Any
 
-from evalscope.perf.apis import parse_event, parse_full
+from evalscope.perf.apis import parse_event_src, parse_full
+from evalscope.perf.chunks import ChunkTemplate
 from evalscope.perf.http import HttpError, Pool
 from evalscope.perf.records import RequestRecord
-from evalscope.perf.sse import SSEParser
+from evalscope.perf.sse import SSEParser, data_of
 
 _perf = time.perf_counter
 
 
 class _StreamSink:
-    """Body callback for streamed responses: SSE → content chunks with arrival times."""
+    """Body callback for streamed responses: SSE → content chunks with arrival times.
 
-    __slots__ = ("rec", "parser", "texts", "usage")
+    Content chunks shaped like an already parsed one are counted from their bytes
+    (:mod:`evalscope.perf.chunks`); everything else is parsed as JSON.
+    """
 
-    def __init__(self, rec: RequestRecord) -> None:
+    __slots__ = ("rec", "parser", "texts", "usage", "tpl", "keep_text")
+
+    def __init__(self, rec: RequestRecord, keep_text: bool = True) -> None:
         self.rec = rec
         self.parser = SSEParser()
         self.texts: list[str] = []
         self.usage: dict[str, Any] | None = None
+        self.tpl: ChunkTemplate | None = None
+        self.keep_text = keep_text
 
     def __call__(self, data: bytes, t: float) -> None:
-        for payload in self.parser.feed(data):
-            self._event(payload, t)
+        region = self.parser.take(data)
+        if not region:
+            return
+        pos = 0
+        n = len(region)
+        rec = self.rec
+        while pos < n:
+            tpl = self.tpl
+            if tpl is not None:
+                m = tpl.match(region, pos)
+                if m is not None:
+                    pos, mids = m
+                    if rec.first_token != rec.first_token:  # NaN: no text yet
+                        rec.first_token = t
+                    rec.chunk_times += [t] * len(mids)
+                    if self.keep_text:
+                        self.texts.append(b"".join(mids).decode())
+                    continue
+            e = region.find(b"\n\n", pos)
+            if e < 0:  # only a stray newline is left
+                break
+            event = region[pos:e]
+            pos = e + 2
+            if event:
+                payload = data_of(event)
+                if payload is not None:
+                    self._event(payload, t, event)
 
-    def _event(self, payload: bytes, t: float) -> None:
-        text, usage = parse_event(payload)
+    def _event(self, payload: bytes, t: float, event: bytes | None = None) -> None:
+        text, usage, key = parse_event_src(payload)
         if text:
             rec = self.rec
             if math.isnan(rec.first_token):
                 rec.first_token = t
             rec.chunk_times.append(t)
-            self.texts.append(text)
+            if self.keep_text:
+                self.texts.append(text)
+            if event is not None:
+                tpl = ChunkTemplate.learn(event, text, key)
+                if tpl is not None:
+                    self.tpl = tpl
         if usage is not None:
             self.usage = usage
 
@@ -58,7 +95,7 @@ async def send_one(
     def sent(t: float) -> None:
         rec.send = t
 
-    sink = _StreamSink(rec) if rec.stream else None
+    sink = _StreamSink(rec, keep_text) if rec.stream else None
     try:
         resp = await pool.request(payload, sink, timeout=timeout, collect=not rec.stream, on_sent=sent)
     except HttpError as exc:

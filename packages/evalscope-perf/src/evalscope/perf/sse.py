@@ -16,27 +16,46 @@ class SSEParser:
     def __init__(self) -> None:
         self._buf = b""
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def take(self, data: bytes) -> bytes:
+        """Append ``data``; return the complete events so far (``\n``-normalised, ending in a blank line)."""
         buf = self._buf + data if self._buf else data
         held = b""
         if b"\r" in buf:
             if buf.endswith(b"\r"):  # may be the first half of a \r\n split across pieces
                 buf, held = buf[:-1], b"\r"
             buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        events = buf.split(b"\n\n")
-        self._buf = events.pop() + held
-        out: list[bytes] = []
-        for event in events:
-            payload = _data_of(event)
-            if payload is not None:
-                out.append(payload)
-        return out
+        k = buf.rfind(b"\n\n")
+        if k < 0:
+            self._buf = buf + held
+            return b""
+        self._buf = buf[k + 2 :] + held
+        return buf[: k + 2]
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """``data`` payloads of every event completed by ``data``."""
+        return payloads(self.take(data))
 
     def flush(self) -> list[bytes]:
         """Payload of a final event not followed by a blank line (stream closed)."""
         buf, self._buf = self._buf, b""
         payload = _data_of(buf.strip(b"\n"))
         return [] if payload is None else [payload]
+
+
+def payloads(region: bytes) -> list[bytes]:
+    """``data`` payloads of the complete events in ``region`` (as returned by :meth:`SSEParser.take`)."""
+    out: list[bytes] = []
+    for event in region.split(b"\n\n"):
+        if event:
+            payload = _data_of(event)
+            if payload is not None:
+                out.append(payload)
+    return out
+
+
+def data_of(event: bytes) -> bytes | None:
+    """Public alias of :func:`_data_of`."""
+    return _data_of(event)
 
 
 def _data_of(event: bytes) -> bytes | None:
