@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -11,30 +13,37 @@ import aiohttp
 import pytest
 
 try:
-    from .serve_fixture import SERVE_MODEL, serve_server, start_serve  # noqa: F401 - fixture
+    from .serve_fixture import SERVE_MODEL, serve_server  # noqa: F401 - fixture
 except ImportError:  # tests/backends is not a package
-    from serve_fixture import SERVE_MODEL, serve_server, start_serve  # noqa: F401 - fixture
+    from serve_fixture import SERVE_MODEL, serve_server  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 
 
-def test_module_entry_point_starts_and_validates():
-    server = start_serve(module="evalscope.backends.serve", batch_size=2)
-    try:
-        with urllib.request.urlopen(f"{server.base_url}/models", timeout=10) as resp:
-            assert json.load(resp)["data"][0]["id"] == SERVE_MODEL
-        bad = urllib.request.Request(
-            f"{server.base_url}/chat/completions",
-            data=json.dumps({"model": SERVE_MODEL, "messages": "hello"}).encode(),
-            headers={"Content-Type": "application/json"},
+def test_module_entry_point_runs_the_same_command():
+    """`python -m evalscope.backends.serve [serve] --help` works without loading a model."""
+    for argv in (["--help"], ["serve", "--help"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "evalscope.backends.serve", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-        with pytest.raises(urllib.error.HTTPError) as info:
-            urllib.request.urlopen(bad, timeout=10)
-        assert info.value.code == 400
-        assert json.loads(info.value.read())["error"]["param"] == "messages"
-    finally:
-        server.stop()
-    assert server.process.returncode is not None
+        assert out.returncode == 0, out.stderr
+        assert "--batch-size" in out.stdout and "--model-args" in out.stdout
+
+
+def test_bad_body_is_400_naming_the_field(serve_server):
+    bad = urllib.request.Request(
+        f"{serve_server.base_url}/chat/completions",
+        data=json.dumps({"model": SERVE_MODEL, "messages": "hello"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(bad, timeout=10)
+    assert info.value.code == 400
+    error = json.loads(info.value.read())["error"]
+    assert error["param"] == "messages" and error["type"] == "invalid_request_error"
 
 
 def test_concurrent_requests_all_answered(serve_server):
