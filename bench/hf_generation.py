@@ -133,7 +133,8 @@ def main() -> None:
 
     print(f"greedy, max_new_tokens={args.max_new_tokens}, {len(texts)} prompts, best of {args.repeats}")
     print(
-        f"{'batch':>5} {'raw tok/s':>10} {'adapter tok/s':>14} {'ratio':>6} {'Model tok/s':>12} {'ratio':>6}"
+        f"{'batch':>5} {'raw main':>9} {'raw worker':>11} {'adapter':>8} {'ratio':>6} {'Model':>8} {'ratio':>6}"
+        "   (output tokens/s; ratios vs raw worker)"
     )
     for size, api in ((1, api1), (8, api8)):
 
