@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,6 @@ from evalscope.core.metrics import ACCURACY
 from tests.fixtures.gen.runner import DATASET_DIR, metric, mock_run, real_outputs, review, task_and_samples
 
 BBH = Path(DATASET_DIR) / "bbh"
-
-
-def _core_reads_txt() -> bool:
-    from evalscope.core.datasets.local import read_records
-
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "p.txt"
-        path.write_text("hello")
-        try:
-            return read_records(path) == [{"text": "hello"}]
-        except Exception:  # noqa: BLE001 - core without .txt support
-            return False
-
-
-NEEDS_TXT = pytest.mark.xfail(not _core_reads_txt(), strict=True,
-                              reason="core LocalDirSource cannot read cot-prompts/*.txt yet (change requested)")
 
 
 def test_27_tasks() -> None:
@@ -64,7 +47,6 @@ def test_three_shot_prompt_from_cot_file() -> None:
     )
 
 
-@NEEDS_TXT
 def test_three_shot_run_reads_cot_files(tmp_path) -> None:
     report, records = mock_run(tmp_path, "bbh", "So the answer is (A).", limit=1, subset_list=["date_understanding"])
     (rec,) = records

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from evalscope.core.filters import FilterError, apply_filters, strip_think
+from evalscope.core.filters import FilterError, strip_think
 from evalscope.core.metrics import PASS_AT_1
 from tests.fixtures.gen.runner import mock_run, review, task_and_samples
 
 AIME_I_1 = "204"  # gold of the first AIME 2024 row
-
-
-def _tags_configurable() -> bool:
-    try:
-        return apply_filters("<r>x</r>y", {"strip_think": {"open_tag": "<r>", "close_tag": "</r>"}}) == "y"
-    except Exception:  # noqa: BLE001 - older core passes the mapping as the open tag
-        return False
 
 
 def test_strip_think_unit() -> None:
@@ -57,8 +50,6 @@ def test_filters_are_set_per_task() -> None:
     assert review(bbh, bsample, "<think>So the answer is No.").scores == {"AverageAccuracy": 0.0}
 
 
-@pytest.mark.xfail(not _tags_configurable(), strict=True,
-                   reason="core apply_filters passes a mapping argument as one positional arg (change requested)")
 def test_tags_are_configurable() -> None:
     tags = {"strip_think": {"open_tag": "<reasoning>", "close_tag": "</reasoning>"}}
     task, (sample, *_) = task_and_samples("aime24", limit=1, filters=tags)

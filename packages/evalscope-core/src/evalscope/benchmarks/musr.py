@@ -48,6 +48,7 @@ SPEC = mcq_spec(
     dataset_id="AI-ModelScope/MuSR",
     hf_dataset_id="TAUR-Lab/MuSR",
     subsets=("murder_mysteries", "object_placements", "team_allocation"),
+    split_as_subset=True,
     eval_split="test",
     few_shot_num=0,
     max_few_shot=0,

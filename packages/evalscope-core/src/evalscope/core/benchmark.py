@@ -74,6 +74,12 @@ class BenchmarkSpec:
     #: folder under the dataset dir, and file names inside it ({subset}, {split} placeholders)
     local_dir: str | None = None
     local_patterns: tuple[str, ...] = ()
+    #: the hub publishes each subset as a split of one configuration (process_bench, musr)
+    split_as_subset: bool = False
+    #: user data (general_mcq): subsets found in the local directory when none are named
+    discover_subsets: Callable[[str], list[str]] | None = None
+    #: the few-shot split may be missing (then zero-shot)
+    fewshot_optional: bool = False
     #: when the source holds one bucket, spread records into subsets by a field (e.g. level)
     group_records: Callable[[list[dict[str, Any]]], dict[str, list[dict[str, Any]]]] | None = None
     #: modes this spec supports; the first is the default for models that can compute it
@@ -196,7 +202,7 @@ class Task:
             scores = list(output.scores or [])
             if self.output_type == "continuation" and self.spec.length_normalize:
                 conts = self.spec.continuations(sample) if self.spec.continuations else [" " + c for c in sample.choices or []]
-                scores = [s / max(1, len(c)) for s, c in zip(scores, conts)]
+                scores = [s / max(1, len(c.lstrip())) for s, c in zip(scores, conts)]
             if not scores:
                 return None, None
             best = max(range(len(scores)), key=scores.__getitem__)

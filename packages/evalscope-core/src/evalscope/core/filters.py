@@ -43,5 +43,12 @@ def apply_filters(text: str, spec: list[str] | dict[str, object] | None) -> str:
     items = spec.items() if isinstance(spec, dict) else ((name, None) for name in spec)
     for name, arg in items:
         fn = filters.get(name)
-        text = fn(text) if arg in (None, True) else fn(text, arg)
+        if arg is None or arg is True:
+            text = fn(text)
+        elif isinstance(arg, dict):
+            text = fn(text, **arg)
+        elif isinstance(arg, (list, tuple)):
+            text = fn(text, *arg)
+        else:
+            text = fn(text, arg)
     return text

@@ -60,6 +60,8 @@ class DatasetRef:
     split: str
     dataset_id: str | None = None
     hub_subset: str | None = None
+    #: the split's name on the hub (differs from `split` when subsets are published as splits)
+    hub_split: str | None = None
     #: directories that may hold the files, tried in order (user's local_path, <dataset_dir>/<bench>)
     local_roots: tuple[str, ...] = ()
     #: file names relative to a root, with {subset} and {split} placeholders

@@ -104,12 +104,17 @@ class DatasetLoader:
         dataset_id = args.dataset_id if args.dataset_id and not os.path.exists(args.dataset_id) else spec.dataset_id
         if self.hub == "huggingface" and not args.dataset_id:
             dataset_id = spec.hf_dataset_id or spec.dataset_id
+        hub_subset = spec.hub_subset(subset) if spec.hub_subset else subset
+        hub_split = split
+        if spec.split_as_subset:
+            hub_subset, hub_split = "default", subset
         return DatasetRef(
             benchmark=spec.name,
             subset=subset,
             split=split,
+            hub_split=hub_split,
             dataset_id=dataset_id,
-            hub_subset=spec.hub_subset(subset) if spec.hub_subset else subset,
+            hub_subset=hub_subset,
             local_roots=tuple(roots),
             local_patterns=spec.local_patterns,
         )
@@ -159,7 +164,15 @@ def load_samples(
     """Samples of every selected subset (first `limit` per subset), with their few-shot pools."""
     spec = task.spec
     subsets: Sequence[str] = args.subset_list or spec.subsets
-    unknown = [s for s in subsets if s not in spec.subsets] if spec.group_records is None and spec.subsets != ("default",) else []
+    if not args.subset_list and spec.discover_subsets is not None:
+        roots = [r for r in loader.ref(spec, "default", spec.eval_split, args).local_roots if os.path.isdir(r)]
+        if roots:
+            subsets = spec.discover_subsets(roots[0]) or subsets
+    unknown = (
+        [s for s in subsets if s not in spec.subsets]
+        if spec.group_records is None and spec.subsets != ("default",) and spec.discover_subsets is None
+        else []
+    )
     if unknown:
         from evalscope.core.registry import did_you_mean
 
@@ -171,8 +184,16 @@ def load_samples(
         chosen = records[: _limit_count(limit, len(records))]
         samples.extend(_to_samples(spec, chosen, subset))
     if task.few_shot_num > 0 and spec.fewshot_split:
-        for subset, records in _subset_records(spec, loader, args, subsets, spec.fewshot_split):
-            task.few_shot_pool[subset] = _to_samples(spec, records, subset)
+        # one pass when every subset has its few-shot file; subset by subset when some may lack it
+        groups = [list(subsets)] if not spec.fewshot_optional else [[s] for s in subsets]
+        for group in groups:
+            try:
+                for name, records in _subset_records(spec, loader, args, group, spec.fewshot_split):
+                    task.few_shot_pool[name] = _to_samples(spec, records, name)
+            except DatasetUnavailableError:
+                if not spec.fewshot_optional:
+                    raise
+                log.info("%s/%s: no %s split; zero-shot", spec.name, group[0], spec.fewshot_split)
     return samples
 
 

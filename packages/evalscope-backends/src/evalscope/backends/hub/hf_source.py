@@ -51,9 +51,9 @@ class HuggingFaceSource(DatasetSource):
             ) from exc
         try:
             data = datasets.load_dataset(
-                ref.dataset_id, ref.hub_subset or ref.subset, split=ref.split, cache_dir=self.cache_dir
+                ref.dataset_id, ref.hub_subset or ref.subset, split=ref.hub_split or ref.split, cache_dir=self.cache_dir
             )
-            return to_records(data, ref.split)
+            return to_records(data, ref.hub_split or ref.split)
         except (ConnectionError, TimeoutError) as exc:
             raise errors.unreachable(ref, "Hugging Face", f"{type(exc).__name__}: {exc}") from exc
         except Exception as exc:  # the hub libraries raise many unrelated types

@@ -45,12 +45,12 @@ class ModelScopeSource(DatasetSource):
             )
         from modelscope.msdatasets import MsDataset
 
-        kwargs: dict[str, Any] = {"subset_name": ref.hub_subset or ref.subset, "split": ref.split}
+        kwargs: dict[str, Any] = {"subset_name": ref.hub_subset or ref.subset, "split": ref.hub_split or ref.split}
         if self.cache_dir:
             kwargs["cache_dir"] = self.cache_dir
         try:
             data = MsDataset.load(ref.dataset_id, **kwargs)
-            return to_records(data, ref.split)
+            return to_records(data, ref.hub_split or ref.split)
         except (ConnectionError, TimeoutError) as exc:
             raise errors.unreachable(ref, "ModelScope", f"{type(exc).__name__}: {exc}") from exc
         except Exception as exc:  # the hub libraries raise many unrelated types

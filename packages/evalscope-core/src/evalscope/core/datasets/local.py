@@ -45,10 +45,12 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
                         return data[key]
                 return [dict(v, id=k) if isinstance(v, dict) else {"id": k, "value": v} for k, v in data.items()]
             return list(data)
+        if name.endswith(".txt"):  # a prompt file (e.g. BBH's chain-of-thought exemplars)
+            return [{"text": fh.read()}]
         if name.endswith(".csv") or name.endswith(".tsv"):
             delimiter = "\t" if name.endswith(".tsv") else ","
             return [dict(row) for row in csv.DictReader(fh, delimiter=delimiter)]
-    raise DatasetUnavailableError(f"{path}: unsupported file type (use .jsonl, .json, .csv or .tsv)")
+    raise DatasetUnavailableError(f"{path}: unsupported file type (use .jsonl, .json, .csv, .tsv or .txt)")
 
 
 class LocalDirSource(DatasetSource):
