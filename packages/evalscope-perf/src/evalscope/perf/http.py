@@ -3,12 +3,20 @@
 It does only what a load tester needs: keep-alive connection pool, one request per
 connection at a time, ``Content-Length``/chunked/until-close bodies, and a callback for each
 body piece together with the ``perf_counter`` time its bytes arrived.
+
+Arrival times: on Linux, plain-TCP connections read with ``recvmsg`` and ``SO_TIMESTAMPNS``,
+so each read carries the time the kernel received its last packet, converted to the
+``perf_counter`` clock. A busy client loop then delays the *processing* of a response, not its
+timestamp. Elsewhere (and for TLS) the time is taken when the read callback runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl as _ssl
+import struct
+import sys
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -18,6 +26,24 @@ import attrs
 _perf = time.perf_counter
 
 BodyCallback = Callable[[bytes, float], None]
+
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35) if sys.platform.startswith("linux") else None
+_TS = struct.Struct("@qq")  # struct timespec on 64-bit Linux
+_RECV_SIZE = 65536
+_ANC_SIZE = 64
+MAX_DELAY_SAMPLES = 100_000
+
+
+def clock_offset() -> float:
+    """``time.time() − perf_counter()`` from the tightest of a few paired readings."""
+    best = (1.0, 0.0)
+    for _ in range(25):
+        a = _perf()
+        w = time.time()
+        b = _perf()
+        if b - a < best[0]:
+            best = (b - a, w - (a + b) / 2)
+    return best[1]
 
 
 class HttpError(Exception):
@@ -167,10 +193,14 @@ class Response:
                 idx = buf.find(b"\r\n", pos)
                 if idx < 0:
                     break
-                size = int(buf[pos:idx].split(b";", 1)[0], 16)
+                line = buf[pos:idx]
+                size = int(line.split(b";", 1)[0] if b";" in line else line, 16)
                 pos = idx + 2
                 if size == 0:
                     self._state = 5
+                elif pos + size + 2 <= n and buf[pos + size : pos + size + 2] == b"\r\n":  # whole chunk here
+                    out.append(buf[pos : pos + size])
+                    pos += size + 2
                 else:
                     self._remaining = size
                     self._state = 3
@@ -207,7 +237,14 @@ class Response:
             self.done.set_exception(HttpError(f"connection closed mid-response ({exc or 'EOF'})"))
 
 
+def _fail(r: Response, exc: Exception) -> None:
+    if not r.done.done():
+        r.done.set_exception(exc if isinstance(exc, HttpError) else HttpError(repr(exc)))
+
+
 class _Conn(asyncio.Protocol):
+    """Connection over an asyncio transport (TLS, non-Linux): arrival time = callback time."""
+
     __slots__ = ("transport", "response", "closed", "pool")
 
     def __init__(self, pool: Pool) -> None:
@@ -227,11 +264,8 @@ class _Conn(asyncio.Protocol):
         try:
             r.feed(data, t)
         except Exception as exc:  # malformed response: fail this request, drop the socket
-            if not r.done.done():
-                r.done.set_exception(exc if isinstance(exc, HttpError) else HttpError(repr(exc)))
-            self.closed = True
-            if self.transport is not None:
-                self.transport.close()
+            _fail(r, exc)
+            self.close()
 
     def eof_received(self) -> bool | None:
         return None
@@ -242,31 +276,160 @@ class _Conn(asyncio.Protocol):
         if r is not None:
             r.closed(_perf(), exc)
 
+    def usable(self) -> bool:
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
+
+    def write(self, payload: bytes) -> None:
+        self.transport.write(payload)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _RawConn:
+    """Plain-TCP connection read with ``recvmsg``: arrival time = the kernel's receive stamp."""
+
+    __slots__ = ("sock", "fd", "loop", "response", "closed", "pool", "_out")
+
+    def __init__(self, pool: Pool, sock: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.loop = loop
+        self.response: Response | None = None
+        self.closed = False
+        self.pool = pool
+        self._out: memoryview | None = None
+        loop.add_reader(self.fd, self._on_read)
+
+    def _on_read(self) -> None:
+        try:
+            data, anc, _flags, _addr = self.sock.recvmsg(_RECV_SIZE, _ANC_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        now = _perf()
+        t = now
+        if anc:
+            sec, nsec = _TS.unpack_from(anc[0][2])
+            k = sec + nsec * 1e-9 - self.pool.clock_offset
+            if now - 60.0 < k < now:
+                t = k
+                delays = self.pool.read_delays
+                if len(delays) < MAX_DELAY_SAMPLES:
+                    delays.append(now - k)
+        if not data:
+            self._lost(None)
+            return
+        r = self.response
+        if r is None:
+            return
+        try:
+            r.feed(data, t)
+        except Exception as exc:  # malformed response: fail this request, drop the socket
+            _fail(r, exc)
+            self.close()
+
+    def write(self, payload: bytes) -> None:
+        try:
+            n = self.sock.send(payload)
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError as exc:
+            self.close()
+            raise HttpError(f"send failed: {exc!r}") from exc
+        if n < len(payload):
+            self._out = memoryview(payload)[n:]
+            self.loop.add_writer(self.fd, self._on_write)
+
+    def _on_write(self) -> None:
+        out = self._out
+        if out is None:
+            return
+        try:
+            n = self.sock.send(out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        out = out[n:]
+        if len(out):
+            self._out = out
+        else:
+            self._out = None
+            self.loop.remove_writer(self.fd)
+
+    def usable(self) -> bool:
+        return not self.closed
+
+    def close(self) -> None:
+        self.closed = True
+        if self.fd >= 0:
+            self.loop.remove_reader(self.fd)
+            if self._out is not None:
+                self.loop.remove_writer(self.fd)
+                self._out = None
+            self.fd = -1
+            self.sock.close()
+
+    def _lost(self, exc: Exception | None) -> None:
+        self.close()
+        r = self.response
+        if r is not None:
+            r.closed(_perf(), exc)
+
 
 class Pool:
     """Keep-alive connections to one target; a connection serves one request at a time."""
 
-    def __init__(self, target: Target, connect_timeout: float | None = 30.0) -> None:
+    def __init__(self, target: Target, connect_timeout: float | None = 30.0, kernel_stamps: bool = True) -> None:
         self.target = target
         self.connect_timeout = connect_timeout
-        self._idle: list[_Conn] = []
+        self._idle: list = []
         self._ssl = _ssl.create_default_context() if target.tls else None
-        self._all: set[_Conn] = set()
+        self._all: set = set()
+        self.raw = kernel_stamps and not target.tls and _SO_TIMESTAMPNS is not None
+        self.clock_offset = clock_offset() if self.raw else 0.0
+        self.read_delays: list[float] = []  # processing delay after kernel arrival, per read (sampled)
+        self._addr: tuple | None = None
 
-    async def _connect(self) -> _Conn:
+    async def _connect(self) -> _Conn | _RawConn:
         loop = asyncio.get_running_loop()
-        coro = loop.create_connection(
-            lambda: _Conn(self), self.target.host, self.target.port, ssl=self._ssl
-        )
         try:
-            if self.connect_timeout:
-                _, conn = await asyncio.wait_for(coro, self.connect_timeout)
+            if self.raw:
+                conn = await self._wait(self._connect_raw(loop))
             else:
-                _, conn = await coro
+                coro = loop.create_connection(lambda: _Conn(self), self.target.host, self.target.port, ssl=self._ssl)
+                _, conn = await self._wait(coro)
         except (OSError, asyncio.TimeoutError) as exc:
             raise HttpError(f"connect failed: {exc!r}") from exc
         self._all.add(conn)
-        return conn  # type: ignore[return-value]
+        return conn
+
+    async def _wait(self, coro):
+        if self.connect_timeout:
+            return await asyncio.wait_for(coro, self.connect_timeout)
+        return await coro
+
+    async def _connect_raw(self, loop: asyncio.AbstractEventLoop) -> _RawConn:
+        if self._addr is None:
+            infos = await loop.getaddrinfo(self.target.host, self.target.port, type=socket.SOCK_STREAM)
+            self._addr = infos[0]
+        family, type_, proto, _, addr = self._addr
+        sock = socket.socket(family, type_, proto)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)  # type: ignore[arg-type]
+            await loop.sock_connect(sock, addr)
+        except BaseException:
+            sock.close()
+            raise
+        return _RawConn(self, sock, loop)
 
     async def request(
         self,
@@ -281,9 +444,10 @@ class Pool:
         conn = None
         while self._idle:
             c = self._idle.pop()
-            if not c.closed and c.transport is not None and not c.transport.is_closing():
+            if c.usable():
                 conn = c
                 break
+            self._all.discard(c)
         if conn is None:
             conn = await self._connect()
         loop = asyncio.get_running_loop()
@@ -291,7 +455,12 @@ class Pool:
         resp = Response(on_body, done, collect)
         conn.response = resp
         t_sent = _perf()
-        conn.transport.write(payload)  # type: ignore[union-attr]
+        try:
+            conn.write(payload)
+        except HttpError:
+            conn.response = None
+            self._all.discard(conn)
+            raise
         if on_sent is not None:
             on_sent(t_sent)
         handle = None
@@ -301,27 +470,23 @@ class Pool:
             await done
         except BaseException:
             conn.response = None
-            conn.closed = True
-            if conn.transport is not None:
-                conn.transport.close()
+            conn.close()
             self._all.discard(conn)
             raise
         finally:
             if handle is not None:
                 handle.cancel()
         conn.response = None
-        if resp.keep_alive and not conn.closed:
+        if resp.keep_alive and conn.usable():
             self._idle.append(conn)
         else:
             self._all.discard(conn)
-            if conn.transport is not None:
-                conn.transport.close()
+            conn.close()
         return resp
 
     def close(self) -> None:
         for c in list(self._all):
-            if c.transport is not None:
-                c.transport.close()
+            c.close()
         self._all.clear()
         self._idle.clear()
 

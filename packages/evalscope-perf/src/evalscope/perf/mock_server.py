@@ -2,9 +2,10 @@
 
 Each streamed chat response sends a role-only chunk at once, then ``tokens`` content chunks
 at ``recv + ttft + i*itl`` (absolute schedule), then a usage chunk and ``[DONE]``. The
-server records, on the system-wide monotonic clock, when each request was received and when
-its first content chunk was actually written; ``GET /stats`` returns them so a client's
-measurements can be compared with the truth.
+server records, on the system-wide monotonic clock, when each request arrived (the kernel's
+receive timestamp of its last packet, ``SO_TIMESTAMPNS``; ``recv_app`` is when the server's
+loop got to it) and when its first content chunk was actually written; ``GET /stats``
+returns them so a client's measurements can be compared with the truth.
 
 Run: ``python -m evalscope.perf.mock_server --port 8000 --ttft-ms 50 --itl-ms 5 --tokens 16``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -57,8 +59,11 @@ class _Server(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def data_received(self, data: bytes) -> None:
-        t = _perf()
+    def data_received(self, data: bytes, t: float | None = None) -> None:
+        t_app = _perf()
+        if t is None:
+            t = t_app
+        self.t_app = t_app
         self.buf += data
         while True:
             idx = self.buf.find(b"\r\n\r\n")
@@ -133,7 +138,7 @@ class _Server(asyncio.Protocol):
     def _stream_or_full(self, t: float, chat: bool, n: int, usage: dict, *, stream: bool, want_usage: bool) -> None:
         cfg = self.cfg
         loop = asyncio.get_running_loop()
-        rec = {"recv": t, "first": None, "end": None, "n": n}
+        rec = {"recv": t, "recv_app": getattr(self, "t_app", t), "first": None, "end": None, "n": n}
         self.stats.append(rec)
         obj = "chat.completion.chunk" if chat else "text_completion"
 
@@ -211,12 +216,123 @@ def _chunked(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
+class _RawTransport:
+    """Just enough of an asyncio transport over a socket read with ``recvmsg`` (kernel stamps)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, proto: _Server, offset: float) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.proto = proto
+        self.offset = offset
+        self.out = bytearray()
+        self.closing = False
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        except OSError:
+            pass
+        proto.connection_made(self)  # type: ignore[arg-type]
+        loop.add_reader(self.fd, self._read)
+
+    def _read(self) -> None:
+        try:
+            data, anc, _, _ = self.sock.recvmsg(262144, 64)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        now = _perf()
+        t = now
+        if anc:
+            sec, nsec = struct.unpack_from("@qq", anc[0][2])
+            k = sec + nsec * 1e-9 - self.offset
+            if now - 60.0 < k < now:
+                t = k
+        if not data:
+            self.close()
+            return
+        self.proto.data_received(data, t)
+
+    def write(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if self.out:
+            self.out += data
+            return
+        try:
+            n = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError:
+            self.close()
+            return
+        if n < len(data):
+            self.out += data[n:]
+            self.loop.add_writer(self.fd, self._write)
+
+    def _write(self) -> None:
+        try:
+            n = self.sock.send(self.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        del self.out[:n]
+        if not self.out:
+            self.loop.remove_writer(self.fd)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self.loop.remove_reader(self.fd)
+        if self.out:
+            self.loop.remove_writer(self.fd)
+        self.sock.close()
+
+
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
 async def serve(cfg: MockConfig, host: str, port: int) -> None:
+    from evalscope.perf.http import clock_offset
+
     stats: list = []
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _Server(cfg, stats), host, port, backlog=4096, reuse_address=True)
-    async with server:
-        await server.serve_forever()
+    offset = clock_offset()
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind((host, port))
+    lsock.listen(4096)
+    lsock.setblocking(False)
+    conns: set[_RawTransport] = set()
+
+    def accept() -> None:
+        while True:
+            try:
+                sock, _ = lsock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            conns.add(_RawTransport(loop, sock, _Server(cfg, stats), offset))
+            if len(conns) > 8192:
+                for c in [c for c in conns if c.closing]:
+                    conns.discard(c)
+
+    loop.add_reader(lsock.fileno(), accept)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        loop.remove_reader(lsock.fileno())
+        lsock.close()
 
 
 @click.command()

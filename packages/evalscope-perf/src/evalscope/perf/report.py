@@ -55,7 +55,9 @@ def selfcheck_lines(sc: SelfCheck) -> list[str]:
     head = (
         f"client self-check: {sc.workers} process(es), CPU max {sc.cpu_fraction_max:.0%} of a core, "
         f"{sc.cpu_ms_per_request:.3f} ms CPU/request, loop lag p99 {sc.loop_lag_p99_ms:.2f} ms, "
-        f"send lag p50/p99 {sc.send_lag_p50_ms:.2f}/{sc.send_lag_p99_ms:.2f} ms"
+        f"send lag p50/p99 {sc.send_lag_p50_ms:.2f}/{sc.send_lag_p99_ms:.2f} ms, "
+        + (f"arrival times kernel-stamped (processing delay p99 {sc.read_delay_p99_ms:.2f} ms)"
+           if sc.kernel_stamps else "arrival times taken in the read callback")
     )
     lines = [head]
     if sc.saturated:

@@ -1,7 +1,9 @@
 """Is the client keeping up? Event-loop lag, send lag and CPU → a saturation verdict.
 
 A load tester whose own loop is late reports its own delays as server latency. We measure:
-- loop lag: a probe asks to wake every ``interval`` and records how late it woke;
+- loop lag: a probe asks to wake every ``interval`` (20 ms: cheap when idle) and records how
+  late it woke; it delays sends (visible as send lag) — arrival times are kernel-stamped;
+- read delay: how long after the kernel received response bytes the client processed them;
 - send lag: actual send − intended send per request (from the records);
 - CPU: process CPU seconds / wall seconds of each client process (1.0 = one full core).
 """
@@ -28,7 +30,7 @@ MAX_CPU_FRACTION = 0.85
 class LoopLagProbe:
     """Background task measuring how late the event loop wakes up."""
 
-    def __init__(self, interval: float = 0.005) -> None:
+    def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
         self.lags: list[float] = []
         self._task: asyncio.Task | None = None
@@ -61,6 +63,8 @@ class WorkerStats:
     cpu_s: float = 0.0
     wall_s: float = 0.0
     loop_lags: list[float] = attrs.field(factory=list)
+    read_delays: list[float] = attrs.field(factory=list)  # kernel arrival → processing, per read (sampled)
+    kernel_stamps: bool = False  # arrival times are the kernel's receive timestamps
 
     @property
     def cpu_fraction(self) -> float:
@@ -89,6 +93,8 @@ class SelfCheck:
     cpu_ms_per_request: float
     loop_lag_p99_ms: float
     loop_lag_max_ms: float
+    read_delay_p99_ms: float
+    kernel_stamps: bool
     send_lag_p50_ms: float
     send_lag_p99_ms: float
     saturated: bool
@@ -104,6 +110,8 @@ def assess(
 ) -> SelfCheck:
     """Decide whether the client (not the server) limited this run."""
     lags = sorted(x * 1000 for s in stats for x in s.loop_lags)
+    delays = sorted(x * 1000 for s in stats for x in s.read_delays)
+    kernel = bool(stats) and all(s.kernel_stamps for s in stats)
     send_lags = sorted(r.send_lag * 1000 for r in records if not math.isnan(r.send))
     cpu_fracs = [s.cpu_fraction for s in stats if not math.isnan(s.cpu_fraction)]
     cpu_max = max(cpu_fracs) if cpu_fracs else math.nan
@@ -122,9 +130,10 @@ def assess(
     lat = sorted(r.latency * 1000 for r in records if r.success and not math.isnan(r.end))
     lag_limit = max(MAX_LOOP_LAG_P99_MS, 0.02 * percentile(lat, 50)) if lat else MAX_LOOP_LAG_P99_MS
     if not math.isnan(ll99) and ll99 > lag_limit:
-        warnings.append(
-            f"event-loop lag p99 {ll99:.1f} ms (> {lag_limit:.1f} ms): timestamps are late by up to that much"
+        where = "sends may leave late (see send lag); arrival times are kernel-stamped" if kernel else (
+            "timestamps are late by up to that much"
         )
+        warnings.append(f"event-loop lag p99 {ll99:.1f} ms (> {lag_limit:.1f} ms): {where}")
     if (open_loop and not capped) and not math.isnan(sl99) and sl99 > MAX_SEND_LAG_P99_MS:
         warnings.append(
             f"send lag p99 {sl99:.1f} ms (> {MAX_SEND_LAG_P99_MS} ms): the client fell behind its schedule"
@@ -139,6 +148,8 @@ def assess(
         cpu_ms_per_request=per_req,
         loop_lag_p99_ms=ll99,
         loop_lag_max_ms=lags[-1] if lags else math.nan,
+        read_delay_p99_ms=percentile(delays, 99),
+        kernel_stamps=kernel,
         send_lag_p50_ms=sl50,
         send_lag_p99_ms=sl99,
         saturated=bool(warnings),

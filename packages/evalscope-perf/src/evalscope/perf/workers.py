@@ -111,7 +111,10 @@ async def _execute_async(plan: WorkPlan, t0: float) -> tuple[list[RequestRecord]
     finally:
         await probe.stop()
         pool.close()
-    stats = WorkerStats(worker=worker, cpu_s=cpu.cpu, wall_s=cpu.wall, loop_lags=probe.lags)
+    stats = WorkerStats(
+        worker=worker, cpu_s=cpu.cpu, wall_s=cpu.wall, loop_lags=probe.lags,
+        read_delays=pool.read_delays, kernel_stamps=pool.raw,
+    )
     return records, stats
 
 
