@@ -150,6 +150,21 @@ class SQLiteResultStore(ResultStore):
         """The URL without its password, for logs."""
         return redact_text(self.url or "")
 
+    def _create_tables(self, attempts: int = 5) -> None:
+        """Create missing tables; another process creating them at the same moment is fine."""
+        from sqlalchemy.exc import OperationalError
+
+        for attempt in range(attempts):
+            try:
+                with self._engine.begin() as conn:
+                    for table in TABLES:
+                        table.create(conn, checkfirst=True)
+                return
+            except OperationalError as exc:
+                if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
     def open(self, run: RunInfo) -> None:
         with self._lock:
             if self._conn is not None:
@@ -160,9 +175,7 @@ class SQLiteResultStore(ResultStore):
                 work_dir.mkdir(parents=True, exist_ok=True)
                 self.url = f"sqlite:///{(work_dir / DB_FILE_NAME).resolve()}"
             self._engine = self._create_engine(self.url)
-            with self._engine.begin() as conn:
-                for table in TABLES:
-                    table.create(conn, checkfirst=True)
+            self._create_tables()
             self._conn = self._engine.connect()
             self._writer = _Writer(self._engine.dialect.name)
             self.run = run
