@@ -174,3 +174,15 @@ def test_core_model_wrapper_batches_concurrent_requests(hf_api: HFModelAPI) -> N
 def test_mixed_kinds_in_one_call_are_refused(hf_api: HFModelAPI) -> None:
     with pytest.raises(ValueError, match="one request kind"):
         run(hf_api, [chat("hi"), ModelRequest(RequestKind.CHOICE_PROBS, prompt="x", choices=["A"])])
+
+
+def test_n_completions_and_a_malformed_request_in_one_batch(hf_api: HFModelAPI) -> None:
+    sampled = chat("Say a word.", temperature=1.0, seed=3, n=2, max_tokens=4)
+    greedy = chat("Say a word.", n=2, max_tokens=4)
+    broken = ModelRequest(RequestKind.GENERATE)  # neither messages nor prompt
+    out_sampled, out_greedy, out_broken = run(hf_api, [sampled, greedy, broken])
+    assert out_sampled.texts is not None and len(out_sampled.texts) == 2
+    assert out_sampled.text == out_sampled.texts[0]
+    assert out_greedy.texts is not None and out_greedy.texts[0] == out_greedy.texts[1]
+    assert out_broken.error and "neither messages nor prompt" in out_broken.error
+    assert out_sampled.error is None and out_greedy.error is None

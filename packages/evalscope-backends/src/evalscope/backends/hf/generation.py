@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import attrs
+
 from evalscope.core.types import GenerationConfig, TokenLogprob
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class GenParams:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     logprobs: bool = False
+    n: int = 1
 
 
 def to_gen_params(config: GenerationConfig, default_max_tokens: int) -> GenParams:
@@ -51,6 +53,7 @@ def to_gen_params(config: GenerationConfig, default_max_tokens: int) -> GenParam
         stop=tuple(s for s in (config.stop or []) if s),
         seed=config.seed,
         logprobs=bool(config.logprobs),
+        n=max(1, int(config.n or 1)),
     )
 
 
@@ -69,7 +72,8 @@ def hf_generation_config(model: Any, params: GenParams, pad_id: int, eos_ids: se
     gc.stop_strings = list(params.stop) or None
     gc.pad_token_id = pad_id
     gc.eos_token_id = sorted(eos_ids) if len(eos_ids) > 1 else next(iter(eos_ids), None)
-    gc.num_return_sequences = 1
+    # greedy decoding gives one answer; n identical copies are made by the caller
+    gc.num_return_sequences = params.n if params.do_sample else 1
     gc.return_dict_in_generate = True
     gc.output_logits = params.logprobs
     gc.output_scores = False

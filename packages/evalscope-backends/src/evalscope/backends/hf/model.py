@@ -52,7 +52,7 @@ class HFModelAPI(ModelAPI):
                 revision=args.get("revision"),
                 precision=args.get("precision"),
                 device_map=args.get("device_map"),
-                trust_remote_code=bool(args.get("trust_remote_code", False)),
+                trust_remote_code=_truthy(args.get("trust_remote_code", False)),
                 gguf_file=args.get("gguf_file"),
                 **extra,
             )
@@ -100,7 +100,20 @@ class HFModelAPI(ModelAPI):
             RequestKind.CHOICE_PROBS: self.choice_probs_batch,
             RequestKind.LOGLIKELIHOOD: self.loglikelihood_batch,
         }[kind]
-        return await asyncio.to_thread(self._locked, work, list(requests))
+        # a malformed request gets an error output; the rest of the batch still runs
+        outputs: list[ModelOutput | None] = [None] * len(requests)
+        valid: list[int] = []
+        for i, request in enumerate(requests):
+            problem = _problem(request)
+            if problem:
+                outputs[i] = ModelOutput(error=problem, model=self.model_name)
+            else:
+                valid.append(i)
+        if valid:
+            answers = await asyncio.to_thread(self._locked, work, [requests[i] for i in valid])
+            for i, answer in zip(valid, answers, strict=True):
+                outputs[i] = answer
+        return [o for o in outputs if o is not None]
 
     def _locked(self, work: Any, requests: list[ModelRequest]) -> list[ModelOutput]:
         with self._lock:
@@ -149,17 +162,27 @@ class HFModelAPI(ModelAPI):
             self.eos_ids,
             result.logits if params.logprobs else None,
         )
-        return [
-            ModelOutput(
-                text=row.text,
-                usage=Usage(input_tokens=len(tokens), output_tokens=row.output_tokens),
-                finish_reason=row.finish_reason,
-                latency=latency,
-                logprobs=row.logprobs,
-                model=self.model_name,
+        per_request = len(decoded) // len(rows)  # n rows per request when sampling n > 1
+        outputs = []
+        for i, tokens in enumerate(rows):
+            mine = decoded[i * per_request : (i + 1) * per_request]
+            if len(mine) < params.n:  # greedy: every completion is the same
+                mine = mine * params.n
+            first = mine[0]
+            outputs.append(
+                ModelOutput(
+                    text=first.text,
+                    texts=[row.text for row in mine] if params.n > 1 else None,
+                    usage=Usage(
+                        input_tokens=len(tokens), output_tokens=sum(row.output_tokens for row in mine)
+                    ),
+                    finish_reason=first.finish_reason,
+                    latency=latency,
+                    logprobs=first.logprobs,
+                    model=self.model_name,
+                )
             )
-            for row, tokens in zip(decoded, rows, strict=True)
-        ]
+        return outputs
 
     # -- option-letter probabilities -----------------------------------------------------------------
     def choice_probs_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
@@ -219,6 +242,22 @@ class HFModelAPI(ModelAPI):
     async def aclose(self) -> None:
         """Drop the model so its memory can be freed."""
         self.hf_model = None
+
+
+def _problem(request: ModelRequest) -> str | None:
+    """Why `request` cannot be answered, or None."""
+    if not request.messages and request.prompt is None:
+        return f"{request.kind.value} request has neither messages nor prompt"
+    if request.kind is not RequestKind.GENERATE and not request.choices:
+        return f"a {request.kind.value} request needs `choices`"
+    return None
+
+
+def _truthy(value: Any) -> bool:
+    """Booleans from model_args, which may arrive as strings from the command line."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
 
 
 def _read_template(value: str) -> str:
