@@ -186,3 +186,13 @@ def test_n_completions_and_a_malformed_request_in_one_batch(hf_api: HFModelAPI) 
     assert out_greedy.texts is not None and out_greedy.texts[0] == out_greedy.texts[1]
     assert out_broken.error and "neither messages nor prompt" in out_broken.error
     assert out_sampled.error is None and out_greedy.error is None
+
+
+def test_model_args_chat_template_and_precision() -> None:
+    template = "{% for m in messages %}Q: {{ m['content'] }}\n{% endfor %}A:"
+    api = HFModelAPI("SmolLM2-135M-Instruct", {"chat_template": template, "precision": "torch.bfloat16"})
+    assert api.identity()["precision"] == "bfloat16" and api.hf_model.dtype == torch.bfloat16
+    request = ModelRequest(RequestKind.CHOICE_PROBS, messages=[ChatMessage("user", "hi")], choices=["A", "B"])
+    out = run(api, [request])[0]
+    assert out.usage.input_tokens == len(api.tokenizer("Q: hi\nA:", add_special_tokens=False)["input_ids"])
+    assert 0 < sum(out.scores) <= 1 + 1e-3
