@@ -92,3 +92,11 @@ def test_duration_stops_issuing():
     send = _fake_sender(lambda i: 0.02, log)
     asyncio.run(run_closed(send, 10_000, 2, time.perf_counter(), duration=0.1))
     assert 4 <= len(log) <= 16
+
+
+def test_poisson_schedule_has_exactly_the_asked_mean_rate():
+    for seed in range(5):
+        offs = open_loop_offsets(1000, 200.0, "poisson", seed=seed)
+        assert offs[0] == 0 and (len(offs) - 1) / offs[-1] == pytest.approx(200.0, rel=1e-9)
+        gaps = [b - a for a, b in zip(offs, offs[1:])]
+        assert statistics.pstdev(gaps) == pytest.approx(1 / 200, rel=0.15)  # still exponential-like

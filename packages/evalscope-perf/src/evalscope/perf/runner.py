@@ -150,13 +150,34 @@ def count_tokens_after(records: list[RequestRecord], prompts: list[Prompt], toke
                 r.prompt_tokens = count_tokens(tokenizer, prompts[r.index].text)
 
 
+# Client CPU per request, estimated conservatively for choosing the process count: a fixed
+# part plus one socket read per streamed chunk (servers that send each token as it is made).
+CPU_PER_REQUEST_S = 0.0001
+CPU_PER_CHUNK_S = 0.00001
+TARGET_CORE_SHARE = 0.5  # keep each client loop at most half busy
+MAX_AUTO_WORKERS = 8
+
+
 def auto_workers(args: PerfArgs, shape: RunShape) -> int:
+    """Client processes for a run: ``--num-workers``, else enough that no event loop is more than
+    half busy by the estimated client CPU of the asked load (at most the cores we may use)."""
     if args.num_workers > 0:
         return args.num_workers
     if args.multi_turn:
         return 1
-    heavy = (shape.parallel or 0) > 256 or (shape.rate or 0) > 1000
-    return max(1, min(8, cpu_count() // 2)) if heavy else 1
+    cores = min(cpu_count(), MAX_AUTO_WORKERS)
+    if cores <= 1:
+        return 1
+    chunks = min(args.max_tokens or 256, 4096) if args.stream else 0
+    per_request = CPU_PER_REQUEST_S + CPU_PER_CHUNK_S * chunks
+    if shape.rate is not None:
+        load = shape.rate * per_request
+    else:  # closed loop, rate unknown: assume a fast server (50 ms TTFT, a chunk every 5 ms per stream)
+        slot_requests = 1.0 / (0.05 + 0.005 * chunks)
+        slot_chunks = 200.0 if chunks else 0.0
+        load = (shape.parallel or 1) * (slot_requests * CPU_PER_REQUEST_S + slot_chunks * CPU_PER_CHUNK_S)
+    want = max(1, math.ceil(load / TARGET_CORE_SHARE))
+    return max(1, min(cores, want, shape.number))
 
 
 def _jsonable(obj: Any) -> Any:

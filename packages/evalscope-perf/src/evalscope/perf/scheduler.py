@@ -24,8 +24,10 @@ SendFn = Callable[[int, float], Awaitable[RequestRecord]]
 def open_loop_offsets(n: int, rate: float, distribution: str = "poisson", seed: int | None = 0) -> list[float]:
     """Intended send offsets (seconds from t0) of ``n`` requests at ``rate`` req/s.
 
-    ``poisson``: exponential inter-arrival gaps with mean 1/rate; ``constant``: exactly
-    1/rate apart. The first request leaves at 0.
+    ``poisson``: exponential inter-arrival gaps (seeded), scaled so that their mean is exactly
+    1/rate — a Poisson process conditioned on its ``n`` arrivals spanning (n−1)/rate seconds,
+    so the run's mean rate is the asked one rather than a sample's (±1/√n). ``constant``:
+    exactly 1/rate apart. The first request leaves at 0.
     """
     if rate <= 0:
         raise ValueError("rate must be > 0")
@@ -34,11 +36,12 @@ def open_loop_offsets(n: int, rate: float, distribution: str = "poisson", seed: 
     if distribution != "poisson":
         raise ValueError(f"unknown arrival distribution {distribution!r}")
     rng = random.Random(seed)
+    gaps = [rng.expovariate(rate) for _ in range(max(0, n - 1))]
+    scale = (len(gaps) / rate) / sum(gaps) if gaps else 1.0
     t = 0.0
-    out = []
-    for i in range(n):
-        if i:
-            t += rng.expovariate(rate)
+    out = [0.0] if n else []
+    for g in gaps:
+        t += g * scale
         out.append(t)
     return out
 
