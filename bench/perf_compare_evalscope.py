@@ -6,9 +6,16 @@ server: its receive and first-content write times (GET /stats). Client CPU per r
 differential: (CPU of a run with N requests − CPU of a run with n) / (N − n), so start-up and
 report writing cancel out.
 
+Truth: the mock server stamps a request's arrival with the kernel's receive time
+(SO_TIMESTAMPNS) and records when it wrote the first content chunk. The TTFT row also shows,
+in brackets, the error against the server's application-level receive time (when its event
+loop got to the request), the older and looser truth.
+
+--pin: server on CPU 1, the tool (and its worker processes) on CPU 0, so they do not compete.
+
 Upstream must be installed in its own venv:
     python3 -m venv /tmp/es-ref && /tmp/es-ref/bin/pip install "evalscope[perf]"
-Usage: python bench/perf_compare_evalscope.py [--quick] [--ref /tmp/es-ref/bin/evalscope]
+Usage: python bench/perf_compare_evalscope.py [--quick] [--pin] [--only ours|ref] [--ref /tmp/es-ref/bin/evalscope]
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from evalscope.perf.metrics import percentile
 from evalscope.perf.mock_server import MockServerProcess
 
 REF = "/tmp/es-ref/bin/evalscope"
+PIN = False
 OURS = [sys.executable, "-m", "evalscope.cli.main"]
 
 
@@ -55,7 +63,8 @@ def run_tool(tool: str, url: str, conc: int, n: int, tokens: int, rate: float | 
         if tool == "ours":
             cmd = [c for c in cmd]  # open loop is implied by --rate
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, check=True, capture_output=True, cwd=out)
+    pin = (lambda: os.sched_setaffinity(0, {0})) if PIN else None
+    subprocess.run(cmd, check=True, capture_output=True, cwd=out, preexec_fn=pin)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     s, p = _summary(out, tool == "ours")
@@ -68,17 +77,21 @@ def key(summary: dict, ours: str, ref: str):
 
 def figures(tool: str, k: int) -> list[str]:
     rows = []
-    with MockServerProcess(ttft_ms=50, itl_ms=5, tokens=16) as timed:
+    cpus = {1} if PIN else None
+    with MockServerProcess(cpus, ttft_ms=50, itl_ms=5, tokens=16) as timed:
         url = timed.base_url + "/v1/chat/completions"
         errs = []
         for conc, n in ((1, 30 * k), (8, 80 * k), (64, 256 * k)):
             timed.reset()
             s, p, _ = run_tool(tool, url, conc, n, 16)
-            truth = [(x["first"] - x["recv"]) * 1000 for x in timed.stats()]
-            errs.append(key(s, "Mean TTFT (ms)", "Avg TTFT (ms)") - statistics.mean(truth))
+            stats = timed.stats()
+            truth = [(x["first"] - x["recv"]) * 1000 for x in stats]
+            app = [(x["first"] - x["recv_app"]) * 1000 for x in stats]
+            mean = key(s, "Mean TTFT (ms)", "Avg TTFT (ms)")
+            errs.append(f"{mean - statistics.mean(truth):+.2f} [{mean - statistics.mean(app):+.2f}]")
             if conc == 64:
                 rows.append(f"TTFT p99 conc 64: {p['TTFT (ms)']['p99']:.1f} ms (server truth {percentile(sorted(truth), 99):.1f})")
-        rows.insert(0, "TTFT mean error conc 1/8/64: " + " / ".join(f"{e:+.2f}" for e in errs) + " ms")
+        rows.insert(0, "TTFT mean error conc 1/8/64: " + " / ".join(errs) + " ms")
         _, _, cpu_small = run_tool(tool, url, 64, 64, 16)
         _, _, cpu_big = run_tool(tool, url, 64, 64 + 512 * k, 16)
         rows.append(f"client CPU/request (16 tok, conc 64, differential): {(cpu_big - cpu_small) / (512 * k) * 1000:.3f} ms")
@@ -87,7 +100,7 @@ def figures(tool: str, k: int) -> list[str]:
         run_tool(tool, url, 10_000, n, 16, rate=200.0)
         recv = sorted(x["recv"] for x in timed.stats())
         rows.append(f"Poisson 200 req/s achieved (server receive times): {(len(recv) - 1) / (recv[-1] - recv[0]):.1f}")
-    with MockServerProcess(ttft_ms=0, itl_ms=0, tokens=256) as zero:
+    with MockServerProcess(cpus, ttft_ms=0, itl_ms=0, tokens=256) as zero:
         url = zero.base_url + "/v1/chat/completions"
         for tokens, n in ((16, 3000 * k), (256, 1000 * k)):
             s, _, _ = run_tool(tool, url, 64, n, tokens)
@@ -104,11 +117,16 @@ def figures(tool: str, k: int) -> list[str]:
 
 
 def main() -> None:
-    global REF
+    global REF, PIN
     k = 1 if "--quick" in sys.argv else 2
     if "--ref" in sys.argv:
         REF = sys.argv[sys.argv.index("--ref") + 1]
+    PIN = "--pin" in sys.argv
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    print(f"load average {os.getloadavg()[0]:.2f}; {'pinned: server CPU 1, tool CPU 0' if PIN else 'unpinned'}")
     for tool, title in (("ours", "this repo"), ("ref", "EvalScope 1.14 (upstream)")):
+        if only and tool != only:
+            continue
         if tool == "ref" and not os.path.exists(REF):
             print(f"{title}: not installed at {REF}")
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import struct
 import subprocess
@@ -366,9 +367,10 @@ def free_port() -> int:
 class MockServerProcess:
     """Context manager: run the mock server in a child process on a free loopback port."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, cpus: set[int] | None = None, **options: Any) -> None:
         self.port = free_port()
         self.options = options
+        self.cpus = cpus  # pin the server to these CPUs (os.sched_setaffinity)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -384,6 +386,8 @@ class MockServerProcess:
             elif v is not False and v is not None:
                 args += [flag, str(v)]
         self.proc = subprocess.Popen(args)
+        if self.cpus:
+            os.sched_setaffinity(self.proc.pid, self.cpus)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
