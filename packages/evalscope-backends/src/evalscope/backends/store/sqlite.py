@@ -135,6 +135,7 @@ class SQLiteResultStore(ResultStore):
     name = "sqlite"
 
     def __init__(self, url: str | None = None) -> None:
+        self._written: set[tuple[str, str, str, str]] = set()
         self._configured_url = url
         self.url = url
         self.run: RunInfo | None = None
@@ -263,6 +264,7 @@ class SQLiteResultStore(ResultStore):
                     writer.upsert(conn, _samples, self._sample_params(run_id, dataset, result))
                 writer.upsert(conn, _predictions, pred)
                 conn.execute(self._delete_score_stmt(), pred)
+            self._written.add((run_id, dataset, result.subset, str(result.sample_id)))
 
     def _delete_score_stmt(self) -> Any:
         stmt = getattr(self, "_delete_score", None)
@@ -289,12 +291,15 @@ class SQLiteResultStore(ResultStore):
                 "error": result.error,
                 "created_at": now,
             }
+            # rows this store wrote a moment ago need no existence check (the common path)
+            known = (run_id, dataset, result.subset, str(result.sample_id)) in self._written
             with conn.begin():
-                if result.sample is not None:
-                    writer.insert_missing(conn, _samples, self._sample_params(run_id, dataset, result))
-                writer.insert_missing(
-                    conn, _predictions, self._prediction_params(run_id, dataset, result, now)
-                )
+                if not known:
+                    if result.sample is not None:
+                        writer.insert_missing(conn, _samples, self._sample_params(run_id, dataset, result))
+                    writer.insert_missing(
+                        conn, _predictions, self._prediction_params(run_id, dataset, result, now)
+                    )
                 writer.upsert(conn, _scores, score)
 
     def save_report(self, report: Report) -> None:
