@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 _BAD = re.compile(rb"[\x00-\x1f\\]")  # control characters and backslash: need a real JSON parse
+_PLAIN_ASCII = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7f]+")  # printable ASCII but quote and backslash
 _WS = b" \t"
 
 
@@ -80,6 +81,8 @@ class ChunkTemplate:
         head, tail, lh, lt = self.head, self.tail, self.lh, self.lt
         if not region.startswith(head, pos):
             return None
+        if pos == 0 and region.endswith(tail) and _PLAIN_ASCII.fullmatch(region, lh, len(region) - lt):
+            return len(region), [region[lh:-lt]]  # common: the region is one template event
         j = region.rfind(tail, pos + lh)
         if j < 0:
             return None

@@ -170,6 +170,14 @@ class Response:
             self.keep_alive = False
 
     def _feed_chunked(self, data: bytes, t: float) -> None:
+        if self._state == 2 and not self._buf:  # common: the read is exactly one whole chunk
+            idx = data.find(b"\r\n", 0, 18)
+            if idx > 0 and b";" not in data[:idx]:
+                size = int(data[:idx], 16)
+                end = idx + 2 + size
+                if size and len(data) == end + 2 and data.endswith(b"\r\n"):
+                    self._emit(data[idx + 2 : end], t)
+                    return
         buf = self._buf + data if self._buf else data
         self._buf = b""
         pos = 0
