@@ -75,21 +75,23 @@ def in_worker_thread(fn: Callable[[], int]) -> int:
     return result[0]
 
 
-def timed(fn: Callable[[], int], repeats: int) -> float:
-    """Best tokens/s over `repeats` runs."""
-    rates = []
+def timed_round_robin(methods: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:
+    """Best tokens/s of each method over `repeats` rounds; every round runs each method once, in
+    turn, so a change in machine load hits all methods alike."""
+    best = dict.fromkeys(methods, 0.0)
     for _ in range(repeats):
-        started = time.perf_counter()
-        tokens = fn()
-        rates.append(tokens / (time.perf_counter() - started))
-    return max(rates)
+        for name, fn in methods.items():
+            started = time.perf_counter()
+            tokens = fn()
+            best[name] = max(best[name], tokens / (time.perf_counter() - started))
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="smollm2-135m-instruct")
     parser.add_argument("--max-new-tokens", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -144,14 +146,19 @@ def main() -> None:
                 for i in range(0, len(texts), size)
             )
 
-        raw_main = timed(raw_all, args.repeats)
-        raw = timed(lambda raw_all=raw_all: in_worker_thread(raw_all), args.repeats)
-        ours = timed(lambda size=size, api=api: adapter(api, size), args.repeats)
-        if not have_model_wrapper():
-            wrapped_text = f"{'n/a':>8} {'':>6}"
+        methods: dict[str, Callable[[], int]] = {
+            "raw main": raw_all,
+            "raw worker": lambda raw_all=raw_all: in_worker_thread(raw_all),
+            "adapter": lambda size=size, api=api: adapter(api, size),
+        }
+        if have_model_wrapper():
+            methods["Model"] = lambda api=api: wrapper(api) or 0
+        rates = timed_round_robin(methods, args.repeats)
+        raw_main, raw, ours = rates["raw main"], rates["raw worker"], rates["adapter"]
+        if "Model" in rates:
+            wrapped_text = f"{rates['Model']:8.1f} {rates['Model'] / raw:6.2f}"
         else:
-            wrapped = timed(lambda api=api: wrapper(api) or 0, args.repeats)
-            wrapped_text = f"{wrapped:8.1f} {wrapped / raw:6.2f}"
+            wrapped_text = f"{'n/a':>8} {'':>6}"
         print(
             f"{size:5d} {raw_main:9.1f} {raw:11.1f} {ours:8.1f} {ours / raw:6.2f} {wrapped_text}", flush=True
         )
