@@ -34,7 +34,6 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def smollm2_path() -> str:
     """Path of SmolLM2 as a converted safetensors folder (converted once, then cached)."""
-    from evalscope.backends.hf.loader import resolve_model
+    from evalscope.backends.hf.loader import converted_model_path
 
-    resolved = resolve_model("smollm2-135m-instruct")
-    return str(getattr(resolved, "path", resolved))
+    return str(converted_model_path("smollm2-135m-instruct"))
