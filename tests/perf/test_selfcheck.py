@@ -54,3 +54,19 @@ def test_real_blocked_event_loop_is_detected():
     sc = assess(records, [WorkerStats(0, cpu_s=0.1, wall_s=1.0, loop_lags=lags)], open_loop=True)
     assert sc.saturated
     assert sc.loop_lag_p99_ms > 5 and sc.send_lag_p99_ms > 10
+
+
+def test_probe_backs_off_when_idle_and_returns_when_late():
+    async def main():
+        probe = LoopLagProbe(0.01, max_interval=0.16)
+        probe.start()
+        await asyncio.sleep(0.8)  # idle: 10, 20, 40, 80, 160, 160 ... ms
+        idle = len(probe.lags)
+        time.sleep(0.05)  # one late wake-up: back to 10 ms
+        await asyncio.sleep(0.1)
+        await probe.stop()
+        return idle, probe.lags
+
+    idle, lags = asyncio.run(main())
+    assert idle <= 10  # 80 at a fixed 10 ms
+    assert max(lags) > 0.02 and len(lags) >= idle + 3
