@@ -62,7 +62,7 @@ def test_probe_backs_off_when_idle_and_returns_when_late():
         probe.start()
         await asyncio.sleep(0.8)  # idle: 10, 20, 40, 80, 160, 160 ... ms
         idle = len(probe.lags)
-        time.sleep(0.05)  # one late wake-up: back to 10 ms
+        time.sleep(0.2)  # longer than any interval: one late wake-up, back to 10 ms
         await asyncio.sleep(0.1)
         await probe.stop()
         return idle, probe.lags
