@@ -5,7 +5,9 @@
   `api.max_batch_size` (so a local model sees full batches while the engine stays per-sample),
 - retries with exponential backoff and jitter that honour the provider's Retry-After,
 - a per-call timeout,
-- an in-memory cache of identical calls.
+- an in-memory cache of identical calls,
+- streaming: a caller may pass `on_delta` to receive the text as the adapter produces it; its
+  request is still batched with concurrent ones (the batch goes through `ModelAPI.call_streaming`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
-from evalscope.core.ports import ModelAPI
+from evalscope.core.ports import DeltaCallback, ModelAPI
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind
 
 log = logging.getLogger("evalscope.model")
+
+#: receives new text of one request, on the event loop's thread
+TextCallback = Callable[[str], None]
 
 
 class CapabilityError(RuntimeError):
@@ -44,6 +49,7 @@ class RetryPolicy:
 class _Pending:
     request: ModelRequest
     future: asyncio.Future[ModelOutput]
+    on_delta: TextCallback | None = None
 
 
 class Model:
@@ -80,8 +86,12 @@ class Model:
     def supports(self, kind: RequestKind) -> bool:
         return kind in self.api.capabilities
 
-    async def call(self, request: ModelRequest) -> ModelOutput:
-        """Answer one request (batched with concurrent ones where the adapter batches)."""
+    async def call(self, request: ModelRequest, *, on_delta: TextCallback | None = None) -> ModelOutput:
+        """Answer one request (batched with concurrent ones where the adapter batches).
+
+        With `on_delta`, new text is passed to it as it is generated (token by token where the
+        adapter streams, else the whole text once); the pieces concatenate to the output's `text`.
+        """
         if request.kind not in self.api.capabilities:
             raise CapabilityError(
                 f"{type(self.api).__name__} cannot answer {request.kind.value} requests; "
@@ -89,22 +99,26 @@ class Model:
             )
         key = request.cache_key() if self._cache is not None else None
         if key is not None and key in self._cache:  # type: ignore[operator]
-            return self._cache[key]  # type: ignore[index]
+            cached = self._cache[key]  # type: ignore[index]
+            if on_delta is not None and cached.text:
+                _deliver(on_delta, cached.text)
+            return cached
         if self.batch_size > 1:
-            output = await self._enqueue(request)
+            output = await self._enqueue(request, on_delta)
         else:
-            output = (await self._call_with_policy([request]))[0]
+            route = _router([on_delta]) if on_delta is not None else None
+            output = (await self._call_with_policy([request], route))[0]
         if key is not None and output.error is None:
             self._cache[key] = output  # type: ignore[index]
         return output
 
-    async def generate(self, request: ModelRequest) -> ModelOutput:
-        return await self.call(request)
+    async def generate(self, request: ModelRequest, *, on_delta: TextCallback | None = None) -> ModelOutput:
+        return await self.call(request, on_delta=on_delta)
 
     # -- batching -------------------------------------------------------------------------------
-    async def _enqueue(self, request: ModelRequest) -> ModelOutput:
+    async def _enqueue(self, request: ModelRequest, on_delta: TextCallback | None) -> ModelOutput:
         loop = asyncio.get_running_loop()
-        pending = _Pending(request, loop.create_future())
+        pending = _Pending(request, loop.create_future(), on_delta)
         kind = request.kind
         self._queues.setdefault(kind, []).append(pending)
         event = self._wakeups.setdefault(kind, asyncio.Event())
@@ -128,8 +142,10 @@ class Model:
                 if len(queue) < self.batch_size:
                     await asyncio.sleep(0)
             batch, queue[: self.batch_size] = queue[: self.batch_size], []
+            callbacks = [p.on_delta for p in batch]
+            route = _router(callbacks) if any(callbacks) else None
             try:
-                outputs = await self._call_with_policy([p.request for p in batch])
+                outputs = await self._call_with_policy([p.request for p in batch], route)
             except BaseException as exc:  # noqa: BLE001 - delivered to every waiter
                 for p in batch:
                     if not p.future.done():
@@ -142,15 +158,27 @@ class Model:
                     p.future.set_result(out)
 
     # -- retries, timeout, concurrency ------------------------------------------------------------
-    async def _call_with_policy(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+    async def _call_with_policy(
+        self, requests: Sequence[ModelRequest], on_delta: DeltaCallback | None = None
+    ) -> list[ModelOutput]:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         attempt = 0
+        emitted = False
+
+        def tracked(index: int, text: str) -> None:
+            nonlocal emitted
+            emitted = True
+            on_delta(index, text)  # type: ignore[misc]
+
         while True:
             try:
                 async with self._semaphore:
                     self.calls += 1
-                    coro = self.api.call(requests)
+                    if on_delta is None:
+                        coro = self.api.call(requests)
+                    else:
+                        coro = self.api.call_streaming(requests, tracked)
                     outputs = await (asyncio.wait_for(coro, self.timeout) if self.timeout else coro)
                 if len(outputs) != len(requests):
                     raise RuntimeError(f"{type(self.api).__name__} returned {len(outputs)} outputs for {len(requests)} requests")
@@ -159,7 +187,8 @@ class Model:
                 raise
             except Exception as exc:  # noqa: BLE001
                 transient = isinstance(exc, asyncio.TimeoutError) or self.api.is_retryable(exc)
-                if not transient or attempt >= self.retry.retries:
+                # text already handed to a streaming caller cannot be taken back: no retry then
+                if not transient or emitted or attempt >= self.retry.retries:
                     raise
                 delay = self.retry.delay(attempt, self.api.retry_after(exc))
                 log.warning("model call failed (%s); retry %d/%d in %.1fs", type(exc).__name__, attempt + 1, self.retry.retries, delay)
@@ -171,3 +200,22 @@ class Model:
         for task in self._dispatchers.values():
             task.cancel()
         await self.api.aclose()
+
+
+def _deliver(callback: TextCallback, text: str) -> None:
+    """Pass text to a caller's callback; a failing callback is logged, never breaks the batch."""
+    try:
+        callback(text)
+    except Exception:  # noqa: BLE001
+        log.exception("on_delta callback failed")
+
+
+def _router(callbacks: Sequence[TextCallback | None]) -> DeltaCallback:
+    """An adapter-facing `on_delta(i, text)` that forwards to the i-th request's callback."""
+
+    def route(index: int, text: str) -> None:
+        callback = callbacks[index] if 0 <= index < len(callbacks) else None
+        if callback is not None and text:
+            _deliver(callback, text)
+
+    return route

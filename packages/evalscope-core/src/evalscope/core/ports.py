@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -12,6 +12,9 @@ from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, SampleR
 
 if TYPE_CHECKING:
     from evalscope.core.report import Report
+
+#: `on_delta(index_in_batch, text)`: new text of one request of a batch, called on the event loop
+DeltaCallback = Callable[[int, str], None]
 
 
 class ModelAPI(abc.ABC):
@@ -25,6 +28,8 @@ class ModelAPI(abc.ABC):
     capabilities: frozenset[RequestKind] = frozenset({RequestKind.GENERATE})
     #: how many requests `call` accepts at once (1 for per-request HTTP APIs)
     max_batch_size: int = 1
+    #: whether `call_streaming` reports text as it is produced (else only once it is finished)
+    streams: bool = False
 
     def __init__(self, model: str | None, model_args: dict[str, Any] | None = None, **options: Any) -> None:
         self.model_name = model
@@ -34,6 +39,20 @@ class ModelAPI(abc.ABC):
     @abc.abstractmethod
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         """Answer requests of one kind, in order."""
+
+    async def call_streaming(self, requests: Sequence[ModelRequest], on_delta: DeltaCallback) -> list[ModelOutput]:
+        """Like `call`, also reporting generated text as it appears.
+
+        `on_delta(i, text)` is called on the event loop's thread with new text of `requests[i]`,
+        in order; the deltas of a request concatenate to its output's `text`. Adapters that stream
+        set `streams = True` and override this; the default answers with `call` and reports each
+        finished text as one delta.
+        """
+        outputs = await self.call(requests)
+        for i, output in enumerate(outputs):
+            if output.text and output.error is None:
+                on_delta(i, output.text)
+        return outputs
 
     def is_retryable(self, error: BaseException) -> bool:
         """Whether `error` is transient (rate limit, timeout, 5xx)."""
