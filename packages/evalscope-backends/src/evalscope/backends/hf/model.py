@@ -12,7 +12,8 @@ from typing import Any
 
 from evalscope.backends.hf import generation, prompts, scoring
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
-from evalscope.core.ports import ModelAPI
+from evalscope.backends.hf.streaming import BatchStreamer, Emit
+from evalscope.core.ports import DeltaCallback, ModelAPI
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,11 @@ class HFModelAPI(ModelAPI):
     length, 512), max_length (context limit; default from the model config),
     loglikelihood_batch_size ((context, continuation) pairs per forward; default 4 x batch_size).
     Work runs in a worker thread, one batch at a time, so the event loop stays free.
+    `call_streaming` reports each request's new text after every decoding step.
     """
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
+    streams = True
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, **options: Any) -> None:
         super().__init__(model, model_args, **options)
@@ -87,6 +90,13 @@ class HFModelAPI(ModelAPI):
         }
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        return await self._answer(requests, None)
+
+    async def call_streaming(self, requests: Sequence[ModelRequest], on_delta: DeltaCallback) -> list[ModelOutput]:
+        """Like `call`; generated text reaches `on_delta` token by token (on the loop's thread)."""
+        return await self._answer(requests, on_delta)
+
+    async def _answer(self, requests: Sequence[ModelRequest], on_delta: DeltaCallback | None) -> list[ModelOutput]:
         if not requests:
             return []
         kinds = {r.kind for r in requests}
@@ -110,32 +120,42 @@ class HFModelAPI(ModelAPI):
             else:
                 valid.append(i)
         if valid:
-            answers = await asyncio.to_thread(self._locked, work, [requests[i] for i in valid])
+            args: list[Any] = [[requests[i] for i in valid]]
+            if on_delta is not None and kind is RequestKind.GENERATE:
+                args.append(_thread_emitter(asyncio.get_running_loop(), on_delta, valid))
+            answers = await asyncio.to_thread(self._locked, work, *args)
             for i, answer in zip(valid, answers, strict=True):
                 outputs[i] = answer
         return [o for o in outputs if o is not None]
 
-    def _locked(self, work: Any, requests: list[ModelRequest]) -> list[ModelOutput]:
+    def _locked(self, work: Any, *args: Any) -> list[ModelOutput]:
         with self._lock:
-            return work(requests)
+            return work(*args)
 
     # -- generation ---------------------------------------------------------------------------------
-    def generate_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
-        """Generate for each request; requests with equal settings share one generate call."""
+    def generate_batch(self, requests: Sequence[ModelRequest], emit: Emit | None = None) -> list[ModelOutput]:
+        """Generate for each request; requests with equal settings share one generate call.
+
+        With `emit`, each step's new text is reported as ``[(index in requests, text), ...]``
+        from this (the generating) thread.
+        """
         outputs: list[ModelOutput | None] = [None] * len(requests)
         groups: dict[generation.GenParams, list[int]] = {}
         for i, request in enumerate(requests):
             params = generation.to_gen_params(request.config, self.default_max_tokens)
             groups.setdefault(params, []).append(i)
         for params, indices in groups.items():
-            for i, out in zip(
-                indices, self._generate_group([requests[i] for i in indices], params), strict=True
-            ):
+            group = [requests[i] for i in indices]
+            for i, out in zip(indices, self._generate_group(group, params, emit, indices), strict=True):
                 outputs[i] = out
         return [o for o in outputs if o is not None]
 
     def _generate_group(
-        self, requests: Sequence[ModelRequest], params: generation.GenParams
+        self,
+        requests: Sequence[ModelRequest],
+        params: generation.GenParams,
+        emit: Emit | None = None,
+        indices: Sequence[int] | None = None,
     ) -> list[ModelOutput]:
         import torch
 
@@ -147,6 +167,17 @@ class HFModelAPI(ModelAPI):
         ids, mask, _ = scoring.left_pad(rows, self.pad_id, self.hf_model.device)
         gc = generation.hf_generation_config(self.hf_model, params, self.pad_id, self.eos_ids)
         extra: dict[str, Any] = {"tokenizer": self.tokenizer} if params.stop else {}
+        streamer = None
+        if emit is not None:
+            streamer = BatchStreamer(
+                self.tokenizer,
+                self.eos_ids,
+                params.stop,
+                emit,
+                indices if indices is not None else range(len(requests)),
+                per_request=gc.num_return_sequences or 1,
+            )
+            extra["streamer"] = streamer
         started = time.perf_counter()
         if params.seed is not None:
             torch.manual_seed(params.seed)
@@ -162,6 +193,8 @@ class HFModelAPI(ModelAPI):
             self.eos_ids,
             result.logits if params.logprobs else None,
         )
+        if streamer is not None:
+            streamer.finish([row.text for row in decoded])
         per_request = len(decoded) // len(rows)  # n rows per request when sampling n > 1
         outputs = []
         for i, tokens in enumerate(rows):
@@ -242,6 +275,23 @@ class HFModelAPI(ModelAPI):
     async def aclose(self) -> None:
         """Drop the model so its memory can be freed."""
         self.hf_model = None
+
+
+def _thread_emitter(loop: asyncio.AbstractEventLoop, on_delta: DeltaCallback, positions: Sequence[int]) -> Emit:
+    """An `Emit` for the worker thread: hands each step's deltas to `on_delta` on `loop`, with
+    work-list indices mapped back to the caller's batch positions."""
+
+    def deliver(deltas: list[tuple[int, str]]) -> None:
+        for index, text in deltas:
+            on_delta(positions[index], text)
+
+    def emit(deltas: list[tuple[int, str]]) -> None:
+        try:
+            loop.call_soon_threadsafe(deliver, deltas)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            pass
+
+    return emit
 
 
 def _problem(request: ModelRequest) -> str | None:
