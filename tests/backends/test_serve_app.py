@@ -17,7 +17,7 @@ import pytest
 
 from evalscope.backends.serve.app import create_app
 from evalscope.backends.serve.cli import parse_model_args
-from evalscope.backends.serve.protocol import BadRequest, parse_body, split_text
+from evalscope.backends.serve.protocol import BadRequest, parse_body
 from evalscope.core.ports import ModelAPI
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
 
@@ -25,6 +25,97 @@ try:
     from .serve_fixture import local_app, sse_events
 except ImportError:  # tests/backends is not a package
     from serve_fixture import local_app, sse_events
+
+
+class StreamingAPI(ModelAPI):
+    """Streams the reversed words of the last user message, one word per `step` seconds."""
+
+    streams = True
+
+    def __init__(self, batch_size: int = 4, step: float = 0.05, fail_at: int | None = None) -> None:
+        super().__init__("words")
+        self.max_batch_size = batch_size
+        self.step = step
+        self.fail_at = fail_at  # raise at this step
+        self.batches: list[int] = []
+
+    async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        raise AssertionError("streaming requests must go through call_streaming")
+
+    async def call_streaming(self, requests, on_delta):  # type: ignore[override]
+        self.batches.append(len(requests))
+        answers = [[w + " " for w in reversed(r.messages[-1].content.split())] for r in requests]
+        for step in range(max(map(len, answers))):
+            await asyncio.sleep(self.step)
+            if step == self.fail_at:
+                raise RuntimeError("device on fire")
+            for i, words in enumerate(answers):
+                if step < len(words):
+                    on_delta(i, words[step])
+        return [
+            ModelOutput(text="".join(a), usage=Usage(3, len(a)), finish_reason="length") for a in answers
+        ]
+
+
+async def timed_stream(session: aiohttp.ClientSession, url: str, body: dict) -> tuple[float, list]:
+    """POST a streaming body; (start, [(arrival, event payload), ...]) read as the events arrive."""
+    start = asyncio.get_running_loop().time()
+    events = []
+    async with session.post(url, json=body) as resp:
+        assert resp.status == 200 and resp.content_type == "text/event-stream"
+        async for line in resp.content:
+            if line.startswith(b"data: "):
+                events.append((asyncio.get_running_loop().time(), line[6:].strip().decode()))
+    return start, events
+
+
+def contents(events: list) -> list[tuple[float, str]]:
+    out = []
+    for t, payload in events:
+        if payload != "[DONE]":
+            chunk = json.loads(payload)
+            if chunk.get("choices") and chunk["choices"][0]["delta"].get("content"):
+                out.append((t, chunk["choices"][0]["delta"]["content"]))
+    return out
+
+
+def test_streamed_deltas_leave_as_the_adapter_produces_them_and_requests_share_a_batch():
+    api = StreamingAPI(batch_size=4, step=0.05)
+    url_body = chat_body("a b c d e f", stream=True, stream_options={"include_usage": True})
+
+    async def go():
+        async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
+            url = f"{base}/chat/completions"
+            return await asyncio.gather(timed_stream(s, url, url_body), timed_stream(s, url, chat_body("x y", stream=True)))
+
+    (start, events), (_, short) = run(go())
+    assert api.batches == [2]
+    pieces = contents(events)
+    assert [p for _, p in pieces] == ["f ", "e ", "d ", "c ", "b ", "a "]
+    done = events[-1][0]
+    assert pieces[0][0] - start < 0.5 * (done - start)  # first word long before the sixth
+    gaps = [b[0] - a[0] for a, b in zip(pieces, pieces[1:])]
+    assert min(gaps) > 0.02, gaps  # one chunk per adapter step, not a burst at the end
+    chunks = [json.loads(p) for _, p in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert chunks[-2]["choices"][0]["finish_reason"] == "length"
+    assert chunks[-1]["usage"] == {"prompt_tokens": 3, "completion_tokens": 6, "total_tokens": 9}
+    assert [p for _, p in contents(short)] == ["y ", "x "]
+
+
+def test_stream_failing_before_text_is_a_500_and_after_text_an_error_event():
+    async def go(fail_at):
+        api = StreamingAPI(step=0.01, fail_at=fail_at)
+        async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
+            return await post(s, f"{base}/chat/completions", chat_body("a b c", stream=True))
+
+    status, raw = run(go(0))
+    assert status == 500 and "device on fire" in json.loads(raw)["error"]["message"]
+    status, raw = run(go(2))
+    events = sse_events(raw)
+    assert status == 200 and events[-1] == "[DONE]"
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in map(json.loads, events[:-2])) == "c b "
+    assert "device on fire" in json.loads(events[-2])["error"]["message"]
 
 
 class RecordingAPI(ModelAPI):
@@ -205,11 +296,6 @@ def test_official_openai_client_reads_our_stream_and_json():
     assert whole.choices[0].message.content == "b a" and whole.usage.total_tokens == 4
     assert streamed == "e d c" and usage.completion_tokens == 3
     assert models == ["echo"]
-
-
-def test_split_text_round_trips():
-    for text in ["", "one", " lead and  double  spaces \n", "The answer is 42."]:
-        assert "".join(split_text(text)) == text
 
 
 def test_parse_model_args():

@@ -178,6 +178,9 @@ class HFModelAPI(ModelAPI):
                 per_request=gc.num_return_sequences or 1,
             )
             extra["streamer"] = streamer
+        log.debug(
+            "generate: %d requests, max_new_tokens=%d, streamed=%s", len(rows), params.max_new_tokens, emit is not None
+        )
         started = time.perf_counter()
         if params.seed is not None:
             torch.manual_seed(params.seed)

@@ -3,14 +3,16 @@
 Requests arriving together are answered in one adapter call: core's `Model` wrapper queues
 concurrent requests and hands the adapter batches of up to ``model_api.max_batch_size``.
 
-Streaming (``"stream": true``) sends the finished answer as word-sized SSE deltas: the adapter
-returns whole texts, so the first chunk arrives when generation has finished (TTFT measured
-against this server equals the full latency). The chunk sequence and final usage chunk follow
-OpenAI's shape exactly.
+Streaming (``"stream": true``) sends text as the model produces it: the request joins a batch
+like any other, with a delta callback that feeds a per-request queue; each delta leaves as an SSE
+chunk at once (token by token with the hf adapter, which streams every decoding step; one chunk
+of the whole text with an adapter that does not stream). The HTTP status is sent with the first
+text, so a request that fails before any text still gets an OpenAI-shaped error response.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -22,13 +24,15 @@ from aiohttp import web
 from evalscope.backends.serve.protocol import (
     BadRequest,
     ParsedRequest,
+    StreamChunks,
     completion_body,
     error_body,
     parse_body,
-    stream_chunks,
+    sse,
 )
 from evalscope.core.model import Model, RetryPolicy
 from evalscope.core.ports import ModelAPI
+from evalscope.core.types import ModelOutput
 
 log = logging.getLogger("evalscope.serve")
 
@@ -83,33 +87,69 @@ async def _answer(request: web.Request, *, chat: bool) -> web.StreamResponse:
         config = {k: v for k, v in attrs.asdict(parsed.request.config).items() if v is not None}
         log.debug("%s stream=%s config=%s", request.path, parsed.stream, json.dumps(config, sort_keys=True))
     model = request.app[MODEL_KEY]
+    name = request.app[NAME_KEY]
+    if parsed.stream:
+        return await _stream(request, parsed, model, name)
     start = time.perf_counter()
     output = await model.call(parsed.request)
     if output.error:
         return _json_error(500, f"generation failed: {output.error}", kind="server_error")
+    _log_answer(request, start, output)
+    return web.json_response(completion_body(parsed, output, name))
+
+
+def _log_answer(request: web.Request, start: float, output: ModelOutput, first: float | None = None) -> None:
+    ttft = f", first text after {first - start:.3f}s" if first is not None else ""
     log.info(
-        "%s answered in %.3fs (%d tokens)",
+        "%s answered in %.3fs (%d tokens%s)",
         request.path,
         time.perf_counter() - start,
         output.usage.output_tokens,
+        ttft,
     )
-    name = request.app[NAME_KEY]
-    if not parsed.stream:
-        return web.json_response(completion_body(parsed, output, name))
-    return await _stream(request, parsed, output, name)
 
 
-async def _stream(request: web.Request, parsed: ParsedRequest, output: Any, name: str) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-    await response.prepare(request)
+async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, name: str) -> web.StreamResponse:
+    """SSE: each delta is written as soon as the model reports it; None in the queue ends it."""
+    start = time.perf_counter()
+    pieces: asyncio.Queue[str | None] = asyncio.Queue()
+    task = asyncio.create_task(model.call(parsed.request, on_delta=pieces.put_nowait))
+    task.add_done_callback(lambda _: pieces.put_nowait(None))  # after every delta already queued
+    chunks = StreamChunks(parsed, name)
     try:
-        for chunk in stream_chunks(parsed, output, name):
-            await response.write(b"data: " + json.dumps(chunk, ensure_ascii=False).encode("utf-8") + b"\n\n")
-        await response.write(b"data: [DONE]\n\n")
-        await response.write_eof()
-    except ConnectionResetError:
-        log.info("client went away during a stream")
-    return response
+        piece = await pieces.get()
+        first = time.perf_counter()
+        if piece is None:  # finished (or failed) before any text: an ordinary error is still possible
+            output = task.result()
+            if output.error:
+                return _json_error(500, f"generation failed: {output.error}", kind="server_error")
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        try:
+            head = b"".join(sse(c) for c in chunks.first())
+            while piece is not None:
+                await response.write(head + sse(chunks.delta(piece)))
+                head = b""
+                piece = await pieces.get()
+            try:
+                output = task.result()
+                failure = output.error
+            except Exception as exc:  # noqa: BLE001 - the status is sent; report in the stream
+                log.exception("generation failed during a stream")
+                output, failure = None, f"{type(exc).__name__}: {exc}"
+            if output is None or failure:
+                tail = sse(chunks.error(f"generation failed: {failure}"))
+            else:
+                tail = b"".join(sse(c) for c in [*chunks.reasoning(output.reasoning or ""), *chunks.finish(output)])
+                _log_answer(request, start, output, first)
+            await response.write(head + tail + sse("[DONE]"))
+            await response.write_eof()
+        except ConnectionResetError:
+            log.info("client went away during a stream")
+        return response
+    finally:
+        if not task.done():  # the client left: stop waiting (the batch itself runs on for the others)
+            task.cancel()
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:

@@ -6,7 +6,7 @@ OpenAI's error shape. Unknown body fields (``user``, ``tools``...) are ignored, 
 
 from __future__ import annotations
 
-import re
+import json
 import time
 import uuid
 from typing import Any
@@ -256,60 +256,68 @@ def completion_body(parsed: ParsedRequest, output: ModelOutput, model: str) -> d
     }
 
 
-_PIECES = re.compile(r"\s*\S+\s*|\s+")
+@attrs.define
+class StreamChunks:
+    """The SSE chunk objects of one streamed answer, in OpenAI's order.
 
-
-def split_text(text: str) -> list[str]:
-    """Word-sized pieces whose concatenation is `text` (streamed one per chunk)."""
-    return _PIECES.findall(text)
-
-
-def stream_chunks(parsed: ParsedRequest, output: ModelOutput, model: str) -> list[dict[str, Any]]:
-    """The SSE chunk objects for a finished output, in OpenAI's order.
-
-    Chat: a role chunk, content deltas, a finish_reason chunk, then (with include_usage) a usage
-    chunk with empty choices. Completions: text deltas, a finish chunk, the usage chunk.
+    Chat: `first` (role, empty content), `delta`s, `finish`, then with include_usage a `usage`
+    chunk with empty choices. Completions: `delta`s (text), `finish`, `usage`.
     """
-    cid, created = new_id(parsed.chat), int(time.time())
-    kind = "chat.completion.chunk" if parsed.chat else "text_completion"
-    finish = output.finish_reason or "stop"
 
-    def chunk(choice: dict[str, Any] | None, usage: dict[str, int] | None = None) -> dict[str, Any]:
+    parsed: ParsedRequest
+    model: str
+    id: str = ""
+    created: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        self.id = self.id or new_id(self.parsed.chat)
+        self.created = self.created or int(time.time())
+
+    def _chunk(self, choice: dict[str, Any] | None, usage: dict[str, int] | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "id": cid,
-            "object": kind,
-            "created": created,
-            "model": model,
+            "id": self.id,
+            "object": "chat.completion.chunk" if self.parsed.chat else "text_completion",
+            "created": self.created,
+            "model": self.model,
             "choices": [choice] if choice is not None else [],
         }
-        if parsed.include_usage:
+        if self.parsed.include_usage:
             body["usage"] = usage
         return body
 
-    chunks = []
-    if parsed.chat:
-        chunks.append(
-            chunk(
-                {
-                    "index": 0,
-                    "delta": {"role": "assistant", "content": ""},
-                    "logprobs": None,
-                    "finish_reason": None,
-                }
-            )
-        )
-        if output.reasoning:
-            delta = {"reasoning_content": output.reasoning}
-            chunks.append(chunk({"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}))
-        for piece in split_text(output.text):
-            chunks.append(
-                chunk({"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None})
-            )
-        chunks.append(chunk({"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}))
-    else:
-        for piece in split_text(output.text):
-            chunks.append(chunk({"index": 0, "text": piece, "logprobs": None, "finish_reason": None}))
-        chunks.append(chunk({"index": 0, "text": "", "logprobs": None, "finish_reason": finish}))
-    if parsed.include_usage:
-        chunks.append(chunk(None, usage_body(output)))
-    return chunks
+    def _choice(self, delta: dict[str, Any], text: str, finish: str | None) -> dict[str, Any]:
+        if self.parsed.chat:
+            return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+
+    def first(self) -> list[dict[str, Any]]:
+        """What precedes the first text: the assistant role chunk (chat only)."""
+        if not self.parsed.chat:
+            return []
+        return [self._chunk(self._choice({"role": "assistant", "content": ""}, "", None))]
+
+    def delta(self, text: str) -> dict[str, Any]:
+        return self._chunk(self._choice({"content": text}, text, None))
+
+    def reasoning(self, text: str) -> list[dict[str, Any]]:
+        """A reasoning_content chunk (chat only; completions have no place for it)."""
+        if not self.parsed.chat or not text:
+            return []
+        return [self._chunk(self._choice({"reasoning_content": text}, "", None))]
+
+    def finish(self, output: ModelOutput) -> list[dict[str, Any]]:
+        """The finish_reason chunk, then the usage chunk when include_usage."""
+        chunks = [self._chunk(self._choice({}, "", output.finish_reason or "stop"))]
+        if self.parsed.include_usage:
+            chunks.append(self._chunk(None, usage_body(output)))
+        return chunks
+
+    def error(self, message: str) -> dict[str, Any]:
+        """An error event for a stream that already started (its HTTP status is already sent)."""
+        return error_body(message, kind="server_error", code=500)
+
+
+def sse(payload: dict[str, Any] | str) -> bytes:
+    """One server-sent event: ``data: <json>\n\n`` (a str payload is sent as-is, e.g. [DONE])."""
+    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return b"data: " + data.encode("utf-8") + b"\n\n"
