@@ -70,3 +70,92 @@ def test_concurrent_requests_all_answered(serve_server):
     for a in answers:
         assert a["object"] == "chat.completion" and a["choices"][0]["message"]["content"]
         assert 0 < a["usage"]["completion_tokens"] <= 4
+
+
+# ---- token streaming -----------------------------------------------------------------------------
+
+
+def _chat_body(text: str, max_tokens: int, stream: bool) -> dict:
+    body = {
+        "model": SERVE_MODEL,
+        "messages": [{"role": "user", "content": text}],
+        "max_tokens": max_tokens,
+        "temperature": 0,
+        "stream": stream,
+    }
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+async def _timed_stream(session: aiohttp.ClientSession, url: str, body: dict) -> dict:
+    """Stream a chat body; the content deltas with their arrival times (seconds after sending)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    pieces, usage, finish = [], None, None
+    async with session.post(url, json=body) as resp:
+        assert resp.status == 200
+        async for line in resp.content:
+            if not line.startswith(b"data: ") or line.strip() == b"data: [DONE]":
+                continue
+            chunk = json.loads(line[6:])
+            usage = chunk.get("usage") or usage
+            if chunk["choices"]:
+                choice = chunk["choices"][0]
+                finish = choice["finish_reason"] or finish
+                if choice["delta"].get("content"):
+                    pieces.append((loop.time() - start, choice["delta"]["content"]))
+    return {"pieces": pieces, "total": loop.time() - start, "usage": usage, "finish": finish}
+
+
+HAIKU = "Write a haiku about the sea."
+
+
+def test_streaming_sends_tokens_as_they_are_generated(serve_server):
+    url = f"{serve_server.base_url}/chat/completions"
+
+    async def go():
+        async with aiohttp.ClientSession() as session:
+            streamed = await _timed_stream(session, url, _chat_body(HAIKU, 16, True))
+            async with session.post(url, json=_chat_body(HAIKU, 16, False)) as resp:
+                whole = await resp.json()
+            return streamed, whole
+
+    streamed, whole = asyncio.run(go())
+    pieces = streamed["pieces"]
+    assert "".join(p for _, p in pieces) == whole["choices"][0]["message"]["content"]
+    assert streamed["usage"]["completion_tokens"] == whole["usage"]["completion_tokens"] == 16
+    assert streamed["finish"] == "length"
+    assert len(pieces) >= 10  # token-sized deltas (a few tokens only form a character together)
+    ttft = pieces[0][0]
+    assert ttft < 0.6 * streamed["total"], (ttft, streamed["total"])
+    assert pieces[-1][0] - ttft > 0.3 * streamed["total"]  # spread over the generation, not a burst
+
+
+def test_concurrent_streams_are_batched_and_both_stream(serve_server):
+    url = f"{serve_server.base_url}/chat/completions"
+    prompts = [HAIKU, "Name three colours and describe each one."]
+
+    async def go():
+        async with aiohttp.ClientSession() as session:
+            # a request in flight makes the two streams arrive while the model is busy: they queue
+            # and must then leave together, as one batch
+            blocker = asyncio.create_task(session.post(url, json=_chat_body("Count to twenty.", 16, False)))
+            await asyncio.sleep(0.2)
+            streams = await asyncio.gather(*(_timed_stream(session, url, _chat_body(p, 16, True)) for p in prompts))
+            (await blocker).release()
+            singles = []
+            for p in prompts:
+                async with session.post(url, json=_chat_body(p, 16, False)) as resp:
+                    singles.append((await resp.json())["choices"][0]["message"]["content"])
+            return streams, singles
+
+    log_before = len(serve_server.log_text())
+    streams, singles = asyncio.run(go())
+    for stream, single in zip(streams, singles, strict=True):
+        assert "".join(p for _, p in stream["pieces"]) == single
+        assert len(stream["pieces"]) >= 8
+    a, b = (s["pieces"] for s in streams)
+    # interleaved arrivals: each stream's first text came before the other's last (one generate)
+    assert a[0][0] < b[-1][0] and b[0][0] < a[-1][0]
+    assert "generate: 2 requests, max_new_tokens=16, streamed=True" in serve_server.log_text()[log_before:]
