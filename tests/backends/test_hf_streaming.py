@@ -26,6 +26,7 @@ def test_row_state_sends_each_character_once_and_stops_at_a_stop_string():
     assert row.sent == "Hi 日 "
 
 
+@pytest.mark.slow  # loads SmolLM2 (shared with the tests below)
 def test_batch_streamer_with_a_real_tokenizer(hf_api):
     import torch
 
