@@ -21,7 +21,9 @@ def test_held_back_keeps_partial_characters_and_stop_prefixes():
 
 def test_row_state_sends_each_character_once_and_stops_at_a_stop_string():
     row = RowState(0)
-    pieces = [row.advance(t, ("END",)) for t in ["Hi", "Hi \ufffd", "Hi 日", "Hi 日 E", "Hi 日 EN", "Hi 日 ENDx"]]
+    pieces = [
+        row.advance(t, ("END",)) for t in ["Hi", "Hi \ufffd", "Hi 日", "Hi 日 E", "Hi 日 EN", "Hi 日 ENDx"]
+    ]
     assert pieces == ["Hi", " ", "日", " ", "", ""] and row.done
     assert row.sent == "Hi 日 "
 
@@ -78,7 +80,11 @@ def stream(api, requests):
 def test_streamed_batch_equals_plain_greedy_text_and_arrives_over_time(hf_api):
     counting = "1, 2, 3, 4, 5,"
     requests = [chat(q, max_tokens=16) for q in PROMPTS]
-    requests.append(ModelRequest(RequestKind.GENERATE, prompt=counting, config=GenerationConfig(max_tokens=16, stop=["9"])))
+    requests.append(
+        ModelRequest(
+            RequestKind.GENERATE, prompt=counting, config=GenerationConfig(max_tokens=16, stop=["9"])
+        )
+    )
     arrivals, outs, started, finished = stream(hf_api, requests)
     plain = asyncio.run(hf_api.call(requests))
     assert [o.text for o in outs] == [o.text for o in plain]

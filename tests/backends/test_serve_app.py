@@ -52,9 +52,7 @@ class StreamingAPI(ModelAPI):
             for i, words in enumerate(answers):
                 if step < len(words):
                     on_delta(i, words[step])
-        return [
-            ModelOutput(text="".join(a), usage=Usage(3, len(a)), finish_reason="length") for a in answers
-        ]
+        return [ModelOutput(text="".join(a), usage=Usage(3, len(a)), finish_reason="length") for a in answers]
 
 
 async def timed_stream(session: aiohttp.ClientSession, url: str, body: dict) -> tuple[float, list]:
@@ -86,7 +84,9 @@ def test_streamed_deltas_leave_as_the_adapter_produces_them_and_requests_share_a
     async def go():
         async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
             url = f"{base}/chat/completions"
-            return await asyncio.gather(timed_stream(s, url, url_body), timed_stream(s, url, chat_body("x y", stream=True)))
+            return await asyncio.gather(
+                timed_stream(s, url, url_body), timed_stream(s, url, chat_body("x y", stream=True))
+            )
 
     (start, events), (_, short) = run(go())
     assert api.batches == [2]
@@ -114,7 +114,9 @@ def test_stream_failing_before_text_is_a_500_and_after_text_an_error_event():
     status, raw = run(go(2))
     events = sse_events(raw)
     assert status == 200 and events[-1] == "[DONE]"
-    assert "".join(c["choices"][0]["delta"].get("content", "") for c in map(json.loads, events[:-2])) == "c b "
+    assert (
+        "".join(c["choices"][0]["delta"].get("content", "") for c in map(json.loads, events[:-2])) == "c b "
+    )
     assert "device on fire" in json.loads(events[-2])["error"]["message"]
 
 

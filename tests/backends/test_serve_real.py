@@ -142,7 +142,9 @@ def test_concurrent_streams_are_batched_and_both_stream(serve_server):
             # and must then leave together, as one batch
             blocker = asyncio.create_task(session.post(url, json=_chat_body("Count to twenty.", 16, False)))
             await asyncio.sleep(0.2)
-            streams = await asyncio.gather(*(_timed_stream(session, url, _chat_body(p, 16, True)) for p in prompts))
+            streams = await asyncio.gather(
+                *(_timed_stream(session, url, _chat_body(p, 16, True)) for p in prompts)
+            )
             (await blocker).release()
             singles = []
             for p in prompts:

@@ -181,7 +181,9 @@ def test_a_failing_callback_does_not_break_its_batch():
 
     async def go():
         model = Model(api, cache=False)
-        return await asyncio.gather(model.call(ask("g h"), on_delta=broken), model.call(ask("i j"), on_delta=rec))
+        return await asyncio.gather(
+            model.call(ask("g h"), on_delta=broken), model.call(ask("i j"), on_delta=rec)
+        )
 
     outs = asyncio.run(go())
     assert [o.text for o in outs] == ["h g ", "j i "] and rec.text == "j i "

@@ -40,7 +40,9 @@ class ModelAPI(abc.ABC):
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         """Answer requests of one kind, in order."""
 
-    async def call_streaming(self, requests: Sequence[ModelRequest], on_delta: DeltaCallback) -> list[ModelOutput]:
+    async def call_streaming(
+        self, requests: Sequence[ModelRequest], on_delta: DeltaCallback
+    ) -> list[ModelOutput]:
         """Like `call`, also reporting generated text as it appears.
 
         `on_delta(i, text)` is called on the event loop's thread with new text of `requests[i]`,

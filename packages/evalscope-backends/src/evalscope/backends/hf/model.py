@@ -92,11 +92,15 @@ class HFModelAPI(ModelAPI):
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         return await self._answer(requests, None)
 
-    async def call_streaming(self, requests: Sequence[ModelRequest], on_delta: DeltaCallback) -> list[ModelOutput]:
+    async def call_streaming(
+        self, requests: Sequence[ModelRequest], on_delta: DeltaCallback
+    ) -> list[ModelOutput]:
         """Like `call`; generated text reaches `on_delta` token by token (on the loop's thread)."""
         return await self._answer(requests, on_delta)
 
-    async def _answer(self, requests: Sequence[ModelRequest], on_delta: DeltaCallback | None) -> list[ModelOutput]:
+    async def _answer(
+        self, requests: Sequence[ModelRequest], on_delta: DeltaCallback | None
+    ) -> list[ModelOutput]:
         if not requests:
             return []
         kinds = {r.kind for r in requests}
@@ -179,7 +183,10 @@ class HFModelAPI(ModelAPI):
             )
             extra["streamer"] = streamer
         log.debug(
-            "generate: %d requests, max_new_tokens=%d, streamed=%s", len(rows), params.max_new_tokens, emit is not None
+            "generate: %d requests, max_new_tokens=%d, streamed=%s",
+            len(rows),
+            params.max_new_tokens,
+            emit is not None,
         )
         started = time.perf_counter()
         if params.seed is not None:
@@ -280,7 +287,9 @@ class HFModelAPI(ModelAPI):
         self.hf_model = None
 
 
-def _thread_emitter(loop: asyncio.AbstractEventLoop, on_delta: DeltaCallback, positions: Sequence[int]) -> Emit:
+def _thread_emitter(
+    loop: asyncio.AbstractEventLoop, on_delta: DeltaCallback, positions: Sequence[int]
+) -> Emit:
     """An `Emit` for the worker thread: hands each step's deltas to `on_delta` on `loop`, with
     work-list indices mapped back to the caller's batch positions."""
 

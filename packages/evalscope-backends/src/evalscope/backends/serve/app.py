@@ -123,7 +123,9 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
             output = task.result()
             if output.error:
                 return _json_error(500, f"generation failed: {output.error}", kind="server_error")
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
         await response.prepare(request)
         try:
             head = b"".join(sse(c) for c in chunks.first())
@@ -140,7 +142,9 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
             if output is None or failure:
                 tail = sse(chunks.error(f"generation failed: {failure}"))
             else:
-                tail = b"".join(sse(c) for c in [*chunks.reasoning(output.reasoning or ""), *chunks.finish(output)])
+                tail = b"".join(
+                    sse(c) for c in [*chunks.reasoning(output.reasoning or ""), *chunks.finish(output)]
+                )
                 _log_answer(request, start, output, first)
             await response.write(head + tail + sse("[DONE]"))
             await response.write_eof()
