@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from evalscope.perf.records import RequestRecord
@@ -53,20 +54,22 @@ def write_records(path: Path, records: Sequence[RequestRecord]) -> None:
         path.unlink()
     engine = create_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine)
+    rows = [
+        dict(
+            idx=r.index, conversation=r.conversation, turn=r.turn, worker=r.worker,
+            intended_send=r.intended_send, send=_f(r.send), first_byte=_f(r.first_byte),
+            first_token=_f(r.first_token), end=_f(r.end), chunk_times=json.dumps(r.chunk_times),
+            status=r.status, success=r.success, error=r.error, stream=r.stream,
+            prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens,
+            tokens_source=r.tokens_source, intended_prompt_tokens=r.intended_prompt_tokens,
+            server_prompt_tokens=r.server_prompt_tokens, latency=_f(r.latency), ttft=_f(r.ttft),
+            tpot=_f(r.tpot), output_text=r.output_text,
+        )
+        for r in records
+    ]
     with Session(engine) as session:
-        for r in records:
-            session.add(
-                RequestRow(
-                    idx=r.index, conversation=r.conversation, turn=r.turn, worker=r.worker,
-                    intended_send=r.intended_send, send=_f(r.send), first_byte=_f(r.first_byte),
-                    first_token=_f(r.first_token), end=_f(r.end), chunk_times=json.dumps(r.chunk_times),
-                    status=r.status, success=r.success, error=r.error, stream=r.stream,
-                    prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens,
-                    tokens_source=r.tokens_source, intended_prompt_tokens=r.intended_prompt_tokens,
-                    server_prompt_tokens=r.server_prompt_tokens, latency=_f(r.latency), ttft=_f(r.ttft),
-                    tpot=_f(r.tpot), output_text=r.output_text,
-                )
-            )
+        if rows:  # one executemany, not one ORM object per request
+            session.execute(insert(RequestRow), rows)
         session.commit()
     engine.dispose()
 
