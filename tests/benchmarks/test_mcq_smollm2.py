@@ -14,7 +14,7 @@ pytest.importorskip("evalscope.backends.hf.model")
 CASES = [
     ("hellaswag", {}, 4),  # continuation, length-normalised
     ("winogrande", {}, 4),  # continuation over the two sentence completions
-    ("ceval", {"subset_list": ["logic"]}, 3),  # next-token letter probabilities
+    ("ceval", {"subset_list": ["logic"]}, 4),  # next-token letter probabilities
 ]
 
 

@@ -46,7 +46,7 @@ def test_open_loop_slow_response_never_delays_later_sends():
 
     t0 = asyncio.run(main())
     lags = [r.send - r.intended_send for r in log]
-    assert max(lags) < 0.006
+    assert max(lags) < 0.015  # vs 300 ms if the slow response blocked
     assert [round(r.intended_send - t0, 3) for r in log] == pytest.approx([i * 0.02 for i in range(10)], abs=1e-6)
 
 
@@ -84,7 +84,7 @@ def test_closed_loop_keeps_n_in_flight_and_intended_is_previous_end():
     ends = {r.end for r in log}
     later = [r for r in log if r.intended_send not in (log[0].intended_send,)]
     assert later and all(r.intended_send in ends for r in later)
-    assert max(r.send - r.intended_send for r in log) < 0.005
+    assert max(r.send - r.intended_send for r in log) < 0.015
 
 
 def test_duration_stops_issuing():

@@ -63,10 +63,10 @@ def test_probe_backs_off_when_idle_and_returns_when_late():
         await asyncio.sleep(0.8)  # idle: 10, 20, 40, 80, 160, 160 ... ms
         idle = len(probe.lags)
         time.sleep(0.2)  # longer than any interval: one late wake-up, back to 10 ms
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)
         await probe.stop()
         return idle, probe.lags
 
     idle, lags = asyncio.run(main())
-    assert idle <= 10  # 80 at a fixed 10 ms
-    assert max(lags) > 0.02 and len(lags) >= idle + 3
+    assert idle <= 25  # 80 at a fixed 10 ms; a busy CI host resets the interval now and then
+    assert max(lags[idle:]) > 0.02 and len(lags) >= idle + 4
