@@ -93,9 +93,16 @@ def _run(mode: str, names: list[str], args: argparse.Namespace, work: Path, data
         path = _collection(dataset_dir, work / f"mix_{mode}.jsonl", generation_only=mode == "service")
         dargs["data_collection"] = {"local_path": str(path)}
     cfg = {
-        "model": MODEL, "datasets": names, "dataset_args": dargs, "limit": args.limit,
-        "eval_batch_size": args.batch, "dataset_dir": dataset_dir, "work_dir": str(work / mode),
-        "no_timestamp": True, "store": "workdir", "ignore_errors": True,
+        "model": MODEL,
+        "datasets": names,
+        "dataset_args": dargs,
+        "limit": args.limit,
+        "eval_batch_size": args.batch,
+        "dataset_dir": dataset_dir,
+        "work_dir": str(work / mode),
+        "no_timestamp": True,
+        "store": "workdir",
+        "ignore_errors": True,
         "generation_config": {"max_tokens": args.max_tokens, "temperature": 0.0},
     }
     proc = None
@@ -125,11 +132,15 @@ def _run(mode: str, names: list[str], args: argparse.Namespace, work: Path, data
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--limit", type=int, default=3, help="samples per subset")
     parser.add_argument("--max-tokens", type=int, default=192)
     parser.add_argument("--batch", type=int, default=4, help="eval_batch_size")
-    parser.add_argument("--modes", nargs="+", default=["checkpoint", "service"], choices=["checkpoint", "service"])
+    parser.add_argument(
+        "--modes", nargs="+", default=["checkpoint", "service"], choices=["checkpoint", "service"]
+    )
     parser.add_argument("--benchmarks", nargs="+", help="default: every registered benchmark")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
