@@ -59,3 +59,23 @@ def test_spec_scores_model_answers_in_the_sandbox(task_and_samples):
         _, prediction = task.predict(sample, output)
         assert SPEC.score(prediction, sample, output) == {"Pass@1": expected}, text
     assert not os.path.exists("/tmp/pwned")
+
+
+SLOW_BUT_RIGHT = (
+    "```python\nimport time\ntime.sleep(1.0)\n\n"
+    "def has_close_elements(numbers, threshold):\n"
+    "    return any(abs(a - b) < threshold for i, a in enumerate(numbers) for b in numbers[i + 1:])\n```"
+)
+
+
+@pytest.mark.parametrize(("extra_params", "expected"), [({}, 1.0), ({"timeout": 0.5}, 0.0)])
+def test_user_timeout_from_dataset_args_reaches_the_sandbox(extra_params, expected, dataset_dir, tmp_path):
+    from evalscope.run import run_task
+
+    reports = run_task(
+        {"model": "mock", "eval_type": "mock", "model_args": {"reply": SLOW_BUT_RIGHT}, "datasets": ["humaneval"],
+         "dataset_args": {"humaneval": {"extra_params": extra_params}}, "limit": 1, "dataset_dir": str(dataset_dir),
+         "work_dir": str(tmp_path), "store": "workdir"},
+        print_table=False,
+    )
+    assert reports["humaneval"].score == expected

@@ -103,7 +103,7 @@ def extract(text: str, sample: Sample) -> Any:
 
 
 def score(prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:
-    return sub_task(sample).spec.score(prediction, inner_sample(sample), output)
+    return sub_task(sample).score(prediction, inner_sample(sample), output)
 
 
 def category(subset: str) -> tuple[str, ...]:

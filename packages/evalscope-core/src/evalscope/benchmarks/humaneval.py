@@ -8,6 +8,9 @@ With ``n`` > 1 completions per problem, Pass@k uses the unbiased estimator (Chen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from evalscope.benchmarks._lib.code_extract import extract_code, humaneval_program
 from evalscope.benchmarks._lib.passk import pass_at_k_metrics
 from evalscope.core.benchmark import BenchmarkSpec
@@ -47,13 +50,15 @@ def extract(text: str, sample: Sample) -> str:
     return extract_code(text)
 
 
-def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[str, float]:
-    timeout = float(SPEC.extra_params["timeout"])
+def score(prediction: str | None, sample: Sample, output: ModelOutput, params: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """Pass@1, or unbiased Pass@k for `params["k"]` when the model returned several completions."""
+    params = {**SPEC.extra_params, **(params or {})}
+    timeout = float(params["timeout"])
     texts = completions(output)
     if len(texts) <= 1:
         return {PASS_AT_1: float(prediction is not None and check(sample, prediction, timeout))}
     outcomes = [check(sample, extract_code(t), timeout) for t in texts]
-    return pass_at_k_metrics(outcomes, SPEC.extra_params["k"])
+    return pass_at_k_metrics(outcomes, params["k"])
 
 
 SPEC = BenchmarkSpec(

@@ -11,6 +11,7 @@ travel in each sample's metadata, so they are the same whatever few-shot setting
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from evalscope.benchmarks._lib.code_extract import mbpp_extract, mbpp_program
@@ -81,13 +82,15 @@ def extract(text: str, sample: Sample) -> str:
     return mbpp_extract(text)
 
 
-def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[str, float]:
-    timeout = float(SPEC.extra_params["timeout"])
+def score(prediction: str | None, sample: Sample, output: ModelOutput, params: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """Pass@1, or unbiased Pass@k for `params["k"]` when the model returned several completions."""
+    params = {**SPEC.extra_params, **(params or {})}
+    timeout = float(params["timeout"])
     texts = getattr(output, "texts", None)
     if not texts or len(texts) <= 1:
         return {PASS_AT_1: float(bool(prediction) and check(sample, prediction or "", timeout))}
     outcomes = [check(sample, mbpp_extract(t), timeout) for t in texts]
-    return pass_at_k_metrics(outcomes, SPEC.extra_params["k"])
+    return pass_at_k_metrics(outcomes, params["k"])
 
 
 SPEC = BenchmarkSpec(

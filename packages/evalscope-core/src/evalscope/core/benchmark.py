@@ -96,8 +96,9 @@ class BenchmarkSpec:
     length_normalize: bool = False
     #: generation: text -> prediction; MCQ default is the option-letter extractor
     extract: Callable[[str, Sample], Any] | None = None
-    #: prediction -> {metric: value}; default exact match on AverageAccuracy
-    score: Callable[[Any, Sample, ModelOutput], dict[str, float]] = exact_match
+    #: prediction -> {metric: value}; default exact match on AverageAccuracy. Specs that declare
+    #: `extra_params` get the run's values as a `params=` keyword (see `Task.score`).
+    score: Callable[..., dict[str, float]] = exact_match
     #: scoring blocks (runs code, heavy sympy): run it off the event loop
     blocking_score: bool = False
     category: Callable[[str], tuple[str, ...]] | None = None
@@ -193,6 +194,12 @@ class Task:
 
     def filter_text(self, text: str) -> str:
         return apply_filters(text, self.filters)
+
+    def score(self, prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:
+        """{metric: value} for one prediction; scorers of specs with extra_params get this run's params."""
+        if self.spec.extra_params:
+            return self.spec.score(prediction, sample, output, params=self.params)
+        return self.spec.score(prediction, sample, output)
 
     def predict(self, sample: Sample, output: ModelOutput) -> tuple[str | None, Any]:
         """(filtered text, prediction) for a model output."""

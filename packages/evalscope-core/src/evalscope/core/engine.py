@@ -163,5 +163,5 @@ class Engine:
             result.scores = {m: 0.0 for m in task.metrics}
             log.debug("sample %s/%s scored 0: %s", sample.subset, sample.id, exc)
             return
-        scores = task.spec.score(result.prediction, sample, result.output)
+        scores = task.score(result.prediction, sample, result.output)
         result.scores = {k: float(v) for k, v in scores.items()}
