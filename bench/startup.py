@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def timed(cmd: list[str], repeat: int) -> list[float]:
@@ -28,11 +29,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
-    exe = shutil.which("evalscope") or sys.executable
+    beside = Path(sys.executable).with_name("evalscope")  # the venv's script, even when not activated
+    found = str(beside) if beside.exists() else shutil.which("evalscope")
+    cli = [found] if found else [sys.executable, "-m", "evalscope.cli.main"]
     cases = {
         "python -c pass (interpreter floor)": [sys.executable, "-c", "pass"],
-        "evalscope --help": [exe, "--help"] if exe != sys.executable else [sys.executable, "-m", "evalscope.cli.main", "--help"],
-        "evalscope perf --help": [exe, "perf", "--help"],
+        "evalscope --help": [*cli, "--help"],
+        "evalscope perf --help": [*cli, "perf", "--help"],
         "import evalscope.core": [sys.executable, "-c", "import evalscope.core"],
         "import evalscope.run": [sys.executable, "-c", "import evalscope.run"],
     }
