@@ -1,19 +1,23 @@
 """Local generation speed: raw `model.generate` vs the HFModelAPI adapter vs the core Model wrapper.
 
 Prints output tokens/s at batch 1 and batch 8 (greedy, same prompts, same max_new_tokens) and the
-ratios against raw generate. The adapter runs torch in a worker thread (asyncio.to_thread), so raw
-generate is timed both on the main thread and on a worker thread; ratios use the worker-thread
-raw number (same threading, so the ratio is the adapter's own overhead). On an oversubscribed CPU
-torch's thread pool is much slower when driven from the main thread; the two raw columns show it. Run: python bench/hf_generation.py [--model smollm2-135m-instruct] [--max-new-tokens 32]
+ratios against raw generate called on the main thread, as a user would call it. Every measurement
+runs in a fresh process: a process that has driven torch from two threads (raw on the main thread,
+then the adapter's worker thread) runs ~30% slower on the second one on this CPU, which would charge
+the benchmark's own artefact to the adapter. The rounds alternate methods so load changes hit all
+alike; the best of the rounds is shown.
+
+Run: python bench/hf_generation.py [--model smollm2-135m-instruct] [--max-new-tokens 32] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import threading
+import json
+import subprocess
+import sys
 import time
-from collections.abc import Callable
 
 import torch
 
@@ -58,109 +62,104 @@ def raw_generate(model, tokenizer, texts: list[str], max_new: int, eos_ids: set[
     return count_new_tokens(out[:, enc["input_ids"].shape[1] :], eos_ids)
 
 
-def have_model_wrapper() -> bool:
-    try:
-        from evalscope.core.model import Model  # noqa: F401
-    except ImportError:
-        return False
-    return True
+METHODS = ("raw", "adapter", "Model")
 
 
-def in_worker_thread(fn: Callable[[], int]) -> int:
-    """Run `fn` on a fresh thread, as the adapter's asyncio.to_thread does."""
-    result: list[int] = []
-    worker = threading.Thread(target=lambda: result.append(fn()))
-    worker.start()
-    worker.join()
-    return result[0]
-
-
-def timed_round_robin(methods: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:
-    """Best tokens/s of each method over `repeats` rounds; every round runs each method once, in
-    turn, so a change in machine load hits all methods alike."""
-    best = dict.fromkeys(methods, 0.0)
-    for _ in range(repeats):
-        for name, fn in methods.items():
-            started = time.perf_counter()
-            tokens = fn()
-            best[name] = max(best[name], tokens / (time.perf_counter() - started))
-    return best
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", default="smollm2-135m-instruct")
-    parser.add_argument("--max-new-tokens", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-
-    started = time.perf_counter()
-    model, tokenizer, resolved = load_model_and_tokenizer(args.model)
-    print(
-        f"model {resolved.name} loaded in {time.perf_counter() - started:.1f} s; torch threads {torch.get_num_threads()}"
-    )
+def measure(model_name: str, method: str, size: int, max_new: int) -> float:
+    """Output tokens/s of one method at one batch size (one timed pass after a warm-up)."""
+    model, tokenizer, resolved = load_model_and_tokenizer(model_name)
     texts = [
         tokenizer.apply_chat_template(
             [{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True
         )
         for q in QUESTIONS
     ]
-    config = GenerationConfig(max_tokens=args.max_new_tokens, temperature=0.0)
+    config = GenerationConfig(max_tokens=max_new, temperature=0.0)
     requests = [ModelRequest(RequestKind.GENERATE, prompt=t, config=config) for t in texts]
-    # the chat text already holds its special tokens; the raw path tokenises without adding more
-    api1 = HFModelAPI.from_loaded(model, tokenizer, name=args.model, resolved=resolved, batch_size=1)
-    api8 = HFModelAPI.from_loaded(model, tokenizer, name=args.model, resolved=resolved, batch_size=8)
-    eos_ids = api1.eos_ids
-    raw_generate(model, tokenizer, texts[:2], 4, eos_ids)  # warm-up
+    api = HFModelAPI.from_loaded(model, tokenizer, name=model_name, resolved=resolved, batch_size=size)
+    eos_ids = api.eos_ids
 
-    def adapter(api: HFModelAPI, size: int) -> int:
-        total = 0
-        for i in range(0, len(requests), size):
-            outs = asyncio.run(api.call(requests[i : i + size]))
-            total += sum(o.usage.output_tokens for o in outs)
-        return total
+    def raw() -> int:
+        # the chat text already holds its special tokens; raw tokenises without adding more
+        return sum(
+            raw_generate(model, tokenizer, texts[i : i + size], max_new, eos_ids)
+            for i in range(0, len(texts), size)
+        )
 
-    def wrapper(api: HFModelAPI) -> int | None:
-        try:
-            from evalscope.core.model import Model
-        except ImportError:
-            return None
+    def adapter() -> int:
+        async def go() -> int:
+            total = 0
+            for i in range(0, len(requests), size):
+                outs = await api.call(requests[i : i + size])
+                total += sum(o.usage.output_tokens for o in outs)
+            return total
+
+        return asyncio.run(go())
+
+    def wrapped() -> int:
+        from evalscope.core.model import Model
 
         async def go() -> int:
-            wrapped = Model(api, max_concurrency=1, cache=False)
-            outs = await asyncio.gather(*(wrapped.generate(r) for r in requests))
+            model_ = Model(api, max_concurrency=1, cache=False)
+            outs = await asyncio.gather(*(model_.generate(r) for r in requests))
             return sum(o.usage.output_tokens for o in outs)
 
         return asyncio.run(go())
 
-    print(f"greedy, max_new_tokens={args.max_new_tokens}, {len(texts)} prompts, best of {args.repeats}")
-    print(
-        f"{'batch':>5} {'raw main':>9} {'raw worker':>11} {'adapter':>8} {'ratio':>6} {'Model':>8} {'ratio':>6}"
-        "   (output tokens/s; ratios vs raw worker)"
+    fn = {"raw": raw, "adapter": adapter, "Model": wrapped}[method]
+    if method == "raw":
+        raw_generate(model, tokenizer, texts[:2], 4, eos_ids)  # warm-up on the same thread
+    else:
+        asyncio.run(api.call(requests[:2]))
+    started = time.perf_counter()
+    tokens = fn()
+    return tokens / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    for size, api in ((1, api1), (8, api8)):
+    parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("METHOD", "BATCH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        rate = measure(args.model, args.child[0], int(args.child[1]), args.max_new_tokens)
+        print(json.dumps({"rate": rate}))
+        return
 
-        def raw_all(size: int = size) -> int:
-            return sum(
-                raw_generate(model, tokenizer, texts[i : i + size], args.max_new_tokens, eos_ids)
-                for i in range(0, len(texts), size)
-            )
-
-        methods: dict[str, Callable[[], int]] = {
-            "raw main": raw_all,
-            "raw worker": lambda raw_all=raw_all: in_worker_thread(raw_all),
-            "adapter": lambda size=size, api=api: adapter(api, size),
-        }
-        if have_model_wrapper():
-            methods["Model"] = lambda api=api: wrapper(api) or 0
-        rates = timed_round_robin(methods, args.repeats)
-        raw_main, raw, ours = rates["raw main"], rates["raw worker"], rates["adapter"]
-        if "Model" in rates:
-            wrapped_text = f"{rates['Model']:8.1f} {rates['Model'] / raw:6.2f}"
-        else:
-            wrapped_text = f"{'n/a':>8} {'':>6}"
+    best: dict[tuple[str, int], float] = {}
+    for _ in range(args.repeats):
+        for size in (1, 8):
+            for method in METHODS:
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--model",
+                    args.model,
+                    "--max-new-tokens",
+                    str(args.max_new_tokens),
+                    "--child",
+                    method,
+                    str(size),
+                ]
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+                rate = json.loads(out.strip().splitlines()[-1])["rate"]
+                best[(method, size)] = max(best.get((method, size), 0.0), rate)
+    print(
+        f"torch threads {torch.get_num_threads()}; greedy, max_new_tokens={args.max_new_tokens}, "
+        f"{len(QUESTIONS)} prompts, best of {args.repeats} fresh processes"
+    )
+    print(
+        f"{'batch':>5} {'raw':>8} {'adapter':>8} {'ratio':>6} {'Model':>8} {'ratio':>6}   (output tokens/s; ratios vs raw)"
+    )
+    for size in (1, 8):
+        raw, ours, wrapped = (best[(m, size)] for m in METHODS)
         print(
-            f"{size:5d} {raw_main:9.1f} {raw:11.1f} {ours:8.1f} {ours / raw:6.2f} {wrapped_text}", flush=True
+            f"{size:5d} {raw:8.1f} {ours:8.1f} {ours / raw:6.2f} {wrapped:8.1f} {wrapped / raw:6.2f}",
+            flush=True,
         )
 
 
