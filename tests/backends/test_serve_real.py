@@ -161,3 +161,31 @@ def test_concurrent_streams_are_batched_and_both_stream(serve_server):
     # interleaved arrivals: each stream's first text came before the other's last (one generate)
     assert a[0][0] < b[-1][0] and b[0][0] < a[-1][0]
     assert "generate: 2 requests, max_new_tokens=16, streamed=True" in serve_server.log_text()[log_before:]
+
+
+def test_a_client_that_hangs_up_stops_its_generation(serve_server):
+    """An abandoned stream must not keep the model busy: the next request is answered at once."""
+    url = f"{serve_server.base_url}/chat/completions"
+    long_body = _chat_body("Count from 1 to 500, separated by commas.", 400, True)
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        async with aiohttp.ClientSession() as session:
+            resp = await session.post(url, json=long_body)
+            seen = 0
+            async for line in resp.content:
+                seen += line.startswith(b"data: ")
+                if seen >= 3:
+                    break
+            resp.close()  # hang up mid-stream
+            started = loop.time()
+            async with session.post(url, json=_chat_body(HAIKU, 4, False)) as short:
+                assert short.status == 200
+                await short.json()
+            return loop.time() - started
+
+    log_before = len(serve_server.log_text())
+    waited = asyncio.run(go())
+    log = serve_server.log_text()[log_before:]
+    assert "stopped generating 1 abandoned request(s)" in log, log[-2000:]
+    assert waited < 4.0, waited  # finishing the abandoned 400 tokens takes 7+ s on this CPU

@@ -106,8 +106,13 @@ class Model:
         if self.batch_size > 1:
             output = await self._enqueue(request, on_delta)
         else:
-            route = _router([on_delta]) if on_delta is not None else None
-            output = (await self._call_with_policy([request], route))[0]
+            waiting = [True]
+            route = _router([on_delta], lambda _: waiting[0]) if on_delta is not None else None
+            try:
+                output = (await self._call_with_policy([request], route))[0]
+            except asyncio.CancelledError:
+                waiting[0] = False  # a streaming adapter still running in a thread may stop now
+                raise
         if key is not None and output.error is None:
             self._cache[key] = output  # type: ignore[index]
         return output
@@ -143,7 +148,7 @@ class Model:
                     await asyncio.sleep(0)
             batch, queue[: self.batch_size] = queue[: self.batch_size], []
             callbacks = [p.on_delta for p in batch]
-            route = _router(callbacks) if any(callbacks) else None
+            route = _router(callbacks, lambda i, b=batch: not b[i].future.cancelled()) if any(callbacks) else None
             try:
                 outputs = await self._call_with_policy([p.request for p in batch], route)
             except BaseException as exc:  # noqa: BLE001 - delivered to every waiter
@@ -166,10 +171,10 @@ class Model:
         attempt = 0
         emitted = False
 
-        def tracked(index: int, text: str) -> None:
+        def tracked(index: int, text: str) -> bool | None:
             nonlocal emitted
             emitted = True
-            on_delta(index, text)  # type: ignore[misc]
+            return on_delta(index, text)  # type: ignore[misc]
 
         while True:
             try:
@@ -210,12 +215,16 @@ def _deliver(callback: TextCallback, text: str) -> None:
         log.exception("on_delta callback failed")
 
 
-def _router(callbacks: Sequence[TextCallback | None]) -> DeltaCallback:
-    """An adapter-facing `on_delta(i, text)` that forwards to the i-th request's callback."""
+def _router(callbacks: Sequence[TextCallback | None], waiting: Callable[[int], bool]) -> DeltaCallback:
+    """An adapter-facing `on_delta(i, text)` that forwards to the i-th request's callback and
+    answers False once nobody `waiting` for request i any more."""
 
-    def route(index: int, text: str) -> None:
+    def route(index: int, text: str) -> bool:
+        if not waiting(index):
+            return False
         callback = callbacks[index] if 0 <= index < len(callbacks) else None
         if callback is not None and text:
             _deliver(callback, text)
+        return True
 
     return route

@@ -13,8 +13,10 @@ from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, SampleR
 if TYPE_CHECKING:
     from evalscope.core.report import Report
 
-#: `on_delta(index_in_batch, text)`: new text of one request of a batch, called on the event loop
-DeltaCallback = Callable[[int, str], None]
+#: `on_delta(index_in_batch, text)`: new text of one request of a batch, called on the event loop.
+#: It returns False once nobody waits for that request any more (the caller was cancelled, e.g. a
+#: served client hung up); an adapter may then stop generating it. None or True: keep going.
+DeltaCallback = Callable[[int, str], "bool | None"]
 
 
 class ModelAPI(abc.ABC):
@@ -48,7 +50,8 @@ class ModelAPI(abc.ABC):
         `on_delta(i, text)` is called on the event loop's thread with new text of `requests[i]`,
         in order; the deltas of a request concatenate to its output's `text`. Adapters that stream
         set `streams = True` and override this; the default answers with `call` and reports each
-        finished text as one delta.
+        finished text as one delta. A streaming adapter should stop generating a request whose
+        `on_delta` returned False (its text is not wanted any more).
         """
         outputs = await self.call(requests)
         for i, output in enumerate(outputs):

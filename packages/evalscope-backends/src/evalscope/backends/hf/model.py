@@ -12,7 +12,7 @@ from typing import Any
 
 from evalscope.backends.hf import generation, prompts, scoring
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
-from evalscope.backends.hf.streaming import BatchStreamer, Emit
+from evalscope.backends.hf.streaming import BatchStreamer, Emit, abandoned_rows_stop
 from evalscope.core.ports import DeltaCallback, ModelAPI
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
 
@@ -126,7 +126,7 @@ class HFModelAPI(ModelAPI):
         if valid:
             args: list[Any] = [[requests[i] for i in valid]]
             if on_delta is not None and kind is RequestKind.GENERATE:
-                args.append(_thread_emitter(asyncio.get_running_loop(), on_delta, valid))
+                args.append(_ThreadEmitter(asyncio.get_running_loop(), on_delta, valid))
             answers = await asyncio.to_thread(self._locked, work, *args)
             for i, answer in zip(valid, answers, strict=True):
                 outputs[i] = answer
@@ -182,6 +182,11 @@ class HFModelAPI(ModelAPI):
                 per_request=gc.num_return_sequences or 1,
             )
             extra["streamer"] = streamer
+            abandoned = getattr(emit, "abandoned", None)
+            if abandoned is not None:
+                extra["stopping_criteria"] = abandoned_rows_stop(
+                    abandoned, indices if indices is not None else range(len(requests)), gc.num_return_sequences or 1
+                )
         log.debug(
             "generate: %d requests, max_new_tokens=%d, streamed=%s",
             len(rows),
@@ -287,23 +292,27 @@ class HFModelAPI(ModelAPI):
         self.hf_model = None
 
 
-def _thread_emitter(
-    loop: asyncio.AbstractEventLoop, on_delta: DeltaCallback, positions: Sequence[int]
-) -> Emit:
+class _ThreadEmitter:
     """An `Emit` for the worker thread: hands each step's deltas to `on_delta` on `loop`, with
-    work-list indices mapped back to the caller's batch positions."""
+    work-list indices mapped back to the caller's batch positions. Requests whose `on_delta`
+    answered False land in `abandoned` (work-list indices), which generation reads to stop them."""
 
-    def deliver(deltas: list[tuple[int, str]]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_delta: DeltaCallback, positions: Sequence[int]) -> None:
+        self.loop = loop
+        self.on_delta = on_delta
+        self.positions = positions
+        self.abandoned: set[int] = set()
+
+    def _deliver(self, deltas: list[tuple[int, str]]) -> None:
         for index, text in deltas:
-            on_delta(positions[index], text)
+            if index not in self.abandoned and self.on_delta(self.positions[index], text) is False:
+                self.abandoned.add(index)
 
-    def emit(deltas: list[tuple[int, str]]) -> None:
+    def __call__(self, deltas: list[tuple[int, str]]) -> None:
         try:
-            loop.call_soon_threadsafe(deliver, deltas)
+            self.loop.call_soon_threadsafe(self._deliver, deltas)
         except RuntimeError:  # the loop is closed: nobody is listening any more
-            pass
-
-    return emit
+            self.abandoned.update(index for index, _ in deltas)
 
 
 def _problem(request: ModelRequest) -> str | None:

@@ -124,3 +124,24 @@ class BatchStreamer:
             row.done = True
         if deltas:
             self.emit(deltas)
+
+
+def abandoned_rows_stop(abandoned: set[int], indices: Sequence[int], per_request: int = 1) -> Any:
+    """`stopping_criteria` for generate: stops the rows of requests in `abandoned` (request
+    indices, filled from the event loop's thread while generation runs), so a request whose
+    caller went away stops costing decoding steps; generate ends once every row is done."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    row_requests = [index for index in indices for _ in range(per_request)]
+    reported: set[int] = set()
+
+    class AbandonedRows(StoppingCriteria):
+        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+            gone = [index in abandoned for index in row_requests] if abandoned else [False] * len(row_requests)
+            if abandoned - reported:
+                reported.update(abandoned)
+                log.info("stopped generating %d abandoned request(s) at sequence length %d", len(reported), input_ids.shape[1])
+            return torch.tensor(gone, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([AbandonedRows()])
