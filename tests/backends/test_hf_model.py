@@ -145,6 +145,26 @@ def test_loglikelihood_ranks_and_matches_a_manual_forward(hf_api: HFModelAPI) ->
         assert a.scores == pytest.approx(b.scores, abs=1e-3)
 
 
+def test_per_choice_contexts_score_the_shared_rest(hf_api: HFModelAPI) -> None:
+    """Partial scoring (WinoGrande): `choices[i]` after `prompt + contexts[i]` is the same number
+    as an ordinary request whose prompt already holds that context."""
+    rest = " always got the easier cases."
+    partial = ModelRequest(
+        RequestKind.LOGLIKELIHOOD, prompt="Sarah was a much better surgeon than Maria so",
+        contexts=[" Sarah", " Maria"], choices=[rest, rest],
+    )
+    plain = [
+        ModelRequest(RequestKind.LOGLIKELIHOOD, prompt=f"Sarah was a much better surgeon than Maria so {name}", choices=[rest])
+        for name in ("Sarah", "Maria")
+    ]
+    out, *singles = run(hf_api, [partial, *plain])
+    assert out.scores == pytest.approx([s.scores[0] for s in singles], abs=1e-3)
+    assert out.scores[0] != pytest.approx(out.scores[1], abs=1e-3)
+    assert out.token_counts == [singles[0].token_counts[0]] * 2  # only the shared rest is scored
+    bad = ModelRequest(RequestKind.LOGLIKELIHOOD, prompt="x", contexts=[" a"], choices=[" b", " c"])
+    assert "contexts" in run(hf_api, [bad])[0].error
+
+
 def test_loglikelihood_of_chat_context(hf_api: HFModelAPI) -> None:
     request = ModelRequest(
         RequestKind.LOGLIKELIHOOD,

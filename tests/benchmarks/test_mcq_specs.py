@@ -73,6 +73,10 @@ def test_winogrande_forms_agree():
     assert (foundry.choices, foundry.target) == (["mat", "rug"], "B")
     hub = record_to_sample({"sentence": "The cat sat on the _.", "option1": "mat", "option2": "rug", "answer": "2"}, 0, "default")
     assert (hub.input, hub.choices, hub.target) == (foundry.input, foundry.choices, foundry.target)
+    from evalscope.benchmarks.winogrande import choice_contexts, continuations
+
+    # punctuation right after the blank keeps no space before it
+    assert (choice_contexts(hub), continuations(hub)) == ([" mat", " rug"], [".", "."])
 
 
 def test_musr_choices_are_parsed_without_eval():
@@ -116,8 +120,10 @@ def test_request_kinds_per_mode(dataset_dir):
     assert reqs[0].kind is RequestKind.LOGLIKELIHOOD and len(reqs[0].choices) == 6  # distinct mc1 + mc2 answers
     assert reqs[0].prompt.endswith("Q: What happens if you eat a pomegranate?\nA:")
     _, reqs = load("winogrande", dataset_dir, limit=1)
+    # partial scoring: the option fills the blank in the context; the shared rest is scored
     assert reqs[0].prompt == "Sarah was a much better surgeon than Maria so"
-    assert reqs[0].choices == [" Sarah always got the easier cases.", " Maria always got the easier cases."]
+    assert reqs[0].contexts == [" Sarah", " Maria"]
+    assert reqs[0].choices == [" always got the easier cases."] * 2
     _, reqs = load("mmlu_pro", dataset_dir, local="mmlu_pro", subsets=["math"], mode="multiple_choice", limit=1)
     assert reqs[0].kind is RequestKind.CHOICE_PROBS and reqs[0].choices == list("ABCDEFGHIJ")
     _, reqs = load("iquiz", dataset_dir, local="iquiz", subsets=["IQ"], limit=1)

@@ -2,9 +2,11 @@
 
 Reads the hub form (`sentence` with `_`, `option1`, `option2`, `answer` "1"/"2") and MosaicML's
 partial-evaluation form (`context_options`, `continuation`, `gold` 0/1), whose shared words before
-the blank become the prefix. Log-likelihood mode scores `" option rest-of-sentence"` after the
-shared prefix (the shared prefix cancels, so this ranks the two full sentences).
-Letter modes: `Fill in the blank: …⏎A. …⏎B. …⏎Answer:`.
+the blank become the prefix. Log-likelihood mode uses partial scoring (Sakaguchi et al.; as
+lm-evaluation-harness does): the context is the sentence up to the blank with the option filled
+in, and what is scored is the rest of the sentence after the blank, the same words for both
+options, so the option that makes them likelier wins. Letter modes:
+`Fill in the blank: …⏎A. …⏎B. …⏎Answer:`.
 """
 
 from __future__ import annotations
@@ -52,9 +54,16 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
     return f"Fill in the blank: {sample.input}\n{option_block(sample)}\nAnswer:"
 
 
+def choice_contexts(sample: Sample) -> list[str]:
+    """What each option adds to the shared prefix: the prefix with the blank filled."""
+    lead = " " if sample.metadata["prefix"] else ""
+    return [lead + option for option in sample.choices or []]
+
+
 def continuations(sample: Sample) -> list[str]:
-    prefix, suffix = sample.metadata["prefix"], sample.metadata["suffix"]
-    return [(" " if prefix else "") + _join(option, suffix) for option in sample.choices or []]
+    """The rest of the sentence after the blank, scored after each filled-in context."""
+    suffix = sample.metadata["suffix"]
+    return [_join(option, suffix)[len(option) :] for option in sample.choices or []]
 
 
 SPEC = mcq_spec(
@@ -74,5 +83,6 @@ SPEC = mcq_spec(
     format_query=format_query,
     format_context=lambda sample, ctx: sample.metadata["prefix"],
     continuations=continuations,
+    choice_contexts=choice_contexts,
     output_types=("continuation", "multiple_choice", "generation"),
 )

@@ -93,6 +93,9 @@ class BenchmarkSpec:
     format_context: Callable[[Sample, PromptContext], str] | None = None
     #: continuation mode: the option continuations; defaults to " " + each choice
     continuations: Callable[[Sample], list[str]] | None = None
+    #: continuation mode, partial scoring: text each option adds to the context; `continuations`
+    #: are then scored after `context + choice_contexts[i]` (WinoGrande)
+    choice_contexts: Callable[[Sample], list[str]] | None = None
     length_normalize: bool = False
     #: generation: text -> prediction; MCQ default is the option-letter extractor
     extract: Callable[[str, Sample], Any] | None = None
@@ -184,7 +187,10 @@ class Task:
         if self.output_type == "continuation":
             context = (self.spec.format_context or self.spec.format_query)(sample, ctx)
             conts = self.spec.continuations(sample) if self.spec.continuations else [" " + c for c in sample.choices or []]
-            return ModelRequest(kind=RequestKind.LOGLIKELIHOOD, prompt=context, choices=conts, config=self.generation_config)
+            contexts = self.spec.choice_contexts(sample) if self.spec.choice_contexts else None
+            return ModelRequest(
+                kind=RequestKind.LOGLIKELIHOOD, prompt=context, choices=conts, config=self.generation_config, contexts=contexts
+            )
         if self.output_type == "multiple_choice":
             letters = list(LETTERS[: len(sample.choices or [])])
             return ModelRequest(

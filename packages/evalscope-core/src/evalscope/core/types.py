@@ -82,7 +82,8 @@ class ModelRequest:
 
     GENERATE uses `messages` (or `prompt` for a raw completion); CHOICE_PROBS uses `prompt` plus
     `choices` (option letters); LOGLIKELIHOOD uses `prompt` as the context and `choices` as the
-    continuations.
+    continuations, and with `contexts` scores `choices[i]` after `prompt + contexts[i]` (partial
+    scoring: each option changes the context and the shared rest is what is scored).
     """
 
     kind: RequestKind
@@ -90,6 +91,7 @@ class ModelRequest:
     prompt: str | None = None
     choices: list[str] | None = None
     config: GenerationConfig = attrs.field(factory=GenerationConfig)
+    contexts: list[str] | None = None
 
     def cache_key(self) -> str:
         """A stable digest of everything that determines the answer."""
@@ -103,6 +105,8 @@ class ModelRequest:
             "choices": self.choices,
             "config": attrs.asdict(self.config),
         }
+        if self.contexts is not None:  # absent otherwise: keys of earlier runs stay valid
+            payload["contexts"] = self.contexts
         raw = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 

@@ -257,7 +257,8 @@ class HFModelAPI(ModelAPI):
 
     # -- log-likelihood of continuations ---------------------------------------------------------------
     def loglikelihood_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
-        """Summed log-probability of each continuation (`choices`) after the context."""
+        """Summed log-probability of each continuation (`choices[i]`) after the context (`prompt`, plus
+        `contexts[i]` when the request has per-choice contexts)."""
         start_id = self.tokenizer.bos_token_id
         if start_id is None:
             start_id = next(iter(sorted(self.eos_ids)), None)
@@ -267,10 +268,12 @@ class HFModelAPI(ModelAPI):
             if not request.choices:
                 raise ValueError("a loglikelihood request needs `choices` (continuations)")
             text, templated = prompts.render_prompt(self.tokenizer, request)
-            context_ids = prompts.encode(self.tokenizer, text, templated)
+            shared_ids = prompts.encode(self.tokenizer, text, templated)
             first = len(pairs)
-            for continuation in request.choices:
-                whole = prompts.encode(self.tokenizer, text + continuation, templated)
+            for i, continuation in enumerate(request.choices):
+                context = text + request.contexts[i] if request.contexts else text
+                context_ids = prompts.encode(self.tokenizer, context, templated) if request.contexts else shared_ids
+                whole = prompts.encode(self.tokenizer, context + continuation, templated)
                 pairs.append(scoring.build_pair(context_ids, whole, start_id, self.max_length))
             spans.append((first, len(pairs)))
         started = time.perf_counter()
@@ -321,6 +324,8 @@ def _problem(request: ModelRequest) -> str | None:
         return f"{request.kind.value} request has neither messages nor prompt"
     if request.kind is not RequestKind.GENERATE and not request.choices:
         return f"a {request.kind.value} request needs `choices`"
+    if request.contexts is not None and len(request.contexts) != len(request.choices or []):
+        return f"`contexts` has {len(request.contexts)} entries for {len(request.choices or [])} choices"
     return None
 
 

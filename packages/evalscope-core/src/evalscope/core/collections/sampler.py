@@ -63,6 +63,7 @@ def render_prompt(task: Task, sample: Sample) -> dict[str, Any]:
         "messages": unstructure(request.messages) if request.messages is not None else None,
         "prompt": request.prompt,
         "choices": request.choices,
+        **({"contexts": request.contexts} if request.contexts is not None else {}),
         "config": config,
         "filters": task.filters,
     }
@@ -80,6 +81,7 @@ def request_from_prompt(prompt: dict[str, Any], overrides: GenerationConfig | No
         prompt=prompt.get("prompt"),
         choices=prompt.get("choices"),
         config=config,
+        contexts=prompt.get("contexts"),
     )
 
 
