@@ -162,3 +162,20 @@ PROMPTS = [
 def test_prompt_snapshot(name, kwargs, expected, dataset_dir):
     _, requests = load(name, dataset_dir, limit=1, **kwargs)
     assert requests[0].messages[-1].content == expected
+
+
+def test_truthful_qa_prediction_is_the_mc1_pick_among_the_shown_choices(dataset_dir):
+    from evalscope.benchmarks.truthful_qa import SPEC
+    from evalscope.core.types import ModelOutput
+
+    args = DatasetArgs()
+    task = build_task(SPEC, args=args, capabilities=frozenset(RequestKind), generation_config=None, seed=42)
+    assert task.output_type == "continuation"
+    for sample in load_samples(task, DatasetLoader(str(dataset_dir), "local"), args, 5):
+        answers = sample.metadata["answers"]
+        for favourite in (sample.choices[0], sample.choices[-1]):  # an mc1 answer, wherever it sits in `answers`
+            scores = [-1.0 if a == favourite else -20.0 for a in answers]
+            _, prediction = task.predict(sample, ModelOutput(scores=scores))
+            assert sample.choices[LETTERS.index(prediction)] == favourite
+            mc1 = task.score(prediction, sample, ModelOutput(scores=scores))["MC1"]
+            assert mc1 == float(prediction == sample.target)

@@ -15,7 +15,7 @@ import math
 
 from evalscope.benchmarks._mcq import option_block
 from evalscope.benchmarks._mcq_formats import seeded_shuffle
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import LETTERS, PromptContext, Task, mcq_spec
 from evalscope.core.types import ModelOutput, Sample
 
 MC1, MC2 = "MC1", "MC2"
@@ -84,6 +84,18 @@ def mc_scores(loglik: list[float], sample: Sample) -> dict[str, float]:
     return {MC1: float(mc1[best][1] == 1), MC2: sum(p for p, lab in mass if lab == 1) / sum(p for p, _ in mass)}
 
 
+def predict(task: Task, sample: Sample, output: ModelOutput) -> tuple[str | None, object]:
+    """Log-likelihood mode: the letter (in the sample's shuffled mc1 choices) of the likeliest mc1
+    answer, the MC1 pick; generation mode: the extracted letter."""
+    answers, scores = sample.metadata["answers"], list(output.scores or [])
+    if task.output_type != "continuation" or len(scores) != len(answers):
+        return task.default_predict(sample, output)
+    of = dict(zip(answers, scores, strict=True))
+    choices = sample.choices or []
+    best = max(range(len(choices)), key=lambda i: of[choices[i]])
+    return None, LETTERS[best]
+
+
 def score(prediction: object, sample: Sample, output: ModelOutput) -> dict[str, float]:
     scores = list(output.scores or [])
     if len(scores) == len(sample.metadata["answers"]) and not output.text:
@@ -108,6 +120,7 @@ SPEC = mcq_spec(
     format_query=format_query,
     format_context=format_context,
     continuations=continuations,
+    predict=predict,
     score=score,
     metrics=(MC1, MC2),
     output_types=("continuation", "generation"),

@@ -211,6 +211,11 @@ class Task:
         """(filtered text, prediction) for a model output."""
         if self.spec.predict is not None:
             return self.spec.predict(self, sample, output)
+        return self.default_predict(sample, output)
+
+    def default_predict(self, sample: Sample, output: ModelOutput) -> tuple[str | None, Any]:
+        """The prediction without the spec's own `predict`: the best-scored option's letter, or the
+        filtered text through `extract` (the option-letter extractor for MCQ)."""
         if self.output_type in ("multiple_choice", "continuation"):
             scores = list(output.scores or [])
             if self.output_type == "continuation" and self.spec.length_normalize:
