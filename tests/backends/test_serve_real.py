@@ -189,3 +189,25 @@ def test_a_client_that_hangs_up_stops_its_generation(serve_server):
     log = serve_server.log_text()[log_before:]
     assert "stopped generating 1 abandoned request(s)" in log, log[-2000:]
     assert waited < 4.0, waited  # finishing the abandoned 400 tokens takes 7+ s on this CPU
+
+
+def test_a_non_streaming_client_that_hangs_up_stops_its_generation(serve_server):
+    url = f"{serve_server.base_url}/chat/completions"
+    long_body = _chat_body("Count from 1 to 500, separated by commas.", 400, False)
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(asyncio.TimeoutError):  # gives up after 1 s and closes the connection
+                await session.post(url, json=long_body, timeout=aiohttp.ClientTimeout(total=1.0))
+            started = loop.time()
+            async with session.post(url, json=_chat_body(HAIKU, 4, False)) as short:
+                assert short.status == 200
+                await short.json()
+            return loop.time() - started
+
+    log_before = len(serve_server.log_text())
+    waited = asyncio.run(go())
+    log = serve_server.log_text()[log_before:]
+    assert "stopped generating 1 abandoned request(s)" in log, log[-2000:]
+    assert waited < 4.0, waited

@@ -91,11 +91,17 @@ async def _answer(request: web.Request, *, chat: bool) -> web.StreamResponse:
     if parsed.stream:
         return await _stream(request, parsed, model, name)
     start = time.perf_counter()
-    output = await model.call(parsed.request)
+    # streamed internally and discarded: if the client hangs up, the handler is cancelled and the
+    # adapter learns from the stream that nobody waits, so it stops generating this request
+    output = await model.call(parsed.request, on_delta=_discard)
     if output.error:
         return _json_error(500, f"generation failed: {output.error}", kind="server_error")
     _log_answer(request, start, output)
     return web.json_response(completion_body(parsed, output, name))
+
+
+def _discard(text: str) -> None:
+    """Text of a non-streaming request as it is generated: only the final output is sent."""
 
 
 def _log_answer(request: web.Request, start: float, output: ModelOutput, first: float | None = None) -> None:

@@ -82,6 +82,7 @@ def serve(
             f"evalscope serve: {served_model_name or model} on http://{host}:{port}/v1", err=True
         ),
         access_log=None,
+        handler_cancellation=True,  # a client that hangs up cancels its handler (and its generation)
     )
 
 
