@@ -17,6 +17,9 @@ EVAL_TYPES = ("checkpoint", "service", "custom", "mock")
 EVAL_TYPE_ALIASES = {"llm_ckpt": "checkpoint", "openai_api": "service", "server": "service", "mock_llm": "mock"}
 STAGES = ("all", "infer", "review")
 HUBS = ("modelscope", "huggingface", "local")
+#: "default": our prompts; "evalscope-0.12": EvalScope 0.12's prompt text, byte for byte (docs/evalscope-0.12-compat.md)
+PROMPT_STYLES = ("default", "evalscope-0.12")
+TRUNCATION = ("error", "left")
 DATASET_DIR_ENV = "EVALSCOPE_DATASET_DIR"
 SECRET_FIELDS = ("api_key",)
 
@@ -48,6 +51,7 @@ class DatasetArgs:
     metric_list: list[str] | None = None
     filters: list[str] | dict[str, Any] | None = None
     output_type: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(("generation", "multiple_choice", "continuation"))))
+    prompt_style: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(PROMPT_STYLES)))
     generation_config: GenerationConfig | None = None
     extra_params: dict[str, Any] = attrs.field(factory=dict)
 
@@ -61,6 +65,11 @@ class TaskConfig:
     model_args: dict[str, Any] = attrs.field(factory=dict)
     generation_config: GenerationConfig | None = None
     chat_template: str | None = None
+    #: model provider by registry name (hf, openai, mock or a plug-in); default from eval_type
+    model_api: str | None = None
+    #: prompts longer than the model's context: "error" (the sample fails) or "left" (cut, counted)
+    truncation: str = attrs.field(default="error", validator=_one_of(TRUNCATION))
+    prompt_style: str = attrs.field(default="default", validator=_one_of(PROMPT_STYLES))
     datasets: list[str] = attrs.field(factory=list)
     dataset_args: dict[str, DatasetArgs] = attrs.field(factory=dict)
     dataset_dir: str | None = None

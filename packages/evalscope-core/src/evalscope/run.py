@@ -150,7 +150,9 @@ async def run_task_async(
     for name, spec in specs.items():  # load every dataset first: bad names and missing data fail before any work
         args = cfg.args_for(name)
         try:
-            task = build_task(spec, args=args, capabilities=capabilities, generation_config=base_gen, seed=cfg.seed)
+            task = build_task(
+                spec, args=args, capabilities=capabilities, generation_config=base_gen, seed=cfg.seed, prompt_style=cfg.prompt_style
+            )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         planned[name] = (task, load_samples(task, loader, args, cfg.limit))

@@ -42,6 +42,8 @@ class PromptContext:
     few_shot: list[Sample]
     output_type: str
     params: dict[str, Any] = attrs.field(factory=dict)
+    #: "default" or "evalscope-0.12" (EvalScope 0.12's prompt text; see docs/evalscope-0.12-compat.md)
+    prompt_style: str = "default"
 
 
 def default_query(sample: Sample, ctx: PromptContext) -> str:
@@ -149,6 +151,7 @@ class Task:
     few_shot_random: bool = False
     seed: int = 42
     params: dict[str, Any] = attrs.field(factory=dict)
+    prompt_style: str = "default"
     few_shot_pool: dict[str, list[Sample]] = attrs.field(factory=dict)
 
     @property
@@ -166,7 +169,11 @@ class Task:
 
     def context(self, sample: Sample) -> PromptContext:
         return PromptContext(
-            subset=sample.subset, few_shot=self.few_shot_for(sample), output_type=self.output_type, params=self.params
+            subset=sample.subset,
+            few_shot=self.few_shot_for(sample),
+            output_type=self.output_type,
+            params=self.params,
+            prompt_style=self.prompt_style,
         )
 
     def messages(self, sample: Sample, ctx: PromptContext) -> list[ChatMessage]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, SampleResult
+from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, SampleResult, SampleStatus
 
 if TYPE_CHECKING:
     from evalscope.core.report import Report
@@ -102,28 +102,75 @@ class DatasetSource(abc.ABC):
         """Records of `ref`, or None when this source does not hold it."""
 
 
+def new_run_id() -> str:
+    """A run id unique across machines and processes (time-ordered, then random)."""
+    import time
+    import uuid
+
+    return f"{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:12]}"
+
+
 @attrs.define
 class RunInfo:
-    """Identity of one evaluation run as the stores see it."""
+    """Identity of one run as the stores see it.
+
+    `run_id` is unique (see `new_run_id`), never just the directory name, so several runs can share
+    one database. `name` is the human label (the run directory's name). `model_identity` is the
+    digest that prefixes every request key of the run: it is stored so that `--stage review` (no
+    model loaded) finds the run's predictions. `kind` is eval, perf or arena.
+    """
 
     run_id: str
     work_dir: str
     model_id: str
     config: dict[str, Any] = attrs.field(factory=dict)
     started_at: float = 0.0
+    name: str = ""
+    model_identity: str = ""
+    kind: str = "eval"
+    status: str = "running"  # running | finished | failed
+    finished_at: float | None = None
+    datasets: list[str] = attrs.field(factory=list)
+
+
+@attrs.define(kw_only=True)
+class ResultFilter:
+    """Which per-sample results to read. Every field narrows; None means any.
+
+    `passed`: True keeps samples whose primary score (the first metric, or `metric`) is at least
+    `threshold`, False those below it (only scored samples have a score). `search` is a
+    case-insensitive substring of the prompt, the output, the prediction or the gold answer.
+    """
+
+    dataset: str | None = None
+    subset: str | None = None
+    status: SampleStatus | None = None
+    passed: bool | None = None
+    metric: str | None = None
+    threshold: float = 1.0
+    search: str | None = None
+    sample_ids: Sequence[str] | None = None
+    offset: int = 0
+    limit: int | None = None
 
 
 class ResultStore(abc.ABC):
-    """Durable per-sample records and reports. Each save happens before the next step runs."""
+    """Durable runs, per-sample records and reports.
+
+    Write side: each save happens before the next step runs. Read side (for `compare`, collections,
+    the report site, the TUI and the arena): list runs, load a run's reports, read its per-sample
+    results with filters and paging. A store opened for writing reads its own run too.
+    """
 
     name: str = "store"
 
+    # -- write side ---------------------------------------------------------------------------
     @abc.abstractmethod
     def open(self, run: RunInfo) -> None: ...
 
     @abc.abstractmethod
     def load_results(self, dataset: str) -> dict[tuple[str, str], SampleResult]:
-        """Finished predictions of `dataset` in this run, keyed by (subset, sample_id)."""
+        """Finished predictions of `dataset` in the open run, keyed by (subset, sample_id)."""
 
     @abc.abstractmethod
     def save_prediction(self, dataset: str, result: SampleResult) -> None: ...
@@ -134,8 +181,38 @@ class ResultStore(abc.ABC):
     @abc.abstractmethod
     def save_report(self, report: Report) -> None: ...
 
+    def update_run(self, run: RunInfo) -> None:  # noqa: B027 - optional hook
+        """Record the run's new state (status, finish time, datasets)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Flush and release."""
+
+    # -- read side ----------------------------------------------------------------------------
+    def list_runs(self, *, kind: str | None = None) -> list[RunInfo]:
+        """Every run this store holds, oldest first."""
+        raise NotImplementedError(f"{type(self).__name__} has no read side yet")
+
+    def find_run(self, run_id_or_name: str) -> RunInfo | None:
+        """A run by its id, or by its name when that is unambiguous."""
+        runs = self.list_runs()
+        for run in runs:
+            if run.run_id == run_id_or_name:
+                return run
+        named = [r for r in runs if r.name == run_id_or_name]
+        return named[0] if len(named) == 1 else None
+
+    def load_reports(self, run_id: str) -> list[Report]:
+        """The reports of a run, one per dataset."""
+        raise NotImplementedError(f"{type(self).__name__} has no read side yet")
+
+    def iter_results(self, run_id: str, where: ResultFilter | None = None) -> Iterator[SampleResult]:
+        """Per-sample results of a run (reviewed where a review exists), filtered and paged."""
+        raise NotImplementedError(f"{type(self).__name__} has no read side yet")
+
+    def count_results(self, run_id: str, where: ResultFilter | None = None) -> int:
+        """How many results `iter_results` would give without paging."""
+        unpaged = attrs.evolve(where or ResultFilter(), offset=0, limit=None)
+        return sum(1 for _ in self.iter_results(run_id, unpaged))
 
 
 @runtime_checkable

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from evalscope.core.types import ChatMessage, RequestKind
+from evalscope.core.types import ChatMessage, RequestKind, SampleStatus
 
 T = TypeVar("T")
 
@@ -64,6 +64,8 @@ for _conv in (converter, strict_converter):
     _conv.register_structure_hook_func(_is_plain_union, _structure_plain_union)
     _conv.register_structure_hook(RequestKind, lambda v, _t: RequestKind(v))
     _conv.register_unstructure_hook(RequestKind, lambda v: v.value)
+    _conv.register_structure_hook(SampleStatus, lambda v, _t: SampleStatus(v))
+    _conv.register_unstructure_hook(SampleStatus, lambda v: v.value)
     _conv.register_structure_hook_func(
         lambda t: t == (str | list[ChatMessage]), _structure_input  # Sample.input
     )

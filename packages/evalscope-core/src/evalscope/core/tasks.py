@@ -48,6 +48,7 @@ def build_task(
     capabilities: frozenset[RequestKind],
     generation_config: GenerationConfig | None,
     seed: int | None,
+    prompt_style: str = "default",
 ) -> Task:
     """Bind a spec to `args` (a DatasetArgs) and the run's generation settings."""
     output_type = choose_output_type(spec, args.output_type, capabilities)
@@ -77,6 +78,7 @@ def build_task(
         few_shot_random=args.few_shot_random,
         seed=seed if seed is not None else 42,
         params=params,
+        prompt_style=args.prompt_style or prompt_style,
     )
 
 

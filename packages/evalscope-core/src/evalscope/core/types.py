@@ -148,11 +148,28 @@ class ModelOutput:
     model: str | None = None
     error: str | None = None
     reasoning: str | None = None
+    #: the prompt was longer than the context and was cut (only when the user allowed truncation)
+    prompt_truncated: bool = False
+
+
+class SampleStatus(str, enum.Enum):
+    """Where a sample stands. Only SCORED samples count in a score; the others are counted apart."""
+
+    PREDICTED = "predicted"  # the model answered; not reviewed yet (stage infer)
+    SCORED = "scored"
+    ERROR = "error"  # the model call failed: not scored, not cached as done, retried on resume
+    INVALID = "invalid"  # a judge's verdict did not parse: excluded from the score
+    SKIPPED = "skipped"  # could not be evaluated (e.g. no usable sandbox); the reason is in `error`
 
 
 @attrs.define
 class SampleResult:
-    """Everything recorded for one sample: request, raw output, filtered text, prediction, scores."""
+    """Everything recorded for one sample: request, raw output, filtered text, prediction, scores.
+
+    `status` says whether the scores count (see `SampleStatus`); `error` holds the reason of an
+    ERROR, INVALID or SKIPPED sample; `details` holds review extras (a judge's prompt, raw reply and
+    verdict, a sandbox's report...).
+    """
 
     sample_id: str
     subset: str
@@ -165,3 +182,5 @@ class SampleResult:
     scores: dict[str, float] = attrs.field(factory=dict)
     category: tuple[str, ...] = ()
     error: str | None = None
+    status: SampleStatus = SampleStatus.PREDICTED
+    details: dict[str, Any] = attrs.field(factory=dict)
