@@ -189,14 +189,14 @@ def test_retry_classification_and_retry_after():
     assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
 
 
-def test_timeout_and_connection_errors_are_retryable():
+def test_timeouts_are_not_retried_and_connection_errors_are():
     async def go(api, server):
         start = time.perf_counter()
         err = await failure(api, "hang")
         return err, time.perf_counter() - start
 
     err, elapsed = run(with_server(go, timeout=0.5))
-    assert err.retryable and elapsed < 5
+    assert not err.retryable and elapsed < 5  # the server may still be generating
 
     async def refused():
         api = OpenAIModelAPI("x", api_url=f"http://127.0.0.1:{free_port()}/v1", timeout=2)

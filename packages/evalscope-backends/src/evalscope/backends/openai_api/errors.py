@@ -1,4 +1,11 @@
-"""Classify OpenAI SDK errors for core's retry policy, and keep API keys out of messages."""
+"""Classify OpenAI SDK errors for core's retry policy, and keep API keys out of messages.
+
+Timeouts: a request that got no answer within the client timeout is NOT retried. The server may
+still be generating it (a long generation is the usual reason for the silence), so another try
+would start the same long generation again, and again. Only a timeout before the request left
+(connecting, or waiting for a free connection) is retried. The error names the limit that fired
+and the setting that controls it (`timeout` in the TaskConfig, `--timeout`).
+"""
 
 from __future__ import annotations
 
@@ -48,11 +55,34 @@ def status_of(error: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
+class ServiceTimeout(ServiceError):
+    """No answer within the client timeout; `seconds` is the limit that fired."""
+
+    def __init__(self, message: str, *, seconds: float | None, retryable: bool) -> None:
+        super().__init__(message, status=None, retryable=retryable, retry_after=None)
+        self.seconds = seconds
+
+
+#: timeouts raised before the request reached the server (safe to retry)
+_BEFORE_SENDING = {"ConnectTimeout", "PoolTimeout"}
+
+
+def timed_out_before_sending(error: BaseException) -> bool:
+    """Whether an SDK timeout fired while connecting (the server never saw the request)."""
+    cause = error.__cause__ or error.__context__
+    return cause is not None and type(cause).__name__ in _BEFORE_SENDING
+
+
 def is_retryable_error(error: BaseException) -> bool:
-    """Rate limits, timeouts, connection failures and 5xx are transient; other 4xx are not."""
+    """Rate limits, connection failures and 5xx are transient; other 4xx are not; a timeout is
+    transient only when it fired before the request was sent (see the module docstring)."""
     if isinstance(error, ServiceError):
         return error.retryable
-    if isinstance(error, (openai.APITimeoutError, openai.APIConnectionError, TimeoutError, ConnectionError)):
+    if isinstance(error, openai.APITimeoutError):
+        return timed_out_before_sending(error)
+    if isinstance(error, TimeoutError):  # asyncio's too: a wait_for around a request in flight
+        return False
+    if isinstance(error, (openai.APIConnectionError, ConnectionError)):
         return True
     status = status_of(error)
     if status is not None:
@@ -98,12 +128,50 @@ def to_service_error(error: BaseException, api_key: str | None) -> ServiceError:
     status = status_of(error)
     kind = type(error).__name__
     detail = str(error)
-    if isinstance(error, openai.APITimeoutError):
-        detail = "request timed out"
     prefix = f"{kind} (HTTP {status})" if status is not None else kind
     return ServiceError(
         redact(f"{prefix}: {detail}", api_key),
         status=status,
         retryable=is_retryable_error(error),
         retry_after=retry_after_of(error),
+    )
+
+
+def timeout_error(
+    error: BaseException | None,
+    *,
+    url: str,
+    seconds: float | None,
+    connect_seconds: float | None,
+    source: str,
+    streaming: bool,
+) -> ServiceTimeout:
+    """A `ServiceTimeout` that says which limit fired, where it is set, and whether it is retried.
+
+    `source` says where `seconds` came from: ``"setting"`` (`timeout` of the run),
+    ``"request"`` (the request's generation_config.timeout) or ``"default"`` (none was set: the
+    OpenAI client's default).
+    """
+    if error is not None and timed_out_before_sending(error):
+        limit = f"{connect_seconds:g} s" if connect_seconds else "the connect timeout"
+        return ServiceTimeout(
+            f"could not connect to {url} within {limit} (connect timeout); the request was not sent, "
+            "so it is retried",
+            seconds=connect_seconds,
+            retryable=True,
+        )
+    limit = f"{seconds:g} s" if seconds is not None else "the client timeout"
+    where = {
+        "setting": "the `timeout` setting",
+        "request": "generation_config.timeout of the request",
+        "default": "the OpenAI client's default, as no `timeout` was set",
+    }.get(source, source)
+    silence = "sent nothing more in the stream for" if streaming else "did not answer within"
+    return ServiceTimeout(
+        f"timeout: {url} {silence} {limit} ({where}). The server may still be generating, so the "
+        "request is not retried (a retry would start the same generation again). Raise the limit "
+        "with `timeout: SECONDS` in the TaskConfig (--timeout SECONDS on the command line), or "
+        "lower max_tokens.",
+        seconds=seconds,
+        retryable=False,
     )

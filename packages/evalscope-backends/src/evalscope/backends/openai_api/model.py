@@ -9,6 +9,15 @@ for arbitrary endpoints) rather than ``chat.completions.create``: the body is ou
 skipping the SDK's typed-parameter transform cuts client CPU per request by about a quarter
 (2.3 vs 3.0 ms non-streaming, 3.7 vs 5.0 ms streaming on this 2-core machine). Responses,
 streams and errors are still the SDK's types.
+
+``n > 1``: the server's choices are placed by their ``index`` into the output's ``texts`` (also
+when streamed, where chunks of different choices interleave); a server that answers with other
+indices than 0..n-1 gives an output with an ``error``.
+
+Timeouts: ``timeout`` (the run's setting, or a request's ``generation_config.timeout``) is the
+client's limit on waiting for the server (for a stream: on the silence between chunks). When none
+is set the OpenAI client's default applies (``DEFAULT_READ_TIMEOUT_S``, 600 s; 5 s to connect). A
+request that hits it is not retried; see :mod:`evalscope.backends.openai_api.errors`.
 """
 
 from __future__ import annotations
@@ -18,7 +27,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 import openai
+from openai._constants import DEFAULT_TIMEOUT as _SDK_DEFAULT_TIMEOUT
 from openai.types import Completion
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
@@ -27,6 +38,7 @@ from evalscope.backends.openai_api.errors import (
     is_retryable_error,
     redact,
     retry_after_of,
+    timeout_error,
     to_service_error,
 )
 from evalscope.backends.openai_api.params import build_body
@@ -35,6 +47,9 @@ from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, TokenLo
 
 #: sent as the bearer token when no key is given (local servers ignore it; never the env's key)
 PLACEHOLDER_KEY = "EMPTY"
+#: the OpenAI client's own limits, which apply when no `timeout` is set
+DEFAULT_READ_TIMEOUT_S: float | None = _SDK_DEFAULT_TIMEOUT.read
+DEFAULT_CONNECT_TIMEOUT_S: float | None = _SDK_DEFAULT_TIMEOUT.connect
 
 
 class Secret:
@@ -141,6 +156,10 @@ class OpenAIModelAPI(ModelAPI):
             }
             if self.timeout is not None:
                 kwargs["timeout"] = float(self.timeout)
+            else:  # the SDK's default, spelled out so that errors can name what fired
+                kwargs["timeout"] = type(_SDK_DEFAULT_TIMEOUT)(
+                    DEFAULT_READ_TIMEOUT_S, connect=DEFAULT_CONNECT_TIMEOUT_S
+                )
             self._client = openai.AsyncOpenAI(**kwargs)
             self._client_loop = loop
         return self._client
@@ -182,13 +201,18 @@ class OpenAIModelAPI(ModelAPI):
         if self._extra_headers:
             options["headers"] = dict(self._extra_headers)
         client = self._get_client()
+        n = max(1, int(request.config.n or 1))
         try:
             if stream:
-                return await self._streamed(client, payload, options, chat=chat)
-            return await self._whole(client, payload, options, chat=chat)
+                return await self._streamed(client, payload, options, chat=chat, n=n)
+            return await self._whole(client, payload, options, chat=chat, n=n)
+        except openai.APITimeoutError as error:
+            raise self._timeout(request, error, streaming=stream) from None
         except openai.OpenAIError as error:
             raise to_service_error(error, self._api_key.get()) from None
-        except (TimeoutError, ConnectionError) as error:  # raised outside the SDK's wrapping
+        except TimeoutError as error:  # raised outside the SDK's wrapping
+            raise self._timeout(request, error, streaming=stream) from None
+        except ConnectionError as error:
             raise ServiceError(
                 redact(f"{type(error).__name__}: {error}", self._api_key.get()),
                 status=None,
@@ -196,30 +220,55 @@ class OpenAIModelAPI(ModelAPI):
                 retry_after=None,
             ) from None
 
+    def _timeout(self, request: ModelRequest, error: BaseException, *, streaming: bool) -> ServiceError:
+        """The error for a request that hit the client timeout: which limit, set where."""
+        if request.config.timeout is not None:
+            seconds, source = float(request.config.timeout), "request"
+        elif self.timeout is not None:
+            seconds, source = float(self.timeout), "setting"
+        else:
+            seconds, source = DEFAULT_READ_TIMEOUT_S, "default"
+        connect = seconds if source != "default" else DEFAULT_CONNECT_TIMEOUT_S
+        return timeout_error(
+            error,
+            url=self.base_url,
+            seconds=seconds,
+            connect_seconds=connect,
+            source=source,
+            streaming=streaming,
+        )
+
     async def _whole(
-        self, client: openai.AsyncOpenAI, payload: dict[str, Any], options: Any, *, chat: bool
+        self, client: openai.AsyncOpenAI, payload: dict[str, Any], options: Any, *, chat: bool, n: int
     ) -> ModelOutput:
         start = time.perf_counter()
         path, result_type = ("/chat/completions", ChatCompletion) if chat else ("/completions", Completion)
         response = await client.post(path, cast_to=result_type, body=payload, options=options)
         latency = time.perf_counter() - start
         out = ModelOutput(latency=latency, model=getattr(response, "model", None))
-        if response.choices:
-            choice = response.choices[0]
-            out.finish_reason = choice.finish_reason
+        out.usage = _usage_of(getattr(response, "usage", None))
+        completions: dict[int, _Completion] = {}
+        for position, choice in enumerate(response.choices or []):
+            index = choice.index if isinstance(choice.index, int) else position
+            if index in completions:
+                out.error = f"the server answered with choice index {index} twice"
+                return out
+            done = completions.setdefault(index, _Completion())
+            done.finish_reason = choice.finish_reason
             if chat:
                 message = choice.message
-                out.text = message.content or ""
-                out.reasoning = _reasoning_of(message)
-                out.logprobs = _chat_logprobs(choice.logprobs)
+                done.texts.append(message.content or "")
+                thought = _reasoning_of(message)
+                if thought:
+                    done.reasoning.append(thought)
+                done.logprobs.extend(_chat_logprobs(choice.logprobs) or [])
             else:
-                out.text = choice.text or ""
-                out.logprobs = _completion_logprobs(choice.logprobs)
-        out.usage = _usage_of(getattr(response, "usage", None))
-        return out
+                done.texts.append(choice.text or "")
+                done.logprobs.extend(_completion_logprobs(choice.logprobs) or [])
+        return _fill(out, completions, n)
 
     async def _streamed(
-        self, client: openai.AsyncOpenAI, payload: dict[str, Any], options: Any, *, chat: bool
+        self, client: openai.AsyncOpenAI, payload: dict[str, Any], options: Any, *, chat: bool, n: int
     ) -> ModelOutput:
         start = time.perf_counter()
         path, result_type, chunk_type = (
@@ -236,9 +285,7 @@ class OpenAIModelAPI(ModelAPI):
             stream=True,
             stream_cls=openai.AsyncStream[chunk_type],
         )
-        texts: list[str] = []
-        reasoning: list[str] = []
-        logprobs: list[TokenLogprob] = []
+        completions: dict[int, _Completion] = {}
         out = ModelOutput()
         try:
             async for chunk in stream:
@@ -246,32 +293,67 @@ class OpenAIModelAPI(ModelAPI):
                     out.model = getattr(chunk, "model", None)
                 if getattr(chunk, "usage", None) is not None:
                     out.usage = _usage_of(chunk.usage)
-                if not chunk.choices:
-                    continue
-                choice = chunk.choices[0]
-                if chat:
-                    delta = choice.delta
-                    piece = (delta.content or "") if delta is not None else ""
-                    thought = _reasoning_of(delta) if delta is not None else None
-                    logprobs.extend(_chat_logprobs(choice.logprobs) or [])
-                else:
-                    piece, thought = choice.text or "", None
-                    logprobs.extend(_completion_logprobs(choice.logprobs) or [])
-                if (piece or thought) and out.ttft is None:
-                    out.ttft = time.perf_counter() - start
-                if piece:
-                    texts.append(piece)
-                if thought:
-                    reasoning.append(thought)
-                if choice.finish_reason:
-                    out.finish_reason = choice.finish_reason
+                # each chunk's choices carry their own index: pieces of different completions interleave
+                for choice in chunk.choices or []:
+                    index = choice.index if isinstance(choice.index, int) else 0
+                    done = completions.setdefault(index, _Completion())
+                    if chat:
+                        delta = choice.delta
+                        piece = (delta.content or "") if delta is not None else ""
+                        thought = _reasoning_of(delta) if delta is not None else None
+                        done.logprobs.extend(_chat_logprobs(choice.logprobs) or [])
+                    else:
+                        piece, thought = choice.text or "", None
+                        done.logprobs.extend(_completion_logprobs(choice.logprobs) or [])
+                    if (piece or thought) and out.ttft is None:
+                        out.ttft = time.perf_counter() - start
+                    if piece:
+                        done.texts.append(piece)
+                    if thought:
+                        done.reasoning.append(thought)
+                    if choice.finish_reason:
+                        done.finish_reason = choice.finish_reason
         finally:
             await stream.close()
         out.latency = time.perf_counter() - start
-        out.text = "".join(texts)
-        out.reasoning = "".join(reasoning) or None
-        out.logprobs = logprobs or None
+        return _fill(out, completions, n)
+
+
+@attrs.define
+class _Completion:
+    """One choice of a response as it is read (pieces of text when streamed)."""
+
+    texts: list[str] = attrs.field(factory=list)
+    reasoning: list[str] = attrs.field(factory=list)
+    logprobs: list[TokenLogprob] = attrs.field(factory=list)
+    finish_reason: str | None = None
+
+
+def _fill(out: ModelOutput, completions: dict[int, _Completion], n: int) -> ModelOutput:
+    """Put the choices into `out` by their index: `text` etc. from choice 0, `texts` for n > 1.
+
+    With n > 1 every index 0..n-1 must be there exactly (pass@k counts them); otherwise the output
+    carries an `error` saying what came back.
+    """
+    if n > 1 and sorted(completions) != list(range(n)):
+        out.error = (
+            f"asked for n={n} completions, but the server answered with choice indices "
+            f"{sorted(completions)} (does it support `n`?)"
+        )
         return out
+    first = completions.get(0)
+    if first is None:
+        if completions:  # one choice with an unexpected index: it is still the answer
+            first = completions[min(completions)]
+        else:
+            return out
+    out.text = "".join(first.texts)
+    out.reasoning = "".join(first.reasoning) or None
+    out.logprobs = first.logprobs or None
+    out.finish_reason = first.finish_reason
+    if n > 1:
+        out.texts = ["".join(completions[i].texts) for i in range(n)]
+    return out
 
 
 def _reasoning_of(message: Any) -> str | None:
