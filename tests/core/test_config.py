@@ -30,15 +30,15 @@ def test_dict_structures_nested_dataset_args_and_generation_config():
 @pytest.mark.parametrize(
     "data, fragment",
     [
-        ({"modle": "x"}, "extra fields found (modle) @ config"),
-        ({"limit": "abc"}, "config.limit"),
-        ({"dataset_args": {"gsm8k": {"fewshot": 1}}}, "config.dataset_args['gsm8k']"),
-        ({"generation_config": {"temperature": "hot"}}, "config.generation_config.temperature"),
+        ({"modle": "x"}, "config: unknown key 'modle'. Did you mean: model"),
+        ({"limit": "abc"}, "config: limit: expected"),
+        ({"dataset_args": {"gsm8k": {"fewshot": 1}}}, "config: dataset_args['gsm8k']: unknown key 'fewshot'"),
+        ({"generation_config": {"temperature": "hot"}}, "config: generation_config.temperature: expected"),
         ({"generation_config": {"max_length": 3}}, "generation_config.max_length"),
-        ({"eval_type": "foo"}, "eval_type must be one of"),
-        ({"eval_batch_size": 0}, "eval_batch_size must be positive"),
-        ({"datasets": [1]}, "config.datasets[0]"),
-        ({"stream": "false"}, "config.stream"),
+        ({"eval_type": "foo"}, "eval_type: must be one of"),
+        ({"eval_batch_size": 0}, "eval_batch_size: must be positive"),
+        ({"datasets": [1]}, "config: datasets[0]: expected str"),
+        ({"stream": "false"}, "config: stream: expected bool"),
     ],
 )
 def test_bad_input_names_the_key(data, fragment):

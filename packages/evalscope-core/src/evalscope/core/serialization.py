@@ -52,7 +52,7 @@ def _structure_plain_union(value: Any, t: Any) -> Any:
     if isinstance(value, int) and float in allowed and int not in allowed:
         return float(value)
     if not isinstance(value, allowed):
-        raise TypeError(f"expected {_type_names(allowed)}, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected {_type_names(allowed)}, got {type(value).__name__} {short_repr(value)}")
     return value
 
 
@@ -76,7 +76,7 @@ def _strict_scalar(kind: type) -> Any:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {short_repr(value)}")
         return value
 
     return hook
@@ -86,10 +86,84 @@ for _kind in (str, int, float, bool):
     strict_converter.register_structure_hook(_kind, _strict_scalar(_kind))
 
 
+#: longest user value quoted in an error message; longer ones are cut with their length noted
+MAX_VALUE_CHARS = 80
+#: longest single error message; a config can hold megabytes, a message stays readable
+MAX_MESSAGE_CHARS = 600
+
+
+def short_repr(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """`repr(value)`, cut to about `limit` characters (never echo a huge user value into a message).
+
+    reprlib abbreviates long strings and containers without building their full repr first; an
+    abbreviated value is followed by its size.
+    """
+    import reprlib
+
+    short = reprlib.Repr()  # attributes, not keywords: Python 3.10 has no Repr(**kwargs)
+    short.maxlevel, short.maxdict, short.maxlist, short.maxtuple, short.maxset = 2, 4, 6, 6, 6
+    short.maxstring = short.maxother = limit
+    text = short.repr(value)
+    if len(text) > limit:
+        text = f"{text[: limit - 4]}...{text[-1]}"
+    if isinstance(value, (str, bytes)) and len(value) > limit - 3:
+        text += f" ({len(value)} {'chars' if isinstance(value, str) else 'bytes'})"
+    elif isinstance(value, (list, tuple, set, dict)) and len(value) > 4:
+        text += f" ({len(value)} items)"
+    return text
+
+
+def short_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Cut a message to `limit` characters, keeping its start and end (the end names the field)."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2 - 3
+    return f"{text[:keep]} ... {text[-keep:]}"
+
+
+def _known_fields(cls: Any) -> list[str]:
+    try:
+        import attrs
+
+        return [f.name for f in attrs.fields(cls)]
+    except (TypeError, attrs.exceptions.NotAnAttrsClassError):
+        return []
+
+
+def _unknown_keys_message(exc: cattrs.ForbiddenExtraKeysError) -> str:
+    from evalscope.core.registry import did_you_mean
+
+    known = _known_fields(exc.cl)
+    extra = sorted(str(k) for k in exc.extra_fields)
+    parts = []
+    for key in extra[:5]:
+        parts.append(f"unknown key {short_repr(key, 40)}.{did_you_mean(key, known)}".rstrip("."))
+    if len(extra) > 5:
+        parts.append(f"and {len(extra) - 5} more unknown keys")
+    text = "; ".join(parts)
+    if known and "Did you mean" not in text:
+        text += f" (known keys: {', '.join(known)})"
+    return text
+
+
 def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return _unknown_keys_message(exc)
     if isinstance(exc, (ValueError, TypeError)) and str(exc):
         return str(exc)
     return cattrs.v.format_exception(exc, type_)
+
+
+def _path_first(message: str, root: str) -> str:
+    """cattrs writes `problem @ root.field`; we write `root: field: problem` (where first, like a
+    compiler: `cfg.yaml: dataset_args['arc'].few_shot_num: expected int, got str 'x'`)."""
+    problem, sep, path = message.rpartition(" @ ")
+    if not sep:
+        return message
+    if path.startswith(root):
+        field = path[len(root) :].lstrip(".")
+        return f"{root}: {field}: {problem}" if field else f"{root}: {problem}"
+    return f"{path}: {problem}"
 
 
 def unstructure(obj: Any) -> Any:
@@ -106,13 +180,25 @@ def structure_strict(data: Any, cls: type[T], *, where: str = "config") -> T:
         return strict_converter.structure(data, cls)
     except (cattrs.errors.ClassValidationError, cattrs.errors.BaseValidationError) as exc:
         messages = cattrs.transform_error(exc, path=where, format_exception=_format_exception)
-        raise ConfigError("; ".join(messages)) from None
+        raise ConfigError(short_message("; ".join(_path_first(m, where) for m in messages))) from None
+    except cattrs.ForbiddenExtraKeysError as exc:
+        raise ConfigError(short_message(f"{where}: {_unknown_keys_message(exc)}")) from None
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(short_message(f"{where}: {exc}")) from None
 
 
 class ConfigError(ValueError):
     """Bad user configuration; the message names the field and its path."""
 
 
-__all__ = ["converter", "strict_converter", "structure", "unstructure", "structure_strict", "ConfigError", "make_dict_structure_fn"]
+__all__ = [
+    "converter",
+    "strict_converter",
+    "structure",
+    "unstructure",
+    "structure_strict",
+    "ConfigError",
+    "make_dict_structure_fn",
+    "short_repr",
+    "short_message",
+]
