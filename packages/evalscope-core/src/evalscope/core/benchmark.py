@@ -190,6 +190,11 @@ class Task:
     def build_request(self, sample: Sample) -> ModelRequest:
         if self.spec.build_request is not None:
             return self.spec.build_request(self, sample)
+        return self.default_build_request(sample)
+
+    def default_build_request(self, sample: Sample) -> ModelRequest:
+        """The request without the spec's own `build_request`: messages for generation and option
+        letters, the raw context for continuations."""
         ctx = self.context(sample)
         if self.output_type == "continuation":
             context = (self.spec.format_context or self.spec.format_query)(sample, ctx)

@@ -84,6 +84,9 @@ class ModelRequest:
     `choices` (option letters); LOGLIKELIHOOD uses `prompt` as the context and `choices` as the
     continuations, and with `contexts` scores `choices[i]` after `prompt + contexts[i]` (partial
     scoring: each option changes the context and the shared rest is what is scored).
+    `letter_rule` says which tokens stand for an option letter in CHOICE_PROBS: "sum" adds the
+    bare letter and the space-prefixed one ("A" + " A"); "bare" reads only the bare letter's token
+    (EvalScope 0.12).
     """
 
     kind: RequestKind
@@ -92,6 +95,7 @@ class ModelRequest:
     choices: list[str] | None = None
     config: GenerationConfig = attrs.field(factory=GenerationConfig)
     contexts: list[str] | None = None
+    letter_rule: str = "sum"
 
     def cache_key(self) -> str:
         """A stable digest of everything that determines the answer."""
@@ -107,6 +111,8 @@ class ModelRequest:
         }
         if self.contexts is not None:  # absent otherwise: keys of earlier runs stay valid
             payload["contexts"] = self.contexts
+        if self.letter_rule != "sum":  # likewise
+            payload["letter_rule"] = self.letter_rule
         raw = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 

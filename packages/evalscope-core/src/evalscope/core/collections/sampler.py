@@ -64,6 +64,7 @@ def render_prompt(task: Task, sample: Sample) -> dict[str, Any]:
         "prompt": request.prompt,
         "choices": request.choices,
         **({"contexts": request.contexts} if request.contexts is not None else {}),
+        **({"letter_rule": request.letter_rule} if request.letter_rule != "sum" else {}),
         "config": config,
         "filters": task.filters,
     }
@@ -82,6 +83,7 @@ def request_from_prompt(prompt: dict[str, Any], overrides: GenerationConfig | No
         choices=prompt.get("choices"),
         config=config,
         contexts=prompt.get("contexts"),
+        letter_rule=prompt.get("letter_rule", "sum"),
     )
 
 
