@@ -38,12 +38,23 @@ def forward_tail_logits(model: Any, rows: Sequence[Sequence[int]], pad_id: int, 
     return out.logits[:, -keep:, :].float()
 
 
-def letter_token_ids(tokenizer: Any, letter: str) -> list[int]:
-    """Token ids that start the answer `letter`: the bare letter and the space-prefixed one.
+#: `ModelRequest.letter_rule` values: our sum of both spellings, or EvalScope 0.12's bare letter
+LETTER_RULES = ("sum", "bare")
 
-    Only single-token variants count (a split " A" would start with a bare space shared by every
-    letter); when neither variant is one token, the first token of the bare letter is used.
+
+def letter_token_ids(tokenizer: Any, letter: str, rule: str = "sum") -> list[int]:
+    """Token ids that start the answer `letter`.
+
+    rule "sum": the bare letter and the space-prefixed one. Only single-token variants count (a
+    split " A" would start with a bare space shared by every letter); when neither variant is one
+    token, the first token of the bare letter is used.
+    rule "bare" (EvalScope 0.12): the last token of the bare letter alone, as 0.12 read it (without
+    special tokens, so a tokenizer that appends EOS does not make every letter read EOS).
     """
+    if rule == "bare":
+        return tokenizer.encode(letter, add_special_tokens=False)[-1:]
+    if rule != "sum":
+        raise ValueError(f"letter_rule must be one of {', '.join(LETTER_RULES)}, not {rule!r}")
     ids: list[int] = []
     for variant in (letter, " " + letter):
         toks = tokenizer.encode(variant, add_special_tokens=False)
@@ -56,7 +67,8 @@ def letter_token_ids(tokenizer: Any, letter: str) -> list[int]:
 
 
 def choice_probabilities(last_logits: Any, letter_ids: Sequence[Sequence[int]]) -> list[float]:
-    """P(letter) per option = SUM of the next-token probabilities of its variants ("A", " A").
+    """P(letter) per option = SUM of the next-token probabilities of its variants ("A", " A"; or
+    the bare letter alone under rule "bare").
 
     The sum is the probability that the answer starts with that letter in either spelling; the
     values are not renormalised, so they add up to at most 1.
