@@ -29,7 +29,9 @@ PIECES = {0: ["alpha ", "one"], 1: ["beta ", "two"], 2: ["gamma ", "three"]}
 
 
 def chat(**config) -> ModelRequest:
-    return ModelRequest(RequestKind.GENERATE, messages=[ChatMessage("user", "hi")], config=GenerationConfig(**config))
+    return ModelRequest(
+        RequestKind.GENERATE, messages=[ChatMessage("user", "hi")], config=GenerationConfig(**config)
+    )
 
 
 def completion(**config) -> ModelRequest:
@@ -60,13 +62,22 @@ class ChoicesServer:
                 text = "".join(PIECES[i])
                 if chat:
                     message = {"role": "assistant", "content": text}
-                    choices.append({"index": i, "message": message, "finish_reason": "length" if i else "stop"})
+                    choices.append(
+                        {"index": i, "message": message, "finish_reason": "length" if i else "stop"}
+                    )
                 else:
                     choices.append({"index": i, "text": text, "finish_reason": "length" if i else "stop"})
             usage = {"prompt_tokens": 2, "completion_tokens": 2 * n, "total_tokens": 2 + 2 * n}
             kind = "chat.completion" if chat else "text_completion"
             return web.json_response(
-                {"id": "x", "object": kind, "created": 0, "model": body["model"], "choices": choices, "usage": usage}
+                {
+                    "id": "x",
+                    "object": kind,
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": choices,
+                    "usage": usage,
+                }
             )
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
@@ -75,7 +86,11 @@ class ChoicesServer:
 
         def choice(i: int, text: str | None, finish: str | None = None) -> dict:
             if chat:
-                return {"index": i, "delta": {} if text is None else {"content": text}, "finish_reason": finish}
+                return {
+                    "index": i,
+                    "delta": {} if text is None else {"content": text},
+                    "finish_reason": finish,
+                }
             return {"index": i, "text": text or "", "finish_reason": finish}
 
         async def send(choices: list[dict], **extra) -> None:
@@ -161,7 +176,9 @@ class SilentServer:
             return resp
         await asyncio.sleep(self.delay)
         self.finished += 1
-        return web.json_response({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []})
+        return web.json_response(
+            {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}
+        )
 
 
 async def timed_out(stream: bool, *, timeout: float | None, retries: int = 3) -> tuple[BaseException, int]:
