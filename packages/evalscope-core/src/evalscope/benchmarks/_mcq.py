@@ -30,3 +30,18 @@ def letter_of(value: object, labels: list[str] | None = None) -> str:
     if text.isdigit():
         return LETTERS[int(text)]
     return text.upper()
+
+
+def verbatim_metadata(**pairs: tuple[object, object]) -> dict:
+    """{"verbatim": {key: source}} for each (source, cleaned) pair that our clean-up changed, else {}.
+
+    Samples keep cleaned text; a prompt style that must show the source as it was
+    (`prompt_style: evalscope-0.12`) reads it back with `verbatim`.
+    """
+    changed = {key: source for key, (source, cleaned) in pairs.items() if source != cleaned}
+    return {"verbatim": changed} if changed else {}
+
+
+def verbatim(sample: Sample, key: str, cleaned: object) -> object:
+    """The source text of `key` if cleaning changed it, else `cleaned`."""
+    return sample.metadata.get("verbatim", {}).get(key, cleaned)

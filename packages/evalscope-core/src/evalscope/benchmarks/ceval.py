@@ -6,7 +6,8 @@ Prompt: `以下是中国关于{Chinese subject}考试的单项选择题，请选
 
 from __future__ import annotations
 
-from evalscope.benchmarks._mcq import letter_of
+from evalscope.benchmarks import _evalscope012 as es012
+from evalscope.benchmarks._mcq import letter_of, verbatim_metadata
 from evalscope.benchmarks._mcq_formats import options_from_columns, shots_then, zh_block
 from evalscope.core.benchmark import PromptContext, mcq_spec
 from evalscope.core.types import Sample
@@ -69,12 +70,17 @@ SUBJECTS: dict[str, tuple[str, str]] = {
 
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    question, choices = str(record["question"]), options_from_columns(record, "ABCD")
+    metadata = {"explanation": record["explanation"]} if record.get("explanation") else {}
+    metadata.update(
+        verbatim_metadata(question=(question, question.strip()), choices=([str(record[k]) for k in "ABCD"], choices))
+    )
     return Sample(
         id=str(record.get("id", index)),
-        input=str(record["question"]).strip(),
-        choices=options_from_columns(record, "ABCD"),
+        input=question.strip(),
+        choices=choices,
         target=letter_of(record["answer"]),
-        metadata={"explanation": record["explanation"]} if record.get("explanation") else {},
+        metadata=metadata,
     )
 
 
@@ -99,6 +105,7 @@ SPEC = mcq_spec(
     local_dir="ceval",
     local_patterns=("{split}/{subset}_{split}.csv",),
     record_to_sample=record_to_sample,
-    format_query=format_query,
+    format_query=es012.styled(format_query, es012.ceval_query),
+    build_request=es012.build_request,
     category=lambda subset: (SUBJECTS[subset][1] if subset in SUBJECTS else "Other",),
 )

@@ -7,7 +7,8 @@ into this Chinese sentence; we use the authors' Chinese subject names.
 
 from __future__ import annotations
 
-from evalscope.benchmarks._mcq import few_shot_then_question, letter_of
+from evalscope.benchmarks import _evalscope012 as es012
+from evalscope.benchmarks._mcq import few_shot_then_question, letter_of, verbatim_metadata
 from evalscope.benchmarks._mcq_formats import options_from_columns
 from evalscope.core.benchmark import PromptContext, mcq_spec
 from evalscope.core.types import Sample
@@ -86,11 +87,15 @@ SUBJECTS: dict[str, tuple[str, str]] = {
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
     row_id = record.get("") or record.get("id")
+    question, choices = str(record["Question"]), options_from_columns(record, "ABCD")
     return Sample(
         id=str(row_id if row_id not in (None, "") else index),
-        input=str(record["Question"]).strip(),
-        choices=options_from_columns(record, "ABCD"),
+        input=question.strip(),
+        choices=choices,
         target=letter_of(record["Answer"]),
+        metadata=verbatim_metadata(
+            question=(question, question.strip()), choices=([str(record[k]) for k in "ABCD"], choices)
+        ),
     )
 
 
@@ -114,6 +119,7 @@ SPEC = mcq_spec(
     local_dir="cmmlu",
     local_patterns=("{split}/{subset}.csv",),
     record_to_sample=record_to_sample,
-    format_query=format_query,
+    format_query=es012.styled(format_query, es012.cmmlu_query),
+    build_request=es012.build_request,
     category=lambda subset: (SUBJECTS[subset][1] if subset in SUBJECTS else "Other",),
 )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from evalscope.benchmarks._mcq import letter_of, option_block
+from evalscope.benchmarks import _evalscope012 as es012
+from evalscope.benchmarks._mcq import letter_of, option_block, verbatim_metadata
 from evalscope.core.benchmark import PromptContext, mcq_spec
 from evalscope.core.types import Sample
 
@@ -25,14 +26,18 @@ def clean(text: str) -> str:
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
     if "query" in record:  # preprocessed form (shared datasets): query = "label: ctx"
-        context = str(record["query"])
+        source = context = str(record["query"])
     else:  # hub form: activity_label, ctx_a, ctx_b
-        context = clean(f"{record['activity_label']}: {record['ctx_a']} {str(record['ctx_b']).capitalize()}")
+        source = f"{record['activity_label']}: {record['ctx_a']} {str(record['ctx_b']).capitalize()}"
+        context = clean(source)
+    endings = [str(e) for e in record["endings"]]
+    choices = [clean(e) for e in endings]
     return Sample(
         id=str(record.get("ind", record.get("index", index))),
         input=context,
-        choices=[clean(str(e)) for e in record["endings"]],
+        choices=choices,
         target=letter_of(record["label"]),
+        metadata=verbatim_metadata(context=(source, context), endings=(endings, choices)),
     )
 
 
@@ -56,5 +61,7 @@ SPEC = mcq_spec(
     format_query=format_query,
     format_context=lambda sample, ctx: str(sample.input),
     length_normalize=True,
+    build_request=es012.hellaswag_request,
+    predict=es012.hellaswag_predict,
     output_types=("continuation", "multiple_choice", "generation"),
 )
