@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evalscope.backends import context_window
 from evalscope.backends.hf import generation, prompts, scoring
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
 from evalscope.backends.hf.streaming import BatchStreamer, Emit, abandoned_rows_stop
@@ -28,7 +29,10 @@ class HFModelAPI(ModelAPI):
     device_map, chat_template (a template string or a file holding one), trust_remote_code,
     gguf_file. Options: batch_size (requests per `call`), max_tokens (default generation
     length, 512), max_length (context limit; default from the model config),
-    loglikelihood_batch_size ((context, continuation) pairs per forward; default 4 x batch_size).
+    loglikelihood_batch_size ((context, continuation) pairs per forward; default 4 x batch_size),
+    truncation ("error", the default, or "left": what to do with a prompt that does not fit the
+    context; see `evalscope.backends.context_window`), overflow_hint (the advice that ends a
+    context-length error; a server passes its own).
     Work runs in a worker thread, one batch at a time, so the event loop stays free.
     `call_streaming` reports each request's new text after every decoding step.
     """
@@ -41,6 +45,8 @@ class HFModelAPI(ModelAPI):
         self.max_batch_size = max(1, int(options.get("batch_size") or 1))
         self.default_max_tokens = int(options.get("max_tokens") or 512)
         self.ll_batch_size = int(options.get("loglikelihood_batch_size") or 4 * self.max_batch_size)
+        self.truncation = context_window.check_mode(str(options.get("truncation") or "error"))
+        self.overflow_hint: str | None = options.get("overflow_hint")
         args = self.model_args
         unknown = set(args) - _MODEL_ARG_KEYS
         if unknown:
@@ -161,13 +167,46 @@ class HFModelAPI(ModelAPI):
         emit: Emit | None = None,
         indices: Sequence[int] | None = None,
     ) -> list[ModelOutput]:
+        positions = list(indices) if indices is not None else list(range(len(requests)))
+        outputs: list[ModelOutput | None] = [None] * len(requests)
+        rows: list[list[int]] = []
+        cut: list[bool] = []
+        running: list[int] = []  # positions in `requests` that are generated
+        for k, request in enumerate(requests):
+            text, templated = prompts.render_prompt(self.tokenizer, request)
+            tokens = prompts.encode(self.tokenizer, text, templated)
+            fit = context_window.fit_generation(
+                len(tokens),
+                params.max_new_tokens,
+                self.max_length,
+                self.truncation,
+                hint=self.overflow_hint,
+                default_max_tokens=request.config.max_tokens is None,
+            )
+            if fit.error:
+                outputs[k] = ModelOutput(error=fit.error, usage=Usage(input_tokens=len(tokens)), model=self.model_name)
+                continue
+            rows.append(tokens[-fit.keep :] if fit.keep else tokens)
+            cut.append(fit.truncated)
+            running.append(k)
+        if not running:
+            return [o for o in outputs if o is not None]
+        answers = self._generate_rows(rows, params, emit, [positions[k] for k in running])
+        for k, out, truncated in zip(running, answers, cut, strict=True):
+            out.prompt_truncated = truncated
+            outputs[k] = out
+        return [o for o in outputs if o is not None]
+
+    def _generate_rows(
+        self,
+        rows: list[list[int]],
+        params: generation.GenParams,
+        emit: Emit | None,
+        indices: Sequence[int],
+    ) -> list[ModelOutput]:
+        """One `generate` over token rows that fit the context; `indices` are their stream positions."""
         import torch
 
-        budget = max(1, self.max_length - params.max_new_tokens)
-        rows = []
-        for request in requests:
-            text, templated = prompts.render_prompt(self.tokenizer, request)
-            rows.append(prompts.encode(self.tokenizer, text, templated)[-budget:])
         ids, mask, _ = scoring.left_pad(rows, self.pad_id, self.hf_model.device)
         gc = generation.hf_generation_config(self.hf_model, params, self.pad_id, self.eos_ids)
         extra: dict[str, Any] = {"tokenizer": self.tokenizer} if params.stop else {}
@@ -178,15 +217,13 @@ class HFModelAPI(ModelAPI):
                 self.eos_ids,
                 params.stop,
                 emit,
-                indices if indices is not None else range(len(requests)),
+                indices,
                 per_request=gc.num_return_sequences or 1,
             )
             extra["streamer"] = streamer
             abandoned = getattr(emit, "abandoned", None)
             if abandoned is not None:
-                extra["stopping_criteria"] = abandoned_rows_stop(
-                    abandoned, indices if indices is not None else range(len(requests)), gc.num_return_sequences or 1
-                )
+                extra["stopping_criteria"] = abandoned_rows_stop(abandoned, indices, gc.num_return_sequences or 1)
         log.debug(
             "generate: %d requests, max_new_tokens=%d, streamed=%s",
             len(rows),
@@ -234,61 +271,102 @@ class HFModelAPI(ModelAPI):
 
     # -- option-letter probabilities -----------------------------------------------------------------
     def choice_probs_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
-        """Next-token probability of each option letter after the prompt (one forward per batch)."""
-        rows, letter_ids = [], []
-        for request in requests:
+        """Next-token probability of each option letter after the prompt (one forward per batch).
+
+        A prompt longer than the context gets an error output (or is cut from the left with
+        truncation "left"); the other requests of the batch are still answered.
+        """
+        outputs: list[ModelOutput | None] = [None] * len(requests)
+        rows, letter_ids, cut, running = [], [], [], []
+        for k, request in enumerate(requests):
             if not request.choices:
                 raise ValueError("a choice_probs request needs `choices` (option letters)")
             text, templated = prompts.render_prompt(self.tokenizer, request)
-            rows.append(prompts.encode(self.tokenizer, text, templated)[-self.max_length :])
-            letter_ids.append([scoring.letter_token_ids(self.tokenizer, c, request.letter_rule) for c in request.choices])
-        started = time.perf_counter()
-        logits = scoring.forward_tail_logits(self.hf_model, rows, self.pad_id, keep=1)
-        latency = time.perf_counter() - started
-        return [
-            ModelOutput(
-                scores=scoring.choice_probabilities(logits[i, -1], letter_ids[i]),
-                usage=Usage(input_tokens=len(rows[i])),
-                latency=latency,
-                model=self.model_name,
+            tokens = prompts.encode(self.tokenizer, text, templated)
+            fit = context_window.fit_scoring(
+                len(tokens), self.max_length, self.truncation, kind="choice_probs", hint=self.overflow_hint
             )
-            for i in range(len(requests))
-        ]
+            if fit.error:
+                outputs[k] = ModelOutput(error=fit.error, usage=Usage(input_tokens=len(tokens)), model=self.model_name)
+                continue
+            rows.append(tokens[-fit.keep :] if fit.keep else tokens)
+            cut.append(fit.truncated)
+            running.append(k)
+            letter_ids.append([scoring.letter_token_ids(self.tokenizer, c, request.letter_rule) for c in request.choices])
+        if running:
+            started = time.perf_counter()
+            logits = scoring.forward_tail_logits(self.hf_model, rows, self.pad_id, keep=1)
+            latency = time.perf_counter() - started
+            for j, k in enumerate(running):
+                outputs[k] = ModelOutput(
+                    scores=scoring.choice_probabilities(logits[j, -1], letter_ids[j]),
+                    usage=Usage(input_tokens=len(rows[j])),
+                    latency=latency,
+                    model=self.model_name,
+                    prompt_truncated=cut[j],
+                )
+        return [o for o in outputs if o is not None]
 
     # -- log-likelihood of continuations ---------------------------------------------------------------
     def loglikelihood_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         """Summed log-probability of each continuation (`choices[i]`) after the context (`prompt`, plus
-        `contexts[i]` when the request has per-choice contexts)."""
+        `contexts[i]` when the request has per-choice contexts).
+
+        A continuation is never cut; a context that does not fit before it makes the request an
+        error (or, with truncation "left", loses its oldest tokens).
+        """
         start_id = self.tokenizer.bos_token_id
         if start_id is None:
             start_id = next(iter(sorted(self.eos_ids)), None)
+        outputs: list[ModelOutput | None] = [None] * len(requests)
         pairs: list[scoring.ScoringPair] = []
-        spans: list[tuple[int, int]] = []
-        for request in requests:
+        spans: list[tuple[int, int, int, bool]] = []  # (request, first pair, end, truncated)
+        for k, request in enumerate(requests):
             if not request.choices:
                 raise ValueError("a loglikelihood request needs `choices` (continuations)")
             text, templated = prompts.render_prompt(self.tokenizer, request)
             shared_ids = prompts.encode(self.tokenizer, text, templated)
-            first = len(pairs)
+            mine: list[scoring.ScoringPair] = []
+            error, truncated = None, False
             for i, continuation in enumerate(request.choices):
                 context = text + request.contexts[i] if request.contexts else text
                 context_ids = prompts.encode(self.tokenizer, context, templated) if request.contexts else shared_ids
                 whole = prompts.encode(self.tokenizer, context + continuation, templated)
-                pairs.append(scoring.build_pair(context_ids, whole, start_id, self.max_length))
-            spans.append((first, len(pairs)))
-        started = time.perf_counter()
-        scores = scoring.score_pairs(self.hf_model, pairs, self.pad_id, self.ll_batch_size)
-        latency = time.perf_counter() - started
-        return [
-            ModelOutput(
-                scores=scores[a:b],
-                token_counts=[p.continuation for p in pairs[a:b]],
-                usage=Usage(input_tokens=sum(len(p.tokens) for p in pairs[a:b])),
-                latency=latency,
-                model=self.model_name,
-            )
-            for a, b in spans
-        ]
+                pair = scoring.build_pair(context_ids, whole, start_id, len(whole) + 1)  # whole: cut below
+                fit = context_window.fit_scoring(
+                    len(pair.tokens) - pair.continuation,
+                    self.max_length,
+                    self.truncation,
+                    kind="loglikelihood",
+                    scored_tokens=pair.continuation,
+                    hint=self.overflow_hint,
+                )
+                if fit.error:
+                    error = fit.error
+                    break
+                if fit.keep:
+                    pair = scoring.ScoringPair(tokens=pair.tokens[-(fit.keep + pair.continuation) :], continuation=pair.continuation)
+                    truncated = True
+                mine.append(pair)
+            if error:
+                outputs[k] = ModelOutput(error=error, model=self.model_name)
+                continue
+            spans.append((k, len(pairs), len(pairs) + len(mine), truncated))
+            pairs.extend(mine)
+        if pairs:
+            started = time.perf_counter()
+            scores = scoring.score_pairs(self.hf_model, pairs, self.pad_id, self.ll_batch_size)
+            latency = time.perf_counter() - started
+            for k, a, b, truncated in spans:
+                outputs[k] = ModelOutput(
+                    scores=scores[a:b],
+                    token_counts=[p.continuation for p in pairs[a:b]],
+                    usage=Usage(input_tokens=sum(len(p.tokens) for p in pairs[a:b])),
+                    latency=latency,
+                    model=self.model_name,
+                    prompt_truncated=truncated,
+                )
+        return [o for o in outputs if o is not None]
 
     async def aclose(self) -> None:
         """Drop the model so its memory can be freed."""
