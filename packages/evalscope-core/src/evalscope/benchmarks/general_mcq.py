@@ -14,6 +14,8 @@ from pathlib import Path
 from evalscope.benchmarks._mcq import letter_of
 from evalscope.benchmarks._mcq_formats import options_from_columns, shots_then, zh_block
 from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.datasets import DatasetFormatError
+from evalscope.core.serialization import short_repr
 from evalscope.core.types import Sample
 
 COLUMNS = "ABCDEFGHIJ"
@@ -21,12 +23,26 @@ _EVAL_FILE = re.compile(r"^(?P<subset>.+)_val\.(?:csv|jsonl)$")
 
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    """One row; a row the format cannot use is a DatasetFormatError saying what is wrong (the
+    loader adds the file, line and row id)."""
+    missing = [c for c in ("question", "answer") if c not in record]
+    if missing:
+        raise DatasetFormatError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(general_mcq needs question, A, B[, C..J], answer; the row has {', '.join(map(str, record))})"
+        )
     choices = options_from_columns(record, COLUMNS)
     if len(choices) < 2:
-        raise ValueError(f"general_mcq {subset} item {index}: needs at least options A and B")
-    target = letter_of(record["answer"])
-    if target not in COLUMNS[: len(choices)]:
-        raise ValueError(f"general_mcq {subset} item {index}: answer {target!r} is not one of its options")
+        raise DatasetFormatError("needs at least two options, in columns A and B")
+    letters = COLUMNS[: len(choices)]
+    answer = str(record["answer"]).strip()
+    target = answer.upper()
+    if answer.isdigit() and int(answer) < len(choices):  # a 0-based index
+        target = letter_of(answer)
+    if target not in letters:
+        raise DatasetFormatError(
+            f"answer {short_repr(record['answer'], 40)} is not one of its options {', '.join(letters)}"
+        )
     row_id = record.get("id")
     return Sample(id=str(row_id if row_id not in (None, "") else index), input=str(record["question"]).strip(), choices=choices, target=target)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from evalscope.benchmarks._lib.text_overlap import BLEU_KEYS, text_overlap_scores
 from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.datasets import DatasetFormatError
 from evalscope.core.types import ChatMessage, ModelOutput, Sample
 
 ROUGE_ORDER = tuple(f"rouge-{n}-{m}" for m in ("f", "r", "p") for n in ("1", "2", "l"))
@@ -21,16 +22,25 @@ METRICS = BLEU_KEYS + ROUGE_ORDER
 
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    """One row; a row without a question and a reference is a DatasetFormatError (the loader adds
+    the file, line and row id)."""
     rid = str(record.get("id", index))
     if record.get("messages"):
-        messages = [ChatMessage(str(m["role"]), str(m["content"])) for m in record["messages"]]
-        if messages[-1].role == "assistant":
-            return Sample(id=rid, input=messages[:-1], target=messages[-1].content)
-        return Sample(id=rid, input=messages, target=str(record.get("response") or record.get("answer") or ""))
+        messages = record["messages"]
+        if not isinstance(messages, list) or not all(isinstance(m, dict) and "role" in m and "content" in m for m in messages):
+            raise DatasetFormatError("messages must be a list of {\"role\": ..., \"content\": ...} objects")
+        turns = [ChatMessage(str(m["role"]), str(m["content"])) for m in messages]
+        if turns[-1].role == "assistant":
+            return Sample(id=rid, input=turns[:-1], target=turns[-1].content)
+        return Sample(id=rid, input=turns, target=str(record.get("response") or record.get("answer") or ""))
     query = record.get("query") if record.get("query") is not None else record.get("question")
     answer = record.get("response") if record.get("response") is not None else record.get("answer")
     if query is None or answer is None:
-        raise ValueError(f"general_qa row {rid}: needs query/question and response/answer, or messages")
+        lacking = "query (or question)" if query is None else "response (or answer)"
+        raise DatasetFormatError(
+            f"missing {lacking}; a general_qa row needs query/question and response/answer, or messages "
+            f"(the row has {', '.join(map(str, record)) or 'no keys'})"
+        )
     if record.get("system"):
         return Sample(id=rid, input=[ChatMessage("system", str(record["system"])), ChatMessage("user", str(query))], target=str(answer))
     return Sample(id=rid, input=str(query), target=str(answer))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from evalscope.core.benchmark import BenchmarkSpec, Task
-from evalscope.core.datasets import DatasetUnavailableError, LocalDirSource
+from evalscope.core.datasets import DatasetFormatError, DatasetUnavailableError, LocalDirSource, describe_row
 from evalscope.core.ports import DatasetRef
 from evalscope.core.registry import UnknownNameError, dataset_sources
 from evalscope.core.types import GenerationConfig, RequestKind, Sample
@@ -212,11 +212,21 @@ def _subset_records(spec, loader, args, subsets, split):  # type: ignore[no-unty
 def _to_samples(spec: BenchmarkSpec, records: list[dict[str, Any]], subset: str) -> list[Sample]:
     out = []
     for index, record in enumerate(records):
-        sample = spec.record_to_sample(record, index, subset)
+        try:
+            sample = spec.record_to_sample(record, index, subset)
+        except (KeyError, ValueError, TypeError, IndexError) as exc:  # a record the benchmark cannot use
+            raise DatasetFormatError(f"{spec.name}: {describe_row(records, index, record)}: {_record_problem(exc)}") from exc
         if sample.subset == "default":  # a record may name its own subset (mixed collections)
             sample.subset = subset
         out.append(sample)
     return out
+
+
+def _record_problem(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing column {exc.args[0]!r}" if exc.args else "missing column"
+    text = str(exc)
+    return text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}"
 
 
 def _limit_count(limit: int | float | None, total: int) -> int:

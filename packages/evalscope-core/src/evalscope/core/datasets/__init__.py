@@ -1,6 +1,6 @@
 """Dataset sources that ship with core: local files laid out as the benchmarks' own releases."""
 
-from evalscope.core.datasets.errors import DatasetUnavailableError
-from evalscope.core.datasets.local import LocalDirSource, read_records
+from evalscope.core.datasets.errors import DatasetFormatError, DatasetUnavailableError, describe_row
+from evalscope.core.datasets.local import LocalDirSource, Records, read_records
 
-__all__ = ["DatasetUnavailableError", "LocalDirSource", "read_records"]
+__all__ = ["DatasetFormatError", "DatasetUnavailableError", "LocalDirSource", "Records", "describe_row", "read_records"]
