@@ -27,6 +27,7 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--model-args", help="k=v,... e.g. revision=main,precision=float32,device_map=cpu")
 @click.option("--generation-config", help="k=v,... e.g. max_tokens=256,temperature=0")
 @click.option("--chat-template", help="Jinja chat template overriding the tokenizer's.")
+@click.option("--prompt-style", type=click.Choice(["default", "evalscope-0.12"]), help="Prompts: ours, or EvalScope 0.12's byte for byte.")
 @click.option("--datasets", cls=SpaceSeparatedOption, help="Benchmark names: --datasets gsm8k arc")
 @click.option("--dataset-args", help='JSON: {"gsm8k": {"few_shot_num": 0}}')
 @click.option("--dataset-dir", help="Local dataset directory (env EVALSCOPE_DATASET_DIR).")
