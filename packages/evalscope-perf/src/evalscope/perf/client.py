@@ -82,6 +82,17 @@ class _StreamSink:
             self._event(payload, t)
 
 
+ERROR_BODY_CHARS = 300  # characters of an error response's body kept in the record
+
+
+def http_error(status: int, body: bytes) -> str:
+    """``HTTP <status>: <body>``, whitespace collapsed, cut at ERROR_BODY_CHARS with its full size noted."""
+    text = " ".join(body.decode("utf-8", "replace").split())
+    if len(text) > ERROR_BODY_CHARS:
+        text = f"{text[:ERROR_BODY_CHARS]}... [{len(body):,} bytes in all]"
+    return f"HTTP {status}: {text}" if text else f"HTTP {status} (empty body)"
+
+
 async def send_one(
     pool: Pool,
     payload: bytes,
@@ -108,8 +119,7 @@ async def send_one(
     rec.first_byte = resp.first_byte
     rec.end = resp.end
     if resp.status != 200:
-        body = b"".join(resp.body) if resp.body else b""
-        rec.error = f"HTTP {resp.status}: {body[:200].decode('utf-8', 'replace')}"
+        rec.error = http_error(resp.status, b"".join(resp.body) if resp.body else b"")
         return rec
     if sink is not None:
         sink.finish(resp.end)

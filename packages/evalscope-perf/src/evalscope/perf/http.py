@@ -141,6 +141,9 @@ class Response:
             self.status = int(code)
         except ValueError as exc:
             raise HttpError(f"malformed status line {lines[0][:80]!r}") from exc
+        if self.status != 200:  # an error body is kept for the record, not parsed as a stream
+            self._collect = True
+            self.on_body = None
         length = None
         chunked = False
         if version == b"HTTP/1.0":

@@ -29,6 +29,9 @@ import click
 _perf = time.perf_counter
 
 
+FAIL_BODY = '{"object": "error", "message": "mock failure"}'
+
+
 @attrs.define
 class MockConfig:
     ttft_ms: float = 50.0
@@ -38,6 +41,8 @@ class MockConfig:
     role_chunk: bool = True
     prompt_overhead: int = 0  # added to the counted prompt tokens (e.g. a chat template)
     model: str = "mock-model"
+    fail_status: int = 0  # answer every /v1/ completion request with this status and fail_body instead
+    fail_body: str = FAIL_BODY
 
 
 def _count_prompt(body: dict[str, Any]) -> int:
@@ -117,6 +122,13 @@ class _Server(asyncio.Protocol):
         if path == "/reset":
             self.stats.clear()
             self._send_json({"ok": True})
+            return self._next()
+        if cfg.fail_status and path.startswith("/v1/"):
+            data = cfg.fail_body.encode()
+            self.transport.write(  # type: ignore[union-attr]
+                b"HTTP/1.1 %d ERR\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                % (cfg.fail_status, len(data), data)
+            )
             return self._next()
         body = json.loads(raw or b"{}")
         prompt_tokens = _count_prompt(body) + cfg.prompt_overhead
@@ -345,9 +357,13 @@ async def serve(cfg: MockConfig, host: str, port: int) -> None:
 @click.option("--no-usage", is_flag=True)
 @click.option("--no-role-chunk", is_flag=True)
 @click.option("--prompt-overhead", type=int, default=0)
+@click.option("--fail-status", type=int, default=0, help="Answer every /v1/ request with this status.")
+@click.option("--fail-body", default=FAIL_BODY, help="The body of those failures.")
 @click.option("--uvloop/--no-uvloop", default=True)
-def main(host, port, ttft_ms, itl_ms, tokens, no_usage, no_role_chunk, prompt_overhead, uvloop) -> None:
-    cfg = MockConfig(ttft_ms, itl_ms, tokens, not no_usage, not no_role_chunk, prompt_overhead)
+def main(host, port, ttft_ms, itl_ms, tokens, no_usage, no_role_chunk, prompt_overhead, fail_status, fail_body,
+         uvloop) -> None:
+    cfg = MockConfig(ttft_ms, itl_ms, tokens, not no_usage, not no_role_chunk, prompt_overhead,
+                     fail_status=fail_status, fail_body=fail_body)
     if uvloop:
         try:
             import uvloop as _uv

@@ -9,6 +9,7 @@ records merge without adjustment.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import multiprocessing as mp
 import time
@@ -135,8 +136,20 @@ def execute(plan: WorkPlan, t0: float | None = None) -> tuple[list[RequestRecord
     try:
         start = _perf() + 0.02 if t0 is None else t0
         return loop.run_until_complete(_execute_async(plan, start))
+    except BaseException:  # Ctrl-C: cancel what is in flight so that connections close quietly
+        _cancel_all(loop)
+        raise
     finally:
         loop.close()
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in tasks:
+        t.cancel()
+    if tasks:
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
 
 def split_plan(plan: WorkPlan, k: int) -> list[WorkPlan]:
