@@ -60,6 +60,18 @@ def _json_arg(value: str | None) -> dict | None:
     return json.loads(value)
 
 
+def _at_least(least: float, *, above: bool = False):
+    """Option callback: every value ≥ ``least`` (> when ``above``), else a one-line usage error."""
+
+    def check(ctx: click.Context, param: click.Parameter, value):
+        for v in value if isinstance(value, tuple) else (value,):
+            if v is not None and (v <= least if above else v < least):
+                raise click.BadParameter(f"must be {'above' if above else 'at least'} {least:g} (got {v:g})")
+        return value
+
+    return check
+
+
 @click.command(cls=MultiValueCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--model", required=True, help="Model name sent in requests (for --api local: the model to serve).")
 @click.option("--api", default="openai", show_default=True,
@@ -68,13 +80,13 @@ def _json_arg(value: str | None) -> dict | None:
 @click.option("--api-key", default=None, help="Bearer key (or env EVALSCOPE_API_KEY / OPENAI_API_KEY). Never written to disk.")
 @click.option("--headers", multiple=True, help="Extra header KEY=VALUE (repeatable).")
 @click.option("--query-template", default=None, help="JSON body template or @file.json; {prompt} {messages} {model} placeholders.")
-@click.option("--parallel", type=int, multiple=True, help="Concurrency (closed loop); several values = sweep.")
-@click.option("--number", "-n", type=int, multiple=True, help="Requests per run; one value or one per run.")
-@click.option("--rate", type=float, multiple=True, help="Open-loop request rate (req/s); several values = sweep.")
+@click.option("--parallel", type=int, multiple=True, callback=_at_least(1), help="Concurrency (closed loop); several values = sweep.")
+@click.option("--number", "-n", type=int, multiple=True, callback=_at_least(1), help="Requests per run; one value or one per run.")
+@click.option("--rate", type=float, multiple=True, callback=_at_least(0, above=True), help="Open-loop request rate (req/s); several values = sweep.")
 @click.option("--arrival", type=click.Choice(["poisson", "constant"]), default="poisson", show_default=True)
-@click.option("--max-concurrency", type=int, default=None, help="Cap on requests in flight under --rate.")
+@click.option("--max-concurrency", type=int, default=None, callback=_at_least(1), help="Cap on requests in flight under --rate.")
 @click.option("--duration", type=float, default=None, help="Stop issuing new requests after this many seconds.")
-@click.option("--warmup-num", type=int, default=0, show_default=True, help="Requests sent first and excluded.")
+@click.option("--warmup-num", type=int, default=0, show_default=True, callback=_at_least(0), help="Requests sent first and excluded.")
 @click.option("--sleep-interval", type=float, default=5.0, show_default=True, help="Seconds between sweep runs.")
 @click.option("--timeout", "--total-timeout", "timeout", type=float, default=600.0, show_default=True, help="Per-request timeout (s).")
 @click.option("--connect-timeout", type=float, default=30.0, show_default=True)
@@ -104,7 +116,10 @@ def _json_arg(value: str | None) -> dict | None:
 @click.option("--port", type=int, default=None, help="--api local: server port (default: a free one).")
 @click.option("--uvloop/--no-uvloop", default=True, show_default=True)
 def perf(**kw) -> None:
-    """Load-test an OpenAI-compatible serving endpoint."""
+    """Load-test an OpenAI-compatible serving endpoint.
+
+    Exits with status 1 when no request of a run succeeded (the first errors are printed).
+    """
     from evalscope.perf.args import PerfArgs
 
     kw["headers"] = _kv(kw["headers"])
@@ -117,6 +132,12 @@ def perf(**kw) -> None:
     from evalscope.perf.runner import run_perf
 
     try:
-        run_perf(args)
+        done = run_perf(args)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    failed = [r for r in done if r.status == "failed"]
+    if failed:
+        r = failed[0]
+        click.echo(f"Error: no request of {r.label} succeeded ({len(r.records)} failed; "
+                   f"the first errors are printed above and in {r.out_dir / 'run.json'})", err=True)
+        raise SystemExit(1)

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import time
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import attrs
 from rich.console import Console
 
-from evalscope.perf import metrics, report
+from evalscope.perf import metrics, report, results
 from evalscope.perf.apis import API_PATHS, Prompt, RequestSpec
 from evalscope.perf.args import PerfArgs, args_to_json
 from evalscope.perf.datasets import DatasetContext, get_dataset
@@ -36,6 +37,11 @@ class RunResult:
     percentiles: dict[str, dict[str, float]]
     selfcheck: SelfCheck
     out_dir: Path
+    info: results.PerfRunInfo  # what run.json says
+
+    @property
+    def status(self) -> str:
+        return self.info.status
 
 
 @attrs.frozen
@@ -59,6 +65,17 @@ def run_shapes(args: PerfArgs) -> list[RunShape]:
     else:
         loads = [(p, None) for p in args.parallel]
     numbers = list(args.number) or [100]
+    for name, values, least in (("--number", numbers, 1), ("--parallel", args.parallel, 1)):
+        for v in values:
+            if v < least:
+                raise ValueError(f"{name} must be at least {least} (got {v})")
+    for r in args.rate:
+        if not r > 0:
+            raise ValueError(f"--rate must be above 0 requests/s (got {r:g})")
+    if args.max_concurrency is not None and args.max_concurrency < 1:
+        raise ValueError(f"--max-concurrency must be at least 1 (got {args.max_concurrency})")
+    if args.warmup_num < 0:
+        raise ValueError(f"--warmup-num must be 0 or more (got {args.warmup_num})")
     if len(numbers) == 1:
         numbers = numbers * len(loads)
     if len(numbers) != len(loads):
@@ -207,9 +224,53 @@ def speed_rows(records: list[RequestRecord]) -> list[dict[str, Any]]:
     ]
 
 
+def output_root(args: PerfArgs, started: datetime) -> Path:
+    """Create and return this invocation's folder; never one an earlier run wrote.
+
+    ``<outputs-dir>/<YYYYMMDD_HHMMSS>/<name>``; when another invocation took that folder (same
+    second, same name) the name gets ``_2``, ``_3``, ... (``mkdir`` is atomic, so two processes
+    cannot both win). With ``--no-timestamp`` the folder is ``<outputs-dir>/<name>``, and one
+    holding files already is an error rather than overwritten.
+    """
+    name = args.name or args.model.replace("/", "_")
+    parent = Path(args.outputs_dir)
+    if not args.no_timestamp:
+        parent = parent / started.strftime("%Y%m%d_%H%M%S")
+    parent.mkdir(parents=True, exist_ok=True)
+    if args.no_timestamp:
+        root = parent / name
+        root.mkdir(exist_ok=True)
+        if any(root.iterdir()):
+            raise ValueError(f"{root} already holds an earlier run's files; choose another --name, "
+                             "remove that folder, or drop --no-timestamp")
+        return root
+    for i in itertools.count(1):
+        root = parent / (name if i == 1 else f"{name}_{i}")
+        try:
+            root.mkdir()
+            return root
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("evalscope-perf")
+    except PackageNotFoundError:
+        return ""
+
+
 def run_perf(args: PerfArgs, console: Console | None = None) -> list[RunResult]:
-    """Run every load shape of ``args``; write outputs; print tables. Returns the run results."""
-    console = console or Console()
+    """Run every load shape of ``args``; write outputs; print tables. Returns the run results.
+
+    A sweep stops after a run in which no request succeeded (the next ones would only repeat it).
+    """
+    console = console or report.make_console()
+    started = datetime.now().astimezone()
+    run_shapes(args)  # bad counts fail before a server starts or a tokenizer loads
     slo = metrics.SLO.parse(args.slo)
     with contextlib.ExitStack() as stack:
         api_url = args.api_url
@@ -217,7 +278,7 @@ def run_perf(args: PerfArgs, console: Console | None = None) -> list[RunResult]:
         if args.api == "local":
             from evalscope.perf.local_server import LocalServer
 
-            console.print(f"starting `evalscope serve --model {args.model}` …")
+            console.print(f"starting `evalscope serve --model {args.model}` ...", markup=False)
             server = stack.enter_context(LocalServer(args.model, args.port))
             api_url = server.base_url
             tokenizer_name = tokenizer_name or args.model
@@ -233,33 +294,112 @@ def run_perf(args: PerfArgs, console: Console | None = None) -> list[RunResult]:
         head = target.request_head("POST", request_headers(args))
         spec = request_spec(args, args.model)
         shapes = run_shapes(args)
-        stamp = "" if args.no_timestamp else datetime.now().strftime("%Y%m%d_%H%M%S")
-        root = Path(args.outputs_dir) / stamp / (args.name or args.model.replace("/", "_"))
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "benchmark_args.json").write_text(args_to_json(args), encoding="utf-8")
         total = max(s.number for s in shapes) + args.warmup_num
+        prompts = build_prompts(args, tokenizer, total)
         if args.dataset.startswith("speed_benchmark"):
-            prompts = build_prompts(args, tokenizer, total)
             shapes = [RunShape(1, None, len(prompts))]
-        else:
-            prompts = build_prompts(args, tokenizer, total)
-        results: list[RunResult] = []
+        root = output_root(args, started)
+        (root / "benchmark_args.json").write_text(args_to_json(args), encoding="utf-8")
+        secrets = [v for k, v in request_headers(args).items() if k.lower() in SECRET_HEADERS and v]
+        base = _RunBase(args, spec, head, url, tokenizer, slo, root, len(shapes), uuid.uuid4().hex, console, secrets)
+        done: list[RunResult] = []
         for k, shape in enumerate(shapes):
             if k:
                 time.sleep(args.sleep_interval)
-            results.append(_one_run(args, shape, prompts, spec, head, url, tokenizer, slo, root, len(shapes) > 1, console))
-        if len(results) > 1:
-            console.print(report.sweep_table([r.summary for r in results]))
-            write_json(root / "sweep_summary.json", [dict(r.summary, label=r.label) for r in results])
+            done.append(_one_run(base, shape, prompts))
+            if done[-1].status == results.FAILED and k + 1 < len(shapes):
+                console.print(f"stopping the sweep: no request of {shape.label} succeeded "
+                              f"({len(shapes) - k - 1} run(s) not started)", markup=False)
+                break
+        if len(done) > 1:
+            for table in report.sweep_tables([r.summary for r in done], console.width):
+                console.print(table)
+            write_json(root / "sweep_summary.json", [dict(r.summary, label=r.label) for r in done])
         if args.dataset.startswith("speed_benchmark"):
-            rows = speed_rows(results[0].records)
+            rows = speed_rows(done[0].records)
             console.print(report.speed_table(rows))
             write_json(root / "speed_benchmark.json", rows)
-        console.print(f"outputs: {root}")
-        return results
+        console.print(f"outputs: {root}", markup=False, highlight=False)
+        return done
 
 
-def _one_run(args, shape, prompts, spec, head, url, tokenizer, slo, root, sweep, console) -> RunResult:
+@attrs.define
+class _RunBase:
+    """What every run of one invocation shares."""
+
+    args: PerfArgs
+    spec: RequestSpec
+    head: bytes
+    url: str
+    tokenizer: Any
+    slo: metrics.SLO | None
+    root: Path
+    sweep_size: int
+    sweep_id: str
+    console: Console
+    secrets: list[str]  # header values (API key) that must not reach the outputs
+
+    @property
+    def sweep(self) -> bool:
+        return self.sweep_size > 1
+
+    def info(self, shape: RunShape) -> results.PerfRunInfo:
+        args = self.args
+        return results.PerfRunInfo(
+            run_id=uuid.uuid4().hex, sweep_id=self.sweep_id, label=shape.label,
+            name=args.name or args.model.replace("/", "_"), model=args.model, api=args.api_kind,
+            api_url=results.public_url(self.url), started=datetime.now().astimezone(),
+            concurrency=shape.parallel, rate=shape.rate, number=shape.number, stream=self.spec.stream,
+            dataset=args.dataset if args.prompt is None else "prompt", sweep_size=self.sweep_size,
+            evalscope_version=_version(),
+        )
+
+
+SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "cookie")
+
+
+def scrub_secrets(records: list[RequestRecord], secrets: list[str]) -> None:
+    """Replace secrets a server echoed (e.g. in an error body) by ***, in place."""
+    words = {w for s in secrets for w in (s, s.split(" ", 1)[-1]) if len(w) >= 4}
+    for r in records:
+        for w in words:
+            if w in r.error:
+                r.error = r.error.replace(w, "***")
+            if w in r.output_text:
+                r.output_text = r.output_text.replace(w, "***")
+
+
+def run_status(records: list[RequestRecord]) -> str:
+    """succeeded (every request), partial (some), failed (none, or no request sent)."""
+    ok = sum(1 for r in records if r.success)
+    if ok == 0:
+        return results.FAILED
+    return results.SUCCEEDED if ok == len(records) else results.PARTIAL
+
+
+def _one_run(base: _RunBase, shape: RunShape, prompts: list[Prompt]) -> RunResult:
+    """One load shape: run.json (running) → requests → records, summary, percentiles → run.json (final)."""
+    out = base.root / shape.label if base.sweep else base.root
+    out.mkdir(parents=True, exist_ok=True)
+    if base.sweep:  # each run folder is self-contained for readers
+        (out / results.ARGS_FILE).write_text(args_to_json(base.args), encoding="utf-8")
+    info = base.info(shape)
+    results.write_run_info(out, info)
+    try:
+        result = _measure(base, shape, prompts, out, info)
+    except BaseException as exc:
+        info.status = results.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else results.ERROR
+        info.error = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        info.finished = datetime.now().astimezone()
+        results.write_run_info(out, info)
+        raise
+    return result
+
+
+def _measure(base: _RunBase, shape: RunShape, prompts: list[Prompt], out: Path, info: results.PerfRunInfo) -> RunResult:
+    args, spec, head, url, tokenizer, slo, console = (
+        base.args, base.spec, base.head, base.url, base.tokenizer, base.slo, base.console,
+    )
     warm = args.warmup_num
     multi = args.multi_turn
     if warm:
@@ -276,26 +416,32 @@ def _one_run(args, shape, prompts, spec, head, url, tokenizer, slo, root, sweep,
     plan = attrs.evolve(plan, duration=args.duration, timeout=args.timeout, connect_timeout=args.connect_timeout,
                         stream=spec.stream, spec=spec, keep_text=args.keep_text, use_uvloop=args.uvloop)
     workers = auto_workers(args, shape)
-    console.print(f"running {shape.label} ({workers} client process(es)) …")
+    console.print(f"running {shape.label} ({workers} client process(es)) ...", markup=False)
     records, stats, t0 = run_plan(plan, workers)
     rebase(records, t0)
+    scrub_secrets(records, base.secrets)
     count_tokens_after(records, chosen, tokenizer)
     summary = metrics.summarize(records, slo=slo, concurrency=shape.parallel, rate=shape.rate)
     summary["Client processes"] = workers
     pct = metrics.percentiles(records)
     sc = assess(records, stats, open_loop=shape.rate is not None, capped=bool(shape.parallel and shape.rate))
     summary["Client saturated"] = sc.saturated
-    out = root / shape.label if sweep else root
-    out.mkdir(parents=True, exist_ok=True)
     from evalscope.perf.store import write_records
 
     write_records(out / "benchmark_data.db", records)
     write_json(out / "benchmark_summary.json", summary)
     write_json(out / "benchmark_percentile.json", pct)
     write_json(out / "client_selfcheck.json", attrs.asdict(sc))
-    report.print_run(console, shape.label, summary, pct, sc)
+    info.finished = datetime.now().astimezone()
+    info.status = run_status(records)
+    info.total_requests = len(records)
+    info.succeeded_requests = sum(1 for r in records if r.success)
+    info.failed_requests = info.total_requests - info.succeeded_requests
+    info.errors = [results.ErrorCount(m, n) for m, n in report.error_counts(records, limit=5)]
+    results.write_run_info(out, info)
+    report.print_run(console, shape.label, summary, pct, sc, records, info.api_url)
     if args.visualizer:
         from evalscope.perf.visualizers import log_run
 
         log_run(args, shape.label, summary, pct)
-    return RunResult(shape.label, shape.parallel, shape.rate, records, summary, pct, sc, out)
+    return RunResult(shape.label, shape.parallel, shape.rate, records, summary, pct, sc, out, info)
