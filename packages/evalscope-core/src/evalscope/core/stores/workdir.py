@@ -1,26 +1,39 @@
 """EvalScope's work-dir layout as a result store (JSONL, one line per sample, flushed per write).
 
+    <run>/run.json                                      RunInfo (ours; absent in older run dirs)
     <run>/configs/task_config_<hash6>.yaml
     <run>/logs/eval_log.log
     <run>/predictions/<model_id>/<dataset>_<subset>.jsonl
     <run>/reviews/<model_id>/<dataset>_<subset>.jsonl
     <run>/reports/<model_id>/<dataset>.json
+
+As a reader, `WorkDirStore(root)` sees the run dirs under an outputs directory (or the one run dir
+`root` names). Run dirs without run.json (EvalScope's, or ours from before run.json) are read too:
+their run id and name are the directory's name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from evalscope.core.ports import ResultStore, RunInfo
+import attrs
+
+from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.report import Report
 from evalscope.core.serialization import structure, unstructure
-from evalscope.core.types import SampleResult
+from evalscope.core.stores.query import effective_status, matches, page
+from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
 RECORD_KEY = "evalscope_record"
+RUN_FILE = "run.json"
+#: folders that make a directory a run dir even without run.json
+RUN_DIR_MARKERS = ("configs", "predictions", "reviews", "reports")
 
 
 def _safe(name: str) -> str:
@@ -56,6 +69,8 @@ def review_line(result: SampleResult) -> dict[str, Any]:
         "pred": result.prediction,
         "result": result.scores,
         "filtered": result.filtered,
+        "status": result.status.value,
+        "details": result.details,
     }
     line["reviewed"] = True
     return line
@@ -63,24 +78,182 @@ def review_line(result: SampleResult) -> dict[str, Any]:
 
 def read_jsonl_tolerant(path: Path) -> list[dict[str, Any]]:
     """Lines of a JSONL file; a torn last line (killed writer) is skipped."""
-    rows = []
+    return list(iter_jsonl_tolerant(path))
+
+
+def iter_jsonl_tolerant(path: Path) -> Iterator[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError:
                 continue
-    return rows
+            if isinstance(row, dict):
+                yield row
+
+
+def _first_row(path: Path) -> dict[str, Any] | None:
+    return next(iter_jsonl_tolerant(path), None)
+
+
+# -- run.json ---------------------------------------------------------------------------------------
+def run_name(run: RunInfo) -> str:
+    """The run's label: its `name`, else its directory's name."""
+    return run.name or Path(run.work_dir).name
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / RUN_FILE).is_file() or any((path / m).is_dir() for m in RUN_DIR_MARKERS)
+
+
+def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo | None:
+    """The RunInfo a run dir's run.json holds (None when it has none or it does not parse)."""
+    path = Path(run_dir) / RUN_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    try:
+        return structure(data, RunInfo)
+    except Exception:  # noqa: BLE001 - cattrs' errors on a hand-edited file: treat it as absent
+        return None
+
+
+def write_run_info(run_dir: str | os.PathLike[str], run: RunInfo) -> Path:
+    """Write run.json atomically (a reader never sees half of it)."""
+    path = Path(run_dir) / RUN_FILE
+    tmp = path.with_name(f".{RUN_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(unstructure(run), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# -- reading one run dir ----------------------------------------------------------------------------
+@attrs.define
+class _RunDir:
+    info: RunInfo
+    path: Path
+    folder: str  # model folder name under predictions/, reviews/, reports/
+
+    def files(self, kind: str) -> list[Path]:
+        folder = self.path / kind / self.folder
+        return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+
+    def report_files(self) -> list[Path]:
+        folder = self.path / "reports" / self.folder
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _subset_of(row: dict[str, Any]) -> str:
+    record = row.get(RECORD_KEY) or {}
+    return str(row.get("subset_name") or record.get("subset") or "default")
+
+
+def _dataset_of_file(path: Path, subset: str | None, known: dict[str, str]) -> str | None:
+    """The dataset a `<dataset>_<subset>.jsonl` file belongs to (known names mapped back from safe ones)."""
+    if subset is not None:
+        suffix = f"_{_safe(subset)}.jsonl"
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            safe = path.name[: -len(suffix)]
+            return known.get(safe, safe)
+    prefixes = sorted((s for s in known if path.name.startswith(f"{s}_")), key=len, reverse=True)
+    return known[prefixes[0]] if prefixes else None
+
+
+def _dataset_files(run: _RunDir) -> dict[str, dict[str, list[tuple[str, Path]]]]:
+    """{dataset: {"predictions"|"reviews": [(subset, path), ...]}} of a run dir."""
+    known = {_safe(d): d for d in run.info.datasets}
+    for path in run.report_files():
+        known.setdefault(path.stem, path.stem)
+    out: dict[str, dict[str, list[tuple[str, Path]]]] = {}
+    for kind in ("predictions", "reviews"):
+        for path in run.files(kind):
+            first = _first_row(path)
+            subset = _subset_of(first) if first is not None else None
+            dataset = _dataset_of_file(path, subset, known)
+            if dataset is None:
+                continue
+            if subset is None:
+                subset = path.name[len(_safe(dataset)) + 1 : -len(".jsonl")]
+            out.setdefault(dataset, {}).setdefault(kind, []).append((subset, path))
+    return out
+
+
+def _legacy_scores(line: dict[str, Any]) -> dict[str, float]:
+    """EvalScope's review lines: `choices[0].review.result` is a number or {metric: number}."""
+    try:
+        result = line["choices"][0]["review"]["result"]
+    except (KeyError, IndexError, TypeError):
+        return {}
+    if isinstance(result, dict):
+        return {k: float(v) for k, v in result.items() if isinstance(v, (int, float))}
+    if isinstance(result, (int, float)):  # bool included: True/False verdicts
+        return {"score": float(result)}
+    return {}
+
+
+def _legacy_result(line: dict[str, Any], position: int, *, reviewed: bool) -> SampleResult:
+    """A SampleResult from one of EvalScope's own prediction/review lines."""
+    origin = line.get("origin_prompt") if isinstance(line.get("origin_prompt"), dict) else {}
+    sample_id = line.get("sample_id", origin.get("index", position))
+    try:
+        choice = line["choices"][0]
+        text = str(choice["message"]["content"] or "")
+    except (KeyError, IndexError, TypeError):
+        choice, text = {}, ""
+    review = choice.get("review") if isinstance(choice, dict) and isinstance(choice.get("review"), dict) else {}
+    usage = line.get("usage") or {}
+    output = ModelOutput(text=text, model=line.get("model"))
+    output.usage.input_tokens = int(usage.get("prompt_tokens") or 0)
+    output.usage.output_tokens = int(usage.get("completion_tokens") or 0)
+    scores = _legacy_scores(line) if reviewed else {}
+    return SampleResult(
+        sample_id=str(sample_id),
+        subset=_subset_of(line),
+        request_key=str(line.get("answer_id") or ""),
+        output=output,
+        prediction=review.get("pred"),
+        gold=review.get("gold"),
+        scores=scores,
+        status=SampleStatus.SCORED if reviewed and scores else SampleStatus.PREDICTED,
+    )
+
+
+def _result_of_line(line: dict[str, Any], position: int, *, reviewed: bool) -> SampleResult:
+    record = line.get(RECORD_KEY)
+    if not record:
+        return _legacy_result(line, position, reviewed=reviewed)
+    result = structure(record, SampleResult)
+    result.sample_id = str(result.sample_id)
+    result.status = effective_status(record.get("status"), reviewed=reviewed, error=result.error)
+    return result
+
+
+def _read_results(run: _RunDir, dataset: str, files: dict[str, list[tuple[str, Path]]], subset: str | None) -> list[SampleResult]:
+    """Every sample of one dataset: its review where there is one, else its prediction (later lines win)."""
+    merged: dict[tuple[str, str], SampleResult] = {}
+    for kind in ("predictions", "reviews"):
+        for file_subset, path in files.get(kind, []):
+            if subset is not None and file_subset != subset:
+                continue
+            for position, line in enumerate(iter_jsonl_tolerant(path)):
+                result = _result_of_line(line, position, reviewed=kind == "reviews")
+                merged[(result.subset, result.sample_id)] = result
+    return [merged[k] for k in sorted(merged)]
 
 
 class WorkDirStore(ResultStore):
+    """Writes one run dir; reads the run dirs under `root` (an outputs directory or one run dir)."""
+
     name = "workdir"
 
-    def __init__(self) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.location = Path(root) if root is not None else None
         self.run: RunInfo | None = None
-        self.root = Path(".")
+        self.root = Path(".")  # the open run's directory
         self._handles: dict[Path, IO[str]] = {}
 
+    # -- write side ---------------------------------------------------------------------------
     def open(self, run: RunInfo) -> None:
         self.run = run
         self.root = Path(run.work_dir)
@@ -91,8 +264,14 @@ class WorkDirStore(ResultStore):
         text = yaml.safe_dump(run.config, sort_keys=False, allow_unicode=True)
         digest = hashlib.sha256(text.encode()).hexdigest()[:6]
         (self.root / "configs" / f"task_config_{digest}.yaml").write_text(text, encoding="utf-8")
+        write_run_info(self.root, attrs.evolve(run, name=run_name(run)))
 
-    # -- paths ------------------------------------------------------------------------------------
+    def update_run(self, run: RunInfo) -> None:
+        self.run = run
+        self.root = Path(run.work_dir)
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_run_info(self.root, attrs.evolve(run, name=run_name(run)))
+
     def _dir(self, kind: str) -> Path:
         assert self.run is not None, "store not opened"
         return self.root / kind / _safe(self.run.model_id)
@@ -108,19 +287,20 @@ class WorkDirStore(ResultStore):
         fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         fh.flush()
 
-    # -- port -------------------------------------------------------------------------------------
     def load_results(self, dataset: str) -> dict[tuple[str, str], SampleResult]:
+        """Predictions of `dataset` in the open run (the engine's resume path)."""
         found: dict[tuple[str, str], SampleResult] = {}
         folder = self._dir("predictions")
         prefix = f"{_safe(dataset)}_"
         if not folder.is_dir():
             return found
         for path in sorted(folder.glob(f"{prefix}*.jsonl")):
-            for row in read_jsonl_tolerant(path):
+            for row in iter_jsonl_tolerant(path):
                 record = row.get(RECORD_KEY)
                 if not record:
                     continue
                 result = structure(record, SampleResult)
+                result.status = effective_status(record.get("status"), reviewed=False, error=result.error)
                 found[(result.subset, result.sample_id)] = result
         return found
 
@@ -136,10 +316,143 @@ class WorkDirStore(ResultStore):
         tmp.write_text(json.dumps(unstructure(report), ensure_ascii=False, indent=2), encoding="utf-8")
         tmp.replace(path)
 
-    def load_reports(self) -> list[Report]:
-        return [structure(json.loads(p.read_text(encoding="utf-8")), Report) for p in sorted(self._dir("reports").glob("*.json"))]
-
     def close(self) -> None:
         for fh in self._handles.values():
             fh.close()
         self._handles.clear()
+
+    # -- read side ----------------------------------------------------------------------------
+    def _run_dirs(self) -> list[Path]:
+        if self.location is None:
+            return [self.root] if self.run is not None else []
+        if not self.location.is_dir():
+            raise FileNotFoundError(f"{self.location}: no such directory")
+        if is_run_dir(self.location):
+            return [self.location]
+        return sorted(p for p in self.location.iterdir() if p.is_dir() and is_run_dir(p))
+
+    def _runs_of(self, path: Path) -> list[_RunDir]:
+        if self.run is not None and path.resolve() == self.root.resolve():
+            info = attrs.evolve(self.run, name=run_name(self.run))
+            return [_RunDir(info, path, _safe(info.model_id))]
+        info = read_run_info(path)
+        if info is not None:
+            return [_RunDir(attrs.evolve(info, name=run_name(info)), path, _safe(info.model_id))]
+        return _legacy_runs(path)
+
+    def _entries(self) -> list[_RunDir]:
+        return [entry for path in self._run_dirs() for entry in self._runs_of(path)]
+
+    @staticmethod
+    def _with_datasets(entry: _RunDir) -> _RunDir:
+        """Datasets present in the files count too (run.json is written before they exist)."""
+        present = [*_dataset_files(entry).keys(), *(p.stem for p in entry.report_files())]
+        entry.info.datasets = list(dict.fromkeys([*entry.info.datasets, *sorted(present)]))
+        return entry
+
+    def _locate(self, run_id: str) -> _RunDir:
+        for entry in self._entries():
+            if entry.info.run_id == run_id:
+                return self._with_datasets(entry)
+        raise LookupError(f"{self.location or self.root}: no run {run_id!r}")
+
+    def list_runs(self, *, kind: str | None = None) -> list[RunInfo]:
+        runs = [self._with_datasets(e).info for e in self._entries() if kind is None or e.info.kind == kind]
+        return sorted(runs, key=lambda r: (r.started_at, r.name, r.run_id))
+
+    def load_reports(self, run_id: str) -> list[Report]:
+        entry = self._locate(run_id)
+        reports = []
+        for path in entry.report_files():
+            try:
+                reports.append(structure(json.loads(path.read_text(encoding="utf-8")), Report))
+            except (OSError, ValueError):
+                continue
+        order = {name: i for i, name in enumerate(entry.info.datasets)}
+        return sorted(reports, key=lambda r: (order.get(r.dataset_name, len(order)), r.dataset_name))
+
+    def iter_results(self, run_id: str, where: ResultFilter | None = None) -> Iterator[SampleResult]:
+        entry = self._locate(run_id)
+        files = _dataset_files(entry)
+        datasets = sorted(files) if where is None or where.dataset is None else [where.dataset]
+
+        def selected() -> Iterator[SampleResult]:
+            for dataset in datasets:
+                if dataset not in files:
+                    continue
+                subset = where.subset if where is not None else None
+                for result in _read_results(entry, dataset, files[dataset], subset):
+                    if matches(result, where, dataset=dataset):
+                        yield result
+
+        return page(selected(), where)
+
+
+def _legacy_runs(path: Path) -> list[_RunDir]:
+    """RunInfo of a run dir without run.json, one per model folder (id and name: the dir's name)."""
+    folders = sorted(
+        {p.name for kind in ("predictions", "reviews", "reports") if (path / kind).is_dir() for p in (path / kind).iterdir() if p.is_dir()}
+    )
+    config = _legacy_config(path)
+    if not folders:
+        folders = [_safe(str(config.get("model_id") or config.get("model") or "model"))]
+    out = []
+    for folder in folders:
+        entry = _RunDir(
+            RunInfo(
+                run_id=path.name if len(folders) == 1 else f"{path.name}/{folder}",
+                work_dir=str(path),
+                model_id=folder,
+                config=config,
+                started_at=_started_at(path),
+                name=path.name,
+                status="finished" if any((path / "reports" / folder).glob("*.json")) else "running",
+            ),
+            path,
+            folder,
+        )
+        entry.info.model_identity = _identity_of(entry)
+        out.append(entry)
+    return out
+
+
+def _legacy_config(path: Path) -> dict[str, Any]:
+    configs = sorted((path / "configs").glob("*.yaml"), key=lambda p: p.stat().st_mtime) if (path / "configs").is_dir() else []
+    if not configs:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(configs[-1].read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _started_at(path: Path) -> float:
+    try:
+        return time.mktime(time.strptime(path.name[:15], "%Y%m%d_%H%M%S"))
+    except ValueError:
+        return path.stat().st_mtime
+
+
+def _identity_of(entry: _RunDir) -> str:
+    """The model identity that prefixes the run's request keys (`<identity>:<digest>`), if any."""
+    for path in entry.files("predictions"):
+        row = _first_row(path)
+        key = str(((row or {}).get(RECORD_KEY) or {}).get("request_key") or "")
+        if ":" in key:
+            return key.split(":", 1)[0]
+    return ""
+
+
+__all__ = [
+    "RECORD_KEY",
+    "RUN_FILE",
+    "WorkDirStore",
+    "is_run_dir",
+    "read_jsonl_tolerant",
+    "read_run_info",
+    "run_name",
+    "write_run_info",
+]
