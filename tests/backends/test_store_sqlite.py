@@ -19,7 +19,15 @@ from evalscope.backends.store.sqlite import DB_FILE_NAME, SQLiteResultStore
 from evalscope.core import registry
 from evalscope.core.ports import RunInfo
 from evalscope.core.report import build_report
-from evalscope.core.types import ChatMessage, ModelOutput, Sample, SampleResult, TokenLogprob, Usage
+from evalscope.core.types import (
+    ChatMessage,
+    ModelOutput,
+    Sample,
+    SampleResult,
+    SampleStatus,
+    TokenLogprob,
+    Usage,
+)
 
 
 def make_result(i: int, subset: str = "main", text: str | None = None) -> SampleResult:
@@ -43,6 +51,7 @@ def make_result(i: int, subset: str = "main", text: str | None = None) -> Sample
             subset=subset,
             metadata={"level": i % 3, "tags": ["a", "b"]},
         ),
+        status=SampleStatus.PREDICTED,
     )
 
 
@@ -52,6 +61,7 @@ def reviewed(result: SampleResult) -> SampleResult:
     result.gold = [result.sample.target, "alias"] if result.sample else None
     result.scores = {"acc": 1.0 if result.prediction == result.sample_id else 0.0, "f1": 0.5}
     result.category = ("math", "easy")
+    result.status = SampleStatus.SCORED
     return result
 
 
@@ -116,7 +126,9 @@ def test_round_trip_predictions_reviews_and_reports(tmp_path: Path) -> None:
 
 def test_results_without_sample_and_with_errors(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
-        failed = SampleResult("7", "main", "k7", ModelOutput(error="timeout"), error="model call failed")
+        failed = SampleResult(
+            "7", "main", "k7", ModelOutput(error="timeout"), error="model call failed", status=SampleStatus.ERROR
+        )
         store.save_prediction("d", failed)
         assert store.load_results("d") == {("main", "7"): failed}
 

@@ -3,7 +3,9 @@
 Each save is one short transaction committed before the call returns. SQLite runs in WAL mode with
 synchronous=NORMAL: a killed process loses nothing that a save already returned from (a power cut
 may lose the last transactions, never the file). Per-sample rows are upserted on
-(run_id, dataset, subset, sample_id), so reruns and resumed runs never duplicate a sample.
+(run_id, dataset, subset, sample_id), so reruns and resumed runs never duplicate a sample, and runs
+with distinct ids (many processes at once) share one database. `SQLiteResultStore(url)` reads
+without `open`: list runs, load reports, page through per-sample results.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
 
+from evalscope.backends.store import reads, schema
 from evalscope.backends.store.redact import redact, redact_text
 from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
-from evalscope.core.ports import ResultStore, RunInfo
+from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.serialization import structure, unstructure
-from evalscope.core.types import SampleResult, TokenLogprob
+from evalscope.core.stores.query import matches, needs_python_filter, page
+from evalscope.core.stores.workdir import run_name
+from evalscope.core.types import SampleResult
 
 if TYPE_CHECKING:
     from evalscope.core.report import Report
@@ -59,14 +64,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cur.close()
-
-
-def _fix_logprobs(result: SampleResult) -> SampleResult:
-    """Core's converter leaves `list[TokenLogprob] | None` as dicts (its plain-union hook); mend it here."""
-    logprobs = result.output.logprobs
-    if logprobs and isinstance(logprobs[0], dict):
-        result.output.logprobs = [structure(item, TokenLogprob) for item in logprobs]
-    return result
 
 
 class _Writer:
@@ -129,10 +126,13 @@ class SQLiteResultStore(ResultStore):
     """Per-sample predictions, reviews and reports of runs in one SQL database.
 
     `url` is any SQLAlchemy URL; by default `sqlite:///<run.work_dir>/evalscope.db`, decided at
-    `open`. Calls may come from any thread; they are serialised by a lock.
+    `open`. With a URL, the read side works without `open`. Calls may come from any thread; they
+    are serialised by a lock.
     """
 
     name = "sqlite"
+    #: rows fetched per query while Python filters (search, passed) decide what is kept
+    READ_BATCH = 500
 
     def __init__(self, url: str | None = None) -> None:
         self._written: set[tuple[str, str, str, str]] = set()
@@ -151,20 +151,13 @@ class SQLiteResultStore(ResultStore):
         """The URL without its password, for logs."""
         return redact_text(self.url or "")
 
-    def _create_tables(self, attempts: int = 5) -> None:
-        """Create missing tables; another process creating them at the same moment is fine."""
-        from sqlalchemy.exc import OperationalError
-
-        for attempt in range(attempts):
-            try:
-                with self._engine.begin() as conn:
-                    for table in TABLES:
-                        table.create(conn, checkfirst=True)
-                return
-            except OperationalError as exc:
-                if "already exists" not in str(exc) and "locked" not in str(exc) or attempt == attempts - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+    def _connect(self, url: str, *, must_exist: bool) -> sa.Connection:
+        """Connect, create missing tables and add columns an older version lacked."""
+        self._engine = self._create_engine(url, must_exist=must_exist)
+        schema.prepare(self._engine)
+        self._conn = self._engine.connect()
+        self._writer = _Writer(self._engine.dialect.name)
+        return self._conn
 
     def open(self, run: RunInfo) -> None:
         with self._lock:
@@ -175,29 +168,43 @@ class SQLiteResultStore(ResultStore):
                 work_dir = Path(run.work_dir)
                 work_dir.mkdir(parents=True, exist_ok=True)
                 self.url = f"sqlite:///{(work_dir / DB_FILE_NAME).resolve()}"
-            self._engine = self._create_engine(self.url)
-            self._create_tables()
-            self._conn = self._engine.connect()
-            self._writer = _Writer(self._engine.dialect.name)
+            conn = self._connect(self.url, must_exist=False)
             self.run = run
-            now = time.time()
-            params = {
-                "run_id": run.run_id,
-                "model_id": run.model_id,
-                "work_dir": run.work_dir,
-                "config": redact(run.config),
-                "started_at": run.started_at or now,
-                "updated_at": now,
-            }
-            with self._conn.begin():
-                self._writer.upsert(self._conn, _runs, params)
+            with conn.begin():
+                self._writer.upsert(conn, _runs, self._run_params(run))  # type: ignore[union-attr]
+
+    def _run_params(self, run: RunInfo) -> dict[str, Any]:
+        return {
+            "run_id": run.run_id,
+            "model_id": run.model_id,
+            "work_dir": run.work_dir,
+            "config": redact(run.config),
+            "started_at": run.started_at or time.time(),
+            "updated_at": time.time(),
+            "name": run_name(run),
+            "model_identity": run.model_identity,
+            "kind": run.kind,
+            "status": run.status,
+            "finished_at": run.finished_at,
+            "datasets": list(run.datasets),
+        }
+
+    def update_run(self, run: RunInfo) -> None:
+        """Record the run's new state (status, finish time, datasets, identity)."""
+        with self._lock:
+            conn, writer, _ = self._ready()
+            self.run = run
+            with conn.begin():
+                writer.upsert(conn, _runs, self._run_params(run))
 
     @staticmethod
-    def _create_engine(url: str) -> sa.Engine:
+    def _create_engine(url: str, *, must_exist: bool = False) -> sa.Engine:
         sa_url = sa.make_url(url)
         if sa_url.get_backend_name() == "sqlite":
             database = sa_url.database
             if database and database != ":memory:" and not database.startswith("file:"):
+                if must_exist and not Path(database).is_file():
+                    raise FileNotFoundError(f"{database}: no such database")
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(
                 sa_url,
@@ -228,6 +235,20 @@ class SQLiteResultStore(ResultStore):
             raise RuntimeError("SQLiteResultStore used before open(run) or after close()")
         return self._conn, self._writer, self.run.run_id
 
+    def _reader(self) -> sa.Connection:
+        """The connection for reads: the open run's, or one to `url` (which must exist)."""
+        if self._conn is not None:
+            return self._conn
+        if self.url is None:
+            raise RuntimeError("SQLiteResultStore has no database to read: pass a URL or open(run) first")
+        return self._connect(self.url, must_exist=True)
+
+    def _fetch(self, query: Any) -> list[Any]:
+        with self._lock:
+            conn = self._reader()
+            with conn.begin():
+                return conn.execute(query).all()
+
     # -- writes ------------------------------------------------------------------------------
 
     def _sample_params(self, run_id: str, dataset: str, result: SampleResult) -> dict[str, Any]:
@@ -251,6 +272,7 @@ class SQLiteResultStore(ResultStore):
             "output": unstructure(result.output),
             "error": result.error,
             "created_at": now,
+            "status": result.status.value,
         }
 
     def save_prediction(self, dataset: str, result: SampleResult) -> None:
@@ -274,7 +296,7 @@ class SQLiteResultStore(ResultStore):
         return stmt
 
     def save_review(self, dataset: str, result: SampleResult) -> None:
-        """Record the review (filtered text, prediction, gold, scores) of one sample."""
+        """Record the review (filtered text, prediction, gold, scores, status, details) of one sample."""
         with self._lock:
             conn, writer, run_id = self._ready()
             now = time.time()
@@ -290,6 +312,8 @@ class SQLiteResultStore(ResultStore):
                 "category": list(result.category),
                 "error": result.error,
                 "created_at": now,
+                "status": result.status.value,
+                "details": result.details or None,
             }
             # rows this store wrote a moment ago need no existence check (the common path)
             known = (run_id, dataset, result.subset, str(result.sample_id)) in self._written
@@ -314,58 +338,17 @@ class SQLiteResultStore(ResultStore):
             with conn.begin():
                 writer.upsert(conn, _reports, params)
 
-    # -- reads -------------------------------------------------------------------------------
+    # -- reads of the open run -----------------------------------------------------------------
 
     def load_results(self, dataset: str) -> dict[tuple[str, str], SampleResult]:
         """Every stored prediction of `dataset` in this run, with its review where there is one."""
         with self._lock:
             conn, _, run_id = self._ready()
-            p, s, sc = _predictions, _samples, _scores
-
-            def joined(other: sa.Table) -> Any:
-                return sa.and_(*(p.c[k] == other.c[k] for k in _KEY))
-
-            query = (
-                sa.select(
-                    p.c.subset,
-                    p.c.sample_id,
-                    p.c.request_key,
-                    p.c.output,
-                    p.c.error.label("prediction_error"),
-                    s.c.input,
-                    sc.c.sample_id.label("reviewed"),
-                    sc.c.filtered,
-                    sc.c.prediction,
-                    sc.c.gold,
-                    sc.c.scores,
-                    sc.c.category,
-                    sc.c.error,
-                )
-                .select_from(p.outerjoin(s, joined(s)).outerjoin(sc, joined(sc)))
-                .where(p.c.run_id == run_id, p.c.dataset == dataset)
-            )
             with conn.begin():
-                rows = conn.execute(query).all()
+                rows = conn.execute(reads.results_query(run_id).where(_predictions.c.dataset == dataset)).all()
         out: dict[tuple[str, str], SampleResult] = {}
         for row in rows:
-            data: dict[str, Any] = {
-                "sample_id": row.sample_id,
-                "subset": row.subset,
-                "request_key": row.request_key,
-                "output": row.output or {},
-                "sample": row.input,
-                "error": row.prediction_error,
-            }
-            if row.reviewed is not None:
-                data.update(
-                    filtered=row.filtered,
-                    prediction=row.prediction,
-                    gold=row.gold,
-                    scores=row.scores or {},
-                    category=row.category or [],
-                    error=row.error,
-                )
-            out[(row.subset, row.sample_id)] = _fix_logprobs(structure(data, SampleResult))
+            out[(row.subset, row.sample_id)] = reads.to_result(row)
         return out
 
     def load_report(self, dataset: str) -> Report | None:
@@ -385,12 +368,9 @@ class SQLiteResultStore(ResultStore):
     def run_config(self, run_id: str | None = None) -> dict[str, Any] | None:
         """The stored (redacted) configuration of a run."""
         with self._lock:
-            conn, _, current = self._ready()
-            with conn.begin():
-                row = conn.execute(
-                    sa.select(_runs.c.config).where(_runs.c.run_id == (run_id or current))
-                ).first()
-        return None if row is None else row.config
+            current = self.run.run_id if self.run is not None else None
+            rows = self._fetch(sa.select(_runs.c.config).where(_runs.c.run_id == (run_id or current)))
+        return rows[0].config if rows else None
 
     def count(self, table: str, *, all_runs: bool = False) -> int:
         """Rows of one table (`runs`, `samples`, `predictions`, `scores`, `reports`) in this run."""
@@ -402,6 +382,91 @@ class SQLiteResultStore(ResultStore):
                 query = query.where(target.c.run_id == run_id)
             with conn.begin():
                 return int(conn.execute(query).scalar_one())
+
+    # -- read side -----------------------------------------------------------------------------
+
+    def _run_infos(self, query: Any) -> list[RunInfo]:
+        rows = self._fetch(query.order_by(_runs.c.started_at, _runs.c.name, _runs.c.run_id))
+        runs = [
+            RunInfo(
+                run_id=row.run_id,
+                work_dir=row.work_dir,
+                model_id=row.model_id,
+                config=row.config or {},
+                started_at=row.started_at,
+                name=row.name or Path(row.work_dir).name,
+                model_identity=row.model_identity or "",
+                kind=row.kind or "eval",
+                status=row.status or "running",
+                finished_at=row.finished_at,
+                datasets=list(row.datasets or []),
+            )
+            for row in rows
+        ]
+        # runs written before the datasets column: the datasets their rows name
+        bare = [r.run_id for r in runs if not r.datasets]
+        if bare:
+            present: dict[str, set[str]] = {}
+            for table in (_predictions, _reports):
+                found = self._fetch(
+                    sa.select(table.c.run_id, table.c.dataset).where(table.c.run_id.in_(bare)).distinct()
+                )
+                for row in found:
+                    present.setdefault(row.run_id, set()).add(row.dataset)
+            for run in runs:
+                if not run.datasets:
+                    run.datasets = sorted(present.get(run.run_id, ()))
+        return runs
+
+    def list_runs(self, *, kind: str | None = None) -> list[RunInfo]:
+        query = sa.select(_runs)
+        if kind is not None:
+            query = query.where(_runs.c.kind == kind)
+        return self._run_infos(query)
+
+    def find_run(self, run_id_or_name: str) -> RunInfo | None:
+        by_id = self._run_infos(sa.select(_runs).where(_runs.c.run_id == run_id_or_name))
+        if by_id:
+            return by_id[0]
+        named = self._run_infos(sa.select(_runs).where(_runs.c.name == run_id_or_name))
+        return named[0] if len(named) == 1 else None
+
+    def _require_run(self, run_id: str) -> RunInfo:
+        found = self._run_infos(sa.select(_runs).where(_runs.c.run_id == run_id))
+        if not found:
+            raise LookupError(f"{self.display_url}: no run {run_id!r}")
+        return found[0]
+
+    def load_reports(self, run_id: str) -> list[Report]:
+        from evalscope.core.report import Report
+
+        run = self._require_run(run_id)
+        rows = self._fetch(sa.select(_reports.c.dataset, _reports.c.report).where(_reports.c.run_id == run_id))
+        order = {name: i for i, name in enumerate(run.datasets)}
+        rows = sorted(rows, key=lambda r: (order.get(r.dataset, len(order)), r.dataset))
+        return [structure(row.report, Report) for row in rows]
+
+    def iter_results(self, run_id: str, where: ResultFilter | None = None) -> Iterator[SampleResult]:
+        self._require_run(run_id)
+        query = reads.ordered(reads.narrow(reads.results_query(run_id), where))
+        if not needs_python_filter(where):
+            return iter([reads.to_result(row) for row in self._fetch(reads.paged(query, where))])
+
+        def kept() -> Iterator[SampleResult]:
+            for row in reads.iter_rows(self._fetch, query, self.READ_BATCH):
+                result = reads.to_result(row)
+                if matches(result, where, dataset=row.dataset):
+                    yield result
+
+        return page(kept(), where)
+
+    def count_results(self, run_id: str, where: ResultFilter | None = None) -> int:
+        if needs_python_filter(where):
+            return super().count_results(run_id, where)
+        self._require_run(run_id)
+        query = reads.narrow(reads.results_query(run_id), where)
+        rows = self._fetch(sa.select(sa.func.count()).select_from(query.subquery()))
+        return int(rows[0][0])
 
 
 __all__: Sequence[str] = ["SQLiteResultStore", "DB_FILE_NAME"]

@@ -18,7 +18,11 @@ def _json() -> Any:
 
 
 class RunRow(SQLModel, table=True):
-    """One evaluation run: who was evaluated and with which (redacted) configuration."""
+    """One run: who was evaluated, with which (redacted) configuration, and how it stands.
+
+    `run_id` is unique across machines (many runs share one database); `name` is the run dir's name.
+    `model_identity` prefixes the run's request keys, so `--stage review` finds its predictions.
+    """
 
     __tablename__ = "runs"
 
@@ -28,6 +32,12 @@ class RunRow(SQLModel, table=True):
     config: Any = _json()
     started_at: float = 0.0
     updated_at: float = 0.0
+    name: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    model_identity: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    kind: str = Field(default="eval", sa_column_kwargs={"server_default": "eval"})
+    status: str = Field(default="running", sa_column_kwargs={"server_default": "running"})
+    finished_at: float | None = None
+    datasets: Any = _json()
 
 
 class SampleRow(SQLModel, table=True):
@@ -55,6 +65,8 @@ class PredictionRow(SQLModel, table=True):
     output: Any = _json()
     error: str | None = None
     created_at: float = 0.0
+    #: predicted or error (NULL in rows written before statuses: derived from `error`)
+    status: str | None = None
 
 
 class ScoreRow(SQLModel, table=True):
@@ -73,6 +85,10 @@ class ScoreRow(SQLModel, table=True):
     category: Any = _json()
     error: str | None = None
     created_at: float = 0.0
+    #: scored, error, invalid or skipped (NULL in rows written before statuses: derived from `error`)
+    status: str | None = None
+    #: review extras: a judge's prompt and verdict, a sandbox's report...
+    details: Any = _json()
 
 
 class ReportRow(SQLModel, table=True):
