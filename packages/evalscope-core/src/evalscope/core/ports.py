@@ -188,9 +188,9 @@ class ResultStore(abc.ABC):
         """Flush and release."""
 
     # -- read side ----------------------------------------------------------------------------
+    @abc.abstractmethod
     def list_runs(self, *, kind: str | None = None) -> list[RunInfo]:
         """Every run this store holds, oldest first."""
-        raise NotImplementedError(f"{type(self).__name__} has no read side yet")
 
     def find_run(self, run_id_or_name: str) -> RunInfo | None:
         """A run by its id, or by its name when that is unambiguous."""
@@ -201,13 +201,17 @@ class ResultStore(abc.ABC):
         named = [r for r in runs if r.name == run_id_or_name]
         return named[0] if len(named) == 1 else None
 
+    @abc.abstractmethod
     def load_reports(self, run_id: str) -> list[Report]:
-        """The reports of a run, one per dataset."""
-        raise NotImplementedError(f"{type(self).__name__} has no read side yet")
+        """The reports of a run, one per dataset. An unknown run id raises LookupError."""
 
+    @abc.abstractmethod
     def iter_results(self, run_id: str, where: ResultFilter | None = None) -> Iterator[SampleResult]:
-        """Per-sample results of a run (reviewed where a review exists), filtered and paged."""
-        raise NotImplementedError(f"{type(self).__name__} has no read side yet")
+        """Per-sample results of a run (reviewed where a review exists), filtered and paged.
+
+        Ordered by dataset, subset, then sample id as text; filter semantics are those of
+        `evalscope.core.stores.query.matches`. An unknown run id raises LookupError.
+        """
 
     def count_results(self, run_id: str, where: ResultFilter | None = None) -> int:
         """How many results `iter_results` would give without paging."""
