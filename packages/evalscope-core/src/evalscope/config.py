@@ -159,11 +159,11 @@ def _normalise(data: dict[str, Any], where: str = "config") -> dict[str, Any]:
         data["generation_config"] = normalise_generation_config(gen, where=f"{where}: generation_config")
     dargs = data.get("dataset_args")
     if isinstance(dargs, dict):
-        data["dataset_args"] = {k: _normalise_dataset_args(v, f"{where}: dataset_args[{k!r}]") for k, v in dargs.items()}
+        data["dataset_args"] = {k: normalise_dataset_args(v, f"{where}: dataset_args[{k!r}]") for k, v in dargs.items()}
     return data
 
 
-def _normalise_dataset_args(value: Any, where: str) -> Any:
+def normalise_dataset_args(value: Any, where: str) -> Any:
     if isinstance(value, dict) and isinstance(value.get("generation_config"), dict):
         return dict(value, generation_config=normalise_generation_config(value["generation_config"], where=f"{where}.generation_config"))
     return value

@@ -1,4 +1,9 @@
-"""`evalscope eval`: every TaskConfig field as a flag (kebab-case), or a config file."""
+"""`evalscope eval`: every TaskConfig field as a flag (kebab-case), or a config file.
+
+Each flag's value is checked on its own first, so an error names the flag (`--dataset-args gsm8k:
+unknown key 'fewshot'. Did you mean: few_shot_num?`). A service run checks that something listens
+at --api-url before any sample is sent.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,11 @@ from typing import Any
 
 import click
 
-from evalscope.cli.options import SpaceSeparatedOption
+from evalscope.cli.options import LimitType, SpaceSeparatedOption
+from evalscope.config import LIMIT_HELP, TRUNCATION
+
+#: flags whose value is a k=v list or a JSON object
+KV_FLAGS = ("model_args", "generation_config")
 
 
 def _json_option(value: str | None, name: str) -> Any:
@@ -18,75 +27,126 @@ def _json_option(value: str | None, name: str) -> Any:
         return json.loads(value)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not valid JSON ({exc.msg} at column {exc.colno})", param_hint=name) from None
+    except RecursionError:
+        raise click.BadParameter("JSON nested too deeply", param_hint=name) from None
 
 
 @click.command("eval", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML or JSON task config (flags override it).")
 @click.option("--model", help="Model: ModelScope/HF id, local path, alias (smollm2-135m-instruct) or served model name.")
 @click.option("--model-id", help="Name used in reports and output paths (default: basename of --model).")
-@click.option("--model-args", help="k=v,... e.g. revision=main,precision=float32,device_map=cpu")
-@click.option("--generation-config", help="k=v,... e.g. max_tokens=256,temperature=0")
+@click.option("--model-api", help="Model provider by registry name (hf, openai, mock or a plug-in); default from --eval-type.")
+@click.option("--model-args", help='k=v,... or a JSON object, e.g. revision=main,precision=float32,device_map=cpu')
+@click.option("--generation-config", help='k=v,... or a JSON object, e.g. max_tokens=256,temperature=0')
 @click.option("--chat-template", help="Jinja chat template overriding the tokenizer's.")
 @click.option("--prompt-style", type=click.Choice(["default", "evalscope-0.12"]), help="Prompts: ours, or EvalScope 0.12's byte for byte.")
+@click.option("--truncation", type=click.Choice(TRUNCATION), help="Prompts longer than the model's context: error (the sample fails) or left (cut from the left, counted).")
 @click.option("--datasets", cls=SpaceSeparatedOption, help="Benchmark names: --datasets gsm8k arc")
 @click.option("--dataset-args", help='JSON: {"gsm8k": {"few_shot_num": 0}}')
 @click.option("--dataset-dir", help="Local dataset directory (env EVALSCOPE_DATASET_DIR).")
 @click.option("--dataset-hub", type=click.Choice(["modelscope", "huggingface", "local"]))
 @click.option("--eval-type", type=click.Choice(["checkpoint", "service", "custom", "mock", "llm_ckpt", "openai_api", "server"]))
 @click.option("--eval-backend", help="Native (default).")
-@click.option("--limit", type=float, help="First N samples per subset (N<1: a fraction).")
-@click.option("--eval-batch-size", type=int, help="Samples in flight (local: batch size; service: concurrency).")
+@click.option("--limit", type=LimitType(), help=LIMIT_HELP)
+@click.option("--eval-batch-size", type=click.IntRange(min=1), help="Samples in flight (local: batch size; service: concurrency).")
 @click.option("--use-cache", help="Resume the run in this directory (or the newest run under it).")
 @click.option("--work-dir", help="Output root (default ./outputs).")
 @click.option("--no-timestamp", is_flag=True, default=None, help="Write into --work-dir directly.")
 @click.option("--seed", type=int)
 @click.option("--api-url", help="OpenAI-compatible base URL (service).")
 @click.option("--api-key", help="API key (service); never written to logs or reports.")
-@click.option("--timeout", type=float, help="Per-request timeout in seconds.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-request timeout in seconds.")
 @click.option("--stream/--no-stream", default=None, help="Stream service responses.")
-@click.option("--retries", type=int, help="Retries of transient model errors (default 5).")
+@click.option("--retries", type=click.IntRange(min=0), help="Retries of transient model errors (default 5).")
 @click.option("--stage", type=click.Choice(["all", "infer", "review"]))
 @click.option("--store", help="Result store: auto (SQLite when installed), sqlite, workdir.")
 @click.option("--store-url", help="Database URL for the store (default: evalscope.db in the run dir).")
 @click.option("--ignore-errors", is_flag=True, default=None, help="Report what finished even if some samples failed.")
-@click.option("--debug", is_flag=True, default=None)
+@click.option("--debug", is_flag=True, default=None, help="Debug logging, and a full traceback on any error.")
 def eval_command(config_file: str | None, **flags: Any) -> None:
     """Run benchmarks against a model and print the score table."""
-    from evalscope.config import ConfigError, TaskConfig, load_config_file, parse_kv_pairs
-    from evalscope.core.datasets import DatasetUnavailableError
-    from evalscope.core.engine import EvaluationError
-    from evalscope.core.registry import UnknownNameError
+    from evalscope.cli.errors import user_errors
+    from evalscope.config import ConfigError, TaskConfig, load_config_file
     from evalscope.core.serialization import unstructure
 
-    try:
+    with user_errors(["--debug"] if flags.get("debug") else []):
         data: dict[str, Any] = {}
         if config_file:
             loaded = load_config_file(config_file)
             if isinstance(loaded, list):
                 raise ConfigError(f"{config_file}: holds several tasks; use run_task() or one file per task")
-            data = {k: v for k, v in unstructure(loaded).items()}
-        overrides: dict[str, Any] = {}
-        for key, value in flags.items():
-            if value is None or value == ():
-                continue
-            if key in ("model_args", "generation_config"):
-                value = parse_kv_pairs(value, where=f"--{key.replace('_', '-')}")
-            elif key == "dataset_args":
-                value = _json_option(value, "--dataset-args")
-            elif key == "datasets":
-                value = list(value)
-            elif key == "limit" and float(value).is_integer() and value >= 1:
-                value = int(value)
-            overrides[key] = value
-        data.update(overrides)
+            data = dict(unstructure(loaded))
+        data.update(flag_settings(flags))
         if data.get("generation_config") is None:
             data.pop("generation_config", None)
-        cfg = TaskConfig.from_dict(data, where="eval")
-        from evalscope.run import run_task
+        cfg = TaskConfig.from_dict(data, where="evalscope eval")
+        preflight(cfg)
+        _run(cfg)
 
+
+def _run(cfg: Any) -> None:
+    from evalscope.core.engine import EvaluationError
+    from evalscope.run import run_task
+
+    try:
         run_task(cfg)
-    except (ConfigError, UnknownNameError, DatasetUnavailableError) as exc:
-        raise click.ClickException(str(exc)) from None
     except EvaluationError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+
+
+def flag_settings(flags: dict[str, Any]) -> dict[str, Any]:
+    """TaskConfig settings from the flags given (None: not given), each checked on its own so an
+    error names the flag."""
+    out: dict[str, Any] = {}
+    for key, value in flags.items():
+        if value is None or value == ():
+            continue
+        flag = f"--{key.replace('_', '-')}"
+        if key in KV_FLAGS:
+            from evalscope.config import parse_kv_pairs
+
+            value = parse_kv_pairs(value, where=flag)
+        elif key == "dataset_args":
+            value = _json_option(value, flag)
+        elif key == "datasets":
+            value = list(value)
+        out[key] = check_flag(key, value, flag)
+    return out
+
+
+def check_flag(key: str, value: Any, flag: str) -> Any:
+    """Structure one flag's value as its TaskConfig field would be (types, unknown keys), naming
+    the flag in the error. Cross-field checks happen when the whole TaskConfig is built."""
+    import attrs
+
+    from evalscope.config import (
+        ConfigError,
+        DatasetArgs,
+        TaskConfig,
+        normalise_dataset_args,
+        normalise_generation_config,
+    )
+    from evalscope.core.serialization import short_repr, structure_strict
+
+    if key == "dataset_args":
+        if not isinstance(value, dict):
+            raise ConfigError(f'{flag}: expected a JSON object like {{"gsm8k": {{"few_shot_num": 0}}}}, got {short_repr(value)}')
+        for name, args in value.items():
+            structure_strict(normalise_dataset_args(args, f"{flag} {name}"), DatasetArgs, where=f"{flag} {name}")
+        return value
+    if key == "generation_config":
+        value = normalise_generation_config(value, where=flag)
+    fields = attrs.fields_dict(attrs.resolve_types(TaskConfig))
+    if key in fields:
+        structure_strict(value, fields[key].type, where=flag)
+    return value
+
+
+def preflight(cfg: Any) -> None:
+    """Before any work: a service run needs something listening at api_url (one clear line now,
+    rather than every sample failing through five retries)."""
+    if cfg.api_url and cfg.stage != "review" and cfg.eval_type == "service":
+        from evalscope.core.preflight import check_endpoint
+
+        check_endpoint(cfg.api_url, what="--api-url")

@@ -2,7 +2,8 @@
 
 Sub-commands are resolved lazily: built-in ones by module path, plug-in ones through the
 ``evalscope.commands`` entry-point group. Nothing heavy is imported until a command runs, so
-``evalscope --help`` stays fast.
+``evalscope --help`` stays fast. Every sub-command runs under one error policy
+(`evalscope.cli.errors.user_errors`): one line for a user's mistake, a traceback only with --debug.
 """
 
 from __future__ import annotations
@@ -33,7 +34,17 @@ def _load_target(target: str) -> click.Command:
 
 
 class LazyGroup(click.Group):
-    """A click group whose commands are imported only when invoked."""
+    """A click group whose commands are imported only when invoked, and run under the error policy."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["evalscope.args"] = list(args)  # for --debug, wherever it appears
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        from evalscope.cli.errors import user_errors
+
+        with user_errors(ctx.meta.get("evalscope.args", ())):
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(BUILTIN_COMMANDS) | set(_plugin_commands()))

@@ -42,3 +42,27 @@ def _looks_like_option(token: str) -> bool:
         return False
     except ValueError:
         return True
+
+
+class LimitType(click.ParamType):
+    """`--limit`: a count (5, or 5.0) or a fraction in (0, 1) -- the rule of `config.normalise_limit`."""
+
+    name = "N|FRACTION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from evalscope.config import LIMIT_HELP, ConfigError, normalise_limit
+
+        number = value
+        if isinstance(value, str):
+            for parse in (int, float):
+                try:
+                    number = parse(value)
+                    break
+                except ValueError:
+                    continue
+            else:
+                self.fail(f"{value!r} is not a number. {LIMIT_HELP}", param, ctx)
+        try:
+            return normalise_limit(number, where="--limit")
+        except ConfigError as exc:
+            self.fail(str(exc).removeprefix("--limit: "), param, ctx)

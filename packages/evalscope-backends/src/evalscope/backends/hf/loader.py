@@ -125,19 +125,19 @@ def resolve_model(name_or_path: str, revision: str | None = None) -> ResolvedMod
 
 
 def _resolve_hub(model_id: str, revision: str | None) -> ResolvedModel:
-    tried: list[str] = [f"a local path ({Path(model_id).expanduser().resolve()} does not exist)", "the alias " + repr(SMOLLM2_ALIAS)]
+    tried: list[str] = [f"a local path ({Path(model_id).expanduser().resolve()} does not exist)", f"the built-in aliases ({SMOLLM2_ALIAS})"]
     try:
         path = _modelscope_download(model_id, revision)
         return ResolvedModel(name=model_id, path=path, source="modelscope", revision=revision)
     except Exception as exc:  # any failure means: try the next hub
-        tried.append(f"ModelScope ({_hub_state(_modelscope_endpoint())}: {type(exc).__name__}: {_first_line(exc)})")
+        tried.append(f"ModelScope ({_hub_state(_modelscope_endpoint(), exc)})")
     try:
         local_only = _hf_check(model_id, revision)
         return ResolvedModel(
             name=model_id, path=model_id, source="huggingface", revision=revision, local_files_only=local_only
         )
     except Exception as exc:
-        tried.append(f"the HF hub ({_hub_state(_hf_endpoint())}: {type(exc).__name__}: {_first_line(exc)})")
+        tried.append(f"the HF hub ({_hub_state(_hf_endpoint(), exc)})")
     raise ModelNotFoundError(
         f"Cannot load model {model_id!r}. Tried: {'; '.join(tried)}. To work offline pass a local model folder "
         f"or .gguf file (--model /path/to/model), or use the bundled alias {SMOLLM2_ALIAS!r} "
@@ -145,15 +145,14 @@ def _resolve_hub(model_id: str, revision: str | None) -> ResolvedModel:
     )
 
 
-def _hub_state(endpoint: str) -> str:
-    """`huggingface.co unreachable, local cache only` or `huggingface.co reachable`."""
+def _hub_state(endpoint: str, exc: BaseException) -> str:
+    """What a hub said: `huggingface.co unreachable and not in the local cache`, or its error."""
     parsed = urlparse(endpoint if "://" in endpoint else f"https://{endpoint}")
     host = parsed.hostname or endpoint
     key = f"{host}:{parsed.port or (80 if parsed.scheme == 'http' else 443)}"
-    reachable = _reachable_cache.get(key)
-    if reachable is None:
-        return host
-    return f"{host} reachable" if reachable else f"{host} unreachable, local cache only"
+    if _reachable_cache.get(key) is False:
+        return f"{host} unreachable and not in the local cache"
+    return f"{host}: {type(exc).__name__}: {_first_line(exc)}"
 
 
 def _hf_endpoint() -> str:

@@ -29,6 +29,11 @@ class Records(list):
         self.path = path
         self.lines = lines or []
 
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):  # records[:limit] keeps its provenance
+            return Records(super().__getitem__(index), self.path, self.lines[index])
+        return super().__getitem__(index)
+
 
 def _open_text(path: Path) -> io.TextIOBase:
     # utf-8-sig: a byte-order mark (Excel's CSV export) is not part of the first column's name
@@ -74,7 +79,7 @@ def _read_jsonl(fh: io.TextIOBase, path: Path) -> Records:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DatasetFormatError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            raise DatasetFormatError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.pos + 1})") from None
         except RecursionError:
             raise DatasetFormatError(f"{path}:{lineno}: JSON nested too deeply") from None
         if not isinstance(record, dict):
