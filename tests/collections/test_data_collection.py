@@ -159,3 +159,33 @@ def test_collection_create_cli(dataset_dir, tmp_path):
     schema.write_text(json.dumps({"name": "x", "datasets": [{"name": "arc", "weigth": 1}]}))
     result = CliRunner().invoke(collection_command, args)
     assert result.exit_code != 0 and "weigth" in result.output
+
+
+def test_collection_report_from_a_database(mixed, dataset_dir, tmp_path):
+    """The same levels from a run stored in SQLite (read side) as from its work-dir files; only
+    scored samples count."""
+    from evalscope.core.collections.report import (
+        build_collection_report,
+        entries_from_run,
+        entries_from_store,
+    )
+    from evalscope.core.ports import ResultFilter
+    from evalscope.core.stores import open_reader
+    from evalscope.core.types import SampleStatus
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    cfg = {
+        "model": "mock", "eval_type": "mock", "datasets": ["data_collection"],
+        "dataset_args": {"data_collection": {"local_path": str(mixed)}}, "dataset_dir": str(dataset_dir),
+        "work_dir": str(tmp_path / "run"), "no_timestamp": True, "store": "sqlite", "store_url": url,
+    }
+    run_task(cfg, print_table=False)
+    reader = open_reader(url)
+    (run,) = reader.list_runs()
+    from_db = entries_from_store(reader, run.run_id)
+    assert len(from_db) == reader.count_results(run.run_id, ResultFilter(status=SampleStatus.SCORED)) == 40
+    from_files = entries_from_run(tmp_path / "run", "mock")
+    key = lambda e: json.dumps(e, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, from_db)) == sorted(map(key, from_files))
+    db_report = build_collection_report(from_db, model_name="mock")
+    assert db_report.levels == build_collection_report(from_files, model_name="mock").levels

@@ -1,16 +1,20 @@
-"""`compare_runs` / `evalscope compare` on two real mock runs (work-dir review files)."""
+"""`compare_runs` / `evalscope compare` on real mock runs, read through the stores (work-dir files, SQLite)."""
 
 from __future__ import annotations
 
 import json
 import math
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
 from evalscope.cli.compare_cmd import compare_command
 from evalscope.config import DatasetArgs
-from evalscope.core.stats import compare_runs, load_run_scores
+from evalscope.core.ports import RunInfo, new_run_id
+from evalscope.core.stats import RunRef, compare_runs, load_run_scores
+from evalscope.core.stores import WorkDirStore
+from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 from evalscope.run import run_task
 
 
@@ -94,3 +98,55 @@ def test_evalscope_review_lines_are_read(tmp_path):
         (folder / "gsm8k_main.jsonl").write_text("\n".join(json.dumps(x) for x in lines))
     (comp,) = compare_runs(tmp_path / "a", tmp_path / "b", n_bootstrap=200)
     assert (comp.dataset, comp.n, comp.c_only_b_right, comp.b_only_a_right) == ("gsm8k", 3, 1, 0)
+
+
+def test_compare_runs_inside_one_database(dataset_dir, tmp_path):
+    """Two runs written into one SQLite file: compared by name with --store-url, same numbers as the dirs."""
+    url = f"sqlite:///{tmp_path / 'all.db'}"
+    for name, reply in (("run_a", "The answer is A."), ("run_b", "The answer is B.")):
+        cfg = {
+            "model": "mock", "eval_type": "mock", "model_args": {"reply": reply}, "datasets": ["arc"], "limit": 30,
+            "dataset_args": {"arc": {"output_type": "generation"}}, "dataset_dir": str(dataset_dir),
+            "work_dir": str(tmp_path / name), "no_timestamp": True, "store": "sqlite", "store_url": url,
+        }
+        run_task(cfg, print_table=False)
+    by_db = compare_runs(RunRef(url, "run_a"), RunRef(url, "run_b"), n_bootstrap=200)
+    by_dir = compare_runs(tmp_path / "run_a", tmp_path / "run_b", n_bootstrap=200)
+    assert [(c.dataset, c.n, c.mean_a, c.mean_b, c.p_value) for c in by_db] == [
+        (c.dataset, c.n, c.mean_a, c.mean_b, c.p_value) for c in by_dir
+    ]
+    assert by_db[0].n == 60
+    result = CliRunner().invoke(compare_command, ["--store-url", url, "run_a", "run_b", "--format", "json", "--bootstrap", "200"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["n"] == 60
+    result = CliRunner().invoke(compare_command, ["--store-url", url, "run_a", "run_c"])
+    assert result.exit_code != 0 and "no single run 'run_c'" in result.output
+    result = CliRunner().invoke(compare_command, ["run_a", "run_b"])  # names without --store-url
+    assert result.exit_code != 0 and "--store-url" in result.output
+
+
+def _write_run(root, name, outcomes):
+    """A work-dir run whose samples end as `outcomes` = {sample_id: (status, score)}."""
+    store = WorkDirStore()
+    store.open(RunInfo(run_id=new_run_id(), work_dir=str(root / name), model_id="m", name=name, datasets=["d"]))
+    for sid, (status, score) in outcomes.items():
+        r = SampleResult(sid, "main", f"k{sid}", ModelOutput(text="x"), status=SampleStatus.PREDICTED)
+        store.save_prediction("d", r)
+        if status is not SampleStatus.PREDICTED:
+            r = attrs.evolve(r, status=status, scores={} if score is None else {"acc": score},
+                             error=None if status is SampleStatus.SCORED else "why")
+            store.save_review("d", r)
+    store.close()
+    return root / name
+
+
+def test_only_scored_samples_are_compared(tmp_path):
+    S = SampleStatus
+    a = _write_run(tmp_path, "a", {"0": (S.SCORED, 1.0), "1": (S.SCORED, 0.0), "2": (S.SCORED, 1.0), "3": (S.SCORED, 1.0),
+                                   "4": (S.SCORED, 0.0)})
+    b = _write_run(tmp_path, "b", {"0": (S.SCORED, 1.0), "1": (S.SCORED, 1.0), "2": (S.ERROR, None), "3": (S.SKIPPED, None),
+                                   "4": (S.INVALID, None)})
+    (comp,) = compare_runs(a, b, n_bootstrap=200)
+    assert (comp.n, comp.only_in_a, comp.only_in_b) == (2, 3, 0)
+    assert (comp.mean_a, comp.mean_b) == (0.5, 1.0)
+    assert load_run_scores(b) == {("d", "main", "0"): {"acc": 1.0}, ("d", "main", "1"): {"acc": 1.0}}

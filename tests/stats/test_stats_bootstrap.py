@@ -17,7 +17,7 @@ from evalscope.core.stats import (
     paired_bootstrap,
     percentile,
 )
-from evalscope.core.types import ModelOutput, SampleResult
+from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
 PATHS = [False, True]  # pure Python, numpy
 
@@ -104,7 +104,9 @@ def test_compare_scores_binary_uses_mcnemar():
 
 def test_add_bootstrap_ci_to_a_report():
     results = [
-        SampleResult(str(i), "s1" if i < 50 else "s2", "k", ModelOutput(), scores={"acc": float(i % 3 == 0)})
+        SampleResult(
+            str(i), "s1" if i < 50 else "s2", "k", ModelOutput(), scores={"acc": float(i % 3 == 0)}, status=SampleStatus.SCORED
+        )
         for i in range(100)
     ]
     report = build_report(dataset="d", model="m", results=results)

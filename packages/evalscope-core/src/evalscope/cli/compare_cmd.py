@@ -1,10 +1,30 @@
-"""`evalscope compare RUN_A RUN_B`: paired significance of the score difference between two runs."""
+"""`evalscope compare RUN_A RUN_B`: paired significance of the score difference between two runs.
+
+RUN_A and RUN_B are run dirs (or outputs dirs: their newest run); with `--store-url` they are run
+ids or names inside that database. Results are read through the stores' read side.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from evalscope.core.stats import RunRef
+
+
+def _ref(run: str, store_url: str | None, model_id: str | None) -> RunRef:
+    from pathlib import Path
+
+    from evalscope.core.stats import RunRef
+
+    if store_url:
+        return RunRef(store_url, run, model_id)
+    if not Path(run).is_dir():
+        raise click.BadParameter(f"{run}: no such run directory (name runs inside a database with --store-url)")
+    return RunRef(run, None, model_id)
 
 
 def _fmt_p(p: float) -> str:
@@ -12,8 +32,12 @@ def _fmt_p(p: float) -> str:
 
 
 @click.command("compare")
-@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
-@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option(
+    "--store-url",
+    help="Database holding both runs (e.g. sqlite:///outputs/evalscope.db); RUN_A/RUN_B are then run ids or names.",
+)
 @click.option("--dataset", help="Compare only this benchmark.")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=100), default=1000, show_default=True, help="Bootstrap replicates.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -24,6 +48,7 @@ def _fmt_p(p: float) -> str:
 def compare_command(
     run_a: str,
     run_b: str,
+    store_url: str | None,
     dataset: str | None,
     n_bootstrap: int,
     seed: int,
@@ -40,11 +65,10 @@ def compare_command(
     from evalscope.core.serialization import unstructure
     from evalscope.core.stats import compare_runs
 
+    refs = [_ref(run, store_url, model) for run, model in ((run_a, model_a), (run_b, model_b))]
     try:
-        comparisons = compare_runs(
-            run_a, run_b, dataset, n_bootstrap=n_bootstrap, seed=seed, by_subset=by_subset, model_a=model_a, model_b=model_b
-        )
-    except (FileNotFoundError, ValueError) as exc:
+        comparisons = compare_runs(refs[0], refs[1], dataset, n_bootstrap=n_bootstrap, seed=seed, by_subset=by_subset)
+    except (FileNotFoundError, LookupError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     if not comparisons:
         raise click.ClickException("the two runs share no scored samples" + (f" of {dataset}" if dataset else ""))

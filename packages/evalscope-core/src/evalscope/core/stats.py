@@ -3,7 +3,8 @@
 - `bootstrap_ci`: percentile interval of the mean, optionally resampling whole clusters (subsets).
 - `mcnemar_exact`: exact two-sided McNemar test for paired binary scores.
 - `paired_bootstrap`: interval and p-value of the mean paired difference (continuous scores).
-- `compare_runs`: both tests on two work dirs' review files, aligned by (dataset, subset, sample_id).
+- `compare_runs`: both tests on two runs' scored samples, aligned by (dataset, subset, sample_id),
+  read through the stores' read side (`evalscope.core.stores.open_reader`).
 
 Bootstraps are seeded. numpy is used when importable (multinomial draws over the distinct values);
 without it, scores with few distinct values (0/1, -1/0/1 differences) are resampled through
@@ -27,6 +28,7 @@ from evalscope.core.report import mean, standard_error
 
 __all__ = [
     "Comparison",
+    "RunRef",
     "add_bootstrap_ci",
     "bootstrap_ci",
     "bootstrap_means",
@@ -35,6 +37,7 @@ __all__ = [
     "load_run_scores",
     "mcnemar_exact",
     "paired_bootstrap",
+    "resolve_run",
     "standard_error",
 ]
 
@@ -292,70 +295,77 @@ def compare_scores(
     )
 
 
-# -- runs on disk ------------------------------------------------------------------------------------
+# -- runs in stores ---------------------------------------------------------------------------------
 SampleKey = tuple[str, str, str]  # (dataset, subset, sample_id)
 
 
-def resolve_reviews_dir(run_dir: str | Path, model_id: str | None = None) -> Path:
-    """`<run>/reviews/<model_id>` of a run dir (or of the newest run under a work dir)."""
-    root = Path(run_dir)
-    if not (root / "reviews").is_dir():
-        runs = sorted(p for p in root.glob("*") if (p / "reviews").is_dir()) if root.is_dir() else []
-        if not runs:
-            raise FileNotFoundError(f"{root}: not a run dir (no reviews/ folder) and holds no runs")
-        root = runs[-1]
-    models = sorted(p for p in (root / "reviews").iterdir() if p.is_dir())
-    if model_id is not None:
-        from evalscope.core.stores.workdir import _safe
+@attrs.frozen
+class RunRef:
+    """Which run to read: a location (outputs dir, run dir, database file or URL), optionally a run
+    id or name inside it, and a model folder (run dirs holding several models' reviews)."""
 
-        chosen = root / "reviews" / _safe(model_id)
-        if not chosen.is_dir():
-            raise FileNotFoundError(f"{root}: no reviews for model {model_id!r} (found: {', '.join(p.name for p in models) or 'none'})")
-        return chosen
-    if len(models) != 1:
-        raise ValueError(f"{root}: reviews of {len(models)} models ({', '.join(p.name for p in models) or 'none'}); name one")
-    return models[0]
+    location: str
+    run: str | None = None
+    model_id: str | None = None
+
+    @classmethod
+    def of(cls, value: RunRef | str | Path, model_id: str | None = None) -> RunRef:
+        if isinstance(value, RunRef):
+            return value if model_id is None else attrs.evolve(value, model_id=model_id)
+        return cls(str(value), None, model_id)
+
+
+def resolve_run(ref: RunRef | str | Path) -> tuple[Any, Any]:
+    """(reader store, RunInfo) of a run reference.
+
+    Without a run name: the one run of a run dir, else the newest eval run at the location. A run
+    dir with several models' reviews needs `model_id`.
+    """
+    from evalscope.core.stores import open_reader
+    from evalscope.core.stores.workdir import _safe
+
+    ref = RunRef.of(ref)
+    store = open_reader(ref.location)
+    if ref.run is not None:
+        found = store.find_run(ref.run)
+        if found is None:
+            names = ", ".join(f"{r.name} ({r.run_id})" for r in store.list_runs()) or "none"
+            raise LookupError(f"{ref.location}: no single run {ref.run!r} (runs: {names})")
+        return store, found
+    runs = [r for r in store.list_runs() if r.kind == "eval"]
+    if ref.model_id is not None:
+        runs = [r for r in runs if _safe(r.model_id) == _safe(ref.model_id)]
+    if not runs:
+        what = f" of model {ref.model_id!r}" if ref.model_id else ""
+        raise FileNotFoundError(f"{ref.location}: holds no evaluation run{what}")
+    newest = [r for r in runs if r.work_dir == runs[-1].work_dir]
+    if len(newest) > 1:
+        models = ", ".join(sorted(r.model_id for r in newest))
+        raise ValueError(f"{runs[-1].work_dir}: reviews of {len(newest)} models ({models}); name one")
+    return store, newest[0]
 
 
 def load_run_scores(
-    run_dir: str | Path, dataset: str | None = None, model_id: str | None = None
+    run: RunRef | str | Path, dataset: str | None = None, model_id: str | None = None
 ) -> dict[SampleKey, dict[str, float]]:
-    """Per-sample scores from review JSONL files: ours (`evalscope_record`) or EvalScope's (`review.result`)."""
-    from evalscope.core.stores.workdir import RECORD_KEY, _safe, read_jsonl_tolerant
+    """Per-sample scores of a run's SCORED samples, read through the store's read side (work-dir
+    files, ours or EvalScope's, or a database)."""
+    from evalscope.core.ports import ResultFilter
+    from evalscope.core.types import SampleStatus
 
-    folder = resolve_reviews_dir(run_dir, model_id)
+    store, info = resolve_run(RunRef.of(run, model_id))
+    datasets = [dataset] if dataset is not None else info.datasets
     out: dict[SampleKey, dict[str, float]] = {}
-    for path in sorted(folder.glob("*.jsonl")):
-        for position, line in enumerate(read_jsonl_tolerant(path)):
-            record = line.get(RECORD_KEY) or {}
-            subset = str(line.get("subset_name") or record.get("subset") or "default")
-            suffix = f"_{_safe(subset)}.jsonl"
-            name = path.name[: -len(suffix)] if path.name.endswith(suffix) else path.stem
-            if dataset is not None and name != _safe(dataset):
-                continue
-            sample_id = str(line.get("sample_id", record.get("sample_id", position)))
-            scores = record.get("scores") if record else _legacy_scores(line)
-            if record.get("error") is None and scores:
-                out[(name, subset, sample_id)] = {k: float(v) for k, v in scores.items()}
+    for name in datasets:
+        for result in store.iter_results(info.run_id, ResultFilter(dataset=name, status=SampleStatus.SCORED)):
+            if result.scores:
+                out[(name, result.subset, str(result.sample_id))] = {k: float(v) for k, v in result.scores.items()}
     return out
 
 
-def _legacy_scores(line: dict[str, Any]) -> dict[str, float] | None:
-    """EvalScope's review lines: `choices[0].review.result` is a number or {metric: number}."""
-    try:
-        result = line["choices"][0]["review"]["result"]
-    except (KeyError, IndexError, TypeError):
-        return None
-    if isinstance(result, dict):
-        return {k: float(v) for k, v in result.items() if isinstance(v, (int, float))}
-    if isinstance(result, (int, float)):
-        return {"score": float(result)}
-    return None
-
-
 def compare_runs(
-    run_dir_a: str | Path,
-    run_dir_b: str | Path,
+    run_a: RunRef | str | Path,
+    run_b: RunRef | str | Path,
     dataset: str | None = None,
     *,
     n_bootstrap: int = 1000,
@@ -364,9 +374,13 @@ def compare_runs(
     model_a: str | None = None,
     model_b: str | None = None,
 ) -> list[Comparison]:
-    """One Comparison per (dataset[, subset], metric) that both runs scored on shared samples."""
-    scores_a = load_run_scores(run_dir_a, dataset, model_a)
-    scores_b = load_run_scores(run_dir_b, dataset, model_b)
+    """One Comparison per (dataset[, subset], metric) that both runs scored on shared samples.
+
+    A run is a location (run dir, outputs dir, database file or URL) or a `RunRef` naming a run
+    inside it. Only SCORED samples count; errored, invalid and skipped ones are left out.
+    """
+    scores_a = load_run_scores(run_a, dataset, model_a)
+    scores_b = load_run_scores(run_b, dataset, model_b)
     groups: dict[tuple[str, str | None, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     unpaired: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
     for key in sorted(set(scores_a) | set(scores_b)):
@@ -392,6 +406,14 @@ def compare_runs(
 
 
 # -- reports -----------------------------------------------------------------------------------------
+def _counts(result: Any) -> bool:
+    """Whether a result's scores count: SCORED (results without a status: no error)."""
+    status = getattr(result, "status", None)
+    if status is not None:
+        return getattr(status, "value", status) == "scored"
+    return getattr(result, "error", None) is None
+
+
 def add_bootstrap_ci(
     report: Any, results: Sequence[Any], n: int = 1000, seed: int = 0, *, cluster_by_subset: bool = False, confidence: float = 0.95
 ) -> dict[str, tuple[float, float]]:
@@ -399,7 +421,7 @@ def add_bootstrap_ci(
     the report has those fields. Returns {metric: (low, high)}."""
     intervals: dict[str, tuple[float, float]] = {}
     for metric in report.metrics:
-        scored = [r for r in results if metric.name in r.scores and getattr(r, "error", None) is None]
+        scored = [r for r in results if metric.name in r.scores and _counts(r)]
         if not scored:
             continue
         values = [float(r.scores[metric.name]) for r in scored]

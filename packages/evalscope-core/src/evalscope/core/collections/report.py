@@ -14,9 +14,10 @@ from typing import Any
 
 import attrs
 
+from evalscope.core.ports import ResultFilter, ResultStore
 from evalscope.core.report import mean, standard_error
 from evalscope.core.serialization import unstructure
-from evalscope.core.types import SampleResult
+from evalscope.core.types import SampleResult, SampleStatus
 
 #: where a collection row's description lives in `Sample.metadata`
 COLLECTION_KEY = "collection"
@@ -89,28 +90,34 @@ def build_collection_report(
 
 
 def entries_from_results(results: Iterable[SampleResult]) -> list[tuple[dict[str, Any], dict[str, float]]]:
+    """(row description, scores) of the SCORED collection samples among `results`."""
     out = []
     for r in results:
         meta = (r.sample.metadata if r.sample else {}).get(COLLECTION_KEY)
-        if meta and r.error is None:
+        if meta and r.status is SampleStatus.SCORED:
             out.append((meta, r.scores))
     return out
 
 
-def entries_from_run(run_dir: str | Path, model_id: str | None = None, dataset: str = "data_collection") -> list[tuple[dict[str, Any], dict[str, float]]]:
-    """(row description, scores) of every reviewed collection sample in a run dir."""
-    from evalscope.core.stores.workdir import RECORD_KEY, _safe, read_jsonl_tolerant
+def entries_from_store(store: ResultStore, run_id: str, dataset: str = "data_collection") -> list[tuple[dict[str, Any], dict[str, float]]]:
+    """(row description, scores) of every scored collection sample of a run in any store."""
+    where = ResultFilter(dataset=dataset, status=SampleStatus.SCORED)
+    return entries_from_results(store.iter_results(run_id, where))
 
-    reviews = Path(run_dir) / "reviews"
-    folders = [reviews / _safe(model_id)] if model_id else sorted(p for p in reviews.glob("*") if p.is_dir())
+
+def entries_from_run(run_dir: str | Path, model_id: str | None = None, dataset: str = "data_collection") -> list[tuple[dict[str, Any], dict[str, float]]]:
+    """(row description, scores) of every scored collection sample in a run dir (all its models'
+    runs, or `model_id`'s), read through the work-dir store."""
+    from evalscope.core.stores.workdir import WorkDirStore, _safe
+
+    path = Path(run_dir)
+    if not path.is_dir():
+        return []
+    store = WorkDirStore(path)
     out = []
-    for folder in folders:
-        for path in sorted(folder.glob(f"{_safe(dataset)}_*.jsonl")):
-            for line in read_jsonl_tolerant(path):
-                record = line.get(RECORD_KEY) or {}
-                meta = ((record.get("sample") or {}).get("metadata") or {}).get(COLLECTION_KEY)
-                if meta and record.get("error") is None:
-                    out.append((meta, record.get("scores") or {}))
+    for run in store.list_runs():
+        if model_id is None or _safe(run.model_id) == _safe(model_id):
+            out.extend(entries_from_store(store, run.run_id, dataset))
     return out
 
 
