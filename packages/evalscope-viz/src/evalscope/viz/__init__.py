@@ -1,1 +1,4 @@
-"""evalscope viz: the report site and the terminal dashboard, reading the same records and progress events as the CLI (later issue)."""
+"""evalscope viz: the report site (`evalscope app`, Dash + plotly) and the terminal dashboard
+(`evalscope tui`, Textual). Both read runs, reports and per-sample results through the
+`ResultStore` port and listen to the same progress events as the CLI; neither imports an adapter.
+"""

@@ -1,0 +1,108 @@
+"""`evalscope app` (the report site) and `evalscope tui` (the terminal dashboard).
+
+Registered through the `evalscope.commands` entry-point group; Dash and Textual are imported only
+when a command runs, so `evalscope --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+@click.command("app", context_settings=CONTEXT)
+@click.option(
+    "--outputs",
+    default="./outputs",
+    show_default=True,
+    help="Outputs directory whose runs (and perf runs) to show.",
+)
+@click.option(
+    "--store-url",
+    "store_urls",
+    multiple=True,
+    help="Also list the runs of this result store (sqlite:///..., postgresql://...); repeatable.",
+)
+@click.option(
+    "--host",
+    "--server-name",
+    "host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind (loopback unless told otherwise).",
+)
+@click.option(
+    "--port",
+    "--server-port",
+    "port",
+    type=click.IntRange(0, 65535),
+    default=7861,
+    show_default=True,
+    help="Port (0: any free port).",
+)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+def app_command(outputs: str, store_urls: tuple[str, ...], host: str, port: int, lang: str) -> None:
+    """Open the report site: runs, datasets, predictions, model comparison and perf runs."""
+    outputs_dir: Path | None = Path(outputs)
+    if not outputs_dir.is_dir():
+        if not store_urls:
+            raise click.ClickException(
+                f"--outputs {outputs}: no such directory (run `evalscope eval` first, or pass --store-url)"
+            )
+        outputs_dir = None
+    from evalscope.viz.data.catalog import Catalog
+    from evalscope.viz.site.app import create_app, serve
+
+    catalog = Catalog(outputs_dir, store_urls)
+    app = create_app(catalog, lang=lang)
+    try:
+        server = serve(app, host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Running on local URL:  http://{shown}:{server.server_port}", nl=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        catalog.close()
+
+
+@click.command("tui", context_settings=CONTEXT)
+@click.argument("location", required=False, default="./outputs")
+@click.option(
+    "--store-url", "store_urls", multiple=True, help="Also browse the runs of this result store; repeatable."
+)
+@click.option(
+    "--follow/--no-follow",
+    default=None,
+    help="Follow a running run as its store grows (default: when the run is still running).",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between reads when following.",
+)
+def tui_command(location: str, store_urls: tuple[str, ...], follow: bool | None, interval: float) -> None:
+    """Browse finished runs, or follow a running one (LOCATION: an outputs directory or a run dir)."""
+    path = Path(location)
+    if "://" not in location and not path.exists() and not store_urls:
+        raise click.ClickException(f"{location}: no such directory")
+    from evalscope.viz.data.catalog import Catalog
+    from evalscope.viz.tui.app import run_tui
+
+    if "://" in location:
+        catalog = Catalog(None, (location, *store_urls))
+    else:
+        catalog = Catalog(path if path.exists() else None, store_urls)
+    try:
+        run_tui(catalog, follow=follow, interval=interval)
+    finally:
+        catalog.close()

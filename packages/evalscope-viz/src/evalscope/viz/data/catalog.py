@@ -1,0 +1,167 @@
+"""Where the front-ends find runs: an outputs directory (work-dir files) and result-store URLs.
+
+Everything is read through the `ResultStore` port (`list_runs`, `load_reports`, `iter_results`,
+`count_results`); a location is opened with `evalscope.core.stores.open_reader`, so the site and
+the TUI never name a store adapter.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
+from evalscope.core.report import Report
+from evalscope.core.types import SampleResult
+
+
+def open_location(location: str) -> ResultStore:
+    """A reader for a path (work-dir files under it) or a database URL (a registered SQL store)."""
+    from evalscope.core.stores import open_reader
+
+    return open_reader(location)
+
+
+class Source:
+    """One place runs come from, opened lazily."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self._reader: ResultStore | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_path(self) -> bool:
+        return "://" not in self.location
+
+    def reader(self) -> ResultStore:
+        with self._lock:
+            if self._reader is None:
+                self._reader = open_location(self.location)
+            return self._reader
+
+    def close(self) -> None:
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+
+@attrs.define
+class RunEntry:
+    """A run as the front-ends list it: `key` is unique in the catalog and safe in a URL."""
+
+    key: str
+    info: RunInfo
+    source: Source
+
+    @property
+    def name(self) -> str:
+        return self.info.name or Path(self.info.work_dir).name or self.info.run_id
+
+    @property
+    def label(self) -> str:
+        """EvalScope's `run@model` label."""
+        return f"{self.name}@{self.info.model_id}"
+
+    @property
+    def finished(self) -> bool:
+        return self.info.status != "running"
+
+
+class Catalog:
+    """The runs of an outputs directory and of store URLs, with their reports cached once finished.
+
+    A run held by several sources (the work-dir files and the database of the same run) is listed
+    once, from the first source that has it. Sources that cannot be read are kept in `errors`, so a
+    front-end can say why a run is missing instead of failing.
+    """
+
+    def __init__(self, outputs: str | Path | None = None, store_urls: Sequence[str] = ()) -> None:
+        self.outputs = Path(outputs).resolve() if outputs is not None else None
+        locations = ([str(self.outputs)] if self.outputs is not None else []) + list(store_urls)
+        self.sources = [Source(loc) for loc in locations]
+        self.errors: list[str] = []
+        self._runs: dict[str, RunEntry] | None = None
+        self._reports: dict[str, list[Report]] = {}
+        self._lock = threading.RLock()
+
+    # -- runs ----------------------------------------------------------------------------------
+    def runs(self, *, refresh: bool = False) -> list[RunEntry]:
+        """Evaluation runs, oldest first."""
+        with self._lock:
+            if self._runs is None or refresh:
+                self._runs = self._discover()
+                self._reports.clear()
+            return list(self._runs.values())
+
+    def _discover(self) -> dict[str, RunEntry]:
+        found: dict[str, RunEntry] = {}
+        seen: set[str] = set()
+        self.errors = []
+        for index, source in enumerate(self.sources):
+            try:
+                infos = source.reader().list_runs(kind="eval")
+            except Exception as exc:  # noqa: BLE001 - any unreadable source is reported, not fatal
+                self.errors.append(f"{source.location}: {exc}")
+                continue
+            for info in infos:
+                if info.run_id in seen:
+                    continue
+                seen.add(info.run_id)
+                key = f"{index}-{info.run_id}"
+                found[key] = RunEntry(key, info, source)
+        return found
+
+    def run(self, key: str) -> RunEntry:
+        with self._lock:
+            runs = self._runs if self._runs is not None else {e.key: e for e in self.runs()}
+            entry = runs.get(key)
+            if entry is None:  # a run that appeared after the last listing
+                entry = {e.key: e for e in self.runs(refresh=True)}.get(key)
+            if entry is None:
+                raise KeyError(f"no run {key!r}")
+            return entry
+
+    def find(self, text: str) -> RunEntry | None:
+        """A run by key, run id, name or `name@model` label."""
+        for entry in self.runs():
+            if text in (entry.key, entry.info.run_id, entry.name, entry.label):
+                return entry
+        return None
+
+    # -- records -------------------------------------------------------------------------------
+    def reports(self, key: str) -> list[Report]:
+        entry = self.run(key)
+        with self._lock:
+            cached = self._reports.get(key)
+        if cached is not None:
+            return cached
+        reports = entry.source.reader().load_reports(entry.info.run_id)
+        if entry.finished:
+            with self._lock:
+                self._reports[key] = reports
+        return reports
+
+    def report(self, key: str, dataset: str) -> Report | None:
+        return next((r for r in self.reports(key) if r.dataset_name == dataset), None)
+
+    def datasets(self, key: str) -> list[str]:
+        """Datasets of a run: those with reports first, then any with results only."""
+        names = [r.dataset_name for r in self.reports(key)]
+        return list(dict.fromkeys([*names, *self.run(key).info.datasets]))
+
+    def results(self, key: str, where: ResultFilter | None = None) -> list[SampleResult]:
+        entry = self.run(key)
+        return list(entry.source.reader().iter_results(entry.info.run_id, where))
+
+    def count(self, key: str, where: ResultFilter | None = None) -> int:
+        entry = self.run(key)
+        return entry.source.reader().count_results(entry.info.run_id, where)
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.close()

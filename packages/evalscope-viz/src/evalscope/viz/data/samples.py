@@ -1,0 +1,113 @@
+"""Per-sample results as a person reads them: prompt, gold, raw output, extracted answer, score, verdict."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from evalscope.core.ports import ResultFilter
+from evalscope.core.types import SampleResult, SampleStatus
+
+#: the prediction browser's filters and what each keeps
+FILTERS = ("all", "pass", "fail", "error")
+
+
+def text_of(value: Any) -> str:
+    """A prompt, gold answer or prediction as text (non-strings as compact JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def prompt_of(result: SampleResult) -> str:
+    """The sample's input: a plain question, or chat turns as `role: content` lines."""
+    sample = result.sample
+    if sample is None:
+        return ""
+    if isinstance(sample.input, str):
+        text = sample.input
+    else:
+        text = "\n\n".join(f"**{m.role}**: {m.content}" for m in sample.input)
+    if sample.choices:
+        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        options = "\n".join(f"{letters[i] if i < 26 else i}. {c}" for i, c in enumerate(sample.choices))
+        if options not in text:
+            text = f"{text}\n\n{options}"
+    return text
+
+
+def primary_score(result: SampleResult, metric: str | None = None) -> float | None:
+    if not result.scores:
+        return None
+    value = result.scores.get(metric) if metric else next(iter(result.scores.values()))
+    return None if value is None else float(value)
+
+
+@attrs.frozen
+class SampleView:
+    """One sample, ready to show."""
+
+    sample_id: str
+    subset: str
+    status: str
+    prompt: str
+    gold: str
+    output: str
+    extracted: str
+    score: float | None
+    scores: dict[str, float]
+    passed: bool | None
+    judge: dict[str, Any] | None = None
+    error: str | None = None
+    reasoning: str | None = None
+
+
+def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | None = None) -> SampleView:
+    score = primary_score(result, metric) if result.status is SampleStatus.SCORED else None
+    judge = result.details.get("judge") if isinstance(result.details, dict) else None
+    return SampleView(
+        sample_id=str(result.sample_id),
+        subset=result.subset,
+        status=result.status.value,
+        prompt=prompt_of(result),
+        gold=text_of(
+            result.gold if result.gold is not None else (result.sample.target if result.sample else None)
+        ),
+        output=result.output.text or "",
+        extracted=text_of(result.prediction),
+        score=score,
+        scores=dict(result.scores),
+        passed=None if score is None else score >= threshold,
+        judge=judge if isinstance(judge, dict) else ({"verdict": judge} if judge is not None else None),
+        error=result.error or result.output.error,
+        reasoning=result.output.reasoning,
+    )
+
+
+def browser_filter(
+    *,
+    dataset: str,
+    subset: str | None = None,
+    kind: str = "all",
+    threshold: float = 1.0,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> ResultFilter:
+    """The store query behind the prediction browser's All / Pass / Fail / Errors filter."""
+    if kind not in FILTERS:
+        raise ValueError(f"filter {kind!r}: expected one of {', '.join(FILTERS)}")
+    return ResultFilter(
+        dataset=dataset,
+        subset=subset or None,
+        passed={"pass": True, "fail": False}.get(kind),
+        status=SampleStatus.ERROR if kind == "error" else None,
+        threshold=threshold,
+        search=search or None,
+        offset=offset,
+        limit=limit,
+    )

@@ -1,0 +1,20 @@
+"""What every page of the site can use: the run catalog and the translator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from evalscope.viz.data.catalog import Catalog
+from evalscope.viz.site.i18n import Translator
+
+
+@attrs.define
+class SiteContext:
+    catalog: Catalog
+    t: Translator
+
+    @property
+    def outputs(self) -> Path | None:
+        return self.catalog.outputs

@@ -1,0 +1,59 @@
+"""The site's page registry.
+
+A page is a path, a title, a layout function and a function registering its callbacks. The built-in
+pages are listed here; other packages add pages through the `evalscope.site_pages` entry-point group
+(each entry point names a `Page`), e.g. the arena's rating table and battle browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from evalscope.viz.site.context import SiteContext
+
+ENTRY_POINT_GROUP = "evalscope.site_pages"
+
+
+@attrs.frozen
+class Page:
+    #: URL path, e.g. "/model"
+    path: str
+    #: translation key of the navigation title (or the title itself)
+    title: str
+    #: (context, loaded run keys) -> the page's component tree
+    layout: Callable[[SiteContext, list[str]], Any]
+    #: (dash app, context) -> None: registers the page's callbacks once
+    register: Callable[[Any, SiteContext], None] = lambda app, ctx: None
+    order: int = 100
+
+
+def builtin_pages() -> list[Page]:
+    from evalscope.viz.site.pages import compare, dataset, model, perf
+
+    return [model.PAGE, dataset.PAGE, compare.PAGE, perf.PAGE]
+
+
+def plugin_pages() -> list[Page]:
+    from importlib.metadata import entry_points
+
+    pages = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        page = ep.load()
+        if not isinstance(page, Page):
+            raise TypeError(
+                f"entry point {ep.name!r} of {ENTRY_POINT_GROUP} is {type(page).__name__}, not a Page"
+            )
+        pages.append(page)
+    return pages
+
+
+def all_pages() -> list[Page]:
+    pages = builtin_pages() + plugin_pages()
+    paths = [p.path for p in pages]
+    duplicates = {p for p in paths if paths.count(p) > 1}
+    if duplicates:
+        raise ValueError(f"several site pages claim {', '.join(sorted(duplicates))}")
+    return sorted(pages, key=lambda p: p.order)

@@ -1,0 +1,250 @@
+"""Dataset details: per-subset scores with intervals, and the prediction browser."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dash import Input, Output, State, callback_context, dcc, html
+
+from evalscope.core.report import Report
+from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
+from evalscope.viz.site import charts
+from evalscope.viz.site.components import chart, field, fmt_score, markdown, section, table
+from evalscope.viz.site.context import SiteContext
+from evalscope.viz.site.i18n import Translator
+from evalscope.viz.site.pages import Page
+from evalscope.viz.site.pages.model import run_picker
+
+PAGE_SIZE = 10
+DEFAULT_THRESHOLD = 1.0
+
+
+def layout(ctx: SiteContext, keys: list[str]) -> Any:
+    t = ctx.t
+    if not keys:
+        return html.P(t("select_first"), className="hint")
+    datasets = ctx.catalog.datasets(keys[0])
+    return html.Div(
+        [
+            run_picker("ds-run", ctx, keys),
+            html.Div(
+                [
+                    html.Label(t("dataset")),
+                    dcc.RadioItems(
+                        id="ds-dataset",
+                        options=datasets,
+                        value=datasets[0] if datasets else None,
+                        inline=True,
+                        className="picker",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    html.Label(t("subset")),
+                    dcc.RadioItems(id="ds-subset", options=[], value="", inline=True, className="picker"),
+                ]
+            ),
+            html.Div(id="ds-scores"),
+            section(
+                t("predictions"),
+                html.Div(
+                    [
+                        html.Label(t("filter")),
+                        dcc.RadioItems(
+                            id="ds-filter",
+                            options=[{"label": t(f"f_{k}"), "value": k} for k in FILTERS],
+                            value="all",
+                            inline=True,
+                            className="picker",
+                        ),
+                        html.Label(t("threshold")),
+                        dcc.Input(
+                            id="ds-threshold",
+                            type="number",
+                            value=DEFAULT_THRESHOLD,
+                            step=0.01,
+                            debounce=True,
+                            className="num",
+                        ),
+                        html.Label(t("search")),
+                        dcc.Input(id="ds-search", type="search", value="", debounce=True, placeholder="…"),
+                    ],
+                    className="controls",
+                ),
+                html.Div(
+                    [
+                        html.Button(t("prev"), id="ds-prev", n_clicks=0),
+                        html.Span(id="ds-page-info", className="page-info"),
+                        html.Button(t("next"), id="ds-next", n_clicks=0),
+                        dcc.Store(id="ds-page", data=0),
+                    ],
+                    className="pager",
+                ),
+                html.Div(id="ds-samples"),
+            ),
+        ]
+    )
+
+
+def subset_options(report: Report | None, t: Translator) -> list[dict[str, str]]:
+    names = (
+        []
+        if report is None or not report.metrics
+        else [s.name for c in report.metrics[0].categories for s in c.subsets]
+    )
+    return [{"label": t("all_subsets"), "value": ""}] + [
+        {"label": n, "value": n} for n in dict.fromkeys(names)
+    ]
+
+
+def scores(report: Report | None, ctx: SiteContext) -> Any:
+    """One bar chart and one table per metric: subset, category, num, score, stderr, interval, not scored."""
+    t = ctx.t
+    if report is None or not report.metrics:
+        return html.P("-", className="hint")
+    parts: list[Any] = []
+    headers = [t("metric"), "Category", t("subset"), t("num"), t("score"), "Stderr", "95% CI", "Not scored"]
+    rows = []
+    for i, metric in enumerate(report.metrics):
+        parts.append(
+            chart(
+                f"subset-scores-{i}",
+                charts.subset_bars(
+                    report, i, f"{t('subset_scores')} · {report.dataset_name} · {metric.name}"
+                ),
+                t,
+            )
+        )
+        for cat in metric.categories:
+            for sub in cat.subsets:
+                low, high = max(0.0, sub.score - 1.96 * sub.stderr), min(1.0, sub.score + 1.96 * sub.stderr)
+                interval = f"[{low:.4f}, {high:.4f}] (normal)" if sub.num > 1 else "-"
+                rows.append(
+                    [
+                        metric.name,
+                        "/".join(cat.name),
+                        sub.name,
+                        sub.num,
+                        fmt_score(sub.score) if sub.num else "n/a",
+                        f"{sub.stderr:.4f}",
+                        interval,
+                        sub.counts.describe(),
+                    ]
+                )
+        overall_ci = (
+            f"[{metric.ci_low:.4f}, {metric.ci_high:.4f}] (bootstrap)"
+            if metric.ci_low is not None and metric.ci_high is not None
+            else "-"
+        )
+        rows.append(
+            [
+                metric.name,
+                "-",
+                "OVERALL",
+                metric.num,
+                fmt_score(metric.score),
+                f"{metric.stderr:.4f}",
+                overall_ci,
+                report.counts.describe(),
+            ]
+        )
+    parts.append(table(headers, rows, table_id="subset-table"))
+    return section(t("subset_scores"), *parts)
+
+
+def sample_card(view: SampleView, t: Translator) -> html.Div:
+    verdict = "pass" if view.passed else ("fail" if view.passed is False else view.status)
+    header = html.Div(
+        [
+            html.Span(f"#{view.sample_id}", className="sample-id"),
+            html.Span(view.subset, className="sample-subset"),
+            html.Span(verdict, className=f"badge {verdict}"),
+            html.Span(f"{t('score')}: {fmt_score(view.score)}", className="sample-score"),
+        ],
+        className="sample-head",
+    )
+    fields = [
+        field(t("prompt"), markdown(view.prompt), "prompt"),
+        field(t("gold"), html.Code(view.gold), "gold"),
+        field(t("output"), markdown(view.output), "output"),
+        field(t("extracted"), html.Code(view.extracted), "extracted"),
+        field(
+            t("score"), html.Code(", ".join(f"{k}={v:g}" for k, v in view.scores.items()) or "-"), "scores"
+        ),
+    ]
+    if view.reasoning:
+        fields.insert(2, field("Reasoning", markdown(view.reasoning), "reasoning"))
+    if view.judge:
+        verdict_text = "\n".join(f"{k}: {v}" for k, v in view.judge.items())
+        fields.append(field(t("judge"), html.Pre(verdict_text), "judge"))
+    if view.error:
+        fields.append(field(t("error"), html.Pre(view.error), "error"))
+    return html.Div(
+        [header, *fields],
+        className=f"sample {verdict}",
+        **{"data-sample-id": view.sample_id, "data-verdict": verdict},
+    )
+
+
+def predictions(
+    ctx: SiteContext, key: str, dataset: str, subset: str, kind: str, threshold: float, search: str, page: int
+) -> tuple[Any, str, int]:
+    where = browser_filter(dataset=dataset, subset=subset, kind=kind, threshold=threshold, search=search)
+    total = ctx.catalog.count(key, where)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    where.offset, where.limit = page * PAGE_SIZE, PAGE_SIZE
+    views = [sample_view(r, threshold=threshold) for r in ctx.catalog.results(key, where)]
+    cards = [sample_card(v, ctx.t) for v in views] or [html.P("-", className="hint")]
+    return cards, ctx.t("page_of", page=page + 1, pages=pages, total=total), page
+
+
+def register(app: Any, ctx: SiteContext) -> None:
+    @app.callback(
+        Output("ds-dataset", "options"),
+        Output("ds-dataset", "value"),
+        Input("ds-run", "value"),
+        prevent_initial_call=True,
+    )
+    def _datasets(key: str) -> Any:
+        names = ctx.catalog.datasets(key)
+        return names, names[0] if names else None
+
+    @app.callback(
+        Output("ds-subset", "options"),
+        Output("ds-subset", "value"),
+        Output("ds-scores", "children"),
+        Input("ds-run", "value"),
+        Input("ds-dataset", "value"),
+    )
+    def _scores(key: str, dataset: str | None) -> Any:
+        report = ctx.catalog.report(key, dataset) if dataset else None
+        return subset_options(report, ctx.t), "", scores(report, ctx)
+
+    @app.callback(
+        Output("ds-samples", "children"),
+        Output("ds-page-info", "children"),
+        Output("ds-page", "data"),
+        Input("ds-run", "value"),
+        Input("ds-dataset", "value"),
+        Input("ds-subset", "value"),
+        Input("ds-filter", "value"),
+        Input("ds-threshold", "value"),
+        Input("ds-search", "value"),
+        Input("ds-prev", "n_clicks"),
+        Input("ds-next", "n_clicks"),
+        State("ds-page", "data"),
+    )
+    def _samples(key, dataset, subset, kind, threshold, search, _prev, _next, page):  # noqa: ANN001
+        if not dataset:
+            return [], "", 0
+        trigger = callback_context.triggered_id
+        page = page or 0
+        page = page - 1 if trigger == "ds-prev" else page + 1 if trigger == "ds-next" else 0
+        value = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        return predictions(ctx, key, dataset, subset or "", kind or "all", value, search or "", page)
+
+
+PAGE = Page(path="/dataset", title="page_dataset", layout=layout, register=register, order=20)
