@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from evalscope.core.model import CapabilityError, Model, RetryPolicy
+from evalscope.core.model import CapabilityError, Model, ModelTimeoutError, RetryPolicy
 from evalscope.core.ports import ModelAPI
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind
 
@@ -115,13 +115,14 @@ def test_gives_up_after_retries_and_never_retries_fatal_errors():
     assert len(fatal.call_times) == 1
 
 
-def test_timeout_is_retried_then_raised():
+def test_timeout_is_not_retried_and_names_the_setting():
+    """A retry after a timeout would start the same long generation again on the server."""
     api = ScriptedAPI(delay=1.0)
-    model = Model(api, timeout=0.05, retry=RetryPolicy(retries=1, backoff_base=0.01))
+    model = Model(api, timeout=0.05, retry=RetryPolicy(retries=3, backoff_base=0.01))
     started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(ModelTimeoutError, match=r"0\.05 s .*--timeout"):
         asyncio.run(model.call(_req("x")))
-    assert len(api.call_times) == 2 and time.monotonic() - started < 0.9
+    assert len(api.call_times) == 1 and time.monotonic() - started < 0.9
 
 
 def test_identical_calls_are_cached():

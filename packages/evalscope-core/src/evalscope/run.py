@@ -1,4 +1,14 @@
-"""`run_task`: the public entry point of an evaluation (TaskConfig, dict, YAML/JSON path, or a list)."""
+"""`run_task`: the public entry point of an evaluation (TaskConfig, dict, YAML/JSON path).
+
+Safe to call from inside a training loop (ms-swift style):
+
+- it works whether or not an event loop is already running in the calling thread (with a running
+  loop, the evaluation runs on a loop of its own in a helper thread and `run_task` blocks until it
+  is done; async callers can `await run_task_async(cfg)` instead);
+- a model object passed in (`model=`) is never closed or unloaded: it belongs to the caller;
+- no global state is touched: Python's `random` and torch's global RNG are left as they were,
+  logging handlers and filters are removed again after the run.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +17,27 @@ import hashlib
 import json
 import logging
 import os
-import random
+import threading
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from evalscope.config import ConfigError, TaskConfig, load_config_file
 from evalscope.core.engine import Engine, EvaluationError
+from evalscope.core.events import RunFinished, RunStarted
 from evalscope.core.logs import attach_run_log, detach
 from evalscope.core.model import Model, RetryPolicy
-from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo
-from evalscope.core.registry import UnknownNameError, model_apis, stores
+from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo, new_run_id
+from evalscope.core.registry import UnknownNameError, model_apis
 from evalscope.core.report import Report, format_table
-from evalscope.core.stores import WorkDirStore
 from evalscope.core.types import GenerationConfig, RequestKind
 
 log = logging.getLogger("evalscope.run")
 
+#: EvalScope's eval_type names -> our model provider names (the registry is the source of truth)
 PROVIDER_OF_EVAL_TYPE = {"checkpoint": "hf", "service": "openai", "mock": "mock"}
 DEFAULT_GENERATION = {
     "checkpoint": GenerationConfig(max_tokens=512, do_sample=False),
@@ -33,7 +47,34 @@ DEFAULT_GENERATION = {
 }
 
 
-def as_task_configs(cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str] | list[Any]) -> list[TaskConfig]:
+@attrs.define
+class RunResult(Mapping[str, Report]):
+    """What one evaluation run produced: its reports by dataset, plus where and how it ran.
+
+    It is a read-only mapping dataset -> Report, so `run_task(cfg)["arc"].score` works.
+    """
+
+    run_id: str
+    run_dir: str
+    model_id: str
+    reports: dict[str, Report] = attrs.field(factory=dict)
+    #: "dataset: subset/id: error" of every sample that failed
+    errors: list[str] = attrs.field(factory=list)
+
+    def __getitem__(self, dataset: str) -> Report:
+        return self.reports[dataset]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.reports)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+
+ConfigInput = TaskConfig | dict[str, Any] | str | os.PathLike[str] | list[Any]
+
+
+def as_task_configs(cfg: ConfigInput) -> list[TaskConfig]:
     if isinstance(cfg, TaskConfig):
         return [cfg]
     if isinstance(cfg, dict):
@@ -50,16 +91,57 @@ def as_task_configs(cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str] | 
 
 
 def run_task(
-    cfg: TaskConfig | dict[str, Any] | str | os.PathLike[str] | list[Any],
+    cfg: ConfigInput,
     *,
     model: ModelAPI | None = None,
     sink: ProgressSink | None = None,
     print_table: bool = True,
-) -> dict[str, Report] | list[dict[str, Report]]:
-    """Run one task config (or several, in order). Returns {dataset: Report} per task."""
+) -> RunResult:
+    """Run one task and return its `RunResult` (a mapping dataset -> Report).
+
+    `cfg` is a TaskConfig, a dict, or a YAML/JSON file holding one task; for several tasks use
+    `run_tasks`. `model` is an already built `ModelAPI` (e.g. `HFModelAPI.from_loaded(...)` around a
+    model being trained); it is used as is and left open. `sink` receives progress events.
+    """
     configs = as_task_configs(cfg)
-    results = [asyncio.run(run_task_async(c, model=model, sink=sink, print_table=print_table)) for c in configs]
-    return results[0] if len(results) == 1 else results
+    if len(configs) != 1:
+        raise ConfigError(f"run_task: the input holds {len(configs)} tasks; use run_tasks() for several")
+    return _run_blocking(run_task_async(configs[0], model=model, sink=sink, print_table=print_table))
+
+
+def run_tasks(
+    cfg: ConfigInput,
+    *,
+    model: ModelAPI | None = None,
+    sink: ProgressSink | None = None,
+    print_table: bool = True,
+) -> list[RunResult]:
+    """Run every task of `cfg` (a list, or a file holding a list) in order; one RunResult each."""
+    return [
+        _run_blocking(run_task_async(c, model=model, sink=sink, print_table=print_table)) for c in as_task_configs(cfg)
+    ]
+
+
+def _run_blocking(coro: Any) -> Any:
+    """Run `coro` to completion from synchronous code, whether or not this thread runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="evalscope-run", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def resolve_run_dir(cfg: TaskConfig) -> Path:
@@ -73,26 +155,44 @@ def resolve_run_dir(cfg: TaskConfig) -> Path:
             return runs[-1]
         raise ConfigError(f"use_cache: {path} holds no previous run (expected a run dir with configs/ or predictions/)")
     root = Path(cfg.work_dir)
-    return root if cfg.no_timestamp else root / time.strftime("%Y%m%d_%H%M%S")
+    if cfg.no_timestamp:
+        return root
+    stamp = time.strftime("%Y%m%d_%H%M%S")
+    candidate, n = root / stamp, 1
+    while candidate.exists():  # two runs started in the same second never share a folder
+        n += 1
+        candidate = root / f"{stamp}_{n}"
+    return candidate
 
 
 def _is_run_dir(path: Path) -> bool:
     return (path / "configs").is_dir() or (path / "predictions").is_dir()
 
 
-def build_model_api(cfg: TaskConfig) -> ModelAPI:
+def provider_name(cfg: TaskConfig) -> str:
+    """The model provider's registry name: `model_api`, else the one `eval_type` stands for."""
+    if cfg.model_api:
+        return cfg.model_api
     provider = PROVIDER_OF_EVAL_TYPE.get(cfg.eval_type)
     if provider is None:
-        raise ConfigError(f"eval_type {cfg.eval_type!r}: pass the model object to run_task(cfg, model=...)")
+        raise ConfigError(
+            f"eval_type {cfg.eval_type!r}: name a provider with model_api (one of {', '.join(model_apis.names())}) "
+            "or pass the model object to run_task(cfg, model=...)"
+        )
+    return provider
+
+
+def build_model_api(cfg: TaskConfig) -> ModelAPI:
+    provider = provider_name(cfg)
     try:
         factory = model_apis.get(provider)
     except UnknownNameError as exc:
-        raise ConfigError(f"eval_type {cfg.eval_type!r} needs the {provider!r} model provider, which is not installed "
-                          f"(pip install evalscope-backends). {exc}") from None
+        hint = " (pip install evalscope-backends)" if provider in PROVIDER_OF_EVAL_TYPE.values() else ""
+        raise ConfigError(f"model_api: {exc}{hint}") from None
     if cfg.eval_type == "service" and not cfg.api_url:
         raise ConfigError("api_url: required when eval_type is 'service'")
-    options: dict[str, Any] = {"batch_size": cfg.eval_batch_size, "seed": cfg.seed}
-    if cfg.eval_type == "service":
+    options: dict[str, Any] = {"batch_size": cfg.eval_batch_size, "seed": cfg.seed, "truncation": cfg.truncation}
+    if cfg.api_url:
         options.update(api_url=cfg.api_url, api_key=cfg.api_key, timeout=cfg.timeout, stream=cfg.stream)
     if cfg.chat_template:
         options["chat_template"] = cfg.chat_template
@@ -100,26 +200,30 @@ def build_model_api(cfg: TaskConfig) -> ModelAPI:
 
 
 def build_stores(cfg: TaskConfig) -> list[ResultStore]:
-    """The primary store (SQLite when installed) first, then EvalScope's work-dir files."""
-    chosen: list[ResultStore] = []
-    if cfg.store in ("auto", "sqlite"):
-        try:
-            factory = stores.get("sqlite")
-            chosen.append(factory(cfg.store_url) if cfg.store_url else factory())
-        except UnknownNameError:
-            if cfg.store == "sqlite":
-                raise ConfigError("store: 'sqlite' needs evalscope-backends (pip install evalscope-backends)") from None
-    elif cfg.store != "workdir":
-        factory = stores.get(cfg.store)
-        chosen.append(factory(cfg.store_url) if cfg.store_url else factory())
-    chosen.append(WorkDirStore())
-    return chosen
+    """The run's write stores by registry name (`evalscope.core.stores.select.build_stores`)."""
+    from evalscope.core.stores import build_stores as select_stores
+
+    return select_stores(cfg)
 
 
-def _seed_everything(seed: int | None) -> None:
-    if seed is None:
-        return
-    random.seed(seed)
+def model_identity(api: ModelAPI | None) -> str:
+    """A short digest of what identifies the model's answers (never secrets)."""
+    if api is None:
+        return ""
+    raw = json.dumps(api.identity(), sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def _previous_run(run_dir: Path) -> RunInfo | None:
+    """The RunInfo an earlier run stored in `run_dir` (resume, review stage), if any."""
+    from evalscope.core.stores import WorkDirStore
+
+    try:
+        runs = WorkDirStore(root=str(run_dir)).list_runs()
+    except (NotImplementedError, TypeError, OSError, ValueError):
+        return None
+    same = [r for r in runs if Path(r.work_dir).resolve() == run_dir.resolve()]
+    return same[-1] if same else None
 
 
 async def run_task_async(
@@ -128,21 +232,35 @@ async def run_task_async(
     model: ModelAPI | None = None,
     sink: ProgressSink | None = None,
     print_table: bool = True,
-) -> dict[str, Report]:
+) -> RunResult:
+    """The evaluation itself; `await` it from async code (see `run_task` for the arguments)."""
     from evalscope.benchmarks import get_benchmark
     from evalscope.core.progress import TqdmProgress
-    from evalscope.core.tasks import DatasetLoader, build_task, load_samples
 
     if cfg.eval_backend != "Native":
-        raise ConfigError(f"eval_backend {cfg.eval_backend!r}: third-party backends arrive in a later release; use 'Native'")
+        raise ConfigError(f"eval_backend {cfg.eval_backend!r}: third-party backends are not available yet; use 'Native'")
+    if cfg.eval_config is not None:
+        raise ConfigError("eval_config: only used by third-party backends (eval_backend), which are not available yet")
     if not cfg.datasets:
         raise ConfigError("datasets: name at least one benchmark (see `evalscope benchmarks`)")
     specs = {name: get_benchmark(name) for name in cfg.datasets}  # unknown names fail before any work
     unknown_args = set(cfg.dataset_args) - set(cfg.datasets)
     if unknown_args:
         raise ConfigError(f"dataset_args: {', '.join(sorted(unknown_args))} not in datasets {cfg.datasets}")
-    _seed_everything(cfg.seed)
-    api = model or (build_model_api(cfg) if cfg.stage != "review" else None)
+    owns_model = model is None
+    api = model if model is not None else (build_model_api(cfg) if cfg.stage != "review" else None)
+    try:
+        return await _evaluate(cfg, api, specs, sink or TqdmProgress(), print_table)
+    finally:
+        if owns_model and api is not None:
+            await api.aclose()
+
+
+async def _evaluate(
+    cfg: TaskConfig, api: ModelAPI | None, specs: dict[str, Any], sink: ProgressSink, print_table: bool
+) -> RunResult:
+    from evalscope.core.tasks import DatasetLoader, build_task, load_samples
+
     capabilities = api.capabilities if api is not None else frozenset(RequestKind)
     loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
     base_gen = DEFAULT_GENERATION.get(cfg.eval_type, GenerationConfig()).merged(cfg.generation_config)
@@ -157,6 +275,18 @@ async def run_task_async(
             raise ConfigError(str(exc)) from None
         planned[name] = (task, load_samples(task, loader, args, cfg.limit))
     run_dir = resolve_run_dir(cfg)
+    previous = _previous_run(run_dir) if cfg.use_cache else None
+    identity = model_identity(api) if api is not None else (previous.model_identity if previous else "")
+    run = RunInfo(
+        run_id=previous.run_id if previous else new_run_id(),
+        work_dir=str(run_dir),
+        model_id=cfg.resolved_model_id,
+        config=cfg.to_dict(),
+        started_at=time.time(),
+        name=run_dir.name,
+        model_identity=identity,
+        datasets=list(cfg.datasets),
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or ""], cfg.debug)
     wrapped = (
@@ -164,53 +294,63 @@ async def run_task_async(
         if api is not None
         else None
     )
-    identity = _identity(api)
     result_stores = build_stores(cfg)
-    run = RunInfo(run_id=run_dir.name, work_dir=str(run_dir), model_id=cfg.resolved_model_id, config=cfg.to_dict(), started_at=time.time())
     for store in result_stores:
         store.open(run)
+    sink.on_event(RunStarted(run.run_id, str(run_dir), run.model_id, tuple(cfg.datasets)))
     engine = Engine(
         wrapped,
         result_stores,
         concurrency=cfg.eval_batch_size,
         stage=cfg.stage,
         model_id=cfg.resolved_model_id,
-        sink=sink or TqdmProgress(),
+        sink=sink,
         identity=identity,
     )
-    reports: dict[str, Report] = {}
-    errors: list[str] = []
+    outcome = RunResult(run_id=run.run_id, run_dir=str(run_dir), model_id=run.model_id)
+    stopped: str | None = None
     try:
         for name, (task, samples) in planned.items():
             log.info("%s: %d samples, output type %s, %d-shot", name, len(samples), task.output_type, task.few_shot_num)
             report = await engine.run(task, samples)
             stats = engine.last_run
-            log.info("%s: %d samples, %d from cache, %d inferred, %d failed, %.2fs", name, stats.total, stats.cached, stats.inferred, len(stats.errors), stats.seconds)
-            errors.extend(f"{name}: {e}" for e in stats.errors)
+            log.info(
+                "%s: %d samples, %d from cache, %d inferred, %d failed, %d skipped, %.2fs",
+                name, stats.total, stats.cached, stats.inferred, len(stats.errors), len(stats.skipped), stats.seconds,
+            )
+            outcome.errors.extend(f"{name}: {e}" for e in stats.errors)
             if report is not None:
-                reports[name] = report
+                outcome.reports[name] = report
                 if task.spec.on_report is not None:
                     task.spec.on_report(report, run_dir, cfg.resolved_model_id, print_table)
+            if stats.stopped:
+                stopped = f"{name}: {stats.stopped}"
+                break
+        run.status = "failed" if stopped or (outcome.errors and not cfg.ignore_errors) else "finished"
+    except BaseException:
+        run.status = "failed"
+        raise
     finally:
+        run.finished_at = time.time()
         for store in result_stores:
+            store.update_run(run)
             store.close()
         if wrapped is not None:
-            await wrapped.aclose()
+            await wrapped.aclose(close_api=False)  # the api is closed by whoever built it
         detach(handler)
+        sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished", stopped or ""))
     if print_table:
-        if reports:
-            print(format_table(reports.values()), flush=True)
+        if outcome.reports:
+            print(format_table(outcome.reports.values()), flush=True)
         print(f"Outputs: {run_dir}", flush=True)
-    if errors and not cfg.ignore_errors:
+    if stopped:
+        raise EvaluationError(f"{stopped}. Finished samples are stored in {run_dir}; rerun with --use-cache {run_dir}.")
+    if outcome.errors and not cfg.ignore_errors:
         raise EvaluationError(
-            f"{len(errors)} sample(s) failed (first: {errors[0]}). Finished samples are stored in {run_dir}; "
+            f"{len(outcome.errors)} sample(s) failed (first: {outcome.errors[0]}). Finished samples are stored in {run_dir}; "
             f"rerun with --use-cache {run_dir} to retry only the failed ones, or pass --ignore-errors."
         )
-    return reports
+    return outcome
 
 
-def _identity(api: ModelAPI | None) -> str:
-    if api is None:
-        return ""
-    raw = json.dumps(api.identity(), sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+__all__ = ["run_task", "run_tasks", "run_task_async", "RunResult", "build_model_api", "model_identity"]

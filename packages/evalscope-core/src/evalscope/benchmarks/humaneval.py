@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from evalscope.benchmarks._lib.code_check import passes
 from evalscope.benchmarks._lib.code_extract import extract_code, humaneval_program
 from evalscope.benchmarks._lib.passk import pass_at_k_metrics
 from evalscope.core.benchmark import BenchmarkSpec
-from evalscope.core.sandbox import SandboxJob, run_limited
 from evalscope.core.types import ModelOutput, Sample
 
 PASS_AT_1 = "Pass@1"
@@ -35,9 +35,9 @@ def program_for(sample: Sample, completion: str) -> str:
     return humaneval_program(sample.input, completion, sample.metadata["test"], sample.metadata["entry_point"])
 
 
-def check(sample: Sample, completion: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+def check(sample: Sample, completion: str, timeout: float = DEFAULT_TIMEOUT, require_isolation: bool = True) -> bool:
     """Whether ``completion`` passes the problem's tests (run in the sandbox)."""
-    return run_limited(SandboxJob(code=program_for(sample, completion), timeout=timeout)).passed
+    return passes("humaneval", program_for(sample, completion), timeout, require_isolation)
 
 
 def completions(output: ModelOutput) -> list[str]:
@@ -54,10 +54,11 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput, params: M
     """Pass@1, or unbiased Pass@k for `params["k"]` when the model returned several completions."""
     params = {**SPEC.extra_params, **(params or {})}
     timeout = float(params["timeout"])
+    isolated = bool(params["require_isolation"])
     texts = completions(output)
     if len(texts) <= 1:
-        return {PASS_AT_1: float(prediction is not None and check(sample, prediction, timeout))}
-    outcomes = [check(sample, extract_code(t), timeout) for t in texts]
+        return {PASS_AT_1: float(prediction is not None and check(sample, prediction, timeout, isolated))}
+    outcomes = [check(sample, extract_code(t), timeout, isolated) for t in texts]
     return pass_at_k_metrics(outcomes, params["k"])
 
 
@@ -79,5 +80,5 @@ SPEC = BenchmarkSpec(
     score=score,
     blocking_score=True,
     metrics=(PASS_AT_1,),
-    extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10)},
+    extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10), "require_isolation": True},
 )

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from evalscope.benchmarks._lib.code_check import passes
 from evalscope.benchmarks._lib.code_extract import mbpp_extract, mbpp_program
 from evalscope.benchmarks._lib.passk import pass_at_k_metrics
 from evalscope.core.benchmark import BenchmarkSpec, PromptContext
-from evalscope.core.sandbox import SandboxJob, run_limited
 from evalscope.core.types import GenerationConfig, ModelOutput, Sample
 
 PASS_AT_1 = "Pass@1"
@@ -73,9 +73,9 @@ def program_for(sample: Sample, code: str) -> str:
     return mbpp_program(code, sample.metadata["test_list"], sample.metadata["test_setup_code"])
 
 
-def check(sample: Sample, code: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+def check(sample: Sample, code: str, timeout: float = DEFAULT_TIMEOUT, require_isolation: bool = True) -> bool:
     """Whether ``code`` passes the task's asserts (run in the sandbox)."""
-    return run_limited(SandboxJob(code=program_for(sample, code), timeout=timeout)).passed
+    return passes("mbpp", program_for(sample, code), timeout, require_isolation)
 
 
 def extract(text: str, sample: Sample) -> str:
@@ -86,10 +86,11 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput, params: M
     """Pass@1, or unbiased Pass@k for `params["k"]` when the model returned several completions."""
     params = {**SPEC.extra_params, **(params or {})}
     timeout = float(params["timeout"])
+    isolated = bool(params["require_isolation"])
     texts = getattr(output, "texts", None)
     if not texts or len(texts) <= 1:
-        return {PASS_AT_1: float(bool(prediction) and check(sample, prediction or "", timeout))}
-    outcomes = [check(sample, mbpp_extract(t), timeout) for t in texts]
+        return {PASS_AT_1: float(bool(prediction) and check(sample, prediction or "", timeout, isolated))}
+    outcomes = [check(sample, mbpp_extract(t), timeout, isolated) for t in texts]
     return pass_at_k_metrics(outcomes, params["k"])
 
 
@@ -113,5 +114,5 @@ SPEC = BenchmarkSpec(
     blocking_score=True,
     metrics=(PASS_AT_1,),
     generation_config=GenerationConfig(stop=["[DONE]"]),
-    extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10), "num_shots": len(PROMPT_IDS)},
+    extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10), "require_isolation": True, "num_shots": len(PROMPT_IDS)},
 )

@@ -34,6 +34,20 @@ OUTPUT_TYPES: tuple[str, ...] = ("generation", "multiple_choice", "continuation"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+class SampleNotEvaluated(Exception):
+    """Raised by a scorer when it cannot judge a sample (not a wrong answer: no verdict at all).
+
+    The sample is stored as SKIPPED with `reason`. With `stop_run`, the run stops scheduling new
+    samples (every one would fail the same way) and ends with `reason` and `hint` (what to change).
+    """
+
+    def __init__(self, reason: str, *, hint: str = "", stop_run: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+        self.stop_run = stop_run
+
+
 @attrs.define
 class PromptContext:
     """What a query formatter may use besides the sample itself."""

@@ -6,7 +6,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+#: a minus sign only where it cannot be a hyphen or a subtraction: not right after a letter, digit or
+#: dot ("10-15" is 10 and 15, "x-3" is 3; "=-3", " -3", "(-3" are negative)
+_NUMBER = re.compile(r"(?:(?<![\w.])-)?(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
 
 
 def last_number(text: str) -> str | None:
@@ -62,6 +64,10 @@ def _choice_patterns(letters: str) -> tuple[list[re.Pattern[str]], list[re.Patte
     return [re.compile(p, re.MULTILINE) for p in cues], [re.compile(p, re.MULTILINE) for p in loose]
 
 
+#: a first line that is only an option letter ("B", "(B)", "B.", "**B**")
+_BARE_FIRST_LINE = re.compile(r"\s*(?:\*\*)?[\(\[]?([A-Z])[\)\]]?(?:\*\*)?[.:)]?[ \t]*(?:\n|$)")
+
+
 def extract_choice(text: str, letters: str = "ABCD") -> str:
     """The option letter a free-text answer picks, or "" when none is found.
 
@@ -70,6 +76,7 @@ def extract_choice(text: str, letters: str = "ABCD") -> str:
     ("答案是A。不对，应该选C", "The answer is A. Wait, the answer is C") end on the final choice;
     a cue right after a negation ("not A", "不是A") does not count. Without a cue: nothing when the
     text merely restates the option list (three or more lines opening with different letters), else
+    a first line that is only a letter ("B⏎A. …⏎B. …": an answer followed by the restated options),
     a letter opening a line, then "option B", then a bracketed letter, then a standalone letter
     (first one; "A"/"I" used as English words are skipped).
     """
@@ -86,6 +93,9 @@ def extract_choice(text: str, letters: str = "ABCD") -> str:
                 best = (m.start(1), m.group(1))
     if best is not None:
         return best[1]
+    bare = _BARE_FIRST_LINE.match(text)
+    if bare and bare.group(1) in letters:
+        return bare.group(1)  # "B⏎A. …⏎B. …": the answer first, then the restated options
     if len(set(loose[0].findall(text))) >= 3:
         return ""  # the text restates the option list ("A. …⏎B. …⏎C. …") without choosing
     for pattern in loose:

@@ -1,9 +1,16 @@
-"""Run logging: a file in the run's logs/ folder, with secrets masked in every record."""
+"""Run logging: a file in the run's logs/ folder, with secrets masked in every record.
+
+`attach_run_log` returns a `RunLog` and `detach` undoes everything it did (the file handler, the
+secret filters on the root logger's handlers, the `evalscope` logger's level), so runs called again
+and again from a training loop leave logging as they found it.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+
+import attrs
 
 
 class SecretMask(logging.Filter):
@@ -22,19 +29,36 @@ class SecretMask(logging.Filter):
         return True
 
 
-def attach_run_log(log_file: Path, secrets: list[str], debug: bool = False) -> logging.Handler:
+@attrs.define
+class RunLog:
+    """What `attach_run_log` changed, so `detach` can undo exactly that."""
+
+    handler: logging.Handler
+    mask: SecretMask
+    masked: list[logging.Handler]
+    previous_level: int
+
+
+def attach_run_log(log_file: Path, secrets: list[str], debug: bool = False) -> RunLog:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(SecretMask(secrets))
-    root = logging.getLogger("evalscope")
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    for h in logging.getLogger().handlers:
-        h.addFilter(SecretMask(secrets))
-    return handler
+    mask = SecretMask(secrets)
+    handler.addFilter(mask)
+    logger = logging.getLogger("evalscope")
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    masked = [h for h in logging.getLogger().handlers if mask.secrets]
+    for h in masked:
+        h.addFilter(mask)
+    return RunLog(handler=handler, mask=mask, masked=masked, previous_level=previous)
 
 
-def detach(handler: logging.Handler) -> None:
-    logging.getLogger("evalscope").removeHandler(handler)
-    handler.close()
+def detach(run_log: RunLog) -> None:
+    logger = logging.getLogger("evalscope")
+    logger.removeHandler(run_log.handler)
+    logger.setLevel(run_log.previous_level)
+    for h in run_log.masked:
+        h.removeFilter(run_log.mask)
+    run_log.handler.close()

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 
@@ -23,6 +24,8 @@ from evalscope.core.ports import DeltaCallback, ModelAPI
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind
 
 log = logging.getLogger("evalscope.model")
+#: our own generator: backoff jitter never draws from (or reseeds) the caller's global `random`
+_jitter = random.Random()
 
 #: receives new text of one request, on the event loop's thread
 TextCallback = Callable[[str], None]
@@ -30,6 +33,10 @@ TextCallback = Callable[[str], None]
 
 class CapabilityError(RuntimeError):
     """The model cannot answer this kind of request."""
+
+
+class ModelTimeoutError(TimeoutError):
+    """A model call did not finish within the configured timeout (never retried)."""
 
 
 @attrs.define
@@ -42,7 +49,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.backoff_max)
         base = min(self.backoff_max, self.backoff_base * (2**attempt))
-        return base * (0.5 + random.random() / 2)
+        return base * (0.5 + _jitter.random() / 2)
 
 
 @attrs.define
@@ -184,14 +191,14 @@ class Model:
                         coro = self.api.call(requests)
                     else:
                         coro = self.api.call_streaming(requests, tracked)
-                    outputs = await (asyncio.wait_for(coro, self.timeout) if self.timeout else coro)
+                    outputs = await (self._within_timeout(coro) if self.timeout else coro)
                 if len(outputs) != len(requests):
                     raise RuntimeError(f"{type(self.api).__name__} returned {len(outputs)} outputs for {len(requests)} requests")
                 return outputs
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, ModelTimeoutError):
                 raise
             except Exception as exc:  # noqa: BLE001
-                transient = isinstance(exc, asyncio.TimeoutError) or self.api.is_retryable(exc)
+                transient = self.api.is_retryable(exc)
                 # text already handed to a streaming caller cannot be taken back: no retry then
                 if not transient or emitted or attempt >= self.retry.retries:
                     raise
@@ -201,10 +208,23 @@ class Model:
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    async def aclose(self) -> None:
+    async def _within_timeout(self, coro: Any) -> list[ModelOutput]:
+        """Await `coro` for at most `timeout` seconds. A timeout is not retried: the provider may
+        still be working on the request, and a retry would start the same long generation again."""
+        try:
+            return await asyncio.wait_for(coro, self.timeout)
+        except asyncio.TimeoutError:
+            raise ModelTimeoutError(
+                f"no answer within {self.timeout:g} s (the `timeout` setting, --timeout); "
+                "raise it for long generations or lower max_tokens"
+            ) from None
+
+    async def aclose(self, *, close_api: bool = True) -> None:
+        """Stop the batch dispatchers; close the adapter too unless it belongs to someone else."""
         for task in self._dispatchers.values():
             task.cancel()
-        await self.api.aclose()
+        if close_api:
+            await self.api.aclose()
 
 
 def _deliver(callback: TextCallback, text: str) -> None:

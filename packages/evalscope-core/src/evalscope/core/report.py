@@ -1,6 +1,7 @@
 """Reports: metric -> category -> subset, with micro and macro averages and standard errors.
 
-Subset score = mean of its samples. A category's `score` is the micro average (weighted by sample
+Only SCORED samples count in a score; errored, judged-invalid and skipped samples are counted per
+subset beside it (`SampleCounts`), never scored 0 in silence. Subset score = mean of its samples. A category's `score` is the micro average (weighted by sample
 count) and `macro_score` the plain mean of its subsets. A metric's `score` is the micro average over
 every sample and `macro_score` the mean of its categories' macro scores, as EvalScope reports them.
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
-from evalscope.core.types import SampleResult
+from evalscope.core.types import SampleResult, SampleStatus
 
 
 def mean(values: Sequence[float]) -> float:
@@ -31,11 +32,50 @@ def standard_error(values: Sequence[float]) -> float:
 
 
 @attrs.define
+class SampleCounts:
+    """How the samples of a subset (or a whole report) ended. `num` of a score counts `scored`."""
+
+    scored: int = 0
+    errored: int = 0
+    invalid: int = 0
+    skipped: int = 0
+    #: scored samples whose prompt was cut to fit the context (only when truncation was allowed)
+    truncated: int = 0
+
+    def add(self, other: SampleCounts) -> None:
+        for field in attrs.fields(SampleCounts):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+    @property
+    def not_scored(self) -> int:
+        return self.errored + self.invalid + self.skipped
+
+    def describe(self) -> str:
+        """'2 errored, 1 skipped' for the non-zero counts beside the score ('' when all scored)."""
+        parts = [(self.errored, "errored"), (self.invalid, "judge invalid"), (self.skipped, "skipped"), (self.truncated, "truncated")]
+        return ", ".join(f"{n} {label}" for n, label in parts if n)
+
+
+@attrs.define
+class TaskStats:
+    """How a dataset's run went: samples, cache hits, model calls, failures, wall time."""
+
+    total: int = 0
+    cached: int = 0
+    inferred: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    output_tokens: int = 0
+
+
+@attrs.define
 class SubsetReport:
     name: str
     score: float
     num: int
     stderr: float = 0.0
+    counts: SampleCounts = attrs.field(factory=SampleCounts)
 
 
 @attrs.define
@@ -68,6 +108,10 @@ class Report:
     score: float
     metrics: list[MetricReport] = attrs.field(factory=list)
     dataset_pretty_name: str = ""
+    #: generation, multiple_choice (next-token letter probabilities) or continuation (log-likelihood)
+    output_type: str = ""
+    counts: SampleCounts = attrs.field(factory=SampleCounts)
+    stats: TaskStats = attrs.field(factory=TaskStats)
 
 
 #: a benchmark's own aggregation: results -> {metric: value} for metrics that are not plain means
@@ -90,7 +134,9 @@ def build_report(
     computed by it over each group of results (subset, category, whole), e.g. IFEval's
     instruction-level accuracy (followed / total instructions) or an F1 over samples.
     """
-    results = list(results)
+    everything = list(results)
+    counts = _count(everything)
+    results = [r for r in everything if r.status is SampleStatus.SCORED]
     by_metric: dict[str, dict[tuple[str, ...], dict[str, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
     )
@@ -130,7 +176,13 @@ def build_report(
         all_values: list[float] = []
         for cat, subsets in by_metric[name].items():
             subset_reports = [
-                SubsetReport(name=s, score=_round(score(name, (cat, s), v)), num=len(v), stderr=_round(standard_error(v)))
+                SubsetReport(
+                    name=s,
+                    score=_round(score(name, (cat, s), v)),
+                    num=len(v),
+                    stderr=_round(standard_error(v)),
+                    counts=counts.get((cat, s), SampleCounts()),
+                )
                 for s, v in sorted(subsets.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
             ]
             values = [x for v in subsets.values() for x in v]
@@ -154,6 +206,10 @@ def build_report(
                 categories=categories,
             )
         )
+    metrics.extend(_unscored_metrics(counts, metrics, metric_names))
+    total = SampleCounts()
+    for c in counts.values():
+        total.add(c)
     return Report(
         name=f"{model}_{dataset}",
         dataset_name=dataset,
@@ -161,7 +217,51 @@ def build_report(
         score=metrics[0].score if metrics else 0.0,
         metrics=metrics,
         dataset_pretty_name=pretty_name,
+        counts=total,
     )
+
+
+def _count(results: Sequence[SampleResult]) -> dict[tuple[tuple[str, ...], str], SampleCounts]:
+    """Per (category, subset): how many samples were scored, errored, judged invalid, skipped."""
+    out: dict[tuple[tuple[str, ...], str], SampleCounts] = defaultdict(SampleCounts)
+    for r in results:
+        c = out[(r.category or ("default",), r.subset)]
+        if r.status is SampleStatus.SCORED:
+            c.scored += 1
+            c.truncated += int(r.output.prompt_truncated)
+        elif r.status is SampleStatus.ERROR:
+            c.errored += 1
+        elif r.status is SampleStatus.INVALID:
+            c.invalid += 1
+        elif r.status is SampleStatus.SKIPPED:
+            c.skipped += 1
+    return out
+
+
+def _unscored_metrics(
+    counts: dict[tuple[tuple[str, ...], str], SampleCounts], metrics: list[MetricReport], names: Sequence[str] | None
+) -> list[MetricReport]:
+    """Subsets where no sample could be scored still appear (score 0 over 0 samples, with their
+    counts), so a fully failed subset is visible rather than missing."""
+    shown = {(cat.name, sub.name) for m in metrics for cat in m.categories for sub in cat.subsets}
+    missing = {key: c for key, c in counts.items() if key not in shown and c.not_scored}
+    if not missing:
+        return []
+    if metrics:
+        for (cat, subset), c in missing.items():
+            for metric in metrics:
+                target = next((x for x in metric.categories if x.name == cat), None)
+                if target is None:
+                    target = CategoryReport(name=cat, score=0.0, macro_score=0.0, num=0)
+                    metric.categories.append(target)
+                target.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c))
+        return []
+    name = (list(names) or ["score"])[0]
+    categories: dict[tuple[str, ...], CategoryReport] = {}
+    for (cat, subset), c in missing.items():
+        category = categories.setdefault(cat, CategoryReport(name=cat, score=0.0, macro_score=0.0, num=0))
+        category.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c))
+    return [MetricReport(name=name, score=0.0, macro_score=0.0, num=0, categories=list(categories.values()))]
 
 
 def _round(x: float) -> float:
@@ -171,8 +271,26 @@ def _round(x: float) -> float:
 TABLE_HEADERS = ["Model Name", "Dataset Name", "Metric Name", "Category Name", "Subset Name", "Num", "Score"]
 
 
+NOT_SCORED_HEADER = "Not scored"
+
+OUTPUT_TYPE_NOTES = {
+    "generation": "generated text, answer extracted",
+    "multiple_choice": "next-token probability of each option letter",
+    "continuation": "log-likelihood of each option's text",
+}
+
+
+def _score_cell(score: float, num: int) -> str:
+    return f"{score:.4f}" if num else "n/a"
+
+
 def table_rows(reports: Iterable[Report]) -> list[list[object]]:
-    """One row per (metric, category, subset), plus an OVERALL row where a metric has several subsets."""
+    """One row per (metric, category, subset), plus an OVERALL row where a metric has several subsets.
+
+    When any sample was not scored (errored, judged invalid, skipped) or had its prompt truncated,
+    each row gets a last column saying how many, so a score is never read without them.
+    """
+    reports = list(reports)
     rows: list[list[object]] = []
     for rep in reports:
         for metric in rep.metrics:
@@ -181,15 +299,28 @@ def table_rows(reports: Iterable[Report]) -> list[list[object]]:
                 for sub in cat.subsets:
                     subsets += 1
                     rows.append(
-                        [rep.model_name, rep.dataset_name, metric.name, "/".join(cat.name), sub.name, sub.num, f"{sub.score:.4f}"]
+                        [rep.model_name, rep.dataset_name, metric.name, "/".join(cat.name), sub.name, sub.num,
+                         _score_cell(sub.score, sub.num), sub.counts.describe()]
                     )
             if subsets > 1:
-                rows.append([rep.model_name, rep.dataset_name, metric.name, "-", "OVERALL", metric.num, f"{metric.score:.4f}"])
+                rows.append([rep.model_name, rep.dataset_name, metric.name, "-", "OVERALL", metric.num,
+                             _score_cell(metric.score, metric.num), rep.counts.describe()])
+    if not any(row[-1] for row in rows):
+        rows = [row[:-1] for row in rows]
     return rows
 
 
 def format_table(reports: Iterable[Report]) -> str:
-    """EvalScope's score table as a grid."""
+    """EvalScope's score table as a grid, then one line per dataset saying how answers were obtained."""
     from tabulate import tabulate
 
-    return tabulate(table_rows(reports), headers=TABLE_HEADERS, tablefmt="grid", disable_numparse=True)
+    reports = list(reports)
+    rows = table_rows(reports)
+    headers = TABLE_HEADERS + ([NOT_SCORED_HEADER] if rows and len(rows[0]) > len(TABLE_HEADERS) else [])
+    table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
+    notes = [
+        f"{rep.dataset_name}: {rep.output_type} ({OUTPUT_TYPE_NOTES.get(rep.output_type, rep.output_type)})"
+        for rep in reports
+        if rep.output_type
+    ]
+    return table + ("\nAnswers by " + "; ".join(notes) if notes else "")

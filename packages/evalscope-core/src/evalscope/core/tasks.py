@@ -230,8 +230,9 @@ def _record_problem(exc: BaseException) -> str:
 
 
 def _limit_count(limit: int | float | None, total: int) -> int:
+    """An int is a count; a float in (0, 1) a fraction (at least one sample). See config._limit."""
     if limit is None:
         return total
-    if isinstance(limit, float) and limit <= 1.0:
+    if isinstance(limit, float) and 0 < limit < 1:
         return max(1, math.floor(total * limit))
     return min(total, int(limit))

@@ -188,5 +188,5 @@ class SampleResult:
     scores: dict[str, float] = attrs.field(factory=dict)
     category: tuple[str, ...] = ()
     error: str | None = None
-    status: SampleStatus = SampleStatus.PREDICTED
+    status: SampleStatus = SampleStatus.SCORED
     details: dict[str, Any] = attrs.field(factory=dict)
