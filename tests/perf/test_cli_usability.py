@@ -57,6 +57,16 @@ def test_connection_refused_exits_nonzero_and_prints_the_error(tmp_path):
     assert info.errors[0].count == 3 and "ConnectionRefusedError" in info.errors[0].message
 
 
+def test_sweep_stops_after_a_run_without_success(tmp_path):
+    result = CliRunner().invoke(perf, [
+        "--model", "m", "--api-url", f"http://127.0.0.1:{free_port()}", "--prompt", "hi", "--parallel", "1", "2", "4",
+        "--number", "2", "--sleep-interval", "0", "--outputs-dir", str(tmp_path), "--no-timestamp", "--name", "s",
+    ])
+    assert result.exit_code == 1
+    assert "stopping the sweep: no request of parallel_1_number_2 succeeded (2 run(s) not started)" in result.output
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if p.is_dir()) == ["parallel_1_number_2"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
 def test_http_500_prints_status_and_truncated_body(tmp_path, stream):

@@ -309,7 +309,7 @@ def run_perf(args: PerfArgs, console: Console | None = None) -> list[RunResult]:
             done.append(_one_run(base, shape, prompts))
             if done[-1].status == results.FAILED and k + 1 < len(shapes):
                 console.print(f"stopping the sweep: no request of {shape.label} succeeded "
-                              f"({len(shapes) - k - 1} run(s) not started)", markup=False)
+                              f"({len(shapes) - k - 1} run(s) not started)", markup=False, soft_wrap=True)
                 break
         if len(done) > 1:
             for table in report.sweep_tables([r.summary for r in done], console.width):
