@@ -7,12 +7,15 @@ of `sort_key`: dataset, subset, then sample id compared as text.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from evalscope.core.ports import ResultFilter
 from evalscope.core.types import SampleResult, SampleStatus
+
+T = TypeVar("T")
 
 #: statuses a review may record; anything else on a review (an older writer's default) is derived
 REVIEW_STATUSES = frozenset({SampleStatus.SCORED, SampleStatus.ERROR, SampleStatus.INVALID, SampleStatus.SKIPPED})
@@ -107,20 +110,17 @@ def needs_python_filter(where: ResultFilter | None) -> bool:
     return where is not None and (bool(where.search) or where.passed is not None)
 
 
-def page(results: Iterable[SampleResult], where: ResultFilter | None) -> Iterator[SampleResult]:
-    """Skip `where.offset` results, then give at most `where.limit`."""
+def page_items(items: Iterable[T], where: ResultFilter | None) -> Iterator[T]:
+    """Skip `where.offset` items, then give at most `where.limit`."""
     offset = where.offset if where is not None else 0
     limit = where.limit if where is not None else None
-    if limit is not None and limit <= 0:
-        return
-    given = 0
-    for i, result in enumerate(results):
-        if i < offset:
-            continue
-        yield result
-        given += 1
-        if limit is not None and given >= limit:
-            return
+    stop = None if limit is None else offset + max(0, limit)
+    return itertools.islice(items, offset, stop)
+
+
+def page(results: Iterable[SampleResult], where: ResultFilter | None) -> Iterator[SampleResult]:
+    """Skip `where.offset` results, then give at most `where.limit`."""
+    return page_items(results, where)
 
 
 def sort_key(dataset: str, result: SampleResult) -> tuple[str, str, str]:
@@ -133,6 +133,7 @@ __all__ = [
     "matches",
     "needs_python_filter",
     "page",
+    "page_items",
     "primary_score",
     "prompt_text",
     "search_texts",

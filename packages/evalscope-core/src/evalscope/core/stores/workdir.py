@@ -27,7 +27,7 @@ import attrs
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.report import Report
 from evalscope.core.serialization import structure, unstructure
-from evalscope.core.stores.query import effective_status, matches, page
+from evalscope.core.stores.query import effective_status, matches, needs_python_filter, page, page_items
 from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
 RECORD_KEY = "evalscope_record"
@@ -192,10 +192,25 @@ def _legacy_scores(line: dict[str, Any]) -> dict[str, float]:
     return {}
 
 
+def _line_id(line: dict[str, Any], position: int) -> str:
+    """A line's sample id: ours, else EvalScope's prompt index, else the line's position."""
+    record = line.get(RECORD_KEY) or {}
+    if "sample_id" in record:
+        return str(record["sample_id"])
+    origin = line.get("origin_prompt") if isinstance(line.get("origin_prompt"), dict) else {}
+    return str(line.get("sample_id", origin.get("index", position)))
+
+
+def _line_status(line: dict[str, Any], *, reviewed: bool) -> SampleStatus:
+    """A line's status without building its SampleResult (the same answer `_result_of_line` gives)."""
+    record = line.get(RECORD_KEY)
+    if record:
+        return effective_status(record.get("status"), reviewed=reviewed, error=record.get("error"))
+    return SampleStatus.SCORED if reviewed and _legacy_scores(line) else SampleStatus.PREDICTED
+
+
 def _legacy_result(line: dict[str, Any], position: int, *, reviewed: bool) -> SampleResult:
     """A SampleResult from one of EvalScope's own prediction/review lines."""
-    origin = line.get("origin_prompt") if isinstance(line.get("origin_prompt"), dict) else {}
-    sample_id = line.get("sample_id", origin.get("index", position))
     try:
         choice = line["choices"][0]
         text = str(choice["message"]["content"] or "")
@@ -206,16 +221,15 @@ def _legacy_result(line: dict[str, Any], position: int, *, reviewed: bool) -> Sa
     output = ModelOutput(text=text, model=line.get("model"))
     output.usage.input_tokens = int(usage.get("prompt_tokens") or 0)
     output.usage.output_tokens = int(usage.get("completion_tokens") or 0)
-    scores = _legacy_scores(line) if reviewed else {}
     return SampleResult(
-        sample_id=str(sample_id),
+        sample_id=_line_id(line, position),
         subset=_subset_of(line),
         request_key=str(line.get("answer_id") or ""),
         output=output,
         prediction=review.get("pred"),
         gold=review.get("gold"),
-        scores=scores,
-        status=SampleStatus.SCORED if reviewed and scores else SampleStatus.PREDICTED,
+        scores=_legacy_scores(line) if reviewed else {},
+        status=_line_status(line, reviewed=reviewed),
     )
 
 
@@ -225,21 +239,51 @@ def _result_of_line(line: dict[str, Any], position: int, *, reviewed: bool) -> S
         return _legacy_result(line, position, reviewed=reviewed)
     result = structure(record, SampleResult)
     result.sample_id = str(result.sample_id)
-    result.status = effective_status(record.get("status"), reviewed=reviewed, error=result.error)
+    result.status = _line_status(line, reviewed=reviewed)
     return result
 
 
-def _read_results(run: _RunDir, dataset: str, files: dict[str, list[tuple[str, Path]]], subset: str | None) -> list[SampleResult]:
-    """Every sample of one dataset: its review where there is one, else its prediction (later lines win)."""
-    merged: dict[tuple[str, str], SampleResult] = {}
+@attrs.frozen
+class _Line:
+    """One stored line, parsed as JSON but not yet built into a SampleResult."""
+
+    subset: str
+    sample_id: str
+    status: SampleStatus
+    line: dict[str, Any]
+    position: int
+    reviewed: bool
+
+    def result(self) -> SampleResult:
+        return _result_of_line(self.line, self.position, reviewed=self.reviewed)
+
+
+def _read_lines(files: dict[str, list[tuple[str, Path]]], subset: str | None) -> list[_Line]:
+    """Every sample of one dataset: its review where there is one, else its prediction (later lines
+    win), in (subset, sample id) order."""
+    merged: dict[tuple[str, str], _Line] = {}
     for kind in ("predictions", "reviews"):
+        reviewed = kind == "reviews"
         for file_subset, path in files.get(kind, []):
             if subset is not None and file_subset != subset:
                 continue
             for position, line in enumerate(iter_jsonl_tolerant(path)):
-                result = _result_of_line(line, position, reviewed=kind == "reviews")
-                merged[(result.subset, result.sample_id)] = result
+                item = _Line(_subset_of(line), _line_id(line, position), _line_status(line, reviewed=reviewed), line, position, reviewed)
+                merged[(item.subset, item.sample_id)] = item
     return [merged[k] for k in sorted(merged)]
+
+
+def _cheap_match(item: _Line, where: ResultFilter | None, ids: set[str] | None) -> bool:
+    """The filter fields decidable before building the result (subset, ids, status)."""
+    if where is None:
+        return True
+    if where.subset is not None and item.subset != where.subset:
+        return False
+    if ids is not None and item.sample_id not in ids:
+        return False
+    if where.status is not None and item.status != SampleStatus(where.status):
+        return False
+    return not (where.passed is not None and item.status != SampleStatus.SCORED)
 
 
 class WorkDirStore(ResultStore):
@@ -252,6 +296,7 @@ class WorkDirStore(ResultStore):
         self.run: RunInfo | None = None
         self.root = Path(".")  # the open run's directory
         self._handles: dict[Path, IO[str]] = {}
+        self._cache: tuple[Any, list[_Line]] | None = None
 
     # -- write side ---------------------------------------------------------------------------
     def open(self, run: RunInfo) -> None:
@@ -371,21 +416,48 @@ class WorkDirStore(ResultStore):
         order = {name: i for i, name in enumerate(entry.info.datasets)}
         return sorted(reports, key=lambda r: (order.get(r.dataset_name, len(order)), r.dataset_name))
 
-    def iter_results(self, run_id: str, where: ResultFilter | None = None) -> Iterator[SampleResult]:
+    def _lines(self, dataset: str, files: dict[str, list[tuple[str, Path]]], subset: str | None) -> list[_Line]:
+        """`_read_lines`, remembered for the last dataset read while its files are unchanged (a
+        viewer paging through one dataset parses its files once)."""
+        stamp = []
+        for kind in ("predictions", "reviews"):
+            for _, path in files.get(kind, []):
+                st = path.stat()
+                stamp.append((str(path), st.st_mtime_ns, st.st_size))
+        key = (dataset, subset, tuple(stamp))
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        lines = _read_lines(files, subset)
+        self._cache = (key, lines)
+        return lines
+
+    def _candidates(self, run_id: str, where: ResultFilter | None) -> Iterator[tuple[str, _Line]]:
+        """(dataset, line) of every sample passing the fields decidable without building results."""
         entry = self._locate(run_id)
         files = _dataset_files(entry)
         datasets = sorted(files) if where is None or where.dataset is None else [where.dataset]
+        ids = {str(i) for i in where.sample_ids} if where is not None and where.sample_ids is not None else None
+        subset = where.subset if where is not None else None
 
-        def selected() -> Iterator[SampleResult]:
+        def gen() -> Iterator[tuple[str, _Line]]:
             for dataset in datasets:
-                if dataset not in files:
-                    continue
-                subset = where.subset if where is not None else None
-                for result in _read_results(entry, dataset, files[dataset], subset):
-                    if matches(result, where, dataset=dataset):
-                        yield result
+                for item in self._lines(dataset, files.get(dataset, {}), subset):
+                    if _cheap_match(item, where, ids):
+                        yield dataset, item
 
-        return page(selected(), where)
+        return gen()
+
+    def iter_results(self, run_id: str, where: ResultFilter | None = None) -> Iterator[SampleResult]:
+        candidates = self._candidates(run_id, where)  # an unknown run fails here, not when iterated
+        if not needs_python_filter(where):  # page over the lines; build only the results given
+            return (item.result() for item in page_items((item for _, item in candidates), where))
+        kept = (r for dataset, item in candidates if matches(r := item.result(), where, dataset=dataset))
+        return page(kept, where)
+
+    def count_results(self, run_id: str, where: ResultFilter | None = None) -> int:
+        if needs_python_filter(where):
+            return super().count_results(run_id, where)
+        return sum(1 for _ in self._candidates(run_id, where))
 
 
 def _legacy_runs(path: Path) -> list[_RunDir]:
