@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import attrs
 
 from evalscope.core.ports import ResultFilter
-from evalscope.core.stats import Comparison, compare_scores
+from evalscope.core.stats import Comparison, RunRef, compare_runs
 from evalscope.core.types import SampleResult, SampleStatus
 from evalscope.viz.data.catalog import Catalog
 from evalscope.viz.data.samples import primary_score
@@ -55,26 +54,15 @@ def filter_pairs(pairs: Sequence[Pair], kind: str = "all", threshold: float = 1.
 
 
 def significance(
-    pairs: Sequence[Pair], dataset: str, *, n_bootstrap: int = 1000, seed: int = 0
+    catalog: Catalog, key_a: str, key_b: str, dataset: str, *, n_bootstrap: int = 1000, seed: int = 0
 ) -> list[Comparison]:
-    """`evalscope compare`'s statistics (McNemar for 0/1 scores, else paired bootstrap) per metric,
-    over the samples both runs scored."""
-    groups: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    only_a = only_b = 0
-    for p in pairs:
-        a_ok, b_ok = p.a.status is SampleStatus.SCORED, p.b.status is SampleStatus.SCORED
-        if not (a_ok and b_ok):
-            only_a += a_ok
-            only_b += b_ok
-            continue
-        for metric, value in p.a.scores.items():
-            if metric.startswith("_") or metric not in p.b.scores:
-                continue
-            groups[metric][0].append(float(value))
-            groups[metric][1].append(float(p.b.scores[metric]))
-    out = []
-    for metric, (a, b) in groups.items():
-        comp = compare_scores(a, b, dataset=dataset, metric=metric, n_bootstrap=n_bootstrap, seed=seed)
-        comp.only_in_a, comp.only_in_b = only_a, only_b
-        out.append(comp)
-    return out
+    """`evalscope compare`'s statistics (McNemar for 0/1 scores, else paired bootstrap) of one dataset,
+    computed by the same function over the samples both runs scored."""
+    a, b = catalog.run(key_a), catalog.run(key_b)
+    return compare_runs(
+        RunRef(a.source.location, a.info.run_id),
+        RunRef(b.source.location, b.info.run_id),
+        dataset,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+    )

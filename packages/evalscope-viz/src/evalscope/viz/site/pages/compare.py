@@ -110,7 +110,7 @@ def significance_table(ctx: SiteContext, key_a: str, key_b: str, datasets: list[
     t = ctx.t
     rows = []
     for dataset in datasets:
-        for c in significance(pair_results(ctx.catalog, key_a, key_b, dataset), dataset):
+        for c in significance(ctx.catalog, key_a, key_b, dataset):
             discordant = f"{c.b_only_a_right} / {c.c_only_b_right}" if c.b_only_a_right is not None else "-"
             rows.append(
                 [

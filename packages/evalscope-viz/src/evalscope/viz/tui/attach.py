@@ -1,0 +1,68 @@
+"""Following a run started elsewhere: re-read its store as it grows and fold what it holds into the
+live view's state (samples done per status, running score, samples/s between reads)."""
+
+from __future__ import annotations
+
+from evalscope.core.ports import ResultFilter
+from evalscope.core.types import SampleStatus
+from evalscope.viz.data.catalog import Catalog
+from evalscope.viz.data.samples import primary_score
+from evalscope.viz.tui.state import DatasetProgress, EvalLiveState
+
+
+class StoreFollower:
+    """Reads one run through the store port; `poll(state)` updates the state in place.
+
+    The store does not record how many samples a dataset will have until its report is written, so
+    the total (and with it the ETA) is known only for finished datasets; running ones show counts
+    and rates.
+    """
+
+    def __init__(self, catalog: Catalog, key: str) -> None:
+        self.catalog = catalog
+        self.key = key
+        #: per dataset: (clock, done) of the first read that saw it growing
+        self._first: dict[str, tuple[float, int]] = {}
+
+    def poll(self, state: EvalLiveState) -> None:
+        entry = next((e for e in self.catalog.runs(refresh=True) if e.key == self.key), None)
+        if entry is None:
+            state.message = (
+                f"run {self.key} is gone from {', '.join(s.location for s in self.catalog.sources)}"
+            )
+            return
+        info = entry.info
+        state.run_id, state.run_dir, state.model_id = info.run_id, info.work_dir, info.model_id
+        now = state.clock()
+        if state.started is None:
+            state.started = now
+        reports = {r.dataset_name: r for r in self.catalog.reports(self.key)}
+        for name in self.catalog.datasets(self.key):
+            self._read(state.dataset(name), reports.get(name), now)
+        if info.status != "running" and state.finished is None:
+            state.finished, state.ok = now, info.status == "finished"
+
+    def _read(self, ds: DatasetProgress, report: object, now: float) -> None:
+        counts = {status: 0 for status in SampleStatus}
+        score_sum, score_n = 0.0, 0
+        for result in self.catalog.results(self.key, ResultFilter(dataset=ds.name)):
+            counts[result.status] += 1
+            if result.status is SampleStatus.SCORED:
+                score = primary_score(result)
+                if score is not None:
+                    score_sum, score_n = score_sum + score, score_n + 1
+        ds.done = sum(counts.values())
+        ds.scored, ds.errors = counts[SampleStatus.SCORED], counts[SampleStatus.ERROR]
+        ds.invalid, ds.skipped = counts[SampleStatus.INVALID], counts[SampleStatus.SKIPPED]
+        ds.score_sum, ds.score_n = score_sum, score_n
+        if ds.done or report is not None:
+            # the rate counts the samples this follower saw arrive, since it first saw the dataset
+            first = self._first.setdefault(ds.name, (now, ds.done))
+            ds.started, ds.fresh = first[0], ds.done - first[1]
+        if report is not None:
+            stats = getattr(report, "stats", None)
+            ds.total = getattr(stats, "total", None) or ds.done
+            ds.cached = getattr(stats, "cached", 0)
+            ds.output_type = getattr(report, "output_type", "") or ds.output_type
+            if ds.finished is None:
+                ds.finished = now

@@ -1,0 +1,232 @@
+"""Browse finished runs in the terminal: the score table, then per-sample predictions with keyboard
+navigation, an All / Pass / Fail / Errors filter, search and paging."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from evalscope.core.report import NOT_SCORED_HEADER, TABLE_HEADERS, table_rows
+from evalscope.viz.data.catalog import Catalog
+from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
+
+PAGE_SIZE = 20
+SAMPLE_COLUMNS = ("Id", "Subset", "Result", "Score", "Extracted", "Gold")
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def sample_text(view: SampleView) -> str:
+    """A sample's details as plain text (prompt, gold, raw output, extracted answer, score, verdict)."""
+    parts = [
+        f"#{view.sample_id}  subset {view.subset}  status {view.status}  score {'-' if view.score is None else f'{view.score:.4f}'}",
+        f"── Prompt\n{view.prompt}",
+        f"── Gold\n{view.gold}",
+        f"── Raw output\n{view.output}",
+        f"── Extracted answer\n{view.extracted}",
+        "── Scores\n" + (", ".join(f"{k}={v:g}" for k, v in view.scores.items()) or "-"),
+    ]
+    if view.judge:
+        parts.append("── Judge verdict\n" + "\n".join(f"{k}: {v}" for k, v in view.judge.items()))
+    if view.error:
+        parts.append(f"── Error\n{view.error}")
+    return "\n".join(parts)
+
+
+class BrowseScreen(Screen[None]):
+    """Runs on the left; the chosen run's reports and samples on the right."""
+
+    CSS = """
+    #runs { width: 34; border-right: solid $primary-darken-2; }
+    #controls { height: auto; }
+    #filter-label, #page-label, #dataset-label { width: auto; padding: 0 1; content-align: left middle; height: 3; }
+    #search { width: 30; }
+    #samples { height: 12; }
+    #detail-box { height: 1fr; border-top: solid $primary-darken-2; }
+    #detail { width: 1fr; }
+    #reports { height: auto; }
+    """
+    BINDINGS = [
+        Binding("f", "cycle_filter", "Filter"),
+        Binding("d", "next_dataset", "Dataset"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "page(1)", "Next page"),
+        Binding("p", "page(-1)", "Prev page"),
+        Binding("r", "reload", "Reload"),
+        Binding("escape", "leave", "Back"),
+    ]
+
+    def __init__(self, catalog: Catalog, run_key: str | None = None, *, closable: bool = False) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.run_key = run_key
+        #: escape returns to the screen below (the live view this screen was opened from)
+        self.closable = closable
+        self.datasets: list[str] = []
+        self.dataset: str | None = None
+        self.filter = "all"
+        self.search = ""
+        self.page = 0
+        self.total = 0
+        self.views: list[SampleView] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield OptionList(id="runs")
+            with TabbedContent(initial="tab-reports", id="tabs"):
+                with TabPane("Reports", id="tab-reports"):
+                    yield DataTable(id="reports", cursor_type="row", zebra_stripes=True)
+                with TabPane("Samples", id="tab-samples"):
+                    with Vertical():
+                        with Horizontal(id="controls"):
+                            yield Static("", id="dataset-label")
+                            yield Static("", id="filter-label")
+                            yield Input(placeholder="search (enter)", id="search")
+                            yield Static("", id="page-label")
+                        yield DataTable(id="samples", cursor_type="row", zebra_stripes=True)
+                        with VerticalScroll(id="detail-box"):
+                            yield Static("", id="detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fill_runs()
+
+    # -- runs ---------------------------------------------------------------------------------
+    def fill_runs(self, refresh: bool = False) -> None:
+        runs = self.catalog.runs(refresh=refresh)
+        options = self.query_one("#runs", OptionList)
+        options.clear_options()
+        options.add_options(
+            [Option(f"{e.label}\n  {e.info.status} · {', '.join(e.info.datasets)}", id=e.key) for e in runs]
+        )
+        if not runs:
+            self.query_one("#detail", Static).update(
+                "No runs found." + "".join(f"\n{e}" for e in self.catalog.errors)
+            )
+            return
+        keys = [e.key for e in runs]
+        chosen = self.run_key if self.run_key in keys else keys[-1]
+        options.highlighted = keys.index(chosen)
+        self.open_run(chosen)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.run_key:
+            self.open_run(event.option.id)
+
+    def open_run(self, key: str) -> None:
+        self.run_key = key
+        entry = self.catalog.run(key)
+        self.sub_title = entry.label
+        reports = self.catalog.reports(key)
+        table = self.query_one("#reports", DataTable)
+        table.clear(columns=True)
+        rows = table_rows(reports)
+        headers = TABLE_HEADERS + ([NOT_SCORED_HEADER] if rows and len(rows[0]) > len(TABLE_HEADERS) else [])
+        table.add_columns(*headers)
+        table.add_rows([[str(v) for v in row] for row in rows])
+        self.datasets = self.catalog.datasets(key)
+        self.dataset = self.datasets[0] if self.datasets else None
+        self.page = 0
+        self.load_samples()
+
+    # -- samples ------------------------------------------------------------------------------
+    def load_samples(self) -> None:
+        table = self.query_one("#samples", DataTable)
+        table.clear(columns=not table.columns)
+        if not table.columns:
+            table.add_columns(*SAMPLE_COLUMNS)
+        self.views = []
+        if self.run_key is None or self.dataset is None:
+            self.update_labels()
+            return
+        where = browser_filter(dataset=self.dataset, kind=self.filter, search=self.search)
+        self.total = self.catalog.count(self.run_key, where)
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        self.page = min(max(self.page, 0), pages - 1)
+        where.offset, where.limit = self.page * PAGE_SIZE, PAGE_SIZE
+        self.views = [sample_view(r) for r in self.catalog.results(self.run_key, where)]
+        for i, v in enumerate(self.views):
+            verdict = "pass" if v.passed else ("fail" if v.passed is False else v.status)
+            score = "-" if v.score is None else f"{v.score:.4f}"
+            table.add_row(
+                v.sample_id, v.subset, verdict, score, _short(v.extracted, 24), _short(v.gold, 24), key=str(i)
+            )
+        self.update_labels()
+        self.show_detail(0)
+
+    def update_labels(self) -> None:
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        self.query_one("#dataset-label", Static).update(f"dataset [b]{self.dataset or '-'}[/b]")
+        self.query_one("#filter-label", Static).update(f"filter [b]{self.filter}[/b]")
+        self.query_one("#page-label", Static).update(f"page {self.page + 1}/{pages} · {self.total} samples")
+
+    def show_detail(self, index: int) -> None:
+        detail = self.query_one("#detail", Static)
+        detail.update(sample_text(self.views[index]) if 0 <= index < len(self.views) else "no samples")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "samples" and event.row_key.value is not None:
+            self.show_detail(int(event.row_key.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.search = event.value.strip()
+        self.page = 0
+        self.load_samples()
+        self.query_one("#samples", DataTable).focus()
+
+    # -- actions ------------------------------------------------------------------------------
+    def _samples_tab(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "tab-samples"
+
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        self.page = 0
+        self._samples_tab()
+        self.load_samples()
+
+    def action_next_dataset(self) -> None:
+        if self.datasets:
+            i = self.datasets.index(self.dataset) if self.dataset in self.datasets else -1
+            self.dataset = self.datasets[(i + 1) % len(self.datasets)]
+            self.page = 0
+            self._samples_tab()
+            self.load_samples()
+
+    def action_search(self) -> None:
+        self._samples_tab()
+        self.query_one("#search", Input).focus()
+
+    def action_page(self, step: int) -> None:
+        self.page += step
+        self._samples_tab()
+        self.load_samples()
+
+    def action_reload(self) -> None:
+        self.fill_runs(refresh=True)
+
+    def action_leave(self) -> None:
+        if self.focused is not None and self.focused.id == "search":
+            self.query_one("#samples", DataTable).focus()
+        elif self.closable:
+            self.app.pop_screen()
+
+
+class BrowseApp(App[None]):
+    TITLE = "evalscope runs"
+    BINDINGS = [Binding("q", "quit", "Quit")]
+
+    def __init__(self, catalog: Catalog, run_key: str | None = None) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.run_key = run_key
+
+    def on_mount(self) -> None:
+        self.push_screen(BrowseScreen(self.catalog, self.run_key))
