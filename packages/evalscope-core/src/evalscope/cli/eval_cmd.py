@@ -63,7 +63,8 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--store-url", help="Database URL for the store (default: evalscope.db in the run dir).")
 @click.option("--ignore-errors", is_flag=True, default=None, help="Report what finished even if some samples failed.")
 @click.option("--debug", is_flag=True, default=None, help="Debug logging, and a full traceback on any error.")
-def eval_command(config_file: str | None, **flags: Any) -> None:
+@click.option("--tui", "display", flag_value="tui", default=None, help="Show a live terminal dashboard while it runs (evalscope-viz).")
+def eval_command(config_file: str | None, display: str | None, **flags: Any) -> None:
     """Run benchmarks against a model and print the score table."""
     from evalscope.cli.errors import user_errors
     from evalscope.config import ConfigError, TaskConfig, load_config_file
@@ -81,15 +82,31 @@ def eval_command(config_file: str | None, **flags: Any) -> None:
             data.pop("generation_config", None)
         cfg = TaskConfig.from_dict(data, where="evalscope eval")
         preflight(cfg)
-        _run(cfg)
+        _run(cfg, display)
 
 
-def _run(cfg: Any) -> None:
+#: front-ends that can show a run live register `name = "module:function(cfg)"` here (--tui: "tui")
+DISPLAY_GROUP = "evalscope.displays"
+
+
+def _display(name: str) -> Any:
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=DISPLAY_GROUP):
+        if ep.name == name:
+            return ep.load()
+    raise click.ClickException(f"--{name}: no live display {name!r} installed (pip install evalscope-viz)")
+
+
+def _run(cfg: Any, display: str | None = None) -> None:
     from evalscope.core.engine import EvaluationError
     from evalscope.run import run_task
 
     try:
-        run_task(cfg)
+        if display is not None:  # a display flag, not a TaskConfig setting: the front-end runs the task
+            _display(display)(cfg)
+        else:
+            run_task(cfg)
     except EvaluationError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)

@@ -66,7 +66,8 @@ class LazyGroup(click.Group):
             "compare": "Paired significance test of two runs.",
             "serve": "Serve a local model over an OpenAI-compatible HTTP API.",
             "perf": "Load-test an OpenAI-compatible serving endpoint.",
-            "app": "Open the report site.",
+            "app": "Open the report site (runs, predictions, comparisons, perf).",
+            "tui": "Terminal dashboard: browse runs or follow a running one.",
         }
         rows = [(name, hints.get(name, "")) for name in self.list_commands(ctx)]
         if rows:
