@@ -400,3 +400,23 @@ def test_statements_compile_for_postgresql() -> None:
         keys = ", ".join(c.name for c in table.primary_key.columns)
         assert f"ON CONFLICT ({keys}) DO UPDATE SET" in sql
     assert " JSON" in str(CreateTable(TABLES[2]).compile(dialect=dialect))
+
+
+def test_read_queries_and_migrations_compile_for_postgresql() -> None:
+    """The read side's SQL (status CASE, keyset tuple comparison, escaped LIKE) and ADD COLUMN
+    statements compile for PostgreSQL too."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateColumn
+
+    from evalscope.backends.store import reads
+    from evalscope.backends.store.tables import TABLES
+    from evalscope.core.ports import ResultFilter
+
+    dialect = postgresql.dialect()
+    where = ResultFilter(dataset="d", subset="s", status=SampleStatus.SCORED, sample_ids=["1"], search="50%_off")
+    query = reads.after(reads.ordered(reads.narrow(reads.results_query("r"), where)), ("d", "s", "1")).limit(5)
+    sql = str(query.compile(dialect=dialect))
+    assert "CASE WHEN" in sql and "(predictions.dataset, predictions.subset, predictions.sample_id) >" in sql
+    assert "ESCAPE" in sql and "lower(CAST(samples.input AS TEXT))" in sql
+    runs = TABLES[0]
+    assert str(CreateColumn(runs.c.kind).compile(dialect=dialect)) == "kind VARCHAR DEFAULT 'eval' NOT NULL"

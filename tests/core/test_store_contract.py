@@ -308,6 +308,10 @@ def test_open_reader_locations(tmp_path):
     assert not (tmp_path / "missing.db").exists()  # a reader never creates a database
     with pytest.raises(ConfigError, match="Did you mean: sqlite"):
         open_reader("sqlit:///x.db")
+    not_a_db = tmp_path / "notes.jsonl"
+    not_a_db.write_text('{"a": 1}\n' * 200)
+    with pytest.raises(ValueError, match="not a readable result database"):
+        open_reader(not_a_db).list_runs()
     db_file = tmp_path / "db" / "evalscope.db"
     run2, _ = write_standard_run(Harness("sqlite", tmp_path / "db", "evalscope.db"))
     for location in (str(db_file), f"sqlite:///{db_file}"):

@@ -241,7 +241,11 @@ class SQLiteResultStore(ResultStore):
             return self._conn
         if self.url is None:
             raise RuntimeError("SQLiteResultStore has no database to read: pass a URL or open(run) first")
-        return self._connect(self.url, must_exist=True)
+        try:
+            return self._connect(self.url, must_exist=True)
+        except sa.exc.DatabaseError as exc:
+            self.close()
+            raise ValueError(f"{self.display_url}: not a readable result database ({exc.orig})") from None
 
     def _fetch(self, query: Any) -> list[Any]:
         with self._lock:
