@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from evalscope.backends import context_window
-from evalscope.backends.hf import generation, prompts, scoring
+import attrs
+
+from evalscope.backends import context_window, memory
+from evalscope.backends.hf import generation, length_bound, prompts, scoring
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
 from evalscope.backends.hf.streaming import BatchStreamer, Emit, abandoned_rows_stop
 from evalscope.core.ports import DeltaCallback, ModelAPI
@@ -39,6 +41,8 @@ class HFModelAPI(ModelAPI):
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
     streams = True
+    #: the model object belongs to the caller (`from_loaded`): never dropped by `aclose`
+    borrowed = False
 
     def __init__(self, model: str, model_args: dict[str, Any] | None = None, **options: Any) -> None:
         super().__init__(model, model_args, **options)
@@ -66,11 +70,14 @@ class HFModelAPI(ModelAPI):
                 **extra,
             )
         self.precision = str(self.hf_model.dtype).removeprefix("torch.")
-        if args.get("chat_template"):
-            self.tokenizer.chat_template = _read_template(str(args["chat_template"]))
+        template = args.get("chat_template") or options.get("chat_template")  # model_args or --chat-template
+        if template:
+            self.tokenizer.chat_template = _read_template(str(template))
         self.pad_id = prompts.pad_token_id(self.tokenizer)
         self.eos_ids = prompts.eos_token_ids(self.hf_model, self.tokenizer)
         self.max_length = int(options.get("max_length") or _context_length(self.hf_model, self.tokenizer))
+        #: longest token string, for refusing huge prompts before tokenising them (None: no bound)
+        self._longest_token = length_bound.longest_token(self.tokenizer)
         self._lock = threading.Lock()  # one forward/generate at a time: they share the cores
 
     @classmethod
@@ -80,20 +87,36 @@ class HFModelAPI(ModelAPI):
         tokenizer: Any,
         name: str = "local",
         resolved: ResolvedModel | None = None,
+        *,
+        revision: str | None = None,
         **options: Any,
     ) -> HFModelAPI:
-        """Wrap a model and tokenizer that are already in memory."""
-        resolved = resolved or ResolvedModel(name=name, path=name, source="local")
-        return cls(name, None, loaded=(model, tokenizer, resolved), **options)
+        """Wrap a model and tokenizer that are already in memory (e.g. a model being trained).
+
+        The caller keeps ownership: the model is switched to eval mode only while it answers and
+        its train/eval mode is restored after each call; `aclose` does not drop it. `revision`
+        (e.g. "step-100") names the weights' state in the model identity, so `use_cache` never
+        serves one checkpoint's answers for another; without it the identity carries a fingerprint
+        of the current weights.
+        """
+        resolved = resolved or ResolvedModel(name=name, path=name, source="local", revision=revision)
+        if revision is not None and resolved.revision != revision:
+            resolved = attrs.evolve(resolved, revision=revision)
+        api = cls(name, None, loaded=(model, tokenizer, resolved), **options)
+        api.borrowed = True
+        return api
 
     def identity(self) -> dict[str, Any]:
-        return {
+        identity = {
             "provider": "hf",
             "model": self.model_name,
             "path": str(self.resolved.gguf_path or self.resolved.path),
             "revision": self.resolved.revision,
             "precision": self.precision,
         }
+        if self.borrowed and self.resolved.revision is None:
+            identity["weights"] = _weights_fingerprint(self.hf_model)
+        return identity
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         return await self._answer(requests, None)
@@ -133,14 +156,25 @@ class HFModelAPI(ModelAPI):
             args: list[Any] = [[requests[i] for i in valid]]
             if on_delta is not None and kind is RequestKind.GENERATE:
                 args.append(_ThreadEmitter(asyncio.get_running_loop(), on_delta, valid))
-            answers = await asyncio.to_thread(self._locked, work, *args)
+            big = max(_text_size(requests[i]) for i in valid) >= memory.TRIM_AFTER_CHARS
+            answers = await asyncio.to_thread(self._locked, work, *args, trim=big)
             for i, answer in zip(valid, answers, strict=True):
                 outputs[i] = answer
         return [o for o in outputs if o is not None]
 
-    def _locked(self, work: Any, *args: Any) -> list[ModelOutput]:
+    def _locked(self, work: Any, *args: Any, trim: bool = False) -> list[ModelOutput]:
+        """Run `work` alone, in eval mode; a model that was training is put back in train mode."""
         with self._lock:
-            return work(*args)
+            training = bool(getattr(self.hf_model, "training", False))
+            if training:
+                self.hf_model.eval()
+            try:
+                return work(*args)
+            finally:
+                if training:
+                    self.hf_model.train()
+                if trim:  # the huge prompt's token lists are gone: hand their pages back
+                    memory.release_freed_memory()
 
     # -- generation ---------------------------------------------------------------------------------
     def generate_batch(self, requests: Sequence[ModelRequest], emit: Emit | None = None) -> list[ModelOutput]:
@@ -174,6 +208,10 @@ class HFModelAPI(ModelAPI):
         running: list[int] = []  # positions in `requests` that are generated
         for k, request in enumerate(requests):
             text, templated = prompts.render_prompt(self.tokenizer, request)
+            early = self._refuse_unread(text, params.max_new_tokens, request, "generate")
+            if early:
+                outputs[k] = early
+                continue
             tokens = prompts.encode(self.tokenizer, text, templated)
             fit = context_window.fit_generation(
                 len(tokens),
@@ -231,10 +269,12 @@ class HFModelAPI(ModelAPI):
             emit is not None,
         )
         started = time.perf_counter()
-        if params.seed is not None:
-            torch.manual_seed(params.seed)
-        with torch.inference_mode():
-            result = self.hf_model.generate(input_ids=ids, attention_mask=mask, generation_config=gc, **extra)
+        # a seeded generation draws from a forked RNG: torch's global RNG is as it was afterwards
+        with torch.random.fork_rng(devices=_rng_devices(self.hf_model), enabled=params.seed is not None):
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            with torch.inference_mode():
+                result = self.hf_model.generate(input_ids=ids, attention_mask=mask, generation_config=gc, **extra)
         latency = time.perf_counter() - started
         new_tokens = result.sequences[:, ids.shape[1] :]
         decoded = generation.decode_rows(
@@ -269,6 +309,33 @@ class HFModelAPI(ModelAPI):
             )
         return outputs
 
+    def _refuse_unread(
+        self, text: str, max_new_tokens: int, request: ModelRequest, kind: str
+    ) -> ModelOutput | None:
+        """An error output for a prompt that cannot fit even by a lower bound on its tokens (so a
+        prompt of megabytes is refused without seconds of tokenising); None when it may fit or
+        truncation "left" needs its tokens anyway."""
+        if self.truncation != "error":
+            return None
+        at_least = length_bound.min_tokens(text, self._longest_token)
+        if at_least + max_new_tokens <= self.max_length:
+            return None
+        if kind == "generate":
+            fit = context_window.fit_generation(
+                at_least,
+                max_new_tokens,
+                self.max_length,
+                self.truncation,
+                hint=self.overflow_hint,
+                default_max_tokens=request.config.max_tokens is None,
+                at_least=True,
+            )
+        else:
+            fit = context_window.fit_scoring(
+                at_least, self.max_length, self.truncation, kind=kind, hint=self.overflow_hint, at_least=True
+            )
+        return ModelOutput(error=fit.error, model=self.model_name)
+
     # -- option-letter probabilities -----------------------------------------------------------------
     def choice_probs_batch(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         """Next-token probability of each option letter after the prompt (one forward per batch).
@@ -282,6 +349,10 @@ class HFModelAPI(ModelAPI):
             if not request.choices:
                 raise ValueError("a choice_probs request needs `choices` (option letters)")
             text, templated = prompts.render_prompt(self.tokenizer, request)
+            early = self._refuse_unread(text, 0, request, "choice_probs")
+            if early:
+                outputs[k] = early
+                continue
             tokens = prompts.encode(self.tokenizer, text, templated)
             fit = context_window.fit_scoring(
                 len(tokens), self.max_length, self.truncation, kind="choice_probs", hint=self.overflow_hint
@@ -325,6 +396,10 @@ class HFModelAPI(ModelAPI):
             if not request.choices:
                 raise ValueError("a loglikelihood request needs `choices` (continuations)")
             text, templated = prompts.render_prompt(self.tokenizer, request)
+            early = self._refuse_unread(text, 0, request, "loglikelihood")
+            if early:
+                outputs[k] = early
+                continue
             shared_ids = prompts.encode(self.tokenizer, text, templated)
             mine: list[scoring.ScoringPair] = []
             error, truncated = None, False
@@ -369,8 +444,9 @@ class HFModelAPI(ModelAPI):
         return [o for o in outputs if o is not None]
 
     async def aclose(self) -> None:
-        """Drop the model so its memory can be freed."""
-        self.hf_model = None
+        """Drop the model so its memory can be freed (not a borrowed one: it is the caller's)."""
+        if not self.borrowed:
+            self.hf_model = None
 
 
 class _ThreadEmitter:
@@ -405,6 +481,35 @@ def _problem(request: ModelRequest) -> str | None:
     if request.contexts is not None and len(request.contexts) != len(request.choices or []):
         return f"`contexts` has {len(request.contexts)} entries for {len(request.choices or [])} choices"
     return None
+
+
+def _rng_devices(model: Any) -> list[Any]:
+    """CUDA devices whose RNG a seeded generation must fork too (none on CPU)."""
+    device = getattr(model, "device", None)
+    return [device] if getattr(device, "type", "cpu") == "cuda" else []
+
+
+def _weights_fingerprint(model: Any) -> str:
+    """A cheap digest of the current weights (a strided sample of every parameter tensor), so a
+    live model's identity changes as it trains."""
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            flat = param.detach().reshape(-1)
+            step = max(1, flat.numel() // 64)
+            digest.update(name.encode())
+            digest.update(flat[::step][:64].float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _text_size(request: ModelRequest) -> int:
+    """Characters of a request's text (prompt or messages, contexts and choices)."""
+    size = len(request.prompt or "") + sum(len(m.content) for m in request.messages or [])
+    return size + sum(len(c) for c in request.contexts or []) + sum(len(c) for c in request.choices or [])
 
 
 def _truthy(value: Any) -> bool:
