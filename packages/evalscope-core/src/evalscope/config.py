@@ -43,13 +43,13 @@ def _limit(value: Any) -> int | float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"limit: expected a count (int) or a fraction in (0, 1), got {type(value).__name__} {value!r}")
+        raise TypeError(f"limit: expected a count (int) or a fraction in (0, 1), got {type(value).__name__} {short_repr(value)}")
     if isinstance(value, float):
         if 0 < value < 1:
             return value
         if value.is_integer():
             return int(value)
-        raise ValueError(f"limit: {value!r} is neither a count (whole number) nor a fraction in (0, 1)")
+        raise ValueError(f"limit: {short_repr(value)} is neither a count (whole number) nor a fraction in (0, 1)")
     return value
 
 
@@ -227,6 +227,15 @@ def load_config_file(path: str | os.PathLike[str]) -> TaskConfig | list[TaskConf
     system before parsing), UTF-8 text, and for YAML no aliases (`*name`; see `ConfigYamlLoader`).
     Every error is a ConfigError naming the file, and the line where there is one.
     """
+    data = load_document(path, empty_hint="; expected a mapping of settings (model:, datasets:, ...)")
+    if isinstance(data, list):
+        return [TaskConfig.from_dict(item, where=f"{path}[{i}]") for i, item in enumerate(data)]
+    return TaskConfig.from_dict(data, where=str(path))
+
+
+def load_document(path: str | os.PathLike[str], *, empty_hint: str = "") -> Any:
+    """A YAML or JSON document (a task config, a suite's eval_config), checked before any object is
+    built: the size (read from the file system before parsing), UTF-8 text, and for YAML no aliases."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file" if not path.exists() else f"{path}: not a file")
@@ -239,11 +248,8 @@ def load_config_file(path: str | os.PathLike[str]) -> TaskConfig | list[TaskConf
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     text = decode_utf8(raw, str(path))
     if not text.strip():
-        raise ConfigError(f"{path}: the file is empty; expected a mapping of settings (model:, datasets:, ...)")
-    data = _parse_json(text, path) if path.suffix.lower() == ".json" else _parse_yaml(text, path)
-    if isinstance(data, list):
-        return [TaskConfig.from_dict(item, where=f"{path}[{i}]") for i, item in enumerate(data)]
-    return TaskConfig.from_dict(data, where=str(path))
+        raise ConfigError(f"{path}: the file is empty{empty_hint}")
+    return _parse_json(text, path) if path.suffix.lower() == ".json" else _parse_yaml(text, path)
 
 
 def decode_utf8(raw: bytes, where: str) -> str:

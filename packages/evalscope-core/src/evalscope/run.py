@@ -238,9 +238,9 @@ async def run_task_async(
     from evalscope.core.progress import TqdmProgress
 
     if cfg.eval_backend != "Native":
-        raise ConfigError(f"eval_backend {cfg.eval_backend!r}: third-party backends are not available yet; use 'Native'")
+        return await asyncio.to_thread(_run_suite, cfg, sink or TqdmProgress(), print_table)
     if cfg.eval_config is not None:
-        raise ConfigError("eval_config: only used by third-party backends (eval_backend), which are not available yet")
+        raise ConfigError("eval_config: only read by third-party backends; set eval_backend (OpenCompass, VLMEvalKit, RAGEval, ThirdParty)")
     if not cfg.datasets:
         raise ConfigError("datasets: name at least one benchmark (see `evalscope benchmarks`)")
     specs = {name: get_benchmark(name) for name in cfg.datasets}  # unknown names fail before any work
@@ -350,6 +350,60 @@ async def _evaluate(
             f"{len(outcome.errors)} sample(s) failed (first: {outcome.errors[0]}). Finished samples are stored in {run_dir}; "
             f"rerun with --use-cache {run_dir} to retry only the failed ones, or pass --ignore-errors."
         )
+    return outcome
+
+
+def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunResult:
+    """Run a third-party suite (`eval_backend`) and store its records like a native run's."""
+    from evalscope.core.registry import eval_backends
+    from evalscope.core.suites import load_eval_config
+
+    try:
+        factory = eval_backends.get(cfg.eval_backend)
+    except UnknownNameError as exc:
+        raise ConfigError(f"eval_backend: {exc}") from None
+    suite = factory()
+    eval_config = load_eval_config(cfg.eval_config)
+    suite.check_config(eval_config, where="eval_config")
+    run_dir = resolve_run_dir(cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run = RunInfo(
+        run_id=new_run_id(), work_dir=str(run_dir), model_id=cfg.resolved_model_id, config=cfg.to_dict(),
+        started_at=time.time(), name=run_dir.name, kind="eval",
+    )
+    handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or ""], cfg.debug)
+    result_stores = build_stores(cfg)
+    outcome = RunResult(run_id=run.run_id, run_dir=str(run_dir), model_id=run.model_id)
+    try:
+        for store in result_stores:
+            store.open(run)
+        sink.on_event(RunStarted(run.run_id, str(run_dir), run.model_id, tuple(cfg.datasets)))
+        produced = suite.run(cfg, eval_config, run_dir, sink)
+        for dataset, results in produced.results.items():
+            for result in results:
+                for store in result_stores:
+                    store.save_prediction(dataset, result)
+                    store.save_review(dataset, result)
+        for report in produced.reports:
+            for store in result_stores:
+                store.save_report(report)
+            outcome.reports[report.dataset_name] = report
+        run.datasets = list(outcome.reports)
+        run.status = "finished"
+    except BaseException:
+        run.status = "failed"
+        raise
+    finally:
+        run.finished_at = time.time()
+        for store in result_stores:
+            store.update_run(run)
+            store.close()
+        detach(handler)
+        sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished"))
+    if print_table:
+        if outcome.reports:
+            print(format_table(outcome.reports.values()), flush=True)
+        print(f"Outputs: {run_dir}", flush=True)
     return outcome
 
 
