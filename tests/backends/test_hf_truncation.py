@@ -152,3 +152,15 @@ def test_chat_prompts_are_checked_with_the_template_applied(hf_api: HFModelAPI) 
     (out,) = run(adapter(hf_api, "error"), [request])
     # "Hi" is one token; the template's system turn is what leaves no room for max_tokens
     assert is_context_error(out.error) and f"the prompt has {n} tokens" in out.error
+
+
+def test_a_huge_prompt_is_refused_without_tokenising_it(hf_api: HFModelAPI) -> None:
+    from evalscope.backends.hf.length_bound import longest_token
+
+    longest = longest_token(hf_api.tokenizer)
+    assert longest == 81  # SmolLM2: byte-level BPE, no normaliser, so C characters >= C / 81 tokens
+    huge = "word " * 200_000  # 1 MB: about 200k tokens, 12 500 by the bound
+    (out,) = run(adapter(hf_api, "error"), [generate(huge)])
+    assert is_context_error(out.error) and f"the prompt has at least {len(huge) // 81} tokens" in out.error
+    (cut,) = run(adapter(hf_api, "left"), [generate(huge)])  # left needs the tokens: counted exactly
+    assert cut.error is None and cut.prompt_truncated and cut.usage.input_tokens == CONTEXT - 4

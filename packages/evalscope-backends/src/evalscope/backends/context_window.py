@@ -66,10 +66,15 @@ def fit_generation(
     *,
     hint: str | None = None,
     default_max_tokens: bool = False,
+    at_least: bool = False,
 ) -> Fit:
-    """Room for `prompt_tokens` + `max_tokens` new tokens in `context`?"""
+    """Room for `prompt_tokens` + `max_tokens` new tokens in `context`?
+
+    `at_least`: `prompt_tokens` is a lower bound (the text was too long to be worth tokenising).
+    """
     if prompt_tokens + max_tokens <= context:
         return Fit()
+    has = "has at least" if at_least else "has"
     said = f"max_tokens is {max_tokens}" + (" (the default)" if default_max_tokens else "")
     if mode == "left":
         floor = min(prompt_tokens, max(1, context // MIN_KEPT_SHARE))
@@ -86,7 +91,7 @@ def fit_generation(
         return Fit(error=f"{CONTEXT_ERROR}: {why}. Lower max_tokens.")
     return Fit(
         error=(
-            f"{CONTEXT_ERROR}: the prompt has {prompt_tokens} tokens and {said}, {prompt_tokens + max_tokens} "
+            f"{CONTEXT_ERROR}: the prompt {has} {prompt_tokens} tokens and {said}, {prompt_tokens + max_tokens} "
             f"in all, more than the model's context of {context} tokens. {hint or EVAL_HINT}"
         )
     )
@@ -100,6 +105,7 @@ def fit_scoring(
     kind: str,
     scored_tokens: int = 0,
     hint: str | None = None,
+    at_least: bool = False,
 ) -> Fit:
     """Room for a scored text of `prompt_tokens` context tokens + `scored_tokens` in `context`?
 
@@ -115,7 +121,7 @@ def fit_scoring(
             f"{scored_tokens})"
         )
     else:
-        what = f"the prompt of a {kind} request has {prompt_tokens} tokens"
+        what = f"the prompt of a {kind} request has {'at least ' if at_least else ''}{prompt_tokens} tokens"
     if mode == "left":
         floor = min(prompt_tokens, max(1, context // MIN_KEPT_SHARE))
         room = context - scored_tokens
