@@ -1,4 +1,8 @@
-"""AI2 Reasoning Challenge (ARC-Easy, ARC-Challenge): 4-way (sometimes 3/5) science MCQ."""
+"""AI2 Reasoning Challenge (ARC-Easy, ARC-Challenge): 4-way (sometimes 3/5) science MCQ.
+
+Options are always lettered A, B, ... (some items label them 1-4); `prompt_style: evalscope-0.12`
+sends 0.12's text as a raw prompt (_evalscope012.py).
+"""
 
 from __future__ import annotations
 

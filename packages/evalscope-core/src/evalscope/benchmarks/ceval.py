@@ -2,6 +2,7 @@
 
 Prompt: `以下是中国关于{Chinese subject}考试的单项选择题，请选出其中的正确答案。` then dev examples
 `问题：Q⏎A. …⏎答案：X` (0-shot by default, at most 5) and the target question ending `答案：`.
+`prompt_style: evalscope-0.12` sends 0.12's text (`答案: `, glued few-shot; _evalscope012.py).
 """
 
 from __future__ import annotations

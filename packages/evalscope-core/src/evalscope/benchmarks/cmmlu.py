@@ -2,7 +2,8 @@
 
 Prompt: `以下是关于{Chinese subject}的单项选择题，请直接给出正确答案的选项。` then 5 dev examples
 `Q⏎A. …⏎Answer: X` and the target ending `Answer:`. EvalScope 0.12 put the English subject id
-into this Chinese sentence; we use the authors' Chinese subject names.
+into this Chinese sentence; we use the authors' Chinese subject names (`prompt_style:
+evalscope-0.12` keeps 0.12's text, _evalscope012.py).
 """
 
 from __future__ import annotations

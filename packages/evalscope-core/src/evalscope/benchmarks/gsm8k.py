@@ -2,7 +2,8 @@
 
 EvalScope 0.12 prompt: `Question: {q}⏎Let's think step by step⏎Answer:` after 4 CoT exemplars.
 Exemplars come from the train split (first k, or random with few_shot_random) instead of
-hard-coded text, so `few_shot_num` means what it says.
+hard-coded text, so `few_shot_num` means what it says; `prompt_style: evalscope-0.12` uses 0.12's
+four fixed exemplars (_evalscope012.py).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Local models: log-likelihood of each ending after `activity_label: ctx`, divided by the ending's
 character length (as EvalScope 0.12 did). Generation (services): the context and lettered endings
 with an instruction, then the option-letter extractor — instead of 0.12's concatenated strings.
+`prompt_style: evalscope-0.12` cleans text and normalises lengths exactly as 0.12 (_evalscope012.py).
 """
 
 from __future__ import annotations

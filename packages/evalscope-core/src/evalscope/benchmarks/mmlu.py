@@ -1,8 +1,8 @@
 """MMLU: 57 subjects in 4 categories, 5-shot from the dev split, next-token letter scoring.
 
-Prompt (EvalScope 0.12): `The following are multiple choice questions (with answers) about
-{subject}.` then 5 dev examples `Q⏎A. …⏎Answer: X` and the target question once (EvalScope
-0.9-0.13 appended it twice; we do not).
+Prompt: `The following are multiple choice questions (with answers) about {subject}.` then 5 dev
+examples `Q⏎A. …⏎Answer: X` and the target question once (EvalScope 0.9-0.13 appended it twice; we
+do not). `prompt_style: evalscope-0.12` sends 0.12's exact spacing instead (_evalscope012.py).
 """
 
 from __future__ import annotations
