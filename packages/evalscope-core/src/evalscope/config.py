@@ -89,7 +89,8 @@ class TaskConfig:
     datasets: list[str] = attrs.field(factory=list)
     dataset_args: dict[str, DatasetArgs] = attrs.field(factory=dict)
     dataset_dir: str | None = None
-    dataset_hub: str = attrs.field(default="modelscope", validator=_one_of(HUBS))
+    #: dataset source by registry name (modelscope, huggingface, a plug-in) or "local" (files only)
+    dataset_hub: str = "modelscope"
     eval_type: str = attrs.field(default="checkpoint", converter=lambda v: EVAL_TYPE_ALIASES.get(v, v), validator=_one_of(EVAL_TYPES))
     eval_backend: str = "Native"
     eval_config: dict[str, Any] | str | None = None

@@ -262,7 +262,10 @@ async def _evaluate(
     from evalscope.core.tasks import DatasetLoader, build_task, load_samples
 
     capabilities = api.capabilities if api is not None else frozenset(RequestKind)
-    loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
+    try:
+        loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     base_gen = DEFAULT_GENERATION.get(cfg.eval_type, GenerationConfig()).merged(cfg.generation_config)
     planned = {}
     for name, spec in specs.items():  # load every dataset first: bad names and missing data fail before any work

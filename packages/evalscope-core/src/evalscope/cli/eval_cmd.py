@@ -44,7 +44,7 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--datasets", cls=SpaceSeparatedOption, help="Benchmark names: --datasets gsm8k arc")
 @click.option("--dataset-args", help='JSON: {"gsm8k": {"few_shot_num": 0}}')
 @click.option("--dataset-dir", help="Local dataset directory (env EVALSCOPE_DATASET_DIR).")
-@click.option("--dataset-hub", type=click.Choice(["modelscope", "huggingface", "local"]))
+@click.option("--dataset-hub", help="Dataset source by registry name: modelscope (default), huggingface, local, or a plug-in.")
 @click.option("--eval-type", type=click.Choice(["checkpoint", "service", "custom", "mock", "llm_ckpt", "openai_api", "server"]))
 @click.option("--eval-backend", help="Native (default).")
 @click.option("--limit", type=LimitType(), help=LIMIT_HELP)

@@ -19,7 +19,7 @@ import attrs
 
 from evalscope.core.extractors import extract_choice
 from evalscope.core.filters import apply_filters
-from evalscope.core.metrics import ACCURACY
+from evalscope.core.metrics import ACCURACY, get_metric
 from evalscope.core.types import (
     ChatMessage,
     GenerationConfig,
@@ -228,10 +228,24 @@ class Task:
         return apply_filters(text, self.filters)
 
     def score(self, prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:
-        """{metric: value} for one prediction; scorers of specs with extra_params get this run's params."""
+        """{metric: value} for one prediction; scorers of specs with extra_params get this run's params.
+
+        With a `metric_list` that differs from the spec's metrics, only the chosen metrics are kept,
+        and chosen metrics the spec does not produce are scored by the metric itself (`Metric.score`).
+        """
         if self.spec.extra_params:
-            return self.spec.score(prediction, sample, output, params=self.params)
-        return self.spec.score(prediction, sample, output)
+            scores = self.spec.score(prediction, sample, output, params=self.params)
+        else:
+            scores = self.spec.score(prediction, sample, output)
+        if self.metrics == self.spec.metrics:
+            return scores
+        chosen = {k: v for k, v in scores.items() if k in self.metrics or k.startswith("_")}
+        for name in self.metrics:
+            if name not in chosen:
+                metric = get_metric(name)
+                if metric.score is not None:
+                    chosen[name] = metric.score(prediction, sample.target)
+        return chosen
 
     def predict(self, sample: Sample, output: ModelOutput) -> tuple[str | None, Any]:
         """(filtered text, prediction) for a model output."""

@@ -1,4 +1,4 @@
-"""One registry for benchmarks, model APIs, metrics, filters, extractors, stores and dataset sources.
+"""One registry for benchmarks, model APIs, metrics, filters, stores, dataset sources and suites.
 
 Built-in items register lazily (name -> "module:attr"); plug-ins arrive through entry points of
 the group ``evalscope.<kind>``. Nothing is imported until asked for by name.
@@ -107,7 +107,6 @@ benchmarks: Registry[Any] = Registry("benchmarks")
 model_apis: Registry[Callable[..., Any]] = Registry("model_apis")
 metrics: Registry[Any] = Registry("metrics")
 filters: Registry[Callable[..., Any]] = Registry("filters")
-extractors: Registry[Callable[..., Any]] = Registry("extractors")
 stores: Registry[Callable[..., Any]] = Registry("stores")
 dataset_sources: Registry[Callable[..., Any]] = Registry("dataset_sources")
 #: third-party evaluation suites by `eval_backend` name (core/suites.py)

@@ -14,11 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from evalscope.core.metrics import get_metric, mean
 from evalscope.core.types import SampleResult, SampleStatus
-
-
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
 
 
 def standard_error(values: Sequence[float]) -> float:
@@ -98,6 +95,7 @@ class MetricReport:
     #: bootstrap 95% interval, when asked for (evalscope.core.stats.add_bootstrap_ci)
     ci_low: float | None = None
     ci_high: float | None = None
+    higher_is_better: bool = True
 
 
 @attrs.define
@@ -164,7 +162,7 @@ def build_report(
 
     def score(name: str, key: object, values: Sequence[float]) -> float:
         own = custom.get(key, {})
-        return own[name] if name in own else mean(values)
+        return own[name] if name in own else get_metric(name).aggregate(values)
 
     ordered = [m for m in (metric_names or []) if m in by_metric] + [
         m for m in seen_metrics if m not in (metric_names or [])
@@ -204,6 +202,7 @@ def build_report(
                 num=len(all_values),
                 stderr=_round(standard_error(all_values)),
                 categories=categories,
+                higher_is_better=get_metric(name).higher_is_better,
             )
         )
     metrics.extend(_unscored_metrics(counts, metrics, metric_names))

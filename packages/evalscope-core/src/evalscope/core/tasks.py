@@ -10,6 +10,7 @@ from typing import Any
 
 from evalscope.core.benchmark import BenchmarkSpec, Task
 from evalscope.core.datasets import DatasetFormatError, DatasetUnavailableError, LocalDirSource, describe_row
+from evalscope.core.metrics import check_metric_list
 from evalscope.core.ports import DatasetRef
 from evalscope.core.registry import UnknownNameError, dataset_sources
 from evalscope.core.types import GenerationConfig, RequestKind, Sample
@@ -59,6 +60,8 @@ def build_task(
     if gen.seed is None and seed is not None:
         gen = GenerationConfig(**{**_as_dict(gen), "seed": seed})
     metrics = tuple(args.metric_list) if args.metric_list else spec.metrics
+    if args.metric_list:
+        check_metric_list(args.metric_list, spec.metrics, where=f"dataset_args.{spec.name}.metric_list")
     params = {**spec.extra_params, **(args.extra_params or {})}
     unknown = set(args.extra_params or {}) - set(spec.extra_params)
     if unknown:
@@ -95,6 +98,11 @@ class DatasetLoader:
         self.dataset_dir = dataset_dir
         self.hub = hub
         self.local = LocalDirSource()
+        if hub != "local" and hub not in dataset_sources:
+            from evalscope.core.registry import did_you_mean
+
+            known = ["local", *dataset_sources.names()]
+            raise ValueError(f"dataset_hub: unknown dataset source {hub!r}.{did_you_mean(hub, known)} Known: {', '.join(known)}")
 
     def ref(self, spec: BenchmarkSpec, subset: str, split: str, args: Any) -> DatasetRef:
         roots: list[str] = []
