@@ -45,6 +45,8 @@ SPECIAL: dict[str, tuple[list[str], Any]] = {
     "stream": (["--stream"], True),
     "config_file": ([], None),  # tested below: a file plus flags that override it
     "display": (["--tui"], lambda run: run.displays == ["tui"]),  # the live display runs the task
+    "judge_model_args": (["--judge-model-args", "model_id=judge-x,max_attempts=3"],
+                         lambda run: (run.config.judge_model_args.model_id, run.config.judge_model_args.max_attempts) == ("judge-x", 3)),
 }
 
 
