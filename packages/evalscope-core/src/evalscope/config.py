@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from evalscope.core.judge.config import JUDGE_STRATEGIES, JudgeModelArgs
 from evalscope.core.serialization import ConfigError, short_message, short_repr, structure_strict, unstructure
 from evalscope.core.types import GenerationConfig
 
@@ -70,6 +71,8 @@ class DatasetArgs:
     prompt_style: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(PROMPT_STYLES)))
     generation_config: GenerationConfig | None = None
     extra_params: dict[str, Any] = attrs.field(factory=dict)
+    #: this benchmark's judge strategy (auto | rule | llm | llm_recall), overriding the run's `judge_strategy`
+    judge_strategy: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(JUDGE_STRATEGIES)))
 
 
 @attrs.define(kw_only=True)
@@ -110,6 +113,10 @@ class TaskConfig:
     store_url: str | None = None
     ignore_errors: bool = False
     debug: bool = False
+    #: LLM judge (evalscope.core.judge): auto | rule | llm | llm_recall, the judge model, its concurrency
+    judge_strategy: str = attrs.field(default="auto", validator=_one_of(JUDGE_STRATEGIES))
+    judge_model_args: JudgeModelArgs = attrs.field(factory=JudgeModelArgs)
+    judge_worker_num: int = attrs.field(default=1, validator=_positive)
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -128,6 +135,9 @@ class TaskConfig:
             for key in SECRET_FIELDS:
                 if data.get(key):
                     data[key] = "***"
+            judge = data.get("judge_model_args") or {}
+            if judge.get("api_key"):
+                judge["api_key"] = "***"
         return data
 
     # -- resolved values -------------------------------------------------------------------------
@@ -161,7 +171,16 @@ def _normalise(data: dict[str, Any], where: str = "config") -> dict[str, Any]:
     dargs = data.get("dataset_args")
     if isinstance(dargs, dict):
         data["dataset_args"] = {k: normalise_dataset_args(v, f"{where}: dataset_args[{k!r}]") for k, v in dargs.items()}
+    if isinstance(data.get("judge_model_args"), dict):
+        data["judge_model_args"] = normalise_judge_model_args(data["judge_model_args"], f"{where}: judge_model_args")
     return data
+
+
+def normalise_judge_model_args(value: Any, where: str) -> Any:
+    """`judge_model_args` with EvalScope's generation spellings (`max_new_tokens`) accepted."""
+    if isinstance(value, dict) and isinstance(value.get("generation_config"), dict):
+        return dict(value, generation_config=normalise_generation_config(value["generation_config"], where=f"{where}.generation_config"))
+    return value
 
 
 def normalise_dataset_args(value: Any, where: str) -> Any:

@@ -206,6 +206,21 @@ def build_stores(cfg: TaskConfig) -> list[ResultStore]:
     return select_stores(cfg)
 
 
+def _build_judge(cfg: TaskConfig, planned: dict[str, Any]) -> Any:
+    """The engine's judge step (evalscope.core.judge), or None when no task is judged."""
+    if cfg.stage == "infer":
+        return None
+    from evalscope.core.judge.setup import build_sample_judge
+
+    return build_sample_judge(cfg, {name: task for name, (task, _) in planned.items()}, build_model_api)
+
+
+def _judge_secrets(cfg: TaskConfig) -> list[str]:
+    from evalscope.core.judge.setup import judge_secrets
+
+    return judge_secrets(cfg)
+
+
 def model_identity(api: ModelAPI | None) -> str:
     """A short digest of what identifies the model's answers (never secrets)."""
     if api is None:
@@ -277,6 +292,7 @@ async def _evaluate(
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         planned[name] = (task, load_samples(task, loader, args, cfg.limit))
+    judge = _build_judge(cfg, planned)  # LLM judge of the judged tasks (core/judge); None when all are rule-scored
     run_dir = resolve_run_dir(cfg)
     previous = _previous_run(run_dir) if cfg.use_cache else None
     identity = model_identity(api) if api is not None else (previous.model_identity if previous else "")
@@ -291,7 +307,7 @@ async def _evaluate(
         datasets=list(cfg.datasets),
     )
     run_dir.mkdir(parents=True, exist_ok=True)
-    handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or ""], cfg.debug)
+    handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or "", *_judge_secrets(cfg)], cfg.debug)
     wrapped = (
         Model(api, max_concurrency=cfg.eval_batch_size, retry=RetryPolicy(retries=cfg.retries), timeout=cfg.timeout)
         if api is not None
@@ -300,6 +316,8 @@ async def _evaluate(
     result_stores = build_stores(cfg)
     for store in result_stores:
         store.open(run)
+    if judge is not None:  # verdicts stored by the run being resumed are reused
+        judge.store, judge.run_id = result_stores[0], run.run_id
     sink.on_event(RunStarted(run.run_id, str(run_dir), run.model_id, tuple(cfg.datasets)))
     engine = Engine(
         wrapped,
@@ -309,6 +327,7 @@ async def _evaluate(
         model_id=cfg.resolved_model_id,
         sink=sink,
         identity=identity,
+        judge=judge,
     )
     outcome = RunResult(run_id=run.run_id, run_dir=str(run_dir), model_id=run.model_id)
     stopped: str | None = None
@@ -340,6 +359,9 @@ async def _evaluate(
             store.close()
         if wrapped is not None:
             await wrapped.aclose(close_api=False)  # the api is closed by whoever built it
+        if judge is not None:
+            log.info("%s", judge.judge.summary())
+            await judge.aclose()
         detach(handler)
         sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished", stopped or ""))
     if print_table:

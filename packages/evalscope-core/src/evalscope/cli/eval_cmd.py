@@ -17,7 +17,7 @@ from evalscope.cli.options import LimitType, SpaceSeparatedOption
 from evalscope.config import LIMIT_HELP, TRUNCATION
 
 #: flags whose value is a k=v list or a JSON object
-KV_FLAGS = ("model_args", "generation_config")
+KV_FLAGS = ("model_args", "generation_config", "judge_model_args")
 
 
 def _json_option(value: str | None, name: str) -> Any:
@@ -63,6 +63,10 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--store-url", help="Database URL for the store (default: evalscope.db in the run dir).")
 @click.option("--ignore-errors", is_flag=True, default=None, help="Report what finished even if some samples failed.")
 @click.option("--debug", is_flag=True, default=None, help="Debug logging, and a full traceback on any error.")
+@click.option("--judge-strategy", type=click.Choice(["auto", "rule", "llm", "llm_recall"]),
+              help="LLM judge: auto (the benchmark decides), rule, llm (judge every answer), llm_recall (re-check rule misses).")
+@click.option("--judge-model-args", help='Judge model, k=v,... or JSON: model_id, api_url, score_type... (key: env EVALSCOPE_JUDGE_API_KEY).')
+@click.option("--judge-worker-num", type=click.IntRange(min=1), help="Judge calls in flight (default 1).")
 @click.option("--tui", "display", flag_value="tui", default=None, help="Show a live terminal dashboard while it runs (evalscope-viz).")
 def eval_command(config_file: str | None, display: str | None, **flags: Any) -> None:
     """Run benchmarks against a model and print the score table."""
@@ -154,6 +158,10 @@ def check_flag(key: str, value: Any, flag: str) -> Any:
         return value
     if key == "generation_config":
         value = normalise_generation_config(value, where=flag)
+    if key == "judge_model_args":
+        from evalscope.config import normalise_judge_model_args
+
+        value = normalise_judge_model_args(value, flag)
     fields = attrs.fields_dict(attrs.resolve_types(TaskConfig))
     if key in fields:
         structure_strict(value, fields[key].type, where=flag)

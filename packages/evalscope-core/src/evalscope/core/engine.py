@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 
@@ -77,6 +77,7 @@ class Engine:
         model_id: str = "model",
         sink: ProgressSink | None = None,
         identity: str = "",
+        judge: Callable[[Task, Sample, SampleResult], Awaitable[None]] | None = None,
     ) -> None:
         self.model = model
         self.stores = list(stores)
@@ -85,6 +86,8 @@ class Engine:
         self.model_id = model_id
         self.sink = sink or NullSink()
         self.identity = identity
+        #: the LLM judge step (evalscope.core.judge.SampleJudge), run after the rule review
+        self.judge = judge
         self.last_run = TaskRun()
 
     async def run(self, task: Task, samples: Sequence[Sample]) -> Report | None:
@@ -140,8 +143,8 @@ class Engine:
         """A stored prediction is reused when it succeeded and answers this very request."""
         if hit.status is SampleStatus.ERROR or hit.output.error is not None:
             return False
-        if hit.error is not None and hit.status is not SampleStatus.SKIPPED:
-            return False  # an older record of a failed call
+        if hit.error is not None and hit.status not in (SampleStatus.SKIPPED, SampleStatus.INVALID):
+            return False  # an older record of a failed call (a judge-invalid sample's answer is fine)
         if hit.request_key == self._key(request):
             return True
         # review stage of a run whose model identity was not recorded (older runs): the request must match
@@ -174,6 +177,8 @@ class Engine:
                 if skipped.stop_run and run.stopped is None:
                     run.stopped = f"{skipped.reason}. {skipped.hint}".strip()
                     log.error("%s: stopping: %s", task.name, run.stopped)
+            if self.judge is not None:  # -- LLM judge (core/judge): after the rule review, before it is stored
+                await self.judge(task, sample, result)
             for store in self.stores:
                 store.save_review(task.name, result)
         else:

