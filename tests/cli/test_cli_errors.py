@@ -64,7 +64,7 @@ def test_refused_api_url_fails_at_once_naming_the_url(tmp_path, free_port):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert error_line(proc.stderr) == (
         f"Error: Cannot reach the API at {url} (connection refused on port {free_port}). "
-        "Is the server running, and is --api-url right?"
+        "Is the server running, and is api_url (--api-url) right?"
     )
     assert elapsed < 30  # no retry storm: 3 samples x 5 backoffs would take minutes
     assert not (tmp_path / "out").exists()

@@ -39,18 +39,10 @@ def _positive(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
 
 
 def _limit(value: Any) -> int | float | None:
-    """One rule everywhere: an int is a count, a float in (0, 1) a fraction of each subset.
-    An integral float >= 1 (`1.0`, `5.0` from YAML or the CLI) is the count it spells."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """`normalise_limit`'s rule for TaskConfig(limit=...) built directly; only numbers are limits."""
+    value = normalise_limit(value)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise TypeError(f"limit: expected a count (int) or a fraction in (0, 1), got {type(value).__name__} {short_repr(value)}")
-    if isinstance(value, float):
-        if 0 < value < 1:
-            return value
-        if value.is_integer():
-            return int(value)
-        raise ValueError(f"limit: {short_repr(value)} is neither a count (whole number) nor a fraction in (0, 1)")
     return value
 
 

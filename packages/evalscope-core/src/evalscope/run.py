@@ -263,6 +263,11 @@ async def run_task_async(
     if unknown_args:
         raise ConfigError(f"dataset_args: {', '.join(sorted(unknown_args))} not in datasets {cfg.datasets}")
     owns_model = model is None
+    if model is None and cfg.stage != "review" and cfg.api_url and cfg.eval_type == "service":
+        from evalscope.core.preflight import check_endpoint
+
+        # one clear line now, rather than every sample failing through its retries
+        check_endpoint(cfg.api_url, what="api_url (--api-url)")
     api = model if model is not None else (build_model_api(cfg) if cfg.stage != "review" else None)
     try:
         return await _evaluate(cfg, api, specs, sink or TqdmProgress(), print_table)
@@ -291,7 +296,12 @@ async def _evaluate(
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        planned[name] = (task, load_samples(task, loader, args, cfg.limit))
+        try:
+            planned[name] = (task, load_samples(task, loader, args, cfg.limit))
+        except ValueError as exc:
+            if type(exc) is not ValueError:  # dataset format errors keep their own type
+                raise
+            raise ConfigError(str(exc)) from None
     judge = _build_judge(cfg, planned)  # LLM judge of the judged tasks (core/judge); None when all are rule-scored
     run_dir = resolve_run_dir(cfg)
     previous = _previous_run(run_dir) if cfg.use_cache else None

@@ -85,7 +85,6 @@ def eval_command(config_file: str | None, display: str | None, **flags: Any) -> 
         if data.get("generation_config") is None:
             data.pop("generation_config", None)
         cfg = TaskConfig.from_dict(data, where="evalscope eval")
-        preflight(cfg)
         _run(cfg, display)
 
 
@@ -168,10 +167,3 @@ def check_flag(key: str, value: Any, flag: str) -> Any:
     return value
 
 
-def preflight(cfg: Any) -> None:
-    """Before any work: a service run needs something listening at api_url (one clear line now,
-    rather than every sample failing through five retries)."""
-    if cfg.api_url and cfg.stage != "review" and cfg.eval_type == "service":
-        from evalscope.core.preflight import check_endpoint
-
-        check_endpoint(cfg.api_url, what="--api-url")
