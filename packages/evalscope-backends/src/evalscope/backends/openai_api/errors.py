@@ -86,7 +86,8 @@ def is_retryable_error(error: BaseException) -> bool:
         return True
     status = status_of(error)
     if status is not None:
-        return status in _RETRYABLE_STATUSES or status >= 500
+        # 5xx are transient, except "not implemented" and "HTTP version not supported"
+        return status in _RETRYABLE_STATUSES or (status >= 500 and status not in (501, 505))
     return False
 
 
