@@ -142,10 +142,10 @@ def test_bad_request_is_not_retryable(serve_server):
         api = OpenAIModelAPI(SERVE_MODEL, api_url=serve_server.base_url, api_key=SECRET)
         try:
             with pytest.raises(ServiceError) as info:
-                await api.call([chat(n=2)])
+                await api.call([chat(temperature=5.0)])
             return api, info.value
         finally:
             await api.aclose()
 
     api, err = asyncio.run(go())
-    assert err.status == 400 and not api.is_retryable(err) and "n=1" in str(err)
+    assert err.status == 400 and not api.is_retryable(err) and "'temperature' must be between" in str(err)

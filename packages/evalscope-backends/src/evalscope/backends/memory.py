@@ -4,7 +4,8 @@ Tokenising a prompt of a few megabytes makes millions of small allocations (toke
 offsets, id lists). Once they are freed glibc keeps the pages in its arenas, so a long-running
 process (`evalscope serve`, an evaluation with long-context prompts) stays at its peak: four 7 MB
 prompts left a server ~700 MB above its warm level. `malloc_trim(0)` returns those pages (it
-takes about a millisecond); it is a no-op where the C library is not glibc.
+takes about a millisecond); it is a no-op where the C library is not glibc, and when
+``EVALSCOPE_MALLOC_TRIM=0`` (to measure what it does: ``bench/serve_memory.py --no-trim``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ctypes
 import ctypes.util
 import functools
 import logging
+import os
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ def _malloc_trim():  # type: ignore[no-untyped-def]
 def release_freed_memory() -> bool:
     """Return free heap pages to the OS; True when the C library could do it."""
     trim = _malloc_trim()
-    if trim is None:
+    if trim is None or os.environ.get("EVALSCOPE_MALLOC_TRIM") == "0":
         return False
     trim(0)
     return True

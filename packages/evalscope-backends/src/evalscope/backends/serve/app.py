@@ -8,6 +8,12 @@ like any other, with a delta callback that feeds a per-request queue; each delta
 chunk at once (token by token with the hf adapter, which streams every decoding step; one chunk
 of the whole text with an adapter that does not stream). The HTTP status is sent with the first
 text, so a request that fails before any text still gets an OpenAI-shaped error response.
+
+A prompt that does not fit the model's context with its `max_tokens` is the client's error: 400
+with code ``context_length_exceeded`` (never cut silently). With ``n > 1`` the choices come from
+the output's `texts`; streamed, choice 0 streams live and the others follow when it is done.
+After a request with a body over ``memory.TRIM_AFTER_CHARS`` bytes the freed heap goes back to
+the OS once the request is done (see `evalscope.backends.memory`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from evalscope.backends import memory
+from evalscope.backends.context_window import is_context_error
 from evalscope.backends.serve.protocol import (
     BadRequest,
     ParsedRequest,
@@ -41,9 +49,25 @@ NAME_KEY: web.AppKey[str] = web.AppKey("model_name", str)
 
 
 def _json_error(
-    status: int, message: str, *, kind: str = "invalid_request_error", param: str | None = None
+    status: int,
+    message: str,
+    *,
+    kind: str = "invalid_request_error",
+    param: str | None = None,
+    code: Any = None,
 ) -> web.Response:
-    return web.json_response(error_body(message, kind=kind, param=param, code=status), status=status)
+    return web.json_response(
+        error_body(message, kind=kind, param=param, code=status if code is None else code), status=status
+    )
+
+
+def _failed(output: ModelOutput, parsed: ParsedRequest) -> web.Response:
+    """The response to an output with an `error`: 400 for a prompt too long for the context, else 500."""
+    error = output.error or "unknown error"
+    if is_context_error(error):
+        param = "messages" if parsed.chat else "prompt"
+        return _json_error(400, error, param=param, code="context_length_exceeded")
+    return _json_error(500, f"generation failed: {error}", kind="server_error")
 
 
 @web.middleware
@@ -95,7 +119,7 @@ async def _answer(request: web.Request, *, chat: bool) -> web.StreamResponse:
     # adapter learns from the stream that nobody waits, so it stops generating this request
     output = await model.call(parsed.request, on_delta=_discard)
     if output.error:
-        return _json_error(500, f"generation failed: {output.error}", kind="server_error")
+        return _failed(output, parsed)
     _log_answer(request, start, output)
     return web.json_response(completion_body(parsed, output, name))
 
@@ -128,7 +152,7 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
         if piece is None:  # finished (or failed) before any text: an ordinary error is still possible
             output = task.result()
             if output.error:
-                return _json_error(500, f"generation failed: {output.error}", kind="server_error")
+                return _failed(output, parsed)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
@@ -149,7 +173,12 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
                 tail = sse(chunks.error(f"generation failed: {failure}"))
             else:
                 tail = b"".join(
-                    sse(c) for c in [*chunks.reasoning(output.reasoning or ""), *chunks.finish(output)]
+                    sse(c)
+                    for c in [
+                        *chunks.reasoning(output.reasoning or ""),
+                        *chunks.rest(output),
+                        *chunks.finish(output),
+                    ]
                 )
                 _log_answer(request, start, output, first)
             await response.write(head + tail + sse("[DONE]"))
@@ -170,9 +199,29 @@ async def completions(request: web.Request) -> web.StreamResponse:
     return await _answer(request, chat=False)
 
 
+@web.middleware
+async def release_memory(request: web.Request, handler: Any) -> web.StreamResponse:
+    """After a request with a huge body, hand the freed heap back to the OS once it is done."""
+    try:
+        return await handler(request)
+    finally:
+        if (request.content_length or 0) >= memory.TRIM_AFTER_CHARS:
+            # the body and its parsed copies are freed when the request object goes, after the
+            # response is sent: trim a moment later, off the event loop
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.2, _trim_in_thread, loop)
+
+
+def _trim_in_thread(loop: asyncio.AbstractEventLoop) -> None:
+    try:
+        loop.run_in_executor(None, memory.release_freed_memory)
+    except RuntimeError:  # shutting down: the process is about to give everything back anyway
+        pass
+
+
 def create_app(model_api: ModelAPI, *, model_name: str | None = None) -> web.Application:
     """An OpenAI-compatible app over `model_api` (batched by core's `Model`; no retries, no cache)."""
-    app = web.Application(middlewares=[openai_errors], client_max_size=8 * 1024 * 1024)
+    app = web.Application(middlewares=[release_memory, openai_errors], client_max_size=8 * 1024 * 1024)
     app[MODEL_KEY] = Model(model_api, max_concurrency=1, retry=RetryPolicy(retries=0), cache=False)
     app[NAME_KEY] = model_name or model_api.model_name or "model"
     app.router.add_get("/v1/models", list_models)

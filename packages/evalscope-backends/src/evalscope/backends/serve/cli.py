@@ -72,7 +72,14 @@ def serve(
     from evalscope.backends.hf.model import HFModelAPI
     from evalscope.backends.serve.app import create_app
 
-    api = HFModelAPI(model, parse_model_args(model_args), batch_size=batch_size)
+    # a prompt that does not fit the context is the client's error (HTTP 400), never cut
+    api = HFModelAPI(
+        model,
+        parse_model_args(model_args),
+        batch_size=batch_size,
+        truncation="error",
+        overflow_hint="Shorten the prompt or lower max_tokens.",
+    )
     app = create_app(api, model_name=served_model_name or model)
     web.run_app(
         app,

@@ -16,6 +16,8 @@ import attrs
 from evalscope.core.types import ChatMessage, GenerationConfig, ModelOutput, ModelRequest, RequestKind
 
 _ROLES = {"system", "user", "assistant", "developer", "tool"}
+#: most completions per request (OpenAI's own limit)
+MAX_N = 128
 
 
 class BadRequest(ValueError):
@@ -86,9 +88,7 @@ def _config(body: dict[str, Any], *, chat: bool) -> GenerationConfig:
     max_tokens = _integer(body, "max_tokens", 1)
     if max_tokens is None:
         max_tokens = _integer(body, "max_completion_tokens", 1)
-    n = _integer(body, "n", 1)
-    if n not in (None, 1):
-        raise BadRequest("only n=1 is supported by evalscope serve", "n")
+    n = _integer(body, "n", 1, MAX_N)
     if chat:
         logprobs = bool(_boolean(body, "logprobs"))
         top_logprobs = _integer(body, "top_logprobs", 0, 20)
@@ -108,6 +108,7 @@ def _config(body: dict[str, Any], *, chat: bool) -> GenerationConfig:
         repetition_penalty=_number(body, "repetition_penalty", 0.0),
         logprobs=logprobs,
         top_logprobs=top_logprobs,
+        n=n or 1,
     )
 
 
@@ -229,29 +230,38 @@ def _completion_logprobs(output: ModelOutput) -> dict[str, Any] | None:
     }
 
 
+def texts_of(output: ModelOutput) -> list[str]:
+    """Every completion of an output, in choice order (one unless n > 1)."""
+    return list(output.texts) if output.texts else [output.text]
+
+
 def completion_body(parsed: ParsedRequest, output: ModelOutput, model: str) -> dict[str, Any]:
-    """A whole (non-streaming) chat.completion or text_completion object."""
+    """A whole (non-streaming) chat.completion or text_completion object, one choice per completion.
+
+    With n > 1 every choice carries the output's `finish_reason` (the adapter reports one per
+    request); reasoning and logprobs belong to choice 0.
+    """
     finish = output.finish_reason or "stop"
-    if parsed.chat:
-        message: dict[str, Any] = {"role": "assistant", "content": output.text}
-        if output.reasoning:
-            message["reasoning_content"] = output.reasoning
-        choice = {"index": 0, "message": message, "logprobs": _chat_logprobs(output), "finish_reason": finish}
-        kind = "chat.completion"
-    else:
-        choice = {
-            "index": 0,
-            "text": output.text,
-            "logprobs": _completion_logprobs(output),
-            "finish_reason": finish,
-        }
-        kind = "text_completion"
+    choices: list[dict[str, Any]] = []
+    for index, text in enumerate(texts_of(output)):
+        first = index == 0
+        if parsed.chat:
+            message: dict[str, Any] = {"role": "assistant", "content": text}
+            if first and output.reasoning:
+                message["reasoning_content"] = output.reasoning
+            logprobs = _chat_logprobs(output) if first else None
+            choices.append(
+                {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
+            )
+        else:
+            logprobs = _completion_logprobs(output) if first else None
+            choices.append({"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish})
     return {
         "id": new_id(parsed.chat),
-        "object": kind,
+        "object": "chat.completion" if parsed.chat else "text_completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [choice],
+        "choices": choices,
         "usage": usage_body(output),
     }
 
@@ -261,7 +271,9 @@ class StreamChunks:
     """The SSE chunk objects of one streamed answer, in OpenAI's order.
 
     Chat: `first` (role, empty content), `delta`s, `finish`, then with include_usage a `usage`
-    chunk with empty choices. Completions: `delta`s (text), `finish`, `usage`.
+    chunk with empty choices. Completions: `delta`s (text), `finish`, `usage`. Every choice chunk
+    names its `index`; with n > 1 choice 0 streams as it is generated and the others follow
+    (`rest`) once the request is done, then a finish chunk per choice.
     """
 
     parsed: ParsedRequest
@@ -285,19 +297,19 @@ class StreamChunks:
             body["usage"] = usage
         return body
 
-    def _choice(self, delta: dict[str, Any], text: str, finish: str | None) -> dict[str, Any]:
+    def _choice(self, delta: dict[str, Any], text: str, finish: str | None, index: int = 0) -> dict[str, Any]:
         if self.parsed.chat:
-            return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+            return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {"index": index, "text": text, "logprobs": None, "finish_reason": finish}
 
-    def first(self) -> list[dict[str, Any]]:
-        """What precedes the first text: the assistant role chunk (chat only)."""
+    def first(self, index: int = 0) -> list[dict[str, Any]]:
+        """What precedes a choice's first text: the assistant role chunk (chat only)."""
         if not self.parsed.chat:
             return []
-        return [self._chunk(self._choice({"role": "assistant", "content": ""}, "", None))]
+        return [self._chunk(self._choice({"role": "assistant", "content": ""}, "", None, index))]
 
-    def delta(self, text: str) -> dict[str, Any]:
-        return self._chunk(self._choice({"content": text}, text, None))
+    def delta(self, text: str, index: int = 0) -> dict[str, Any]:
+        return self._chunk(self._choice({"content": text}, text, None, index))
 
     def reasoning(self, text: str) -> list[dict[str, Any]]:
         """A reasoning_content chunk (chat only; completions have no place for it)."""
@@ -305,9 +317,19 @@ class StreamChunks:
             return []
         return [self._chunk(self._choice({"reasoning_content": text}, "", None))]
 
+    def rest(self, output: ModelOutput) -> list[dict[str, Any]]:
+        """Choices 1..n-1 of a finished output (n > 1): role and whole text of each."""
+        chunks: list[dict[str, Any]] = []
+        for index, text in enumerate(texts_of(output)[1:], start=1):
+            chunks.extend(self.first(index))
+            if text:
+                chunks.append(self.delta(text, index))
+        return chunks
+
     def finish(self, output: ModelOutput) -> list[dict[str, Any]]:
-        """The finish_reason chunk, then the usage chunk when include_usage."""
-        chunks = [self._chunk(self._choice({}, "", output.finish_reason or "stop"))]
+        """A finish_reason chunk per choice, then the usage chunk when include_usage."""
+        reason = output.finish_reason or "stop"
+        chunks = [self._chunk(self._choice({}, "", reason, i)) for i in range(len(texts_of(output)))]
         if self.parsed.include_usage:
             chunks.append(self._chunk(None, usage_body(output)))
         return chunks
