@@ -180,11 +180,11 @@ def guard(server: flask.Flask, pages: list[Page], outputs: Path | None) -> None:
         if ".." in raw.split("/") or "\\" in raw or "\x00" in raw:
             flask.abort(404)
         path = flask.request.path
-        if path in page_paths or path.startswith(DASH_PREFIXES) or path.startswith("/files/"):
+        if path in page_paths or path.startswith(DASH_PREFIXES) or flask.request.endpoint == "outputs_file":
             return None
         flask.abort(404)
 
-    @server.route("/files/<path:rel>")
+    @server.route("/files/<path:rel>", endpoint="outputs_file")
     def _file(rel: str) -> Any:
         if outputs is None:
             flask.abort(404)

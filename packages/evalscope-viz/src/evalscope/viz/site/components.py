@@ -10,8 +10,9 @@ from dash import dcc, html
 
 from evalscope.viz.site.i18n import Translator
 
-#: text that looks like LaTeX: display math, \( \) / \[ \], or a backslash command between dollars
-_LATEX = re.compile(r"\$\$.+?\$\$|\\\(.+?\\\)|\\\[.+?\\\]|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$", re.S)
+#: text that looks like LaTeX: display math, \( \) / \[ \], or dollars around a command, ^, _ or braces
+#: (so the two prices of "$2 per egg ... $5" in a word problem stay text)
+_LATEX = re.compile(r"\$\$.+?\$\$|\\\(.+?\\\)|\\\[.+?\\\]|\$[^$\n]*(?:\\[A-Za-z]+|[\^_{}])[^$\n]*\$", re.S)
 
 
 def has_latex(text: str) -> bool:

@@ -45,12 +45,14 @@ class BrowseScreen(Screen[None]):
 
     CSS = """
     #runs { width: 34; border-right: solid $primary-darken-2; }
+    #tabs { width: 1fr; }
     #controls { height: auto; }
     #filter-label, #page-label, #dataset-label { width: auto; padding: 0 1; content-align: left middle; height: 3; }
     #search { width: 30; }
     #samples { height: 12; }
     #detail-box { height: 1fr; border-top: solid $primary-darken-2; }
-    #detail { width: 1fr; }
+    #detail-box { overflow-x: hidden; }
+    #detail { width: 100%; }
     #reports { height: auto; }
     """
     BINDINGS = [
@@ -98,6 +100,7 @@ class BrowseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.fill_runs()
+        self.query_one("#runs", OptionList).focus()
 
     # -- runs ---------------------------------------------------------------------------------
     def fill_runs(self, refresh: bool = False) -> None:
@@ -105,7 +108,10 @@ class BrowseScreen(Screen[None]):
         options = self.query_one("#runs", OptionList)
         options.clear_options()
         options.add_options(
-            [Option(f"{e.label}\n  {e.info.status} · {', '.join(e.info.datasets)}", id=e.key) for e in runs]
+            [
+                Option(f"{e.label}\n  {e.info.status} · {len(e.info.datasets)} datasets", id=e.key)
+                for e in runs
+            ]
         )
         if not runs:
             self.query_one("#detail", Static).update(
@@ -184,7 +190,9 @@ class BrowseScreen(Screen[None]):
 
     # -- actions ------------------------------------------------------------------------------
     def _samples_tab(self) -> None:
+        """Show the samples tab with its table focused (arrows move between samples)."""
         self.query_one("#tabs", TabbedContent).active = "tab-samples"
+        self.query_one("#samples", DataTable).focus()
 
     def action_cycle_filter(self) -> None:
         self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
@@ -201,7 +209,7 @@ class BrowseScreen(Screen[None]):
             self.load_samples()
 
     def action_search(self) -> None:
-        self._samples_tab()
+        self.query_one("#tabs", TabbedContent).active = "tab-samples"
         self.query_one("#search", Input).focus()
 
     def action_page(self, step: int) -> None:
