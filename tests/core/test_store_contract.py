@@ -1,10 +1,13 @@
-"""The ResultStore read side, one contract for both stores: the work-dir files and SQLite.
+"""The ResultStore read side, one contract for every store: the work-dir files, SQLite and PostgreSQL.
 
 A run is written through the write side (predictions, reviews of every status, reports, run state),
 then read back through a reader opened by location (`open_reader`): runs, reports, per-sample
 results with every filter field and paging. Also: run ids stay unique when run dirs share a name,
 old SQLite files and old run dirs are read (and migrated), and two processes writing at once lose
 nothing.
+
+PostgreSQL runs when EVALSCOPE_TEST_PG_URL names a server (`.ci/run` starts one with
+`scripts/pg_test_server.sh`); each test gets a database of its own there.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from evalscope.core.report import build_report
 from evalscope.core.serialization import ConfigError
 from evalscope.core.stores import WorkDirStore, open_reader
 from evalscope.core.types import ChatMessage, ModelOutput, Sample, SampleResult, SampleStatus
+from tests.pg import PG_KIND, SQL_KINDS, pg_database
 
-KINDS = ["workdir", "sqlite"]
+KINDS = ["workdir", "sqlite", PG_KIND]
 S = SampleStatus
 
 
@@ -36,9 +40,13 @@ class Harness:
     kind: str
     tmp: Path
     db_name: str = "shared.db"
+    #: the database of this test on the PostgreSQL server (kind "postgresql")
+    pg_url: str | None = None
 
     @property
     def db_url(self) -> str:
+        if self.kind == PG_KIND:
+            return self.pg_url
         return f"sqlite:///{self.tmp / self.db_name}"
 
     def outputs(self, root: str = "outputs") -> Path:
@@ -52,7 +60,7 @@ class Harness:
         return SQLiteResultStore(self.db_url)  # every run into one database
 
     def reader(self, root: str = "outputs") -> ResultStore:
-        return open_reader(self.db_url if self.kind == "sqlite" else str(self.outputs(root)))
+        return open_reader(self.db_url if self.kind in SQL_KINDS else str(self.outputs(root)))
 
     def new_run(self, name: str, root: str = "outputs", **fields) -> RunInfo:
         return RunInfo(
@@ -68,7 +76,11 @@ class Harness:
 
 @pytest.fixture(params=KINDS)
 def harness(request, tmp_path) -> Harness:
-    return Harness(request.param, tmp_path)
+    if request.param == PG_KIND:
+        with pg_database() as url:
+            yield Harness(request.param, tmp_path, pg_url=url)
+        return
+    yield Harness(request.param, tmp_path)
 
 
 def result(sid: str, subset: str, question: str, answer: str, status: SampleStatus = S.PREDICTED) -> SampleResult:
@@ -231,7 +243,7 @@ PAGED = [
 def test_paging_is_a_slice_of_the_filtered_order(harness, where):
     run, _ = write_standard_run(harness)
     reader = harness.reader()
-    if harness.kind == "sqlite":
+    if harness.kind in SQL_KINDS:
         reader.READ_BATCH = 3  # several keyset pages even for this small run
     full = keys(reader.iter_results(run.run_id, where))
     assert full, "the filter must keep something for paging to be tested"
@@ -251,7 +263,7 @@ def test_run_ids_unique_when_run_dirs_share_a_name(harness):
     store.save_prediction("gsm8k", result("0", "main", "Other run", "other answer"))
     store.close()
     assert first.run_id != second.run_id
-    if harness.kind == "sqlite":  # one database holds both
+    if harness.kind in SQL_KINDS:  # one database holds both
         reader = harness.reader()
         assert sorted(r.run_id for r in reader.list_runs()) == sorted([first.run_id, second.run_id])
         assert reader.find_run("20250101_120000") is None  # the name is ambiguous; ids are not
@@ -415,7 +427,7 @@ WRITER = textwrap.dedent(
     from evalscope.core.types import ModelOutput, Sample, SampleResult, SampleStatus
 
     kind, where, run_id, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    if kind == "sqlite":
+    if kind != "workdir":
         from evalscope.backends.store.sqlite import SQLiteResultStore
         store, work_dir = SQLiteResultStore(where), "."
     else:
@@ -436,7 +448,7 @@ WRITER = textwrap.dedent(
 def test_two_processes_write_at_once_and_lose_nothing(harness):
     script = harness.tmp / "writer.py"
     script.write_text(WRITER)
-    where = harness.db_url if harness.kind == "sqlite" else str(harness.outputs())
+    where = harness.db_url if harness.kind in SQL_KINDS else str(harness.outputs())
     n, ids = 120, [new_run_id(), new_run_id()]
     procs = [
         subprocess.Popen([sys.executable, str(script), harness.kind, where, run_id, str(n)], stdout=subprocess.PIPE, text=True)

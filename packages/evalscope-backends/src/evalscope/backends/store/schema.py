@@ -3,7 +3,9 @@
 Older databases lack columns added since (run names and identities, per-sample statuses and
 details). They are added with ALTER TABLE ... ADD COLUMN when a store connects: additive only, so
 older readers keep working and no row is rewritten. Several processes may connect at once; a table
-or column that another process created a moment earlier is not an error.
+or column that another process created a moment earlier is not an error; on PostgreSQL the check
+and the creation happen under a transaction-level advisory lock, so concurrent first connections queue
+instead of colliding in the catalog.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from evalscope.backends.store.tables import TABLES
 
-_RACES = ("already exists", "duplicate column", "locked", "busy")
+_RACES = ("already exists", "duplicate column", "duplicate key", "locked", "busy")
+#: the PostgreSQL advisory lock key under which schemas are created and migrated ("evalscop")
+_PG_SCHEMA_LOCK = 0x6576616C73636F70
 
 
 def _missing_columns(conn: sa.Connection) -> list[tuple[sa.Table, sa.Column]]:
@@ -45,13 +49,15 @@ def prepare(engine: sa.Engine, attempts: int = 8) -> list[str]:
     for attempt in range(attempts):
         try:
             with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
                 for table in TABLES:
                     table.create(conn, checkfirst=True)
                 for table, column in _missing_columns(conn):
                     _add_column(conn, table, column)
                     added.append(f"{table.name}.{column.name}")
             return added
-        except (OperationalError, ProgrammingError) as exc:
+        except (OperationalError, ProgrammingError, IntegrityError) as exc:
             if not any(race in str(exc).lower() for race in _RACES) or attempt == attempts - 1:
                 raise
             added.clear()

@@ -6,6 +6,12 @@ may lose the last transactions, never the file). Per-sample rows are upserted on
 (run_id, dataset, subset, sample_id), so reruns and resumed runs never duplicate a sample, and runs
 with distinct ids (many processes at once) share one database. `SQLiteResultStore(url)` reads
 without `open`: list runs, load reports, page through per-sample results.
+
+PostgreSQL (`postgresql://user@host/db`, `--store-url`) goes through the same tables: a URL without a
+driver uses psycopg 3 (`pip install evalscope-backends[postgresql]`), schemas are created under an
+advisory lock, key columns compare bytes (collation "C"), and NUL characters, which PostgreSQL text
+cannot hold, are stored as U+FFFD. A server that cannot be reached is one clear error naming the URL
+without its password.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from evalscope.backends.store import reads, schema
 from evalscope.backends.store.redact import redact, redact_text
 from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
-from evalscope.core.serialization import structure, unstructure
+from evalscope.core.serialization import ConfigError, structure, unstructure
 from evalscope.core.stores.query import matches, needs_python_filter, page
 from evalscope.core.stores.workdir import run_name
 from evalscope.core.types import SampleResult
@@ -58,6 +64,22 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
+def _with_driver(url: sa.URL) -> sa.URL:
+    """`postgresql://` means psycopg 3 here when psycopg2 (SQLAlchemy's default) is not installed."""
+    if url.drivername == "postgresql":
+        import importlib.util
+
+        if importlib.util.find_spec("psycopg2") is None and importlib.util.find_spec("psycopg") is not None:
+            return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return redact_text(text[0]) if text else type(orig).__name__
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -66,12 +88,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _no_nul(value: Any) -> Any:
+    """`value` with NUL characters replaced (PostgreSQL text and JSON cannot hold U+0000)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _no_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nul(v) for v in value]
+    return value
+
+
 class _Writer:
     """Prebuilt upsert / insert-if-missing statements for one SQL dialect."""
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
         self._cache: dict[tuple[str, str], Any] = {}
+        self._clean = _no_nul if dialect == "postgresql" else None
 
     def _insert_fn(self) -> Any:
         if self.dialect == "sqlite":
@@ -105,6 +139,8 @@ class _Writer:
         return sa.and_(*(table.c[c.name] == params[c.name] for c in table.primary_key.columns))
 
     def upsert(self, conn: sa.Connection, table: sa.Table, params: dict[str, Any]) -> None:
+        if self._clean is not None:
+            params = self._clean(params)
         stmt = self._stmt(table, "upsert")
         if stmt is not None:
             conn.execute(stmt, params)
@@ -113,6 +149,8 @@ class _Writer:
         conn.execute(table.insert(), params)
 
     def insert_missing(self, conn: sa.Connection, table: sa.Table, params: dict[str, Any]) -> None:
+        if self._clean is not None:
+            params = self._clean(params)
         stmt = self._stmt(table, "ignore")
         if stmt is not None:
             conn.execute(stmt, params)
@@ -168,7 +206,11 @@ class SQLiteResultStore(ResultStore):
                 work_dir = Path(run.work_dir)
                 work_dir.mkdir(parents=True, exist_ok=True)
                 self.url = f"sqlite:///{(work_dir / DB_FILE_NAME).resolve()}"
-            conn = self._connect(self.url, must_exist=False)
+            try:
+                conn = self._connect(self.url, must_exist=False)
+            except sa.exc.OperationalError as exc:
+                self.close()
+                raise ConfigError(f"store_url: {self.display_url}: cannot open the result database ({_first_line(exc)})") from None
             self.run = run
             with conn.begin():
                 self._writer.upsert(conn, _runs, self._run_params(run))  # type: ignore[union-attr]
@@ -213,7 +255,7 @@ class SQLiteResultStore(ResultStore):
             )
             sa.event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return sa.create_engine(sa_url, json_serializer=dumps, pool_pre_ping=True)
+        return sa.create_engine(_with_driver(sa_url), json_serializer=dumps, pool_pre_ping=True)
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,15 @@ def _json() -> Any:
     return Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
 
 
+#: key text compared byte by byte on every database: PostgreSQL's default collation follows the
+#: server's locale (en_US sorts "b" before "B10", ignores punctuation), SQLite compares bytes
+KEY_TEXT = sa.String().with_variant(sa.String(collation="C"), "postgresql")
+
+
+def _key() -> Any:
+    return Field(primary_key=True, sa_type=KEY_TEXT)
+
+
 class RunRow(SQLModel, table=True):
     """One run: who was evaluated, with which (redacted) configuration, and how it stands.
 
@@ -26,7 +35,7 @@ class RunRow(SQLModel, table=True):
 
     __tablename__ = "runs"
 
-    run_id: str = Field(primary_key=True)
+    run_id: str = _key()
     model_id: str = ""
     work_dir: str = ""
     config: Any = _json()
@@ -45,10 +54,10 @@ class SampleRow(SQLModel, table=True):
 
     __tablename__ = "samples"
 
-    run_id: str = Field(primary_key=True)
-    dataset: str = Field(primary_key=True)
-    subset: str = Field(primary_key=True)
-    sample_id: str = Field(primary_key=True)
+    run_id: str = _key()
+    dataset: str = _key()
+    subset: str = _key()
+    sample_id: str = _key()
     input: Any = _json()
 
 
@@ -57,10 +66,10 @@ class PredictionRow(SQLModel, table=True):
 
     __tablename__ = "predictions"
 
-    run_id: str = Field(primary_key=True)
-    dataset: str = Field(primary_key=True)
-    subset: str = Field(primary_key=True)
-    sample_id: str = Field(primary_key=True)
+    run_id: str = _key()
+    dataset: str = _key()
+    subset: str = _key()
+    sample_id: str = _key()
     request_key: str = ""
     output: Any = _json()
     error: str | None = None
@@ -74,10 +83,10 @@ class ScoreRow(SQLModel, table=True):
 
     __tablename__ = "scores"
 
-    run_id: str = Field(primary_key=True)
-    dataset: str = Field(primary_key=True)
-    subset: str = Field(primary_key=True)
-    sample_id: str = Field(primary_key=True)
+    run_id: str = _key()
+    dataset: str = _key()
+    subset: str = _key()
+    sample_id: str = _key()
     filtered: str | None = None
     prediction: Any = _json()
     gold: Any = _json()
@@ -96,8 +105,8 @@ class ReportRow(SQLModel, table=True):
 
     __tablename__ = "reports"
 
-    run_id: str = Field(primary_key=True)
-    dataset: str = Field(primary_key=True)
+    run_id: str = _key()
+    dataset: str = _key()
     report: Any = _json()
     created_at: float = 0.0
 
