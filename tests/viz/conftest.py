@@ -58,12 +58,22 @@ def mock_task(
 
 @pytest.fixture(scope="session")
 def eval_outputs(tmp_path_factory: pytest.TempPathFactory, dataset_dir: Path) -> VizOutputs:
-    """Two evaluation runs (gsm8k, arc, math_500) of two mock models under one outputs directory."""
+    """Two evaluation runs (gsm8k, arc, math_500) of two mock models under one outputs directory,
+    and an older one of gsm8k whose answers a (mock) judge scored."""
     from evalscope.run import run_task
 
     root = tmp_path_factory.mktemp("viz") / "outputs"
     run_a, run_b = root / "run-a", root / "run-b"
     datasets = ["gsm8k", "arc", "math_500"]
+    # oldest: gsm8k judged by a mock judge that calls every answer incorrect ([[B]])
+    judged = mock_task(
+        root / "run-judged", "mock-j", REPLY_A, ["gsm8k"], limit=3, dataset_dir=str(dataset_dir)
+    )
+    judged.update(
+        judge_strategy="llm",
+        judge_model_args={"model_id": "mock-judge", "eval_type": "mock", "model_args": {"reply": "[[B]]"}},
+    )
+    run_task(judged, print_table=False)
     run_task(mock_task(run_a, "mock-a", REPLY_A, datasets, dataset_dir=str(dataset_dir)), print_table=False)
     run_task(mock_task(run_b, "mock-b", REPLY_B, datasets, dataset_dir=str(dataset_dir)), print_table=False)
     return VizOutputs(root, run_a, run_b, [])

@@ -21,7 +21,7 @@ def scores_of(run_dir, dataset):
 def test_outputs_directory_lists_both_runs(eval_outputs):
     catalog = Catalog(eval_outputs.root)
     labels = [e.label for e in catalog.runs()]
-    assert labels == ["run-a@mock-a", "run-b@mock-b"]
+    assert labels == ["run-judged@mock-j", "run-a@mock-a", "run-b@mock-b"]  # oldest first
     entry = catalog.find("run-a@mock-a")
     assert entry is not None and entry.finished
     assert catalog.datasets(entry.key) == ["gsm8k", "arc", "math_500"]
@@ -30,7 +30,7 @@ def test_outputs_directory_lists_both_runs(eval_outputs):
 def test_sql_store_and_files_give_the_same_run_once(eval_outputs):
     url = f"sqlite:///{eval_outputs.run_a / 'evalscope.db'}"
     both = Catalog(eval_outputs.root, [url])
-    assert [e.label for e in both.runs()] == ["run-a@mock-a", "run-b@mock-b"]
+    assert [e.label for e in both.runs()] == ["run-judged@mock-j", "run-a@mock-a", "run-b@mock-b"]
     store_only = Catalog(None, [url])
     (sql_entry,) = store_only.runs()
     files_entry = Catalog(eval_outputs.root).find("run-a")
@@ -47,7 +47,7 @@ def test_sql_store_and_files_give_the_same_run_once(eval_outputs):
 
 def test_an_unreadable_source_is_reported_not_fatal(eval_outputs):
     catalog = Catalog(eval_outputs.root, ["nosuchstore://somewhere"])
-    assert len(catalog.runs()) == 2
+    assert len(catalog.runs()) == 3
     assert catalog.errors and "nosuchstore://somewhere" in catalog.errors[0]
 
 
@@ -91,3 +91,19 @@ def test_pairs_and_their_filters(eval_outputs):
         assert {p.sample_id for p in filter_pairs(pairs, kind)} == {s for s in a if want(s)}, kind
     with pytest.raises(ValueError, match="filter 'nope'"):
         filter_pairs(pairs, "nope")
+
+
+def test_judge_verdict_in_the_sample_view(eval_outputs):
+    catalog = Catalog(eval_outputs.root)
+    key = catalog.find("run-judged").key
+    views = [sample_view(r) for r in catalog.results(key, browser_filter(dataset="gsm8k"))]
+    assert len(views) == 3
+    first = dict(views[0].judge)
+    assert first["judge"] == "mock-judge" and first["strategy"] == "llm" and first["verdict"] == "B"
+    assert first["judge score"] == "0" and first["valid"] == "yes"
+    assert first["rule scores"] == "AverageAccuracy=1"  # the rule passed it; the judge's verdict counts
+    assert (
+        views[0].passed is False
+        and "[[B]]" in views[0].judge_exchange
+        and "[Reference answer]" in views[0].judge_exchange
+    )

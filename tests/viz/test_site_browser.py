@@ -178,6 +178,28 @@ def test_dataset_page_threshold_and_paging(page, site, viz_outputs):
     expect_count(page, "#ds-page-info", 0)
 
 
+def test_judge_verdict_is_shown(page, site):
+    load_runs(page, site, "run-judged@mock-j")
+    page.click("#nav-dataset")
+    page.wait_for_selector("#ds-samples .sample")
+    card = page.query_selector("#ds-samples .sample")
+    judge = dict(
+        card.eval_on_selector_all(
+            "[data-field=judge] table.judge tr",
+            "rows => rows.map(r => [r.cells[0].innerText, r.cells[1].innerText])",
+        )
+    )
+    assert (
+        judge["judge"] == "mock-judge"
+        and judge["verdict"] == "B"
+        and judge["rule scores"] == "AverageAccuracy=1"
+    )
+    assert card.get_attribute("data-verdict") == "fail"
+    card.query_selector("[data-field=judge] summary").click()
+    assert "[[B]]" in card.query_selector("[data-field=judge] pre").inner_text()
+    shot(page, "site-dataset-judge")
+
+
 def test_latex_is_typeset(page, site, viz_outputs):
     load_runs(page, site, "run-a@mock-a")
     page.click("#nav-dataset")

@@ -61,14 +61,17 @@ class SampleView:
     score: float | None
     scores: dict[str, float]
     passed: bool | None
-    judge: dict[str, Any] | None = None
+    #: the judge's verdict as (label, value) lines (see `judge_summary`); empty when not judged
+    judge: tuple[tuple[str, str], ...] = ()
+    #: the judge's prompt and raw reply of its last attempt, when it was asked
+    judge_exchange: str = ""
     error: str | None = None
     reasoning: str | None = None
 
 
 def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | None = None) -> SampleView:
     score = primary_score(result, metric) if result.status is SampleStatus.SCORED else None
-    judge = result.details.get("judge") if isinstance(result.details, dict) else None
+    details = result.details if isinstance(result.details, dict) else {}
     return SampleView(
         sample_id=str(result.sample_id),
         subset=result.subset,
@@ -82,10 +85,61 @@ def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | N
         score=score,
         scores=dict(result.scores),
         passed=None if score is None else score >= threshold,
-        judge=judge if isinstance(judge, dict) else ({"verdict": judge} if judge is not None else None),
+        judge=judge_summary(details),
+        judge_exchange=judge_exchange(details),
         error=result.error or result.output.error,
         reasoning=result.output.reasoning,
     )
+
+
+def _last_call(record: dict[str, Any]) -> dict[str, Any]:
+    calls = record.get("calls") or []
+    return calls[-1] if calls and isinstance(calls[-1], dict) else {}
+
+
+def judge_summary(details: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """What the judge decided, as the review's `details["judge"]` records it: who judged, how, the
+    verdict and its score, whether it parsed, and the rule's scores it replaced."""
+    record = details.get("judge")
+    if not isinstance(record, dict):
+        return ()
+    who = record.get("judge") if isinstance(record.get("judge"), dict) else {}
+    call = _last_call(record)
+    lines = [
+        ("judge", str(who.get("model") or who.get("provider") or "-")),
+        ("strategy", str(record.get("strategy", "-"))),
+    ]
+    if call:
+        lines += [
+            ("verdict", str(call.get("label") if call.get("label") is not None else "-")),
+            ("judge score", "-" if call.get("score") is None else f"{call['score']:g}"),
+            ("valid", "yes" if call.get("valid") else "no"),
+            ("attempts", str(call.get("attempts", 1)) + (" (reused)" if call.get("cached") else "")),
+        ]
+        if call.get("reason"):
+            lines.append(("reason", str(call["reason"])))
+    for key in ("skipped", "error"):
+        if record.get(key):
+            lines.append((key, str(record[key])))
+    rule = details.get("rule_scores")
+    if isinstance(rule, dict) and rule:
+        lines.append(
+            ("rule scores", ", ".join(f"{k}={v:g}" for k, v in rule.items() if isinstance(v, (int, float))))
+        )
+    return tuple(lines)
+
+
+def judge_exchange(details: dict[str, Any]) -> str:
+    """The judge's prompt (first attempt) and its replies, as plain text."""
+    record = details.get("judge")
+    call = _last_call(record) if isinstance(record, dict) else {}
+    if not call:
+        return ""
+    prompt = "\n\n".join(
+        f"[{m.get('role')}] {m.get('content')}" for m in call.get("messages") or [] if isinstance(m, dict)
+    )
+    replies = "\n---\n".join(str(r) for r in call.get("replies") or [])
+    return f"{prompt}\n\n[reply]\n{replies}" if prompt else replies
 
 
 def browser_filter(

@@ -34,7 +34,7 @@ def sample_text(view: SampleView) -> str:
         "── Scores\n" + (", ".join(f"{k}={v:g}" for k, v in view.scores.items()) or "-"),
     ]
     if view.judge:
-        parts.append("── Judge verdict\n" + "\n".join(f"{k}: {v}" for k, v in view.judge.items()))
+        parts.append("── Judge verdict\n" + "\n".join(f"{k}: {v}" for k, v in view.judge))
     if view.error:
         parts.append(f"── Error\n{view.error}")
     return "\n".join(parts)

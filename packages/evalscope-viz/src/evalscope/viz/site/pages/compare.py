@@ -14,6 +14,7 @@ from evalscope.viz.site.components import chart, field, fmt_score, markdown, sec
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages import Page
+from evalscope.viz.site.pages.dataset import judge_block
 
 PAGE_SIZE = 10
 
@@ -158,11 +159,7 @@ def _side(label: str, result: Any, t: Translator, side: str) -> html.Div:
             ),
             field(t("output"), markdown(view.output), "output"),
             field(t("extracted"), html.Code(view.extracted), "extracted"),
-            *(
-                [field(t("judge"), html.Pre("\n".join(f"{k}: {v}" for k, v in view.judge.items())), "judge")]
-                if view.judge
-                else []
-            ),
+            *([field(t("judge"), judge_block(view), "judge")] if view.judge else []),
         ],
         className=f"side side-{side} {verdict}",
         **{"data-verdict": verdict},

@@ -154,6 +154,17 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
     return section(t("subset_scores"), *parts)
 
 
+def judge_block(view: SampleView) -> html.Div:
+    """The judge's verdict lines, and its prompt and raw reply folded away."""
+    rows = html.Table([html.Tr([html.Th(k), html.Td(v)]) for k, v in view.judge], className="judge")
+    exchange = (
+        html.Details([html.Summary("prompt and reply"), html.Pre(view.judge_exchange)])
+        if view.judge_exchange
+        else None
+    )
+    return html.Div([rows, exchange])
+
+
 def sample_card(view: SampleView, t: Translator) -> html.Div:
     verdict = "pass" if view.passed else ("fail" if view.passed is False else view.status)
     header = html.Div(
@@ -177,8 +188,7 @@ def sample_card(view: SampleView, t: Translator) -> html.Div:
     if view.reasoning:
         fields.insert(2, field("Reasoning", markdown(view.reasoning), "reasoning"))
     if view.judge:
-        verdict_text = "\n".join(f"{k}: {v}" for k, v in view.judge.items())
-        fields.append(field(t("judge"), html.Pre(verdict_text), "judge"))
+        fields.append(field(t("judge"), judge_block(view), "judge"))
     if view.error:
         fields.append(field(t("error"), html.Pre(view.error), "error"))
     return html.Div(
