@@ -35,6 +35,12 @@ SCORING_HINT = (
 )
 
 
+_FLOOR_RULE = (
+    "`truncation: left` never cuts {what} below a quarter of the model's context ({quarter} tokens), "
+    "nor a shorter one at all"
+)
+
+
 def check_mode(mode: str) -> str:
     if mode not in TRUNCATION_MODES:
         raise ValueError(f"truncation must be one of {', '.join(TRUNCATION_MODES)}, got {mode!r}")
@@ -86,7 +92,7 @@ def fit_generation(
         else:
             why = (
                 f"{said}, which leaves room for only {room} of the prompt's {prompt_tokens} tokens in the "
-                f"model's context of {context}; a cut prompt keeps at least {floor} tokens"
+                f"model's context of {context}; {_FLOOR_RULE.format(what='a prompt', quarter=context // MIN_KEPT_SHARE)}"
             )
         return Fit(error=f"{CONTEXT_ERROR}: {why}. Lower max_tokens.")
     return Fit(
@@ -130,7 +136,8 @@ def fit_scoring(
         return Fit(
             error=(
                 f"{CONTEXT_ERROR}: {what}; the continuation leaves room for only {max(room, 0)} context tokens "
-                f"in the model's context of {context}, and a cut context keeps at least {floor}."
+                f"in the model's context of {context}; "
+                f"{_FLOOR_RULE.format(what='the text before the continuation', quarter=context // MIN_KEPT_SHARE)}."
             )
         )
     return Fit(

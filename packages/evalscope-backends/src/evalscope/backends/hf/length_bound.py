@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 _BOUNDED_PRE_TOKENIZERS = {"ByteLevel", "Sequence", "Split", "Digits"}
+#: shorter texts are tokenised (fast enough), so their errors give the exact token count
+WORTH_BOUNDING_CHARS = 64 * 1024
 
 
 def longest_token(tokenizer: Any) -> int | None:

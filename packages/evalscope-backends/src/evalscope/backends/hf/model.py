@@ -313,9 +313,10 @@ class HFModelAPI(ModelAPI):
         self, text: str, max_new_tokens: int, request: ModelRequest, kind: str
     ) -> ModelOutput | None:
         """An error output for a prompt that cannot fit even by a lower bound on its tokens (so a
-        prompt of megabytes is refused without seconds of tokenising); None when it may fit or
-        truncation "left" needs its tokens anyway."""
-        if self.truncation != "error":
+        prompt of megabytes is refused without seconds of tokenising); None when it may fit, when
+        it is short enough to count exactly (the error then gives its true length) or truncation
+        "left" needs its tokens anyway."""
+        if self.truncation != "error" or len(text) < length_bound.WORTH_BOUNDING_CHARS:
             return None
         at_least = length_bound.min_tokens(text, self._longest_token)
         if at_least + max_new_tokens <= self.max_length:
