@@ -72,6 +72,16 @@ def _at_least(least: float, *, above: bool = False):
     return check
 
 
+def _display(name: str):
+    """A live display registered under the `evalscope.displays` entry points (--tui: evalscope-viz)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="evalscope.displays"):
+        if ep.name == name:
+            return ep.load()
+    raise click.ClickException(f"--tui: no live display {name!r} installed (pip install evalscope-viz)")
+
+
 @click.command(cls=MultiValueCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--model", required=True, help="Model name sent in requests (for --api local: the model to serve).")
 @click.option("--api", default="openai", show_default=True,
@@ -115,7 +125,8 @@ def _at_least(least: float, *, above: bool = False):
 @click.option("--visualizer", type=click.Choice(["wandb", "swanlab"]), default=None)
 @click.option("--port", type=int, default=None, help="--api local: server port (default: a free one).")
 @click.option("--uvloop/--no-uvloop", default=True, show_default=True)
-def perf(**kw) -> None:
+@click.option("--tui", "display", flag_value="perf-tui", default=None, help="Live terminal dashboard while it runs (evalscope-viz).")
+def perf(display: str | None = None, **kw) -> None:
     """Load-test an OpenAI-compatible serving endpoint.
 
     Exits with status 1 when no request of a run succeeded (the first errors are printed).
@@ -132,7 +143,7 @@ def perf(**kw) -> None:
     from evalscope.perf.runner import run_perf
 
     try:
-        done = run_perf(args)
+        done = _display(display)(args) if display else run_perf(args)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     failed = [r for r in done if r.status == "failed"]

@@ -263,10 +263,13 @@ def _version() -> str:
         return ""
 
 
-def run_perf(args: PerfArgs, console: Console | None = None) -> list[RunResult]:
+def run_perf(args: PerfArgs, console: Console | None = None, progress: Any = None) -> list[RunResult]:
     """Run every load shape of ``args``; write outputs; print tables. Returns the run results.
 
     A sweep stops after a run in which no request succeeded (the next ones would only repeat it).
+    ``progress``: a queue (multiprocessing, spawn context) for live displays; it is told
+    ("shape", label, number) when a run starts, ("request", success, ttft, latency, itls) as each
+    request ends (from every client process) and ("shape_done", label, client_saturated).
     """
     console = console or report.make_console()
     started = datetime.now().astimezone()
@@ -301,7 +304,7 @@ def run_perf(args: PerfArgs, console: Console | None = None) -> list[RunResult]:
         root = output_root(args, started)
         (root / "benchmark_args.json").write_text(args_to_json(args), encoding="utf-8")
         secrets = [v for k, v in request_headers(args).items() if k.lower() in SECRET_HEADERS and v]
-        base = _RunBase(args, spec, head, url, tokenizer, slo, root, len(shapes), uuid.uuid4().hex, console, secrets)
+        base = _RunBase(args, spec, head, url, tokenizer, slo, root, len(shapes), uuid.uuid4().hex, console, secrets, progress)
         done: list[RunResult] = []
         for k, shape in enumerate(shapes):
             if k:
@@ -338,6 +341,7 @@ class _RunBase:
     sweep_id: str
     console: Console
     secrets: list[str]  # header values (API key) that must not reach the outputs
+    progress: Any = None  # live display queue (see run_perf)
 
     @property
     def sweep(self) -> bool:
@@ -417,6 +421,9 @@ def _measure(base: _RunBase, shape: RunShape, prompts: list[Prompt], out: Path, 
                         stream=spec.stream, spec=spec, keep_text=args.keep_text, use_uvloop=args.uvloop)
     workers = auto_workers(args, shape)
     console.print(f"running {shape.label} ({workers} client process(es)) ...", markup=False)
+    if base.progress is not None:
+        plan = attrs.evolve(plan, progress=base.progress)
+        base.progress.put(("shape", shape.label, len(items)))
     records, stats, t0 = run_plan(plan, workers)
     rebase(records, t0)
     scrub_secrets(records, base.secrets)
@@ -426,6 +433,8 @@ def _measure(base: _RunBase, shape: RunShape, prompts: list[Prompt], out: Path, 
     pct = metrics.percentiles(records)
     sc = assess(records, stats, open_loop=shape.rate is not None, capped=bool(shape.parallel and shape.rate))
     summary["Client saturated"] = sc.saturated
+    if base.progress is not None:
+        base.progress.put(("shape_done", shape.label, sc.saturated))
     from evalscope.perf.store import write_records
 
     write_records(out / "benchmark_data.db", records)

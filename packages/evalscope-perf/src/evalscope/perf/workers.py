@@ -14,6 +14,7 @@ import math
 import multiprocessing as mp
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -55,6 +56,9 @@ class WorkPlan:
     keep_text: bool = True
     worker: int = 0
     use_uvloop: bool = True
+    #: a queue (multiprocessing, spawn context) told ("request", success, ttft, latency, itls) as each
+    #: request ends, for live displays (`evalscope perf --tui`); None: nothing is sent
+    progress: Any = None
 
 
 async def _execute_async(plan: WorkPlan, t0: float) -> tuple[list[RequestRecord], WorkerStats]:
@@ -67,13 +71,19 @@ async def _execute_async(plan: WorkPlan, t0: float) -> tuple[list[RequestRecord]
     keep_text = plan.keep_text
     worker = plan.worker
 
+    progress = plan.progress
+
     async def send(k: int, intended: float) -> RequestRecord:
         item = items[k]
         if item.turns is not None:
-            return await _conversation(item, intended)
-        rec = RequestRecord(item.index, intended, stream=stream, intended_prompt_tokens=item.intended_tokens, worker=worker)
-        records.append(rec)
-        return await send_one(pool, item.payload, rec, timeout=timeout, keep_text=keep_text)  # type: ignore[arg-type]
+            rec = await _conversation(item, intended)
+        else:
+            rec = RequestRecord(item.index, intended, stream=stream, intended_prompt_tokens=item.intended_tokens, worker=worker)
+            records.append(rec)
+            rec = await send_one(pool, item.payload, rec, timeout=timeout, keep_text=keep_text)  # type: ignore[arg-type]
+        if progress is not None:
+            progress.put(("request", rec.success, rec.ttft, rec.latency, rec.itls))
+        return rec
 
     async def _conversation(item: WorkItem, intended: float) -> RequestRecord:
         assert plan.spec is not None and item.turns is not None
