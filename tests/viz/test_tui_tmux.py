@@ -68,3 +68,39 @@ def test_eval_tui_in_tmux(tmp_path, dataset_dir):
         assert status.read_text().strip() == "0"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_perf_tui_in_tmux(tmp_path):
+    """`evalscope perf ... --tui` against the mock streaming server: live requests, req/s and
+    percentiles while it runs, the self-check verdict per run, the summary tables after `q`."""
+    from evalscope.perf.mock_server import MockServerProcess
+
+    exe = Path(sys.executable).with_name("evalscope")
+    status = tmp_path / "status"
+    session = f"evalscope-{uuid.uuid4().hex[:8]}"
+    with MockServerProcess(ttft_ms=40, itl_ms=10, tokens=20) as server:
+        command = (
+            f"env -u COLUMNS -u LINES {exe} perf --model mock --api-url {server.base_url} --parallel 1 2 --number 24 "
+            f"--prompt hi --max-tokens 20 --sleep-interval 0 --num-workers 1 --outputs-dir {tmp_path / 'out'} --tui; "
+            f"echo $? > {status}; sleep 600"
+        )
+        tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "30", command)
+        try:
+            running = wait_for(
+                session,
+                lambda s: re.search(r"requests ([1-9]|1\d|2[0-3])/24", s) is not None and "TTFT (ms)" in s,
+            )
+            assert "running parallel_" in running and "req/s" in running
+            done = wait_for(session, lambda s: "finished ·" in s and "parallel_2_number_24:" in s)
+            assert "parallel_1_number_24:" in done  # one self-check verdict per run
+            tmux("send-keys", "-t", session, "q")
+            after = wait_for(session, lambda s: "outputs:" in s, timeout=30)
+            assert "client self-check" in after
+            deadline = time.monotonic() + 10
+            while not status.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert status.read_text().strip() == "0"
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    runs = sorted((tmp_path / "out").glob("*/mock/*/run.json"))
+    assert len(runs) == 2

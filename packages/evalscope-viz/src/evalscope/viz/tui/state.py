@@ -208,6 +208,7 @@ class PerfLiveState:
         self.started = self.clock()
         self.ttft_ms, self.itl_ms, self.latency_s = [], [], []
         self.recent.clear()
+        self.history.clear()
 
     def on_request(self, record: Any) -> None:
         now = self.clock()
@@ -232,7 +233,8 @@ class PerfLiveState:
         while self.recent and self.recent[0] < now - self.window:
             self.recent.popleft()
         span = min(self.window, now - self.started) if self.started is not None else self.window
-        return len(self.recent) / span if span > 0 else 0.0
+        # at least a second: the first two requests of a run do not make a spike of hundreds per second
+        return len(self.recent) / max(span, 1.0)
 
     def sample_rate(self, keep: int = 120) -> float:
         value = self.rate()
