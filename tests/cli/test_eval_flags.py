@@ -45,6 +45,8 @@ SPECIAL: dict[str, tuple[list[str], Any]] = {
     "stream": (["--stream"], True),
     "config_file": ([], None),  # tested below: a file plus flags that override it
     "display": (["--tui"], lambda run: run.displays == ["tui"]),  # the live display runs the task
+    "executor_args": (["--executor-args", "workers=2,num_gpus=0.5,api_urls=[http://a/v1,http://b/v1]"],
+                      {"workers": 2, "num_gpus": 0.5, "api_urls": ["http://a/v1", "http://b/v1"]}),
     "judge_model_args": (["--judge-model-args", "model_id=judge-x,max_attempts=3"],
                          lambda run: (run.config.judge_model_args.model_id, run.config.judge_model_args.max_attempts) == ("judge-x", 3)),
 }

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ["torch", "transformers", "openai", "aiohttp", "sqlmodel", "sqlalchemy", "dash", "plotly", "textual", "modelscope", "datasets", "numpy", "sympy"]
+HEAVY = ["torch", "transformers", "openai", "aiohttp", "sqlmodel", "sqlalchemy", "dash", "plotly", "textual", "modelscope", "datasets", "numpy", "sympy",
+         "ray", "vllm", "psycopg"]
 OUTER = ["evalscope.backends", "evalscope.perf", "evalscope.arena", "evalscope.viz"]
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -109,6 +109,12 @@ class TaskConfig:
     judge_strategy: str = attrs.field(default="auto", validator=_one_of(JUDGE_STRATEGIES))
     judge_model_args: JudgeModelArgs = attrs.field(factory=JudgeModelArgs)
     judge_worker_num: int = attrs.field(default=1, validator=_positive)
+    #: where samples are evaluated: local (this process) or an executor by registry name (ray)
+    executor: str = "local"
+    #: the Ray cluster to join (`ray://host:10001`, `auto`); unset: a local Ray started for the run
+    ray_address: str | None = None
+    #: the executor's own settings (ray: workers, num_cpus, num_gpus, shard_size, api_urls, ...)
+    executor_args: dict[str, Any] = attrs.field(factory=dict)
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod

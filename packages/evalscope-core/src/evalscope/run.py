@@ -268,16 +268,44 @@ async def run_task_async(
 
         # one clear line now, rather than every sample failing through its retries
         check_endpoint(cfg.api_url, what="api_url (--api-url)")
-    api = model if model is not None else (build_model_api(cfg) if cfg.stage != "review" else None)
+    executor = build_executor(cfg, model)  # None: samples are evaluated in this process
     try:
-        return await _evaluate(cfg, api, specs, sink or TqdmProgress(), print_table)
+        if executor is not None:  # the executor's workers own the model; this is its stand-in here
+            api = executor.model_api()
+        else:
+            api = model if model is not None else (build_model_api(cfg) if cfg.stage != "review" else None)
+    except BaseException:
+        if executor is not None:
+            await executor.aclose()
+        raise
+    try:
+        return await _evaluate(cfg, api, specs, sink or TqdmProgress(), print_table, executor)
     finally:
         if owns_model and api is not None:
             await api.aclose()
+        if executor is not None:
+            await executor.aclose()
+
+
+def build_executor(cfg: TaskConfig, model: ModelAPI | None = None) -> Any:
+    """The executor named by `executor` (the `evalscope.executors` registry), or None to evaluate
+    here. A review-only run calls no model, so it never needs one."""
+    if cfg.executor == "local" or cfg.stage == "review":
+        return None
+    if model is not None:
+        raise ConfigError("executor: a model object passed to run_task lives in this process; use executor 'local' with it")
+    from evalscope.core.registry import executors
+
+    try:
+        factory = executors.get(cfg.executor)
+    except UnknownNameError as exc:
+        raise ConfigError(f"executor: {exc} ('ray' comes with pip install evalscope-backends[ray])") from None
+    return factory(cfg)
 
 
 async def _evaluate(
-    cfg: TaskConfig, api: ModelAPI | None, specs: dict[str, Any], sink: ProgressSink, print_table: bool
+    cfg: TaskConfig, api: ModelAPI | None, specs: dict[str, Any], sink: ProgressSink, print_table: bool,
+    executor: Any = None,
 ) -> RunResult:
     from evalscope.core.tasks import DatasetLoader, build_task, load_samples
 
@@ -338,6 +366,7 @@ async def _evaluate(
         sink=sink,
         identity=identity,
         judge=judge,
+        executor=executor,
     )
     outcome = RunResult(run_id=run.run_id, run_dir=str(run_dir), model_id=run.model_id)
     stopped: str | None = None

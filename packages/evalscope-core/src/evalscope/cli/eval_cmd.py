@@ -17,7 +17,7 @@ from evalscope.cli.options import LimitType, SpaceSeparatedOption
 from evalscope.config import LIMIT_HELP, TRUNCATION
 
 #: flags whose value is a k=v list or a JSON object
-KV_FLAGS = ("model_args", "generation_config", "judge_model_args")
+KV_FLAGS = ("model_args", "generation_config", "judge_model_args", "executor_args")
 
 
 def _json_option(value: str | None, name: str) -> Any:
@@ -67,6 +67,9 @@ def _json_option(value: str | None, name: str) -> Any:
               help="LLM judge: auto (the benchmark decides), rule, llm (judge every answer), llm_recall (re-check rule misses).")
 @click.option("--judge-model-args", help='Judge model, k=v,... or JSON: model_id, api_url, score_type... (key: env EVALSCOPE_JUDGE_API_KEY).')
 @click.option("--judge-worker-num", type=click.IntRange(min=1), help="Judge calls in flight (default 1).")
+@click.option("--executor", help="Where samples are evaluated: local (default) or ray (pip install evalscope-backends[ray]).")
+@click.option("--ray-address", help="Ray cluster to join (ray://head:10001, auto); default: a local Ray for this run.")
+@click.option("--executor-args", help='Executor settings, k=v,... or JSON: workers=2,num_gpus=1,shard_size=16 (see docs/scale.md).')
 @click.option("--tui", "display", flag_value="tui", default=None, help="Show a live terminal dashboard while it runs (evalscope-viz).")
 def eval_command(config_file: str | None, display: str | None, **flags: Any) -> None:
     """Run benchmarks against a model and print the score table."""

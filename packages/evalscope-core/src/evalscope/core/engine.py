@@ -12,6 +12,11 @@ A sample ends in one `SampleStatus`: SCORED (counts in the score), ERROR (the mo
 returned an error: stored with its error, not scored, retried on resume), SKIPPED (could not be
 evaluated, e.g. no usable code sandbox: stored with the reason) or INVALID (a judge's verdict did not
 parse). The report counts each per subset.
+
+An `Executor` (e.g. Ray actors, registered under `evalscope.executors`) may do the model calls and
+reviews elsewhere: it receives the samples that are not reused from the store and yields each one's
+`Evaluated` outcome; the engine alone writes the stores, runs the judge and emits progress events, so
+a distributed run writes the same records and report as a local one.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Protocol
 
 import attrs
 
@@ -36,6 +42,30 @@ log = logging.getLogger("evalscope.engine")
 
 class EvaluationError(RuntimeError):
     """Some samples could not be evaluated; finished ones are stored and a rerun resumes."""
+
+
+@attrs.define
+class Evaluated:
+    """One sample inferred (and reviewed, unless the stage is infer) by an executor's worker.
+
+    `result.sample` may be None (workers need not send the sample back); `skipped` is the scorer's
+    SampleNotEvaluated as (reason, hint, stop_run) when the sample could not be scored.
+    """
+
+    result: SampleResult
+    skipped: tuple[str, str, bool] | None = None
+
+
+class Executor(Protocol):
+    """Runs model calls and reviews away from the engine (another process, other machines).
+
+    `evaluate` receives the samples still to do (an iterator: take them as workers are free) and
+    yields an `Evaluated` per sample, each exactly once, in any order; a sample it cannot finish is
+    yielded with an ERROR result, or the call raises. Workers evaluate with
+    `Engine.evaluate_detached`.
+    """
+
+    def evaluate(self, task: Task, samples: Iterator[Sample], engine: Engine) -> AsyncIterator[Evaluated]: ...
 
 
 @attrs.define
@@ -78,6 +108,7 @@ class Engine:
         sink: ProgressSink | None = None,
         identity: str = "",
         judge: Callable[[Task, Sample, SampleResult], Awaitable[None]] | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.model = model
         self.stores = list(stores)
@@ -88,6 +119,8 @@ class Engine:
         self.identity = identity
         #: the LLM judge step (evalscope.core.judge.SampleJudge), run after the rule review
         self.judge = judge
+        #: where model calls and reviews run when not here (None: in this process)
+        self.executor = executor
         self.last_run = TaskRun()
 
     async def run(self, task: Task, samples: Sequence[Sample]) -> Report | None:
@@ -105,7 +138,8 @@ class Engine:
         run.cached = len(hits)
         self.sink.on_event(TaskStarted(task.name, len(samples), run.cached, task.output_type))
         kept: list[SampleResult] = []
-        order = iter(range(len(samples)))
+        elsewhere = self.executor is not None and self.model is not None and self.stage != "review"
+        order = iter(sorted(hits) if elsewhere else range(len(samples)))
 
         async def worker() -> None:
             for i in order:  # workers share one iterator: each sample is taken once
@@ -115,7 +149,10 @@ class Engine:
                 if result is not None:
                     kept.append(_compact(result))
 
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, max(1, len(samples))))))
+        workers = [worker() for _ in range(min(self.concurrency, max(1, len(samples))))]
+        if elsewhere:  # reused samples are reviewed here, the rest go to the executor
+            workers.append(self._run_elsewhere(task, samples, frozenset(hits), run, kept))
+        await asyncio.gather(*workers)
         run.seconds = time.perf_counter() - started
         self.sink.on_event(TaskFinished(task.name, len(samples)))
         if self.stage == "infer":
@@ -167,15 +204,31 @@ class Engine:
             if result.status is SampleStatus.ERROR:
                 self._finished(task, sample, SampleStatus.ERROR, ok=False)
                 return result
+        skipped = await self._review(task, sample, result) if self.stage != "infer" else None
+        return await self._conclude(task, sample, result, _reason(skipped), run, from_cache)
+
+    async def _review(self, task: Task, sample: Sample, result: SampleResult) -> SampleNotEvaluated | None:
+        if task.spec.blocking_score:
+            return await asyncio.to_thread(self.review, task, sample, result)
+        return self.review(task, sample, result)
+
+    async def _conclude(
+        self,
+        task: Task,
+        sample: Sample,
+        result: SampleResult,
+        skipped: tuple[str, str, bool] | None,
+        run: TaskRun,
+        from_cache: bool,
+    ) -> SampleResult:
+        """After the rule review: the skip and stop bookkeeping, the judge, the review's store
+        writes and the progress event."""
         if self.stage != "infer":
-            if task.spec.blocking_score:
-                skipped = await asyncio.to_thread(self.review, task, sample, result)
-            else:
-                skipped = self.review(task, sample, result)
             if skipped is not None:
-                run.skipped.append(f"{sample.subset}/{sample.id}: {skipped.reason}")
-                if skipped.stop_run and run.stopped is None:
-                    run.stopped = f"{skipped.reason}. {skipped.hint}".strip()
+                reason, hint, stop_run = skipped
+                run.skipped.append(f"{sample.subset}/{sample.id}: {reason}")
+                if stop_run and run.stopped is None:
+                    run.stopped = f"{reason}. {hint}".strip()
                     log.error("%s: stopping: %s", task.name, run.stopped)
             if self.judge is not None:  # -- LLM judge (core/judge): after the rule review, before it is stored
                 await self.judge(task, sample, result)
@@ -186,6 +239,62 @@ class Engine:
         score = next(iter(result.scores.values()), None) if result.status is SampleStatus.SCORED else None
         self._finished(task, sample, result.status, ok=True, cached=from_cache, score=score, tokens=result.output.usage.output_tokens)
         return result
+
+    # -- executors: inference and review elsewhere, records here ----------------------------------
+    async def _run_elsewhere(
+        self, task: Task, samples: Sequence[Sample], reused: frozenset[int], run: TaskRun, kept: list[SampleResult]
+    ) -> None:
+        fresh = (samples[i] for i in range(len(samples)) if i not in reused)
+        outcomes = self.executor.evaluate(task, fresh, self)  # type: ignore[union-attr]
+        try:
+            async for done in outcomes:
+                kept.append(_compact(await self._record(task, done, run)))
+                if run.stopped is not None:
+                    return
+        finally:
+            await outcomes.aclose()  # type: ignore[attr-defined]
+
+    async def _record(self, task: Task, done: Evaluated, run: TaskRun) -> SampleResult:
+        """Store and count an executor's outcome the way a local evaluation of it would have been."""
+        result = done.result
+        sample = result.sample
+        assert sample is not None, "an executor hands back each outcome with its sample"
+        failed = result.status is SampleStatus.ERROR
+        prediction = result if failed else _predicted(result)
+        for store in self.stores:  # the prediction first, as in a local run
+            store.save_prediction(task.name, prediction)
+        if failed:
+            message = f"{sample.subset}/{sample.id}: {result.error}"
+            log.error("sample failed: %s", message)
+            run.errors.append(message)
+            self._finished(task, sample, SampleStatus.ERROR, ok=False)
+            return result
+        run.inferred += 1
+        run.output_tokens += result.output.usage.output_tokens
+        return await self._conclude(task, sample, result, done.skipped, run, False)
+
+    async def evaluate_detached(self, task: Task, samples: Sequence[Sample]) -> list[Evaluated]:
+        """Infer and review `samples` (`concurrency` at a time) without stores or events: the part of
+        an evaluation an executor's worker does. Outcomes come back in the order of `samples`."""
+        run = TaskRun(total=len(samples))
+        out: list[Evaluated | None] = [None] * len(samples)
+        order = iter(range(len(samples)))
+
+        async def worker() -> None:
+            for i in order:
+                sample = samples[i]
+                result = await self._infer(task, sample, run)
+                skipped = None
+                if result.status is not SampleStatus.ERROR:
+                    if self.stage != "infer":
+                        skipped = _reason(await self._review(task, sample, result))
+                    else:
+                        result.status = SampleStatus.PREDICTED
+                result.sample = None  # the caller has it
+                out[i] = Evaluated(result, skipped)
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, max(1, len(samples))))))
+        return out  # type: ignore[return-value]
 
     async def _infer(self, task: Task, sample: Sample, run: TaskRun) -> SampleResult:
         """Call the model; an exception or an output carrying an error makes an ERROR result."""
@@ -268,6 +377,17 @@ class Engine:
         self.sink.on_event(
             SampleFinished(task.name, sample.subset, sample.id, ok=ok, cached=cached, status=status.value, score=score, output_tokens=tokens)
         )
+
+
+def _reason(skipped: SampleNotEvaluated | None) -> tuple[str, str, bool] | None:
+    return None if skipped is None else (skipped.reason, skipped.hint, skipped.stop_run)
+
+
+def _predicted(result: SampleResult) -> SampleResult:
+    """A reviewed result as it stood before its review (what a local run stores as the prediction)."""
+    return attrs.evolve(
+        result, filtered=None, prediction=None, scores={}, error=None, details={}, status=SampleStatus.PREDICTED
+    )
 
 
 def _compact(result: SampleResult) -> SampleResult:

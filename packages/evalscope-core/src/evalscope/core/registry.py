@@ -111,3 +111,5 @@ stores: Registry[Callable[..., Any]] = Registry("stores")
 dataset_sources: Registry[Callable[..., Any]] = Registry("dataset_sources")
 #: third-party evaluation suites by `eval_backend` name (core/suites.py)
 eval_backends: Registry[Callable[..., Any]] = Registry("eval_backends")
+#: where samples are evaluated when not in this process (`executor: ray`), by registry name
+executors: Registry[Callable[..., Any]] = Registry("executors")

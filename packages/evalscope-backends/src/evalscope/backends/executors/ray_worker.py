@@ -1,0 +1,66 @@
+"""The Ray actor of `executor: ray`: one model replica that infers and reviews shards of samples.
+
+It builds its model exactly as a local run would (`build_model_api` from the run's TaskConfig, the
+same `Model` policy of retries, timeout and concurrency) and evaluates shards with
+`Engine.evaluate_detached`; it never writes a store. Imported only inside Ray workers and by the
+executor, never by core.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from evalscope.core.benchmark import Task
+from evalscope.core.engine import Engine, Evaluated
+from evalscope.core.types import ModelOutput, ModelRequest, Sample
+
+
+class EvalWorker:
+    """One model replica; the driver sends it tasks once and shards of samples many times."""
+
+    def __init__(self, config: dict[str, Any], identity: str, stage: str, api_url: str | None = None) -> None:
+        from evalscope.config import TaskConfig
+        from evalscope.core.model import Model, RetryPolicy
+        from evalscope.run import build_model_api
+
+        logging.basicConfig(level=logging.DEBUG if config.get("debug") else logging.WARNING)
+        cfg = TaskConfig.from_dict(config, where="executor worker")
+        if api_url:
+            cfg.api_url = api_url
+        self.api = build_model_api(cfg)
+        self.model = Model(
+            self.api, max_concurrency=cfg.eval_batch_size, retry=RetryPolicy(retries=cfg.retries), timeout=cfg.timeout
+        )
+        self.engine = Engine(self.model, [], concurrency=cfg.eval_batch_size, stage=stage, identity=identity)
+        self.tasks: dict[str, Task] = {}
+
+    def info(self) -> dict[str, Any]:
+        """What the driver needs of the model (capabilities, identity) and where this replica runs."""
+        return {
+            "capabilities": sorted(k.value for k in self.api.capabilities),
+            "max_batch_size": getattr(self.api, "max_batch_size", 1),
+            "identity": self.api.identity(),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        }
+
+    def set_task(self, name: str, task: Task) -> None:
+        self.tasks[name] = task
+
+    def set_identity(self, identity: str, stage: str) -> None:
+        """The run's model identity (prefix of every request key) and stage, known once replicas are up."""
+        self.engine.identity, self.engine.stage = identity, stage
+
+    async def evaluate(self, name: str, samples: Sequence[Sample]) -> list[Evaluated]:
+        return await self.engine.evaluate_detached(self.tasks[name], samples)
+
+    async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        """A plain model call (the driver's stand-in model forwards here)."""
+        return await self.model.api.call(requests)
+
+    async def close(self) -> None:
+        await self.model.aclose()
