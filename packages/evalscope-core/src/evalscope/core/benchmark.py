@@ -135,6 +135,9 @@ class BenchmarkSpec:
     predict: Callable[[Task, Sample, ModelOutput], tuple[str | None, Any]] | None = None
     #: called after the task's report is saved: (report, run_dir, model_id, print_tables)
     on_report: Callable[..., Any] | None = None
+    #: records made by code rather than read from files: the task's params -> {subset: records}
+    #: (general_arena builds its battles from earlier runs' predictions)
+    build_records: Callable[[dict[str, Any]], dict[str, list[dict[str, Any]]]] | None = None
 
     def category_of(self, subset: str) -> tuple[str, ...]:
         return self.category(subset) if self.category else ("default",)

@@ -208,6 +208,11 @@ def load_samples(
 
 
 def _subset_records(spec, loader, args, subsets, split):  # type: ignore[no-untyped-def]
+    if spec.build_records is not None:  # records made by code (general_arena: battles from earlier runs)
+        built = spec.build_records({**spec.extra_params, **(args.extra_params or {})})
+        for subset in args.subset_list or list(built):
+            yield subset, built.get(subset, [])
+        return
     if spec.group_records is not None:
         grouped = spec.group_records(loader.records(spec, "default", split, args))
         for subset in subsets:

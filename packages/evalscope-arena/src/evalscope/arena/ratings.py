@@ -1,0 +1,233 @@
+"""Ratings from battles: online Elo, Bradley-Terry maximum likelihood with bootstrap intervals, and
+win/loss/tie rates (against a baseline) with intervals.
+
+A battle is `(model_a, model_b, score_a)` with score_a 1 (a won), 0 (b won) or 0.5 (tie). Only
+valid battles are given here: a battle whose verdict did not parse never reaches a rating.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+
+Battle = tuple[str, str, float]
+
+
+def online_elo(
+    battles: Sequence[Battle], *, k: float = 32.0, init: float = 1000.0, scale: float = 400.0, base: float = 10.0
+) -> dict[str, float]:
+    """Elo updated battle by battle in the order given (ties count half a win for each side)."""
+    ratings: dict[str, float] = {}
+    for a, b, score in battles:
+        ra, rb = ratings.setdefault(a, init), ratings.setdefault(b, init)
+        expected_a = 1.0 / (1.0 + base ** ((rb - ra) / scale))
+        ratings[a] = ra + k * (score - expected_a)
+        ratings[b] = rb + k * ((1.0 - score) - (1.0 - expected_a))
+    return ratings
+
+
+def _models(battles: Sequence[Battle], models: Sequence[str] | None) -> list[str]:
+    names = list(models or [])
+    for a, b, _ in battles:
+        for m in (a, b):
+            if m not in names:
+                names.append(m)
+    return names
+
+
+def _win_matrix(battles: Sequence[Battle], index: dict[str, int]):  # type: ignore[no-untyped-def]
+    """Arrays (first, second, score) of the battles: the input of `_fit`."""
+    import numpy as np
+
+    first = np.array([index[a] for a, _, _ in battles], dtype=int)
+    second = np.array([index[b] for _, b, _ in battles], dtype=int)
+    score = np.array([s for _, _, s in battles], dtype=float)
+    return first, second, score
+
+
+def _fit(first, second, score, n: int, ridge: float):  # type: ignore[no-untyped-def]
+    """Maximum-likelihood strengths (natural log scale) by Newton's method on the penalised log-likelihood.
+
+    wins[i, j] counts (fractional) wins of i over j; a tie is half a win for each side. The ridge
+    penalty keeps the optimum finite (a model that never lost) and the Hessian negative definite."""
+    import numpy as np
+
+    wins = np.zeros((n, n))
+    np.add.at(wins, (first, second), score)
+    np.add.at(wins, (second, first), 1.0 - score)
+    games = wins + wins.T
+    beta = np.zeros(n)
+    for _ in range(100):
+        diff = beta[:, None] - beta[None, :]
+        p = 1.0 / (1.0 + np.exp(-diff))
+        grad = (wins - games * p).sum(axis=1) - 2 * ridge * beta
+        weight = games * p * (1.0 - p)
+        hessian = weight - np.diag(weight.sum(axis=1)) - 2 * ridge * np.eye(n)
+        step = np.linalg.solve(hessian, grad)
+        beta = beta - step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return beta
+
+
+def bradley_terry(
+    battles: Sequence[Battle],
+    models: Sequence[str] | None = None,
+    *,
+    init: float = 1000.0,
+    scale: float = 400.0,
+    base: float = 10.0,
+    anchor: str | None = None,
+    ridge: float = 1e-6,
+) -> dict[str, float]:
+    """Bradley-Terry strengths by maximum likelihood, on the Elo scale.
+
+    P(a beats b) = 1 / (1 + base^((R_b - R_a) / scale)); a tie counts as half a win for each side.
+    A tiny ridge penalty keeps the estimate finite when a model never lost. Ratings are centred at
+    `init` (mean strength), or the `anchor` model is put at `init`.
+    """
+    names = _models(battles, models)
+    if not names:
+        return {}
+    index = {m: i for i, m in enumerate(names)}
+    beta = _fit(*_win_matrix(battles, index), len(names), ridge)
+    return _scaled(beta, names, init=init, scale=scale, base=base, anchor=anchor)
+
+
+def _scaled(beta, names: Sequence[str], *, init: float, scale: float, base: float, anchor: str | None) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    centre = float(beta[list(names).index(anchor)]) if anchor in names else float(beta.mean())
+    factor = scale / math.log(base)
+    return {m: float(init + factor * (beta[i] - centre)) for i, m in enumerate(names)}
+
+
+@attrs.define
+class Interval:
+    low: float
+    high: float
+
+
+def _rng(seed: int):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return np.random.default_rng(seed)
+
+
+def bootstrap_bt(
+    battles: Sequence[Battle],
+    models: Sequence[str] | None = None,
+    *,
+    rounds: int = 200,
+    seed: int = 42,
+    confidence: float = 0.95,
+    init: float = 1000.0,
+    scale: float = 400.0,
+    base: float = 10.0,
+    anchor: str | None = None,
+    ridge: float = 1e-6,
+) -> dict[str, Interval]:
+    """Percentile intervals of the Bradley-Terry ratings over `rounds` resamples of the battles
+    (drawn with replacement, as many as there are)."""
+    import numpy as np
+
+    names = _models(battles, models)
+    if not battles or rounds <= 0:
+        return {}
+    index = {m: i for i, m in enumerate(names)}
+    first, second, score = _win_matrix(battles, index)
+    rng = _rng(seed)
+    draws = np.empty((rounds, len(names)))
+    for r in range(rounds):
+        picks = rng.integers(0, len(battles), len(battles))
+        beta = _fit(first[picks], second[picks], score[picks], len(names), ridge)
+        rated = _scaled(beta, names, init=init, scale=scale, base=base, anchor=anchor)
+        draws[r] = [rated[m] for m in names]
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(draws, alpha, axis=0), np.quantile(draws, 1 - alpha, axis=0)
+    return {m: Interval(float(low[i]), float(high[i])) for i, m in enumerate(names)}
+
+
+@attrs.define
+class WinRecord:
+    """One model's results against one opponent (or all opponents / the baseline)."""
+
+    model: str
+    opponent: str
+    wins: int = 0
+    losses: int = 0
+    ties: int = 0
+    #: (wins + ties / 2) / battles, and its bootstrap interval
+    score: float = 0.0
+    score_ci: Interval | None = None
+    #: wins / battles and its bootstrap interval
+    win_rate_ci: Interval | None = None
+
+    @property
+    def battles(self) -> int:
+        return self.wins + self.losses + self.ties
+
+    @property
+    def win_rate(self) -> float:
+        return self.wins / self.battles if self.battles else 0.0
+
+    @property
+    def loss_rate(self) -> float:
+        return self.losses / self.battles if self.battles else 0.0
+
+    @property
+    def tie_rate(self) -> float:
+        return self.ties / self.battles if self.battles else 0.0
+
+
+def _outcomes(battles: Sequence[Battle], model: str, opponent: str | None) -> list[float]:
+    """`model`'s score in each of its battles (against `opponent`, or anyone when None)."""
+    out = []
+    for a, b, s in battles:
+        if a == model and (opponent is None or b == opponent):
+            out.append(s)
+        elif b == model and (opponent is None or a == opponent):
+            out.append(1.0 - s)
+    return out
+
+
+def percentile_interval(values: Sequence[float], statistic, *, rounds: int, seed: int, confidence: float = 0.95) -> Interval | None:  # type: ignore[no-untyped-def]
+    """Bootstrap percentile interval of `statistic(sample)` over resamples of `values`."""
+    import numpy as np
+
+    if not values or rounds <= 0:
+        return None
+    data = np.asarray(values, dtype=float)
+    rng = _rng(seed)
+    picks = rng.integers(0, len(data), (rounds, len(data)))
+    stats = np.array([statistic(data[row]) for row in picks])
+    alpha = (1 - confidence) / 2
+    return Interval(float(np.quantile(stats, alpha)), float(np.quantile(stats, 1 - alpha)))
+
+
+def win_record(
+    battles: Sequence[Battle], model: str, opponent: str | None = None, *, rounds: int = 200, seed: int = 42
+) -> WinRecord:
+    """Wins, losses, ties of `model` (against `opponent`, or all), with bootstrap intervals."""
+    outcomes = _outcomes(battles, model, opponent)
+    record = WinRecord(model=model, opponent=opponent or "all")
+    record.wins = sum(1 for s in outcomes if s == 1.0)
+    record.losses = sum(1 for s in outcomes if s == 0.0)
+    record.ties = len(outcomes) - record.wins - record.losses
+    if outcomes:
+        record.score = sum(outcomes) / len(outcomes)
+        record.score_ci = percentile_interval(outcomes, lambda x: x.mean(), rounds=rounds, seed=seed)
+        record.win_rate_ci = percentile_interval(outcomes, lambda x: (x == 1.0).mean(), rounds=rounds, seed=seed)
+    return record
+
+
+__all__ = [
+    "Battle",
+    "Interval",
+    "WinRecord",
+    "bootstrap_bt",
+    "bradley_terry",
+    "online_elo",
+    "percentile_interval",
+    "win_record",
+]

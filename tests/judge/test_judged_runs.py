@@ -1,0 +1,184 @@
+"""Judged evaluation runs end to end: strategies, fail-closed accounting per subset and per sample,
+verdicts stored in both stores, reuse on --use-cache (counted at the judge server), the key never
+written anywhere.
+
+The evaluated model is the mock provider (it answers "The answer is A."); the judge is a scripted
+OpenAI-compatible server on 127.0.0.1 (judge_server.py), reached through the real openai adapter.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evalscope.config import TaskConfig
+from evalscope.core.ports import ResultFilter
+from evalscope.core.serialization import ConfigError
+from evalscope.core.stores import open_reader
+from evalscope.core.types import SampleStatus
+from evalscope.run import run_task
+
+try:
+    from .judge_server import judge_server, last_user
+except ImportError:  # pytest's rootdir import mode
+    from judge_server import judge_server, last_user
+
+QA_ROWS = [
+    {"query": "What is the capital of France?", "response": "Paris"},
+    {"query": "How many legs does a spider have?", "response": "Eight"},
+    {"query": "What color is the sky on a clear day?", "response": "Blue"},
+    {"query": "What is the largest planet?", "response": "Jupiter"},
+]
+
+
+def scripted(messages):
+    """[[A]] for France, [[B]] for the spider, never a verdict for the sky (even when reminded),
+    a conflicting reply for the planet."""
+    text = last_user(messages)
+    if "France" in text:
+        return "The prediction names the capital. [[A]]"
+    if "spider" in text:
+        return "Wrong count. [[B]]"
+    if "planet" in text:
+        return "Could be [[A]] or [[B]]."
+    return "I am not sure what to say."
+
+
+@pytest.fixture
+def qa_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "qa"
+    folder.mkdir()
+    (folder / "default.jsonl").write_text("\n".join(json.dumps(r) for r in QA_ROWS) + "\n", encoding="utf-8")
+    return folder
+
+
+def qa_config(qa_dir: Path, work: Path, judge_url: str, **extra) -> dict:
+    cfg = {
+        "model": "mock",
+        "eval_type": "mock",
+        "datasets": ["general_qa"],
+        "dataset_args": {"general_qa": {"local_path": str(qa_dir)}},
+        "judge_strategy": "llm",
+        "judge_model_args": {"model_id": "judge", "api_url": judge_url, "max_attempts": 2},
+        "judge_worker_num": 2,
+        "work_dir": str(work),
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def test_invalid_verdicts_are_excluded_counted_and_visible(qa_dir, tmp_path):
+    with judge_server(scripted) as judge:
+        result = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url), print_table=False)
+        # 2 parse at once; the sky and the planet are asked twice (a reminder), then given up
+        assert judge.calls == 2 + 2 * 2
+    report = result["general_qa"]
+    metric = report.metrics[0]
+    assert metric.name == "AverageAccuracy"
+    assert (metric.score, metric.num) == (0.5, 2)  # France right, spider wrong; the rest excluded, never 0
+    subset = metric.categories[0].subsets[0]
+    assert subset.counts.invalid == 2 and subset.counts.scored == 2
+    assert "2 judge invalid" in subset.counts.describe()
+    reader = open_reader(result.run_dir)
+    invalid = list(reader.iter_results(result.run_id, ResultFilter(status=SampleStatus.INVALID)))
+    assert len(invalid) == 2
+    for sample in invalid:
+        record = sample.details["judge"]
+        (call,) = record["calls"]
+        assert call["valid"] is False and call["attempts"] == 2 and len(call["replies"]) == 2
+        assert "judge verdict invalid after 2 attempt(s)" in sample.error
+        assert call["messages"][-1]["content"].count("[Predicted answer]") == 1  # the prompt is kept
+    conflicting = next(s for s in invalid if "planet" in str(s.sample.input))
+    assert "conflicting verdicts" in conflicting.details["judge"]["calls"][0]["reason"]
+
+
+@pytest.mark.parametrize("store", ["workdir", "sqlite"])
+def test_rerun_with_use_cache_asks_the_judge_nothing(qa_dir, tmp_path, store):
+    with judge_server(scripted) as judge:
+        first = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url, store=store), print_table=False)
+        asked = judge.calls
+        again = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url, store=store, use_cache=first.run_dir), print_table=False)
+        assert judge.calls == asked, "a rerun with use_cache must not call the judge"
+    assert again.run_dir == first.run_dir
+    assert again["general_qa"].metrics[0].score == first["general_qa"].metrics[0].score
+    assert again["general_qa"].counts.invalid == first["general_qa"].counts.invalid == 2
+    stored = list(open_reader(first.run_dir).iter_results(first.run_id))
+    assert all(call["cached"] for s in stored for call in s.details["judge"]["calls"])
+
+
+def test_both_stores_keep_prompt_replies_and_verdict(qa_dir, tmp_path):
+    with judge_server(scripted) as judge:
+        result = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url), print_table=False)
+    run_dir = Path(result.run_dir)
+    for location in (str(run_dir), f"sqlite:///{run_dir / 'evalscope.db'}"):
+        reader = open_reader(location)
+        france = next(s for s in reader.iter_results(result.run_id) if "France" in str(s.sample.input))
+        call = france.details["judge"]["calls"][0]
+        assert call["label"] == "A" and call["score"] == 1.0 and call["replies"] == ["The prediction names the capital. [[A]]"]
+        assert "What is the capital of France?" in call["messages"][-1]["content"]
+        assert call["judge"]["model"] == "judge" and france.details["judge"]["strategy"] == "llm"
+        # the rule's own verdict on the judged metric (exact match: "The answer is A." is not "Paris") is kept beside
+        assert france.details["rule_scores"] == {"AverageAccuracy": 0.0}
+
+
+def test_auto_leaves_a_reference_benchmark_to_its_rule_and_dataset_args_opt_in(qa_dir, tmp_path):
+    with judge_server(scripted) as judge:
+        auto = run_task(qa_config(qa_dir, tmp_path / "a", judge.base_url, judge_strategy="auto"), print_table=False)
+        assert judge.calls == 0 and auto["general_qa"].metrics[0].name == "bleu-1"
+        opted = qa_config(qa_dir, tmp_path / "b", judge.base_url, judge_strategy="auto")
+        opted["dataset_args"]["general_qa"]["judge_strategy"] = "llm"
+        result = run_task(opted, print_table=False)
+        assert judge.calls > 0 and result["general_qa"].metrics[0].name == "AverageAccuracy"
+
+
+def test_llm_recall_rechecks_only_what_the_rule_marked_wrong(tmp_path):
+    folder = tmp_path / "mcq"
+    folder.mkdir()
+    rows = ["id,question,A,B,answer"] + [f"{i},Question {i}?,yes,no,{'A' if i < 3 else 'B'}" for i in range(5)]
+    (folder / "demo_val.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with judge_server(lambda m: "[[A]]") as judge:
+        cfg = {
+            "model": "mock", "eval_type": "mock", "datasets": ["general_mcq"],
+            "dataset_args": {"general_mcq": {"local_path": str(folder), "subset_list": ["demo"], "output_type": "generation"}},
+            "judge_strategy": "llm_recall", "judge_model_args": {"model_id": "judge", "api_url": judge.base_url},
+            "work_dir": str(tmp_path / "out"),
+        }
+        result = run_task(cfg, print_table=False)
+        assert judge.calls == 2  # the mock always answers A: rows 3 and 4 were marked wrong and re-checked
+    assert result["general_mcq"].metrics[0].score == 1.0  # the judge accepted both
+    stored = list(open_reader(result.run_dir).iter_results(result.run_id))
+    skipped = [s for s in stored if "skipped" in s.details["judge"]]
+    assert len(skipped) == 3
+
+
+def test_judge_key_from_the_environment_reaches_the_judge_and_no_file(qa_dir, tmp_path, monkeypatch):
+    secret = "sk-judge-4c1d2e3f5a6b7c8d9e0f"
+    monkeypatch.setenv("EVALSCOPE_JUDGE_API_KEY", secret)
+    with judge_server(scripted) as judge:
+        env_run = run_task(qa_config(qa_dir, tmp_path / "env", judge.base_url), print_table=False)
+        assert judge.authorizations and all(a == f"Bearer {secret}" for a in judge.authorizations)
+    monkeypatch.delenv("EVALSCOPE_JUDGE_API_KEY")
+    other = "judge-key-in-config-77aa88bb99cc"
+    with judge_server(scripted) as judge:
+        cfg = qa_config(qa_dir, tmp_path / "cfg", judge.base_url, debug=True)
+        cfg["judge_model_args"]["api_key"] = other
+        cfg_run = run_task(cfg, print_table=False)
+        assert all(a == f"Bearer {other}" for a in judge.authorizations)
+    for run_dir, key in ((env_run.run_dir, secret), (cfg_run.run_dir, other)):
+        files = [p for p in Path(run_dir).rglob("*") if p.is_file()]
+        assert any(p.suffix == ".db" for p in files) and any(p.name.endswith(".log") for p in files)
+        leaked = [str(p) for p in files if key.encode() in p.read_bytes()]
+        assert not leaked, f"the judge key was written to {leaked}"
+    assert TaskConfig.from_dict(cfg).to_dict()["judge_model_args"]["api_key"] == "***"
+
+
+def test_a_judged_run_needs_a_judge_model(qa_dir, tmp_path):
+    cfg = qa_config(qa_dir, tmp_path / "out", "http://127.0.0.1:9/v1")
+    cfg["judge_model_args"] = {}
+    with pytest.raises(ConfigError, match="judge_model_args.model_id"):
+        run_task(cfg, print_table=False)
+    cfg["judge_model_args"] = {"model_id": "judge", "api_url": "http://127.0.0.1:9/v1"}
+    with pytest.raises(ConnectionError, match="judge_model_args.api_url"):
+        run_task(cfg, print_table=False)
