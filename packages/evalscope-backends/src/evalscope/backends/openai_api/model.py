@@ -231,7 +231,7 @@ class OpenAIModelAPI(ModelAPI):
         connect = seconds if source != "default" else DEFAULT_CONNECT_TIMEOUT_S
         return timeout_error(
             error,
-            url=self.base_url,
+            url=redact(self.base_url, self._api_key.get()),
             seconds=seconds,
             connect_seconds=connect,
             source=source,
