@@ -317,3 +317,59 @@ def test_parse_model_args():
         and req.config.top_k == 5
         and req.config.seed == 7
     )
+
+
+class ChoicesAPI(ModelAPI):
+    """Answers n completions ("<word>-<i>"), or a context-length error for prompts over 5 words."""
+
+    def __init__(self) -> None:
+        super().__init__("choices")
+
+    async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
+        from evalscope.backends.context_window import fit_generation
+
+        outs = []
+        for r in requests:
+            words = r.messages[-1].content.split()
+            fit = fit_generation(len(words), r.config.max_tokens or 1, 5, "error", hint="Shorten it.")
+            if fit.error:
+                outs.append(ModelOutput(error=fit.error))
+                continue
+            texts = [f"{words[0]}-{i}" for i in range(r.config.n)]
+            outs.append(
+                ModelOutput(text=texts[0], texts=texts if r.config.n > 1 else None, finish_reason="stop")
+            )
+        return outs
+
+
+def test_n_choices_and_context_errors_on_the_wire():
+    async def go():
+        async with local_app(create_app(ChoicesAPI())) as base, aiohttp.ClientSession() as s:
+            url = f"{base}/chat/completions"
+            return (
+                await post(s, url, chat_body("cat", n=3)),
+                await post(s, url, chat_body("cat", n=3, stream=True)),
+                await post(s, url, chat_body("a b c d e f", max_tokens=1)),
+                await post(s, url, chat_body("a b", max_tokens=9, stream=True)),
+            )
+
+    (s1, whole), (s2, streamed), (s3, long_prompt), (s4, many_tokens) = run(go())
+    assert s1 == s2 == 200
+    choices = json.loads(whole)["choices"]
+    assert [(c["index"], c["message"]["content"]) for c in choices] == [
+        (0, "cat-0"),
+        (1, "cat-1"),
+        (2, "cat-2"),
+    ]
+    texts: dict[int, str] = {}
+    finished = []
+    for chunk in map(json.loads, sse_events(streamed)[:-1]):
+        for choice in chunk["choices"]:
+            texts[choice["index"]] = texts.get(choice["index"], "") + (choice["delta"].get("content") or "")
+            if choice["finish_reason"]:
+                finished.append(choice["index"])
+    assert texts == {0: "cat-0", 1: "cat-1", 2: "cat-2"} and finished == [0, 1, 2]
+    for status, raw in ((s3, long_prompt), (s4, many_tokens)):
+        error = json.loads(raw)["error"]
+        assert status == 400 and error["code"] == "context_length_exceeded" and error["param"] == "messages"
+        assert "context of 5 tokens" in error["message"] and error["message"].endswith("Shorten it.")
