@@ -68,6 +68,7 @@ class LazyGroup(click.Group):
             "perf": "Load-test an OpenAI-compatible serving endpoint.",
             "app": "Open the report site (runs, predictions, comparisons, perf).",
             "tui": "Terminal dashboard: browse runs or follow a running one.",
+            "arena": "Rank models by battles judged by a model (Elo, Bradley-Terry).",
         }
         rows = [(name, hints.get(name, "")) for name in self.list_commands(ctx)]
         if rows:
