@@ -1,0 +1,1 @@
+"""vLLM model provider (`model_api: vllm`); imported only when named."""
