@@ -46,7 +46,10 @@ def test_swap_combination(games, expected):
 def test_verdict_styles():
     lmsys, ranking = lmsys_parser(), ranking_parser()
     assert lmsys("A is more helpful. [[A]]").score == 1.0 and lmsys("[[C]]").score == 0.5
+    assert lmsys("[A]\n\nThe first answer is right.").label == "A"  # a dropped bracket is still one verdict
     assert not lmsys("[[A]] ... actually [[B]]").valid and not lmsys("Assistant A").valid
+    assert not lmsys("[A] Red, yellow and blue.\n[B] Green.\n[C] Red").valid  # a list of options is no verdict
+    assert not lmsys("[Assistant C's answer]").valid
     assert ranking("[[A>>B]]").label == "A>>B" and ranking("B >> A").score == 0.0 and ranking("[[A=B]]").score == 0.5
     assert ranking("A<B").label == "B>A"
     assert not ranking("A>B, no wait, B>A").valid and not ranking("A>A").valid

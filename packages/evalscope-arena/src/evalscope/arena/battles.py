@@ -23,28 +23,28 @@ from evalscope.core.judge.prompts import fill
 from evalscope.core.serialization import unstructure
 from evalscope.core.types import ChatMessage
 
-_VERDICT_LMSYS = '"[[A]]" if assistant A is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie'
+_VERDICT_LMSYS = '"[[A]]" if assistant A is better, "[[B]]" if assistant B is better, or "[[C]]" for a tie'
 _VERDICT_RANKING = (
     'one of "[[A>>B]]" (A is much better), "[[A>B]]" (A is better), "[[A=B]]" (a tie), "[[B>A]]" (B is better), '
     '"[[B>>A]]" (B is much better)'
 )
-PAIR_SYSTEM = (
-    "You are an impartial judge. Compare the answers two AI assistants gave to the same user question and decide "
+#: the instructions open the user message and the verdict format closes it (small judges follow the
+#: last line far more often than a system prompt); no system prompt by default
+PAIR_TEMPLATE = (
+    "Act as an impartial judge. Compare the answers two AI assistants gave to the user question below and decide "
     "which one follows the instructions and answers the question better, considering helpfulness, relevance, "
     "accuracy, depth and level of detail. The order of the answers, their length and the assistants' names must "
-    "not influence you. Explain your comparison briefly, then give your final verdict strictly in this format: {verdict}."
-)
-PAIR_TEMPLATE = (
+    "not influence you.\n\n"
     "[User question]\n{question}\n\n{reference}"
     "[Assistant A's answer]\n{answer_a}\n[End of assistant A's answer]\n\n"
-    "[Assistant B's answer]\n{answer_b}\n[End of assistant B's answer]"
+    "[Assistant B's answer]\n{answer_b}\n[End of assistant B's answer]\n\n"
+    "Which assistant answered better? Give your final verdict as {verdict}."
 )
-SINGLE_SYSTEM = "You are an impartial judge of the quality of AI assistants' answers."
 SINGLE_TEMPLATE = (
-    "Rate the answer an AI assistant gave to the user question below, considering helpfulness, relevance, "
-    "accuracy, depth and level of detail. Explain briefly, then rate it from 1 to 10 strictly in this format: "
-    '"[[rating]]", for example "Rating: [[5]]".\n\n'
-    "[User question]\n{question}\n\n{reference}[Assistant's answer]\n{answer}\n[End of assistant's answer]"
+    "Act as an impartial judge. Rate the answer an AI assistant gave to the user question below, considering "
+    "helpfulness, relevance, accuracy, depth and level of detail.\n\n"
+    "[User question]\n{question}\n\n{reference}[Assistant's answer]\n{answer}\n[End of assistant's answer]\n\n"
+    'Rate the answer from 1 to 10. Give your rating as "[[rating]]", for example "Rating: [[5]]".'
 )
 REFERENCE_BLOCK = "[Reference answer]\n{ref}\n[End of reference answer]\n\n"
 REMINDERS = {
@@ -64,7 +64,6 @@ class JudgePrompts:
 
     def pair_messages(self, question: str, first: str, second: str, reference: str | None) -> list[ChatMessage]:
         verdict = _VERDICT_RANKING if self.verdict_format == "ranking" else _VERDICT_LMSYS
-        system = self.system_prompt if self.system_prompt is not None else fill(PAIR_SYSTEM, verdict=verdict)
         user = fill(
             self.prompt_template or PAIR_TEMPLATE,
             question=question,
@@ -72,8 +71,9 @@ class JudgePrompts:
             answer_b=second,
             reference=fill(REFERENCE_BLOCK, ref=reference) if reference else "",
             ref_answer_1=reference or "",
+            verdict=verdict,
         )
-        return [ChatMessage("system", system), ChatMessage("user", user)] if system else [ChatMessage("user", user)]
+        return _with_system(self.system_prompt, user)
 
     def single_messages(self, question: str, answer: str, reference: str | None) -> list[ChatMessage]:
         user = fill(
@@ -83,8 +83,11 @@ class JudgePrompts:
             reference=fill(REFERENCE_BLOCK, ref=reference) if reference else "",
             ref_answer_1=reference or "",
         )
-        system = self.system_prompt if self.system_prompt is not None else SINGLE_SYSTEM
-        return [ChatMessage("system", system), ChatMessage("user", user)] if system else [ChatMessage("user", user)]
+        return _with_system(self.system_prompt, user)
+
+
+def _with_system(system: str | None, user: str) -> list[ChatMessage]:
+    return [ChatMessage("system", system), ChatMessage("user", user)] if system else [ChatMessage("user", user)]
 
 
 def pairs(models: Sequence[str], mode: str, baseline: str | None) -> list[tuple[str, ...]]:

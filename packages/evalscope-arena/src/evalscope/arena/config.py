@@ -33,6 +33,7 @@ class ArenaModel:
 
     name: str
     model: str | None = None
+    #: checkpoint (a local model), service (an OpenAI-compatible api_url; the default when api_url is set), mock
     eval_type: str = "checkpoint"
     model_api: str | None = None
     api_url: str | None = None
@@ -72,7 +73,7 @@ class ArenaConfig:
     mode: str = attrs.field(default="pairwise", validator=_one_of(MODES))
     baseline: str | None = None
     judge_model_args: JudgeModelArgs = attrs.field(factory=JudgeModelArgs)
-    judge_worker_num: int = 1
+    judge_worker_num: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     position_bias_mitigation: str = attrs.field(default="swap_position", validator=_one_of(MITIGATIONS))
     verdict_format: str = attrs.field(default="lmsys", validator=_one_of(VERDICT_FORMATS))
     elo_k: float = 32.0

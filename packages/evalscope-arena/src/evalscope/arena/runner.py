@@ -84,7 +84,7 @@ def generate_answers(cfg: ArenaConfig, model: ArenaModel, questions_path: str, r
     data = {
         "model": model.model,
         "model_id": model.name,
-        "eval_type": model.eval_type,
+        "eval_type": "service" if model.api_url and model.eval_type == "checkpoint" else model.eval_type,
         "model_api": model.model_api,
         "api_url": model.api_url,
         "api_key": model.api_key,

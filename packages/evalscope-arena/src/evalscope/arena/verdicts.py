@@ -1,7 +1,8 @@
 """Arena verdicts, read fail-closed (see evalscope.core.judge.verdict): a reply gives exactly one
 verdict or it is invalid, with the reason.
 
-- `lmsys`: "[[A]]" (first answer better), "[[B]]" (second better), "[[C]]" (tie), as in MT-Bench.
+- `lmsys`: "[[A]]" (first answer better), "[[B]]" (second better), "[[C]]" (tie), as in MT-Bench
+  (also with single brackets, "[A]").
 - `ranking`: "A>>B", "A>B", "A=B", "B>A", "B>>A" (Arena-Hard style; the label keeps the strength).
 - `rating` (single-answer grading): "[[7]]", an integer or decimal from 1 to 10.
 
@@ -14,7 +15,8 @@ import re
 
 from evalscope.core.judge.verdict import Parser, Verdict, numeric_parser, visible_text
 
-LMSYS = re.compile(r"\[\[\s*([ABC])\s*\]\]")
+#: "[[A]]"; a single-bracket "[A]" is read too (small judges drop a bracket), never a bare letter in prose
+LMSYS = re.compile(r"\[\[?\s*([ABC])\s*\]\]?")
 RANKING = re.compile(r"\[\[\s*([AB]\s*(?:>>|>|=|<<|<)\s*[AB])\s*\]\]|(?<![\w\[])([AB]\s*(?:>>|>|=|<<|<)\s*[AB])(?![\w\]])")
 RATING = r"\[\[\s*(\d+(?:\.\d+)?)\s*\]\]"
 
