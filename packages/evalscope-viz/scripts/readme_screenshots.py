@@ -2,8 +2,8 @@
 
     .venv/bin/python packages/evalscope-viz/scripts/readme_screenshots.py [--outputs DIR] [--limit 3]
 
-Runs SmolLM2-135M-Instruct on gsm8k, arc and mmlu twice (our prompts, and EvalScope 0.12's with
-`--prompt-style evalscope-0.12`), a perf sweep against the mock streaming server, then opens
+Runs SmolLM2-135M-Instruct on gsm8k and arc with our prompts, and on arc with EvalScope 0.12's
+(`--prompt-style evalscope-0.12`), a perf sweep against the mock streaming server, then opens
 `evalscope app` in headless Debian Chromium and saves one screenshot per page, and the TUI's browse
 and live views as SVG. An existing --outputs directory with those runs is reused.
 """
@@ -33,34 +33,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-def evaluate(outputs: Path, name: str, limit: int, *extra: str) -> None:
-    if (outputs / name / "run.json").exists():
-        return
-    subprocess.run(
-        [
-            str(EXE),
-            "eval",
-            "--model",
-            "smollm2-135m-instruct",
-            "--model-id",
-            name,
-            "--datasets",
-            "gsm8k",
-            "arc",
-            "mmlu",
-            "--limit",
-            str(limit),
-            "--eval-batch-size",
-            "8",
-            "--generation-config",
-            "max_tokens=256",
-            "--work-dir",
-            str(outputs / name),
-            "--no-timestamp",
-            *extra,
-        ],
-        check=True,
-    )
+def evaluate(outputs: Path, name: str, datasets: list[str], limit: int, *extra: str) -> None:
+    """One SmolLM2 run in outputs/<name>; an interrupted one is resumed (--use-cache)."""
+    run_dir = outputs / name
+    resume = ["--use-cache", str(run_dir)] if (run_dir / "run.json").exists() else []
+    command = [str(EXE), "eval", "--model", "smollm2-135m-instruct", "--datasets", *datasets]
+    command += ["--limit", str(limit), "--eval-batch-size", "8", "--generation-config", "max_tokens=160"]
+    subprocess.run([*command, "--work-dir", str(run_dir), "--no-timestamp", *resume, *extra], check=True)
 
 
 def perf(outputs: Path) -> None:
@@ -207,8 +186,18 @@ def main(outputs: Path, limit: int, dataset_dir: str | None) -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     outputs.mkdir(parents=True, exist_ok=True)
     extra = ["--dataset-dir", dataset_dir] if dataset_dir else []
-    evaluate(outputs, "smollm2", limit, *extra)
-    evaluate(outputs, "smollm2-0.12-prompts", limit, "--prompt-style", "evalscope-0.12", *extra)
+    evaluate(outputs, "smollm2", ["gsm8k", "arc"], limit, *extra)
+    evaluate(
+        outputs,
+        "smollm2-0.12-prompts",
+        ["arc"],
+        limit,
+        "--prompt-style",
+        "evalscope-0.12",
+        "--model-id",
+        "smollm2-0.12-prompts",
+        *extra,
+    )
     perf(outputs)
     site_screenshots(outputs)
     tui_screenshots(outputs)
