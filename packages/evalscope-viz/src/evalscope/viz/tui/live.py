@@ -8,6 +8,7 @@ grows and the same table shows what it found.
 
 from __future__ import annotations
 
+import copy
 import queue
 import threading
 from collections.abc import Callable
@@ -115,11 +116,17 @@ class LiveEvalApp(App[None]):
         self.show()
 
     def _follow(self) -> None:
+        """Read the store on a worker thread into a copy; the UI thread swaps it in."""
+        fresh = copy.deepcopy(self.state)
         try:
-            self.follower.poll(self.state)
+            self.follower.poll(fresh)
         finally:
             self._polling = False
-        self.call_from_thread(self.show)
+        self.call_from_thread(self._swap, fresh)
+
+    def _swap(self, fresh: EvalLiveState) -> None:
+        self.state = fresh
+        self.show()
 
     def show(self) -> None:
         self.query_one(EvalProgressTable).show(self.state)
