@@ -23,6 +23,7 @@ request that hits it is not retried; see :mod:`evalscope.backends.openai_api.err
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -219,6 +220,13 @@ class OpenAIModelAPI(ModelAPI):
                 retryable=True,
                 retry_after=None,
             ) from None
+        except json.JSONDecodeError as error:  # a garbled answer (a proxy's page, a cut body): try again
+            raise ServiceError(
+                f"the server's answer is not valid JSON ({error.msg} at character {error.pos})",
+                status=None,
+                retryable=True,
+                retry_after=None,
+            ) from None
 
     def _timeout(self, request: ModelRequest, error: BaseException, *, streaming: bool) -> ServiceError:
         """The error for a request that hit the client timeout: which limit, set where."""
@@ -265,6 +273,8 @@ class OpenAIModelAPI(ModelAPI):
             else:
                 done.texts.append(choice.text or "")
                 done.logprobs.extend(_completion_logprobs(choice.logprobs) or [])
+        if not completions:  # nothing to score: never an empty answer scored as wrong
+            raise ServiceError("the server answered with an empty `choices` list", status=None, retryable=True, retry_after=None)
         return _fill(out, completions, n)
 
     async def _streamed(
@@ -316,6 +326,13 @@ class OpenAIModelAPI(ModelAPI):
         finally:
             await stream.close()
         out.latency = time.perf_counter() - start
+        if not completions:
+            raise ServiceError("the server's stream held no choices", status=None, retryable=True, retry_after=None)
+        if all(done.finish_reason is None for done in completions.values()):
+            # every OpenAI-compatible server ends a choice with its finish_reason: the stream was cut
+            raise ServiceError(
+                "the stream ended before the answer was finished (no finish_reason)", status=None, retryable=True, retry_after=None
+            )
         return _fill(out, completions, n)
 
 
