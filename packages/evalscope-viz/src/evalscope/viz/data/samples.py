@@ -67,6 +67,8 @@ class SampleView:
     judge_exchange: str = ""
     error: str | None = None
     reasoning: str | None = None
+    #: multiple choice answered by option scores (letter probabilities or log-likelihoods), no text
+    option_scores: str = ""
 
 
 def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | None = None) -> SampleView:
@@ -88,8 +90,18 @@ def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | N
         judge=judge_summary(details),
         judge_exchange=judge_exchange(details),
         error=result.error or result.output.error,
+        option_scores=option_scores(result),
         reasoning=result.output.reasoning,
     )
+
+
+def option_scores(result: SampleResult) -> str:
+    """`A 0.61 · B 0.20 · ...`: the score the model gave each option, when it answered by scores."""
+    values = result.output.scores
+    if not values:
+        return ""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return " · ".join(f"{letters[i] if i < 26 else i} {v:.4g}" for i, v in enumerate(values))
 
 
 def _last_call(record: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gold": ("Gold", "标准答案"),
     "output": ("Raw output", "模型原始输出"),
     "extracted": ("Extracted answer", "提取的答案"),
+    "option_scores": ("Option scores", "选项得分"),
     "score": ("Score", "得分"),
     "judge": ("Judge verdict", "裁判结论"),
     "error": ("Error", "错误"),

@@ -29,7 +29,9 @@ def sample_text(view: SampleView) -> str:
         f"#{view.sample_id}  subset {view.subset}  status {view.status}  score {'-' if view.score is None else f'{view.score:.4f}'}",
         f"── Prompt\n{view.prompt}",
         f"── Gold\n{view.gold}",
-        f"── Raw output\n{view.output}",
+        f"── Raw output\n{view.output}"
+        if view.output or not view.option_scores
+        else f"── Option scores\n{view.option_scores}",
         f"── Extracted answer\n{view.extracted}",
         "── Scores\n" + (", ".join(f"{k}={v:g}" for k, v in view.scores.items()) or "-"),
     ]

@@ -14,7 +14,7 @@ from evalscope.viz.site.components import chart, field, fmt_score, markdown, sec
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages import Page
-from evalscope.viz.site.pages.dataset import judge_block
+from evalscope.viz.site.pages.dataset import judge_block, output_field
 
 PAGE_SIZE = 10
 
@@ -157,7 +157,7 @@ def _side(label: str, result: Any, t: Translator, side: str) -> html.Div:
                 ],
                 className="sample-head",
             ),
-            field(t("output"), markdown(view.output), "output"),
+            output_field(view, t),
             field(t("extracted"), html.Code(view.extracted), "extracted"),
             *([field(t("judge"), judge_block(view), "judge")] if view.judge else []),
         ],

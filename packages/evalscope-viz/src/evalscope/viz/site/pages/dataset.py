@@ -154,6 +154,13 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
     return section(t("subset_scores"), *parts)
 
 
+def output_field(view: SampleView, t: Translator) -> html.Div:
+    """The model's raw text, or, for a multiple-choice answer given by scores, each option's score."""
+    if view.output or not view.option_scores:
+        return field(t("output"), markdown(view.output), "output")
+    return field(t("option_scores"), html.Code(view.option_scores), "option_scores")
+
+
 def judge_block(view: SampleView) -> html.Div:
     """The judge's verdict lines, and its prompt and raw reply folded away."""
     rows = html.Table([html.Tr([html.Th(k), html.Td(v)]) for k, v in view.judge], className="judge")
@@ -179,7 +186,7 @@ def sample_card(view: SampleView, t: Translator) -> html.Div:
     fields = [
         field(t("prompt"), markdown(view.prompt), "prompt"),
         field(t("gold"), html.Code(view.gold), "gold"),
-        field(t("output"), markdown(view.output), "output"),
+        output_field(view, t),
         field(t("extracted"), html.Code(view.extracted), "extracted"),
         field(
             t("score"), html.Code(", ".join(f"{k}={v:g}" for k, v in view.scores.items()) or "-"), "scores"

@@ -81,15 +81,6 @@ def one_run(ctx: SiteContext, run: Any, runs: list[Any]) -> list[Any]:
             className="perf-meta",
         ),
     ]
-    if run.summary is not None:
-        rows = [[k, _fmt(v)] for k, v in run.summary.values.items()]
-        parts.append(section(t("summary"), table([t("metric"), "Value"], rows, table_id="perf-summary")))
-    if run.percentiles is not None:
-        levels = run.percentiles.levels
-        rows = [[metric, *(_fmt(row.get(p)) for p in levels)] for metric, row in run.percentiles.rows.items()]
-        parts.append(
-            section(t("percentiles"), table([t("metric"), *levels], rows, table_id="perf-percentiles"))
-        )
     dist = run.distributions()
     parts.append(
         html.Div(
@@ -107,6 +98,15 @@ def one_run(ctx: SiteContext, run: Any, runs: list[Any]) -> list[Any]:
     sweep = perf_data.sweep_of(runs, run)
     if len(sweep) > 1:
         parts.append(sweep_section(ctx, sweep))
+    if run.summary is not None:
+        rows = [[k, _fmt(v)] for k, v in run.summary.values.items()]
+        parts.append(section(t("summary"), table([t("metric"), "Value"], rows, table_id="perf-summary")))
+    if run.percentiles is not None:
+        levels = run.percentiles.levels
+        rows = [[metric, *(_fmt(row.get(p)) for p in levels)] for metric, row in run.percentiles.rows.items()]
+        parts.append(
+            section(t("percentiles"), table([t("metric"), *levels], rows, table_id="perf-percentiles"))
+        )
     return parts
 
 
