@@ -15,18 +15,21 @@ import attrs
 from evalscope.core.judge.config import JudgeModelArgs
 from evalscope.core.judge.verdict import Parser, json_parser, numeric_parser, pattern_parser
 
+#: a system prompt for judges that want one (none by default: the instructions open the user message
+#: and the verdict format closes it, which small judges follow far more often)
 GRADER_SYSTEM = "You are a careful, impartial grader of answers to questions."
 
 _TASK = (
-    "Decide whether the predicted answer to the question below is correct, using the reference answer as "
-    "the truth. Wording, formatting and extra explanation do not matter; the answer counts as correct "
-    "when it states the same final answer as the reference, and as incorrect when it contradicts it, "
-    "misses it or hedges between several answers.\n\n"
+    "Act as a careful, impartial grader. Decide whether the predicted answer to the question below is correct, "
+    "using the reference answer as the truth. Wording, formatting and extra explanation do not matter; the answer "
+    "counts as correct when it states the same final answer as the reference, and as incorrect when it "
+    "contradicts it, misses it or hedges between several answers.\n\n"
     "[Question]\n{question}\n\n[Reference answer]\n{gold}\n\n[Predicted answer]\n{pred}\n\n"
 )
 
-PATTERN_TEMPLATE = _TASK + 'End your reply with the verdict: "[[A]]" if the predicted answer is correct, "[[B]]" if it is incorrect.'
-PATTERN = r"\[\[\s*([AB])\s*\]\]"
+PATTERN_TEMPLATE = _TASK + 'Is the predicted answer correct? Give your verdict as "[[A]]" if it is correct or "[[B]]" if it is incorrect.'
+#: "[[A]]"; a single-bracket "[A]" is read too (small judges drop a bracket), never a bare letter in prose
+PATTERN = r"\[\[?\s*([AB])\s*\]\]?"
 PATTERN_MAPPING = {"A": 1.0, "B": 0.0}
 PATTERN_REMINDER = 'Your reply did not contain a single verdict. Reply with only "[[A]]" (correct) or "[[B]]" (incorrect).'
 
@@ -76,8 +79,7 @@ def grading_contract(args: JudgeModelArgs) -> Contract:
     description = json.dumps(
         {"type": args.score_type, "pattern": pattern, "mapping": dict(mapping)}, sort_keys=True
     )
-    system = args.system_prompt if args.system_prompt is not None else GRADER_SYSTEM
-    return Contract(system or None, args.prompt_template or template, parser, reminder, description)
+    return Contract(args.system_prompt or None, args.prompt_template or template, parser, reminder, description)
 
 
 def fill(template: str, **values: str) -> str:
