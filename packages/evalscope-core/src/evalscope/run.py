@@ -431,8 +431,10 @@ def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunRes
     suite.check_config(eval_config, where="eval_config")
     run_dir = resolve_run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
+    named = cfg.model or cfg.model_id
+    model_id = cfg.resolved_model_id if named else (suite.model_id(cfg, eval_config) or cfg.resolved_model_id)
     run = RunInfo(
-        run_id=new_run_id(), work_dir=str(run_dir), model_id=cfg.resolved_model_id, config=cfg.to_dict(),
+        run_id=new_run_id(), work_dir=str(run_dir), model_id=model_id, config=cfg.to_dict(),
         started_at=time.time(), name=run_dir.name, kind="eval",
     )
     handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or ""], cfg.debug)

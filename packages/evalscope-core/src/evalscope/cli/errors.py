@@ -30,8 +30,10 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     from evalscope.core.preflight import EndpointUnreachableError
     from evalscope.core.registry import UnknownNameError
     from evalscope.core.serialization import ConfigError
+    from evalscope.core.suites import SuiteUnavailableError
 
-    return (ConfigError, UnknownNameError, DatasetUnavailableError, DatasetFormatError, EndpointUnreachableError)
+    return (ConfigError, UnknownNameError, DatasetUnavailableError, DatasetFormatError, EndpointUnreachableError,
+            SuiteUnavailableError)
 
 
 def one_line(exc: BaseException, *, known: bool) -> str:

@@ -46,7 +46,8 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--dataset-dir", help="Local dataset directory (env EVALSCOPE_DATASET_DIR).")
 @click.option("--dataset-hub", help="Dataset source by registry name: modelscope (default), huggingface, local, or a plug-in.")
 @click.option("--eval-type", type=click.Choice(["checkpoint", "service", "custom", "mock", "llm_ckpt", "openai_api", "server"]))
-@click.option("--eval-backend", help="Native (default).")
+@click.option("--eval-backend", help="Native (default), or a third-party suite: OpenCompass, VLMEvalKit, RAGEval, ThirdParty.")
+@click.option("--eval-config", help="The suite's settings (EvalScope's keys): a YAML/JSON file, or inline JSON. See docs/backends.md.")
 @click.option("--limit", type=LimitType(), help=LIMIT_HELP)
 @click.option("--eval-batch-size", type=click.IntRange(min=1), help="Samples in flight (local: batch size; service: concurrency).")
 @click.option("--use-cache", help="Resume the run in this directory (or the newest run under it).")
@@ -130,7 +131,7 @@ def flag_settings(flags: dict[str, Any]) -> dict[str, Any]:
             from evalscope.config import parse_kv_pairs
 
             value = parse_kv_pairs(value, where=flag)
-        elif key == "dataset_args":
+        elif key == "dataset_args" or (key == "eval_config" and value.lstrip().startswith("{")):
             value = _json_option(value, flag)
         elif key == "datasets":
             value = list(value)

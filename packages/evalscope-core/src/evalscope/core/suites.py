@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from evalscope.core.ports import ProgressSink
+from evalscope.core.report import Report  # at run time: cattrs resolves SuiteRun's fields
 from evalscope.core.types import SampleResult
 
 if TYPE_CHECKING:
     from evalscope.config import TaskConfig
-    from evalscope.core.report import Report
 
 
 class SuiteUnavailableError(RuntimeError):
@@ -54,6 +54,11 @@ class EvalSuite(abc.ABC):
     @abc.abstractmethod
     def check_config(self, eval_config: dict[str, Any], *, where: str) -> None:
         """Raise ConfigError naming the key (or missing file) of a bad `eval_config`, before running."""
+
+    def model_id(self, task: TaskConfig, eval_config: dict[str, Any]) -> str | None:
+        """The model's name for the run and its reports when the task names none (`--model`/`model_id`),
+        e.g. the eval_config's own model entry; None: the task's default."""
+        return None
 
     @abc.abstractmethod
     def run(self, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
