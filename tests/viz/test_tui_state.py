@@ -103,3 +103,19 @@ def test_perf_rate_window_and_percentiles():
     assert state.rate() == 0.0
     assert state.sample_rate() == 0.0 and state.history == [0.0]
     assert percentile([], 50) is None
+
+
+def test_events_drained_in_a_batch_keep_the_times_they_happened():
+    from evalscope.viz.tui.live import QueueSink
+
+    clock = Clock()
+    sink = QueueSink()
+    sink.on_event(TaskStarted("gsm8k", total=4, cached=0))
+    sink.on_event(SampleFinished("gsm8k", "main", "0", ok=True, score=1.0))
+    stamped = sink.drain()
+    assert [type(e).__name__ for _, e in stamped] == ["TaskStarted", "SampleFinished"]
+    # the UI takes them much later, in one batch: the rate uses their own times, not the drain time
+    state = EvalLiveState(clock=clock)
+    state.apply_all([(10.0, stamped[0][1]), (12.0, stamped[1][1]), (14.0, TaskFinished("gsm8k", 4))])
+    ds = state.datasets["gsm8k"]
+    assert ds.elapsed(clock.now) == pytest.approx(4.0) and ds.rate(clock.now) == pytest.approx(1 / 4.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,13 +24,14 @@ from evalscope.viz.tui.widgets import EvalProgressTable
 
 
 class QueueSink:
-    """A thread-safe ProgressSink: events wait in a queue until the UI thread takes them."""
+    """A thread-safe ProgressSink: events wait in a queue, stamped with the time they happened
+    (`time.monotonic`), until the UI thread takes them as (time, event) pairs."""
 
     def __init__(self) -> None:
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def on_event(self, event: Any) -> None:
-        self.events.put(event)
+        self.events.put((time.monotonic(), event))
 
     def drain(self, limit: int = 100_000) -> list[Any]:
         out = []

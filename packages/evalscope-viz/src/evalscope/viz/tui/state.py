@@ -108,8 +108,10 @@ class EvalLiveState:
             self.datasets[name] = DatasetProgress(name)
         return self.datasets[name]
 
-    def apply(self, event: Any) -> None:
-        now = self.clock()
+    def apply(self, event: Any, now: float | None = None) -> None:
+        """Fold one event in; `now` is when it happened (default: the clock now), so events drained
+        in a batch keep their own times."""
+        now = self.clock() if now is None else now
         if isinstance(event, RunStarted):
             self.run_id, self.run_dir, self.model_id = event.run_id, event.run_dir, event.model_id
             self.started = now
@@ -154,8 +156,12 @@ class EvalLiveState:
             ds.tokens += event.output_tokens
 
     def apply_all(self, events: Iterable[Any]) -> None:
-        for event in events:
-            self.apply(event)
+        """Fold in events, or (time, event) pairs as a `QueueSink` drains them."""
+        for item in events:
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], float):
+                self.apply(item[1], now=item[0])
+            else:
+                self.apply(item)
 
     @property
     def running(self) -> bool:
