@@ -29,4 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "note: install ${missing[*]} for the site's browser tests and the TUI test (apt-get install ${missing[*]})" >&2
   fi
 fi
+# OpenCompass: ms-opencompass pins numpy<2, so it runs in its own managed env `opencompass`
+# (first time ~3.5 min and 1.9 GiB; kept when ready, then this takes a second).
+.venv/bin/evalscope backend install opencompass
 echo "installed: $(.venv/bin/evalscope --version)"
