@@ -66,3 +66,9 @@ class StoreFollower:
             ds.output_type = getattr(report, "output_type", "") or ds.output_type
             if ds.finished is None:
                 ds.finished = now
+                seconds = getattr(stats, "seconds", 0.0) or 0.0
+                if (
+                    ds.fresh == 0 and seconds > 0
+                ):  # finished before this follower saw it: the report's own rate
+                    ds.started, ds.fresh = now - seconds, getattr(stats, "inferred", 0)
+                    ds.tokens = getattr(stats, "output_tokens", 0)
