@@ -214,7 +214,8 @@ def test_installed_env_is_clean_and_left_the_main_env_alone(name):
     clean, report = envs.pip_check(envs.env_python(name))
     assert clean, report
     main_now = envs.package_versions(sys.executable, envs.CORE_PACKAGES)
-    assert main_now == state.manifest.main_versions, "the main environment's core packages moved since the env was installed"
+    moved = {k: (v, main_now.get(k)) for k, v in state.manifest.main_versions.items() if main_now.get(k) != v}
+    assert not moved, f"the main environment's core packages moved since the {name} env was installed: {moved}"
     # the env really holds its own pins: the suite's packages at their pinned versions
     pinned = {envs.requirement_name(r): r.split("==")[1] for step in envs.ENV_SPECS[name].steps for r in step if "==" in r}
     inside = envs.package_versions(envs.env_python(name), list(pinned))

@@ -69,6 +69,7 @@ class LazyGroup(click.Group):
             "app": "Open the report site (runs, predictions, comparisons, perf).",
             "tui": "Terminal dashboard: browse runs or follow a running one.",
             "arena": "Rank models by battles judged by a model (Elo, Bradley-Terry).",
+            "backend": "Managed environments of third-party suites (install, list, remove, plan).",
         }
         rows = [(name, hints.get(name, "")) for name in self.list_commands(ctx)]
         if rows:
