@@ -103,3 +103,15 @@ def test_missing_outputs_directory_is_a_clear_error(tmp_path):
     )
     assert out.returncode != 0
     assert "no such directory" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_runs_of_a_store_url_alone(viz_outputs, tmp_path):
+    url = f"sqlite:///{viz_outputs.run_b / 'evalscope.db'}"
+    with SiteProcess("--outputs", str(tmp_path / "none"), "--store-url", url) as server:
+        status, body = raw_get(server.url, "/_dash-layout")
+        assert status == 200
+        layout = json.dumps(json.loads(body), ensure_ascii=False)
+        assert "run-b@mock-b" in layout and "run-a@mock-a" not in layout
+        assert url in layout  # the settings say where the runs come from
+        status, _ = raw_get(server.url, "/files/run-b/run.json")
+        assert status == 404  # no outputs directory: no files are served
