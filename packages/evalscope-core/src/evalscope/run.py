@@ -343,6 +343,7 @@ async def _evaluate(
         name=run_dir.name,
         model_identity=identity,
         datasets=list(cfg.datasets),
+        planned={name: len(samples) for name, (_, samples) in planned.items()},
     )
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or "", *_judge_secrets(cfg)], cfg.debug)

@@ -131,6 +131,9 @@ class RunInfo:
     status: str = "running"  # running | finished | failed
     finished_at: float | None = None
     datasets: list[str] = attrs.field(factory=list)
+    #: dataset -> samples the run will evaluate (known once its data is loaded, before any model
+    #: call), so a viewer following a run can show progress and an ETA
+    planned: dict[str, int] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)

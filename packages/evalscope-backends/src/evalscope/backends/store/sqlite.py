@@ -229,6 +229,7 @@ class SQLiteResultStore(ResultStore):
             "status": run.status,
             "finished_at": run.finished_at,
             "datasets": list(run.datasets),
+            "planned": dict(run.planned),
         }
 
     def update_run(self, run: RunInfo) -> None:
@@ -362,7 +363,9 @@ class SQLiteResultStore(ResultStore):
                 "details": result.details or None,
             }
             # rows this store wrote a moment ago need no existence check (the common path)
-            known = (run_id, dataset, result.subset, str(result.sample_id)) in self._written
+            key = (run_id, dataset, result.subset, str(result.sample_id))
+            known = key in self._written
+            self._written.discard(key)  # a review follows its prediction once: the set stays small
             with conn.begin():
                 if not known:
                     if result.sample is not None:
@@ -446,6 +449,7 @@ class SQLiteResultStore(ResultStore):
                 status=row.status or "running",
                 finished_at=row.finished_at,
                 datasets=list(row.datasets or []),
+                planned=dict(row.planned or {}),
             )
             for row in rows
         ]

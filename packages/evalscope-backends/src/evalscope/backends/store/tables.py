@@ -47,6 +47,7 @@ class RunRow(SQLModel, table=True):
     status: str = Field(default="running", sa_column_kwargs={"server_default": "running"})
     finished_at: float | None = None
     datasets: Any = _json()
+    planned: Any = _json()
 
 
 class SampleRow(SQLModel, table=True):

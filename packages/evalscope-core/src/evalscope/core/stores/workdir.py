@@ -103,7 +103,18 @@ def run_name(run: RunInfo) -> str:
 
 
 def is_run_dir(path: Path) -> bool:
-    return (path / RUN_FILE).is_file() or any((path / m).is_dir() for m in RUN_DIR_MARKERS)
+    """An evaluation's run dir (a perf run's folder has a run.json of kind "perf": not ours to read)."""
+    if (path / RUN_FILE).is_file():
+        return _run_json_kind(path) != "perf"
+    return any((path / m).is_dir() for m in RUN_DIR_MARKERS)
+
+
+def _run_json_kind(path: Path) -> str | None:
+    try:
+        data = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("kind") if isinstance(data, dict) else None
 
 
 def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo | None:
