@@ -33,3 +33,15 @@ def test_a_perf_run_folder_is_not_listed_as_an_evaluation(tmp_path, dataset_dir)
     (perf / "run.json").write_text(json.dumps({"kind": "perf", "run_id": "p1", "model": "m"}))
     runs = open_reader(str(outputs)).list_runs()
     assert len(runs) == 1 and runs[0].kind == "eval"
+
+
+def test_a_copied_run_dir_resumes_from_its_records(tmp_path, dataset_dir):
+    import shutil
+
+    base = {"model": "mock", "eval_type": "mock", "datasets": ["gsm8k"], "limit": 4, "dataset_dir": str(dataset_dir)}
+    first = run_task({**base, "work_dir": str(tmp_path / "a"), "no_timestamp": True}, print_table=False)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    again = run_task({**base, "use_cache": str(tmp_path / "b")}, print_table=False)
+    assert again.run_id == first.run_id
+    log = (tmp_path / "b" / "logs" / "eval_log.log").read_text()
+    assert "4 from cache, 0 inferred" in log.splitlines()[-1]

@@ -229,16 +229,17 @@ def model_identity(api: ModelAPI | None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
-def _previous_run(run_dir: Path) -> RunInfo | None:
-    """The RunInfo an earlier run stored in `run_dir` (resume, review stage), if any."""
+def _previous_run(run_dir: Path, model_id: str) -> RunInfo | None:
+    """The RunInfo an earlier run stored in `run_dir` (resume, review stage), if any. A run dir that
+    was copied or moved still counts (its run.json names the old place)."""
     from evalscope.core.stores import WorkDirStore
 
     try:
         runs = WorkDirStore(root=str(run_dir)).list_runs()
-    except (NotImplementedError, TypeError, OSError, ValueError):
+    except (NotImplementedError, TypeError, OSError, ValueError, LookupError):
         return None
-    same = [r for r in runs if Path(r.work_dir).resolve() == run_dir.resolve()]
-    return same[-1] if same else None
+    mine = [r for r in runs if r.model_id == model_id] or runs
+    return mine[-1] if mine else None
 
 
 async def run_task_async(
@@ -332,7 +333,7 @@ async def _evaluate(
             raise ConfigError(str(exc)) from None
     judge = _build_judge(cfg, planned)  # LLM judge of the judged tasks (core/judge); None when all are rule-scored
     run_dir = resolve_run_dir(cfg)
-    previous = _previous_run(run_dir) if cfg.use_cache else None
+    previous = _previous_run(run_dir, cfg.resolved_model_id) if cfg.use_cache else None
     identity = model_identity(api) if api is not None else (previous.model_identity if previous else "")
     run = RunInfo(
         run_id=previous.run_id if previous else new_run_id(),
