@@ -118,7 +118,7 @@ class ArenaConfig:
         return [k for k in [*keys, judge] if k]
 
 
-PATH_FIELDS = ("question_file", "reference_file")
+PATH_FIELDS = ("question_file", "reference_file", "work_dir", "use_cache")
 
 
 def _absolute(value: str | None, base: Path) -> str | None:
@@ -130,7 +130,8 @@ def _absolute(value: str | None, base: Path) -> str | None:
 
 def arena_config(data: Any, *, where: str = "arena config", base: str | os.PathLike[str] | None = None) -> ArenaConfig:
     """Structure a mapping into an ArenaConfig (unknown keys and wrong types name their path).
-    Relative file paths are taken from `base` (the config file's folder), when given."""
+    Relative paths (question and reference files, work_dir, use_cache, models' run and answers_file)
+    are taken from `base` (the config file's folder), when given."""
     if isinstance(data, ArenaConfig):
         return data
     if not isinstance(data, dict):
@@ -139,7 +140,8 @@ def arena_config(data: Any, *, where: str = "arena config", base: str | os.PathL
     if base is not None:
         root = Path(base)
         for key in PATH_FIELDS:
-            data[key] = _absolute(data.get(key), root)
+            if data.get(key):
+                data[key] = _absolute(data[key], root)
         models = []
         for item in data.get("models") or []:
             if isinstance(item, dict):
