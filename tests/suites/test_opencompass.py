@@ -80,6 +80,8 @@ def run_cli(*args: str):
         ({"datasets": ["gsm8k"], "models": [{"path": "m"}]}, "eval_config: models[0].openai_api_base: required field missing"),
         ({"datasets": ["gsm8k"], "limit": "0:5"}, "eval_config: limit: expected a slice like '[0:100]', got '0:5'"),
         ({"datasets": ["humaneval"]}, "'humaneval' is not run through OpenCompass: it would execute model-written code"),
+        ({"datasets": ["gsm8k"], "mode": "eval"}, "eval_config: mode: 'eval' scores an earlier run's answers: set reuse"),
+        ({"datasets": ["gsm8k"], "mode": "score"}, "mode: 'score' is not one of all, infer, eval"),
     ],
 )
 def test_bad_eval_config_names_the_key(tmp_path, cfg, expected):
@@ -151,6 +153,7 @@ def test_real_run_prints_the_table_and_lands_in_both_stores(tmp_path, opencompas
                     "batch_size": 4, "max_out_len": 16}],
         "limit": 3,
         "data_dir": str(data_dir),
+        "work_dir": str(tmp_path / "ocwork"),
     }
     out = tmp_path / "out"
     result = run_cli("--eval-config", str(write_cfg(tmp_path / "cfg.yaml", cfg)), "--work-dir", str(out), "--no-timestamp")
@@ -181,7 +184,17 @@ def test_real_run_prints_the_table_and_lands_in_both_stores(tmp_path, opencompas
 
     worker_log = out / "logs" / "opencompass_worker.log"
     assert "worker exit 0" in worker_log.read_text(encoding="utf-8")
-    assert list((out / "opencompass").glob("*/summary/summary_*.csv")), "OpenCompass's own outputs stay in the run dir"
-    for path in out.rglob("*"):  # the API key reaches no log, report, config dump or database
+    assert list((tmp_path / "ocwork").glob("*/summary/summary_*.csv")), "OpenCompass's own outputs are in work_dir"
+
+    # EvalScope's `reuse: latest`: OpenCompass's finished predictions are reused, the model is not asked again
+    asked = served.log_text().count("/v1/chat/completions answered in")
+    again = run_cli("--eval-config", str(write_cfg(tmp_path / "cfg2.yaml", {**cfg, "reuse": "latest"})),
+                    "--work-dir", str(tmp_path / "out2"), "--no-timestamp")
+    assert again.exit_code == 0, again.output
+    assert served.log_text().count("/v1/chat/completions answered in") == asked
+    (rerun,) = open_reader(tmp_path / "out2").list_runs()
+    scores = {r.dataset_name: r.score for r in open_reader(tmp_path / "out2").load_reports(rerun.run_id)}
+    assert scores == {name: r.score for name, r in reports.items()}
+    for path in tmp_path.rglob("*"):  # the API key reaches no log, report, config dump or database
         if path.is_file() and path.suffix in {".log", ".json", ".jsonl", ".db", ".py", ".csv", ".txt", ".md"}:
             assert KEY.encode() not in path.read_bytes(), path

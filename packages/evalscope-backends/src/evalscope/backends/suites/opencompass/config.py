@@ -200,6 +200,8 @@ def parse_config(eval_config: dict[str, Any], *, where: str) -> OpenCompassConfi
         _check_slice(cfg.limit, f"{where}: limit")
     elif cfg.limit is not None and (cfg.limit <= 0 or isinstance(cfg.limit, bool)):
         raise ConfigError(f"{where}: limit: expected a positive count, a fraction in (0, 1) or '[a:b]', got {cfg.limit!r}")
+    if cfg.mode == "eval" and not cfg.reuse:
+        raise ConfigError(f"{where}: mode: 'eval' scores an earlier run's answers: set reuse (a time folder, or latest) and work_dir")
     if cfg.data_dir and not Path(cfg.data_dir).expanduser().is_dir():
         raise ConfigError(f"{where}: data_dir: no such directory: {cfg.data_dir}")
     return cfg

@@ -65,7 +65,7 @@ class OpenCompassSuite(EvalSuite):
         )
         return call_worker(
             python=python, module=WORKER, request=request, log_path=run_dir / "logs" / "opencompass_worker.log",
-            cwd=Path(plan.work_dir), secrets=secrets, env=env, timeout=default_timeout(),
+            cwd=run_dir / "opencompass_cwd", secrets=secrets, env=env, timeout=default_timeout(),
             install_command=self.install_command,
         )
 

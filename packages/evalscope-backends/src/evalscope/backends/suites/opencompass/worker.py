@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def handle(request: WorkerRequest) -> SuiteRun:
     datasets, owner = build_datasets(plan)
     work_dir = Path(plan.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    time_str = plan.reuse or time.strftime("%Y%m%d_%H%M%S")
+    time_str = reused_dir(work_dir, plan.reuse) or time.strftime("%Y%m%d_%H%M%S")
     config_path = work_dir / f"evalscope_config_{time_str}.py"
     from mmengine.config import Config
 
@@ -61,11 +62,29 @@ def handle(request: WorkerRequest) -> SuiteRun:
         dump_eval_details=plan.dump_eval_details, time_str=time_str,
         generation_kwargs=plan.generation_kwargs,
     )
+    args.reuse = time_str if plan.reuse else None
     run_task(args)
     exp_dir = work_dir / time_str
     if plan.dry_run:
         return SuiteRun(artefacts=[str(exp_dir)])
+    if plan.mode == "infer":  # answers only: OpenCompass has not scored them
+        return import_predictions(exp_dir, model, datasets, owner, request.model_id or model["abbr"])
     return import_results(exp_dir, time_str, model, datasets, owner, request.model_id or model["abbr"])
+
+
+def reused_dir(work_dir: Path, reuse: str | None) -> str | None:
+    """The experiment folder `reuse` names ('latest': the newest under work_dir); None for a new one."""
+    if not reuse:
+        return None
+    if reuse != "latest":
+        if not (work_dir / reuse).is_dir():
+            raise WorkerConfigError(f"eval_config: reuse: no earlier OpenCompass run {reuse!r} under {work_dir}")
+        return reuse
+    stamp = re.compile(r"\d{8}_\d{6}")  # OpenCompass's experiment folders; not tmp/ and the like
+    earlier = sorted(p.name for p in work_dir.iterdir() if p.is_dir() and stamp.fullmatch(p.name)) if work_dir.is_dir() else []
+    if not earlier:
+        raise WorkerConfigError(f"eval_config: reuse: latest: no earlier OpenCompass run under {work_dir} (set work_dir)")
+    return earlier[-1]
 
 
 # -- building OpenCompass's config -----------------------------------------------------------------
@@ -270,6 +289,19 @@ def consistent(samples: list[SampleResult], metric: str, summary_score: float | 
         s.status = SampleStatus.PREDICTED
         s.details["note"] = "OpenCompass scores this dataset as a whole; see the report"
     return samples
+
+
+def import_predictions(
+    exp_dir: Path, model: dict[str, Any], datasets: list[dict[str, Any]], owner: dict[str, str], model_name: str
+) -> SuiteRun:
+    """mode: infer -- the answers as unscored records, no reports."""
+    results: dict[str, list[SampleResult]] = {}
+    for cfg in datasets:
+        predictions = _load_json_parts(exp_dir / "predictions" / model["abbr"] / f"{cfg['abbr']}.json")
+        results.setdefault(owner[cfg["abbr"]], []).extend(
+            sample_results(cfg["abbr"], predictions, {}, "accuracy", model_name)
+        )
+    return SuiteRun(results=results, artefacts=[str(exp_dir)])
 
 
 def _score(raw: str) -> float | None:
