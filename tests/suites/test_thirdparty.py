@@ -208,10 +208,10 @@ def test_longbench_write_runs_and_scores_from_stored_answers(tmp_path, served):
     cfg = {
         "tool": "longbench_write", "model": SERVE_MODEL, "input_data_path": str(write_lbw(tmp_path / "lbw.jsonl")),
         "infer_config": {"openai_api_base": f"{served.base_url}/chat/completions", "proc_num": 3,
-                         "generation_kwargs": {"max_new_tokens": 96, "temperature": 0.0}},
+                         "generation_kwargs": {"max_new_tokens": 64, "temperature": 0.0}},
         "eval_config": {"openai_api_base": f"{served.base_url}/chat/completions", "openai_gpt_model": SERVE_MODEL,
                         "openai_api_key": "sk-judge-secret-987654", "proc_num": 3,
-                        "generation_kwargs": {"max_new_tokens": 160, "temperature": 0.0}},
+                        "generation_kwargs": {"max_new_tokens": 128, "temperature": 0.0}},
     }
     result = run_cli(cfg, tmp_path)
     assert result.exit_code == 0, result.output
