@@ -14,14 +14,21 @@ with code ``context_length_exceeded`` (never cut silently). With ``n > 1`` the c
 the output's `texts`; streamed, choice 0 streams live and the others follow when it is done.
 After a request with a body over ``memory.TRIM_AFTER_CHARS`` bytes the freed heap goes back to
 the OS once the request is done (see `evalscope.backends.memory`).
+
+Guards: with ``api_key`` every /v1 request needs ``Authorization: Bearer <key>`` (401 otherwise,
+compared in constant time); with ``max_queue`` at most that many completion requests are queued or
+running, and one more is answered 503 with ``Retry-After`` at once (before its body is read). A 500
+never carries internals (exception text, paths): the client gets a reference, the log the details.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import time
+import uuid
 from typing import Any
 
 import attrs
@@ -48,6 +55,25 @@ MODEL_KEY: web.AppKey[Model] = web.AppKey("model", Model)
 NAME_KEY: web.AppKey[str] = web.AppKey("model_name", str)
 
 
+@attrs.define
+class Guards:
+    """The server's admission rules: the bearer key and the bound on queued requests."""
+
+    api_key: str | None = attrs.field(default=None, repr=False)
+    max_queue: int | None = None
+    #: completion requests admitted and not yet answered
+    active: int = 0
+    #: seconds a client refused with 503 is told to wait
+    retry_after_s: int = 1
+
+
+GUARDS_KEY: web.AppKey[Guards] = web.AppKey("guards", Guards)
+
+
+def _reference() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 def _json_error(
     status: int,
     message: str,
@@ -67,7 +93,23 @@ def _failed(output: ModelOutput, parsed: ParsedRequest) -> web.Response:
     if is_context_error(error):
         param = "messages" if parsed.chat else "prompt"
         return _json_error(400, error, param=param, code="context_length_exceeded")
-    return _json_error(500, f"generation failed: {error}", kind="server_error")
+    ref = _reference()
+    log.error("generation failed (reference %s): %s", ref, error)
+    return _json_error(500, f"generation failed (reference {ref}; the details are in the server's log)", kind="server_error")
+
+
+@web.middleware
+async def require_key(request: web.Request, handler: Any) -> web.StreamResponse:
+    """With an api_key, /v1 requests need `Authorization: Bearer <key>`."""
+    key = request.app[GUARDS_KEY].api_key
+    if key and request.path.startswith("/v1/"):
+        given = request.headers.get("Authorization", "")
+        token = given[7:].strip() if given[:7].lower() == "bearer " else ""
+        if not hmac.compare_digest(token.encode(), key.encode()):
+            response = _json_error(401, "missing or wrong API key (send Authorization: Bearer <key>)", code="invalid_api_key")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+    return await handler(request)
 
 
 @web.middleware
@@ -82,9 +124,10 @@ async def openai_errors(request: web.Request, handler: Any) -> web.StreamRespons
             raise
         kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
         return _json_error(exc.status, f"{exc.reason}: {request.method} {request.path}", kind=kind)
-    except Exception as exc:  # noqa: BLE001 - the client gets a 500, the log gets the trace
-        log.exception("request failed")
-        return _json_error(500, f"internal error: {type(exc).__name__}: {exc}", kind="server_error")
+    except Exception:  # noqa: BLE001 - the client gets a 500 and a reference, the log gets the trace
+        ref = _reference()
+        log.exception("request failed (reference %s)", ref)
+        return _json_error(500, f"internal error (reference {ref}; the details are in the server's log)", kind="server_error")
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -167,10 +210,11 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
                 output = task.result()
                 failure = output.error
             except Exception as exc:  # noqa: BLE001 - the status is sent; report in the stream
-                log.exception("generation failed during a stream")
                 output, failure = None, f"{type(exc).__name__}: {exc}"
             if output is None or failure:
-                tail = sse(chunks.error(f"generation failed: {failure}"))
+                ref = _reference()
+                log.error("generation failed during a stream (reference %s): %s", ref, failure)
+                tail = sse(chunks.error(f"generation failed (reference {ref}; the details are in the server's log)"))
             else:
                 tail = b"".join(
                     sse(c)
@@ -191,12 +235,31 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
             task.cancel()
 
 
+async def _admitted(request: web.Request, *, chat: bool) -> web.StreamResponse:
+    """Answer unless `max_queue` requests are already queued or running: then 503 with Retry-After."""
+    guards = request.app[GUARDS_KEY]
+    if guards.max_queue is not None and guards.active >= guards.max_queue:
+        response = _json_error(
+            503,
+            f"server busy: {guards.active} requests queued or running (limit {guards.max_queue}); retry later",
+            kind="server_error",
+            code="overloaded",
+        )
+        response.headers["Retry-After"] = str(guards.retry_after_s)
+        return response
+    guards.active += 1
+    try:
+        return await _answer(request, chat=chat)
+    finally:
+        guards.active -= 1
+
+
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    return await _answer(request, chat=True)
+    return await _admitted(request, chat=True)
 
 
 async def completions(request: web.Request) -> web.StreamResponse:
-    return await _answer(request, chat=False)
+    return await _admitted(request, chat=False)
 
 
 @web.middleware
@@ -219,9 +282,13 @@ def _trim_in_thread(loop: asyncio.AbstractEventLoop) -> None:
         pass
 
 
-def create_app(model_api: ModelAPI, *, model_name: str | None = None) -> web.Application:
-    """An OpenAI-compatible app over `model_api` (batched by core's `Model`; no retries, no cache)."""
-    app = web.Application(middlewares=[release_memory, openai_errors], client_max_size=8 * 1024 * 1024)
+def create_app(
+    model_api: ModelAPI, *, model_name: str | None = None, api_key: str | None = None, max_queue: int | None = None
+) -> web.Application:
+    """An OpenAI-compatible app over `model_api` (batched by core's `Model`; no retries, no cache),
+    guarded by `api_key` and `max_queue` (see the module docstring)."""
+    app = web.Application(middlewares=[release_memory, openai_errors, require_key], client_max_size=8 * 1024 * 1024)
+    app[GUARDS_KEY] = Guards(api_key=api_key or None, max_queue=max_queue)
     app[MODEL_KEY] = Model(model_api, max_concurrency=1, retry=RetryPolicy(retries=0), cache=False)
     app[NAME_KEY] = model_name or model_api.model_name or "model"
     app.router.add_get("/v1/models", list_models)

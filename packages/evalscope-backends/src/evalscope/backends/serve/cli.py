@@ -49,6 +49,19 @@ def _coerce(raw: str) -> Any:
 @click.option("--model-args", default=None, help="Adapter arguments as k=v,k2=v2 (e.g. dtype=float32).")
 @click.option("--served-model-name", default=None, help="Name reported by /v1/models (default: --model).")
 @click.option(
+    "--api-key",
+    envvar="EVALSCOPE_SERVE_API_KEY",
+    default=None,
+    help="Require `Authorization: Bearer <key>` on /v1 requests (env EVALSCOPE_SERVE_API_KEY).",
+)
+@click.option(
+    "--max-queue",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most completion requests queued or running; more are answered 503 with Retry-After.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -61,6 +74,8 @@ def serve(
     batch_size: int,
     model_args: str | None,
     served_model_name: str | None,
+    api_key: str | None,
+    max_queue: int,
     log_level: str,
 ) -> None:
     """Serve a local model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions)."""
@@ -80,7 +95,7 @@ def serve(
         truncation="error",
         overflow_hint="Shorten the prompt or lower max_tokens.",
     )
-    app = create_app(api, model_name=served_model_name or model)
+    app = create_app(api, model_name=served_model_name or model, api_key=api_key, max_queue=max_queue)
     web.run_app(
         app,
         host=host,
