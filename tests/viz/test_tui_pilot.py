@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -232,7 +233,7 @@ def test_following_a_run_started_elsewhere(dataset_dir, tmp_path):
             "--eval-type",
             "mock",
             "--model-args",
-            '{"reply": "The answer is 18.", "delay": 0.2}',
+            '{"reply": "The answer is 18.", "delay": 0.3}',
             "--datasets",
             "gsm8k",
             "arc",
@@ -257,22 +258,37 @@ def test_following_a_run_started_elsewhere(dataset_dir, tmp_path):
 
         async def scenario():
             app = follow_app(catalog, entry, interval=0.2)
-            counts = []
+            counts, frames = [], []
             async with app.run_test(size=SIZE) as pilot:
                 end = time.monotonic() + 120
                 while app.state.finished is None and time.monotonic() < end:
                     await pilot.pause(0.2)
                     counts.append(sum(d.done for d in app.state.datasets.values()))
+                    shown = screen_text(app)
+                    # the reports written by now (so none of the others existed when the frame was taken)
+                    reported = {p.stem for p in work.glob("reports/*/*.json")}
+                    frames.append((shown, reported))
                 await pilot.pause(0.5)
                 text = screen_text(app)
-            return app.state, counts, text
+            return app.state, counts, frames, text
 
-        state, counts, text = run(scenario())
+        state, counts, frames, text = run(scenario())
     finally:
         proc.wait(120)
     assert proc.returncode == 0
     assert state.ok is True and "finished in" in text
     assert len(set(counts)) > 2  # it saw the run grow, not only its end
+    # the planned totals (RunInfo.planned) are shown while a dataset runs, before its report exists
+    assert not any("/?" in shown for shown, _ in frames)
+    running = []
+    for dataset, total in (("gsm8k", 6), ("arc", 12)):
+        for shown, reported in frames:
+            row = next((line for line in shown.splitlines() if line.strip().startswith(dataset)), "")
+            done = re.search(rf"\b(\d+)/{total}\b", row)
+            if dataset not in reported and done and 0 < int(done.group(1)) < total:
+                running.append(row)
+    assert {r.strip().split()[0] for r in running} == {"gsm8k", "arc"}, running
+    assert any(re.search(r"\b\d+:\d\d\b", row) for row in running), running  # an ETA from rate and total
     for dataset, total in (("gsm8k", 6), ("arc", 12)):
         ds = state.datasets[dataset]
         assert (ds.done, ds.total) == (total, total)

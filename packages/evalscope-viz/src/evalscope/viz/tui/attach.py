@@ -13,9 +13,10 @@ from evalscope.viz.tui.state import DatasetProgress, EvalLiveState
 class StoreFollower:
     """Reads one run through the store port; `poll(state)` updates the state in place.
 
-    The store does not record how many samples a dataset will have until its report is written, so
-    the total (and with it the ETA) is known only for finished datasets; running ones show counts
-    and rates.
+    A dataset's total is what the run planned for it (`RunInfo.planned`, recorded at the run's start
+    once its data is loaded), so progress and ETA show while it runs; a finished dataset's report
+    has the last word. Runs recorded before plans were stored show counts and rates until their
+    reports appear.
     """
 
     def __init__(self, catalog: Catalog, key: str) -> None:
@@ -37,8 +38,11 @@ class StoreFollower:
         if state.started is None:
             state.started = now
         reports = {r.dataset_name: r for r in self.catalog.reports(self.key)}
-        for name in self.catalog.datasets(self.key):
-            self._read(state.dataset(name), reports.get(name), now)
+        for name in dict.fromkeys([*self.catalog.datasets(self.key), *info.planned]):
+            ds = state.dataset(name)
+            self._read(ds, reports.get(name), now)
+            if reports.get(name) is None and info.planned.get(name):
+                ds.total = info.planned[name]
         if info.status != "running" and state.finished is None:
             state.finished, state.ok = now, info.status == "finished"
 
