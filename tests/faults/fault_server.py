@@ -40,8 +40,10 @@ def _reset(request: web.Request) -> None:
 
 
 class FaultServer:
-    def __init__(self, slow_s: float = 3.0) -> None:
+    def __init__(self, slow_s: float = 3.0, delay_s: float = 0.0) -> None:
         self.slow_s = slow_s
+        #: every answer waits this long (a run long enough to be killed part-way)
+        self.delay_s = delay_s
         self.attempts: dict[str, list[float]] = defaultdict(list)
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -64,6 +66,8 @@ class FaultServer:
             injected = await self.inject(request, fault["kind"], body, chat)
             if injected is not None:
                 return injected
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         number = NUMBER.search(text)
         reply = f"The answer is {number.group(1)}.\n#### {number.group(1)}" if number else "The answer is 0."
         if body.get("stream"):

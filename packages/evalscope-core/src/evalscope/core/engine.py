@@ -147,7 +147,7 @@ class Engine:
                     return
                 result = await self._evaluate(task, samples[i], hits.pop(i, None), run)
                 if result is not None:
-                    kept.append(_compact(result))
+                    kept.append(_compact(result, task))
 
         workers = [worker() for _ in range(min(self.concurrency, max(1, len(samples))))]
         if elsewhere:  # reused samples are reviewed here, the rest go to the executor
@@ -248,7 +248,7 @@ class Engine:
         outcomes = self.executor.evaluate(task, fresh, self)  # type: ignore[union-attr]
         try:
             async for done in outcomes:
-                kept.append(_compact(await self._record(task, done, run)))
+                kept.append(_compact(await self._record(task, done, run), task))
                 if run.stopped is not None:
                     return
         finally:
@@ -390,10 +390,18 @@ def _predicted(result: SampleResult) -> SampleResult:
     )
 
 
-def _compact(result: SampleResult) -> SampleResult:
-    """What the report needs of a result (scores, status, prediction, gold), without the prompt and
-    the raw output, so a long run's memory does not grow with the text it generated."""
-    return attrs.evolve(result, sample=None, output=_TRUNCATED if result.output.prompt_truncated else _EMPTY)
+def _compact(result: SampleResult, task: Task | None = None) -> SampleResult:
+    """What the report needs of a result, without the prompt and the raw output, so a long run's
+    memory does not grow with the text it generated. The report reads status, category, subset,
+    scores and the truncation flag; a benchmark with its own `aggregate` gets the rest too
+    (prediction, gold, details)."""
+    output = _TRUNCATED if result.output.prompt_truncated else _EMPTY
+    if task is not None and task.spec.aggregate is None:
+        return SampleResult(
+            sample_id=result.sample_id, subset=result.subset, request_key="", output=output,
+            scores=result.scores, category=result.category, status=result.status,
+        )
+    return attrs.evolve(result, sample=None, output=output)
 
 
 _EMPTY = ModelOutput()

@@ -80,6 +80,42 @@ def _first_line(exc: BaseException) -> str:
     return redact_text(text[0]) if text else type(orig).__name__
 
 
+class StoreWriteError(ConfigError):
+    """The database refused a write for a reason outside the run (a full disk, a read-only file):
+    one clear line; everything committed before it is intact and a rerun resumes from it."""
+
+
+_WRITE_PROBLEMS = {
+    "full": "the disk is full",
+    "no space": "the disk is full",
+    "readonly": "the database is read-only",
+    "read-only": "the database is read-only",
+    "unable to open": "the database file cannot be opened for writing",
+    "disk i/o error": "the disk failed a write",
+}
+
+
+def _writes(method: Any) -> Any:
+    """Turn a refused write into a StoreWriteError that says what happened and what to do."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteResultStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.OperationalError as exc:
+            text = str(getattr(exc, "orig", exc)).lower()
+            problem = next((why for key, why in _WRITE_PROBLEMS.items() if key in text), None)
+            if problem is None:
+                raise
+            raise StoreWriteError(
+                f"{self.display_url}: {problem} ({_first_line(exc)}). Every sample stored before this is intact; "
+                "fix it, then rerun with --use-cache to resume"
+            ) from None
+
+    return wrapper
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -232,6 +268,7 @@ class SQLiteResultStore(ResultStore):
             "planned": dict(run.planned),
         }
 
+    @_writes
     def update_run(self, run: RunInfo) -> None:
         """Record the run's new state (status, finish time, datasets, identity)."""
         with self._lock:
@@ -322,6 +359,7 @@ class SQLiteResultStore(ResultStore):
             "status": result.status.value,
         }
 
+    @_writes
     def save_prediction(self, dataset: str, result: SampleResult) -> None:
         """Record the model output of one sample; a stale review of that sample is dropped."""
         with self._lock:
@@ -342,6 +380,7 @@ class SQLiteResultStore(ResultStore):
             self._delete_score = stmt
         return stmt
 
+    @_writes
     def save_review(self, dataset: str, result: SampleResult) -> None:
         """Record the review (filtered text, prediction, gold, scores, status, details) of one sample."""
         with self._lock:
@@ -375,6 +414,7 @@ class SQLiteResultStore(ResultStore):
                     )
                 writer.upsert(conn, _scores, score)
 
+    @_writes
     def save_report(self, report: Report) -> None:
         with self._lock:
             conn, writer, run_id = self._ready()
