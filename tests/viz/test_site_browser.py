@@ -277,7 +277,7 @@ def test_perf_page_verdict_summary_sweep_and_comparison(page, site, viz_outputs)
     assert shown["Total requests"] == str(summary["Total requests"])
     assert shown["Succeeded requests"] == str(summary["Succeeded requests"])
     for name in ("perf-ttft_ms", "perf-itl_ms", "perf-latency_s", "sweep-throughput", "sweep-latency"):
-        assert page.locator(f"[data-chart={name}] .main-svg").count() > 0, name
+        page.wait_for_selector(f"[data-chart={name}] .main-svg")  # plotly draws after the table shows
     assert [r[0] for r in table_rows(page, "#sweep-table")] == ["1", "2"]
 
     page.locator("#perf-runs input").first.check()  # a second run: the two are compared

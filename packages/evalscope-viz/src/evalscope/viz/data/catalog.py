@@ -84,29 +84,34 @@ class Catalog:
         self.outputs = Path(outputs).resolve() if outputs is not None else None
         locations = ([str(self.outputs)] if self.outputs is not None else []) + list(store_urls)
         self.sources = [Source(loc) for loc in locations]
+        #: why a source could not be listed (its evaluation runs), for the front-ends to show
         self.errors: list[str] = []
-        self._runs: dict[str, RunEntry] | None = None
+        #: the same per run kind ("eval", "arena", ...)
+        self.errors_by_kind: dict[str, list[str]] = {}
+        self._runs: dict[str, dict[str, RunEntry]] = {}
         self._reports: dict[str, list[Report]] = {}
         self._lock = threading.RLock()
 
     # -- runs ----------------------------------------------------------------------------------
-    def runs(self, *, refresh: bool = False) -> list[RunEntry]:
-        """Evaluation runs, oldest first."""
+    def runs(self, *, refresh: bool = False, kind: str = "eval") -> list[RunEntry]:
+        """Runs of one kind (evaluation runs by default; "arena" for arena runs), oldest first."""
         with self._lock:
-            if self._runs is None or refresh:
-                self._runs = self._discover()
-                self._reports.clear()
-            return list(self._runs.values())
+            if kind not in self._runs or refresh:
+                old = self._runs.get(kind, {})
+                self._runs[kind] = self._discover(kind)
+                for key in old:
+                    self._reports.pop(key, None)
+            return list(self._runs[kind].values())
 
-    def _discover(self) -> dict[str, RunEntry]:
+    def _discover(self, kind: str) -> dict[str, RunEntry]:
         found: dict[str, RunEntry] = {}
         seen: set[str] = set()
-        self.errors = []
+        errors: list[str] = []
         for index, source in enumerate(self.sources):
             try:
-                infos = source.reader().list_runs(kind="eval")
+                infos = source.reader().list_runs(kind=kind)
             except Exception as exc:  # noqa: BLE001 - any unreadable source is reported, not fatal
-                self.errors.append(f"{source.location}: {exc}")
+                errors.append(f"{source.location}: {exc}")
                 continue
             for info in infos:
                 if info.run_id in seen:
@@ -114,17 +119,27 @@ class Catalog:
                 seen.add(info.run_id)
                 key = f"{index}-{info.run_id}"
                 found[key] = RunEntry(key, info, source)
+        self.errors_by_kind[kind] = errors
+        if kind == "eval":
+            self.errors = errors
         return found
 
     def run(self, key: str) -> RunEntry:
+        """A run of any kind listed so far, by key (the lists are re-read once if it is not there)."""
         with self._lock:
-            runs = self._runs if self._runs is not None else {e.key: e for e in self.runs()}
-            entry = runs.get(key)
+            if not self._runs:
+                self.runs()
+            entry = self._lookup(key)
             if entry is None:  # a run that appeared after the last listing
-                entry = {e.key: e for e in self.runs(refresh=True)}.get(key)
+                for kind in list(self._runs):
+                    self.runs(refresh=True, kind=kind)
+                entry = self._lookup(key)
             if entry is None:
                 raise KeyError(f"no run {key!r}")
             return entry
+
+    def _lookup(self, key: str) -> RunEntry | None:
+        return next((runs[key] for runs in self._runs.values() if key in runs), None)
 
     def find(self, text: str) -> RunEntry | None:
         """A run by key, run id, name or `name@model` label."""

@@ -203,8 +203,9 @@ def request_path() -> str:
 
 
 def create_app(catalog: Catalog, lang: str = "en") -> dash.Dash:
-    ctx = SiteContext(catalog=catalog, t=Translator(lang))
     pages = all_pages()
+    strings = {key: pair for page in pages for key, pair in page.strings.items()}
+    ctx = SiteContext(catalog=catalog, t=Translator(lang, extra=strings))
     server = flask.Flask(__name__, static_folder=None, root_path=str(Path(__file__).parent))
     app = dash.Dash(
         __name__,

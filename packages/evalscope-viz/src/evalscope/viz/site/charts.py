@@ -161,3 +161,45 @@ def sweep_lines(
                 )
             )
     return fig
+
+
+def interval_chart(
+    names: Sequence[str],
+    values: Sequence[float | None],
+    intervals: Sequence[tuple[float, float] | None],
+    title: str,
+    y_title: str,
+    *,
+    bars: bool = False,
+    y_range: tuple[float, float] | None = None,
+    reference: float | None = None,
+) -> go.Figure:
+    """One value per name with its interval as error bars (points, or bars with `bars`); a name
+    without a value is left out, one without an interval has no bar. `reference` draws a dotted line
+    (e.g. the initial rating)."""
+    shown = [(n, v, ci) for n, v, ci in zip(names, values, intervals) if v is not None]
+    xs = [n for n, _, _ in shown]
+    ys = [float(v) for _, v, _ in shown]
+    above = [(ci[1] - v) if ci is not None else 0.0 for _, v, ci in shown]
+    below = [(v - ci[0]) if ci is not None else 0.0 for _, v, ci in shown]
+    yaxis: dict[str, object] = {"title": y_title}
+    if y_range is not None:
+        yaxis["range"] = list(y_range)
+    fig = _fig(title, yaxis=yaxis, showlegend=False)
+    error = dict(type="data", array=above, arrayminus=below, visible=True, thickness=1.5, width=8)
+    text = [
+        f"{v:.3f} [{v - lo:.3f}, {v + hi:.3f}]" if abs(v) < 10 else f"{v:.1f} [{v - lo:.1f}, {v + hi:.1f}]"
+        for v, lo, hi in zip(ys, below, above)
+    ]
+    if bars:
+        fig.add_trace(go.Bar(x=xs, y=ys, error_y=error, hovertext=text, hoverinfo="x+text", name=y_title))
+    else:
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="markers", marker=dict(size=11), error_y=error, hovertext=text,
+                hoverinfo="x+text", name=y_title,
+            )
+        )
+    if reference is not None:
+        fig.add_hline(y=reference, line_dash="dot", line_color="#999")
+    return fig

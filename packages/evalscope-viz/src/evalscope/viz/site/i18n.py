@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 STRINGS: dict[str, tuple[str, str]] = {
     # key: (en, zh)
     "title": ("evalscope reports", "evalscope 评测报告"),
@@ -99,13 +101,16 @@ LANGS = ("en", "zh")
 
 
 class Translator:
-    def __init__(self, lang: str = "en") -> None:
+    """`t(key, **values)`: the site's words, plus those of plug-in pages (`extra`, same shape as STRINGS)."""
+
+    def __init__(self, lang: str = "en", extra: Mapping[str, tuple[str, str]] | None = None) -> None:
         if lang not in LANGS:
             raise ValueError(f"lang {lang!r}: expected one of {', '.join(LANGS)}")
         self.index = LANGS.index(lang)
         self.lang = lang
+        self.strings = {**(extra or {}), **STRINGS}
 
     def __call__(self, key: str, **values: object) -> str:
-        pair = STRINGS.get(key)
+        pair = self.strings.get(key)
         text = pair[self.index] if pair else key
         return text.format(**values) if values else text

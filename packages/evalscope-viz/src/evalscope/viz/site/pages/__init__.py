@@ -7,7 +7,8 @@ pages are listed here; other packages add pages through the `evalscope.site_page
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -15,6 +16,7 @@ import attrs
 from evalscope.viz.site.context import SiteContext
 
 ENTRY_POINT_GROUP = "evalscope.site_pages"
+log = logging.getLogger("evalscope.viz")
 
 
 @attrs.frozen
@@ -28,6 +30,8 @@ class Page:
     #: (dash app, context) -> None: registers the page's callbacks once
     register: Callable[[Any, SiteContext], None] = lambda app, ctx: None
     order: int = 100
+    #: the page's own words, key -> (en, zh), added to the site's translator (a plug-in's strings)
+    strings: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
 
 
 def builtin_pages() -> list[Page]:
@@ -41,7 +45,11 @@ def plugin_pages() -> list[Page]:
 
     pages = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        page = ep.load()
+        try:
+            page = ep.load()
+        except ImportError as exc:  # a plug-in whose own dependencies are missing: the site still starts
+            log.warning("site page %r (%s) is left out: %s", ep.name, ep.value, exc)
+            continue
         if not isinstance(page, Page):
             raise TypeError(
                 f"entry point {ep.name!r} of {ENTRY_POINT_GROUP} is {type(page).__name__}, not a Page"
