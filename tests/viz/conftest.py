@@ -215,3 +215,87 @@ def shot(pg, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     pg.screenshot(path=str(path), full_page=True)
     return path
+
+
+# -- an arena run -------------------------------------------------------------------------------
+
+ARENA_MODELS = ("weak", "strong", "medium")
+ARENA_QUESTIONS = [
+    {"question_id": str(i), "text": f"Question number {i}?", "category": "odd" if i % 2 else "even"}
+    for i in range(1, 7)
+]
+
+
+@attrs.frozen
+class ArenaOutputs:
+    root: Path
+    run_dir: Path
+
+    @property
+    def ratings(self) -> dict:
+        return json.loads((self.run_dir / "ratings.json").read_text(encoding="utf-8"))
+
+    def battles(self) -> list[dict]:
+        """The battle records as the work-dir files hold them (independent of any store)."""
+        return review_lines(self.run_dir, "arena")
+
+
+def arena_answer(model: str, question_id: str) -> str:
+    return f"{model} answer to {question_id}"
+
+
+def arena_judge(messages: list[dict]) -> str:
+    """A scripted judge: prefers the better answer (strong > medium > weak) in either order, except
+    on question 3, where it always prefers whichever answer it was shown first (the two orders
+    disagree: a tie), and question 5, where it never gives a verdict (judge invalid)."""
+    text = next((m["content"] for m in messages if m.get("role") == "user"), "")
+    if "Question number 5?" in text:
+        return "Both answers have merit; I cannot decide."
+    if "Question number 3?" in text:
+        return "The first one reads better. [[A]]"
+    rank = {"strong": 3, "medium": 2, "weak": 1}
+
+    def quality(tag: str) -> int:
+        return rank[text.split(f"[{tag}]\n", 1)[1].split(" ", 1)[0]]
+
+    a, b = quality("Assistant A's answer"), quality("Assistant B's answer")
+    return "[[A]]" if a > b else "[[B]]" if b > a else "[[C]]"
+
+
+@pytest.fixture(scope="session")
+def arena_outputs(tmp_path_factory: pytest.TempPathFactory) -> ArenaOutputs:
+    """A real `run_arena` (answer files, every pair, both orders) judged by `arena_judge` behind a
+    real OpenAI-compatible server on 127.0.0.1, stored in both stores under its outputs directory."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "judge"))
+    from judge_server import judge_server
+
+    from evalscope.arena import run_arena
+
+    folder = tmp_path_factory.mktemp("arena")
+    (folder / "questions.jsonl").write_text(
+        "\n".join(json.dumps(q) for q in ARENA_QUESTIONS) + "\n", encoding="utf-8"
+    )
+    for name in ARENA_MODELS:
+        rows = [{"question_id": q["question_id"], "answer": arena_answer(name, q["question_id"])} for q in ARENA_QUESTIONS]
+        (folder / f"{name}.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    root = folder / "outputs"
+    with judge_server(arena_judge) as judge:
+        result = run_arena(
+            {
+                "question_file": str(folder / "questions.jsonl"),
+                "models": [{"name": n, "answers_file": str(folder / f"{n}.jsonl")} for n in ARENA_MODELS],
+                "judge_model_args": {"model_id": "scripted-judge", "api_url": judge.base_url},
+                "judge_worker_num": 4,
+                "bootstrap_rounds": 100,
+                "name": "scripted-arena",
+                "work_dir": str(root),
+            },
+            print_table=False,
+        )
+    return ArenaOutputs(root, Path(result.run_dir))
+
+
+@pytest.fixture(scope="module")
+def arena_site(arena_outputs: ArenaOutputs):
+    with SiteProcess("--outputs", str(arena_outputs.root)) as server:
+        yield server

@@ -76,7 +76,8 @@ def test_latex_detection(text, math):
 def test_page_registry_orders_pages_and_rejects_a_duplicate_path(monkeypatch):
     from evalscope.viz.site import pages
 
-    assert [p.path for p in pages.all_pages()] == ["/model", "/dataset", "/compare", "/perf"]
+    # the built-in pages, then the arena's (evalscope-arena registers it under evalscope.site_pages)
+    assert [p.path for p in pages.all_pages()] == ["/model", "/dataset", "/compare", "/perf", "/arena"]
     monkeypatch.setattr(
         pages, "plugin_pages", lambda: [pages.Page(path="/model", title="x", layout=lambda ctx, keys: None)]
     )
