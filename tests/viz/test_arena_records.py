@@ -123,3 +123,24 @@ def test_only_the_runs_own_ratings_file_is_read(arena_store, arena_outputs, tmp_
     assert ratings_of(info, read, None).source == "file"
     running = attrs.evolve(info, status="running")  # still judging: the battles so far, not an old file
     assert ratings_of(running, read, None).source == "records"
+
+
+def test_a_copied_run_dir_is_read_where_it_lies_now(arena_outputs, tmp_path):
+    """Its run.json names the old place; the page looks where the catalog found it."""
+    import shutil
+
+    from evalscope.arena.site.page import where_it_lies
+    from evalscope.viz.data.catalog import Catalog
+
+    copy = tmp_path / "outputs" / "arena" / arena_outputs.run_dir.name
+    shutil.copytree(arena_outputs.run_dir, copy)
+    original = arena_outputs.run_dir / "ratings.json"
+    original.rename(tmp_path / "ratings.json")
+    try:
+        catalog = Catalog(tmp_path / "outputs")
+        (entry,) = catalog.runs(kind="arena")
+        assert entry.info.work_dir == str(arena_outputs.run_dir)  # as recorded
+        found = ratings_of(entry.info, lambda: [], None, where_it_lies(entry))
+        assert (found.source, found.path) == ("file", str(copy / "ratings.json"))
+    finally:
+        (tmp_path / "ratings.json").rename(original)

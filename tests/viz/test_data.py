@@ -45,6 +45,24 @@ def test_sql_store_and_files_give_the_same_run_once(eval_outputs):
         assert sql_fail == {sid for sid, s in scores_of(eval_outputs.run_a, dataset).items() if s < 1.0}
 
 
+def test_runs_one_folder_down_and_runs_of_other_kinds(eval_outputs, arena_outputs, tmp_path):
+    """`outputs/judged/<run>` and `outputs/arena/<run>` (a work_dir below the outputs directory) are
+    listed with the outputs directory's runs; arena runs only when asked for by kind."""
+    import shutil
+
+    root = tmp_path / "outputs"
+    shutil.copytree(eval_outputs.run_a, root / "run-a")
+    shutil.copytree(eval_outputs.run_b, root / "judged" / "run-b")
+    shutil.copytree(arena_outputs.run_dir, root / "arena" / arena_outputs.run_dir.name)
+    (root / "notes").mkdir()
+    catalog = Catalog(root)
+    assert sorted(e.label for e in catalog.runs()) == ["run-a@mock-a", "run-b@mock-b"]
+    (arena,) = catalog.runs(kind="arena")
+    assert arena.label == f"{arena_outputs.run_dir.name}@scripted-arena"
+    assert catalog.run(arena.key).info.kind == "arena" and catalog.count(arena.key) == 18
+    assert [r.dataset_name for r in catalog.reports(arena.key)] == ["arena"]
+
+
 def test_an_unreadable_source_is_reported_not_fatal(eval_outputs):
     catalog = Catalog(eval_outputs.root, ["nosuchstore://somewhere"])
     assert len(catalog.runs()) == 3

@@ -5,6 +5,7 @@ battle with the question, both answers, every game's verdict and the judge's raw
 
 from __future__ import annotations
 
+import glob
 import time
 from pathlib import Path
 from typing import Any
@@ -132,10 +133,19 @@ def _report(ctx: SiteContext, key: str) -> Any:
     return next((r for r in ctx.catalog.reports(key) if r.dataset_name == DATASET), None)
 
 
+def where_it_lies(entry: RunEntry) -> list[Path]:
+    """Folders that may hold the run dir now (its run.json names where it was written, which a copy
+    or move leaves behind): the outputs directory itself, `<outputs>/<name>`, `<outputs>/*/<name>`."""
+    if not entry.source.is_path:
+        return []
+    root = Path(entry.source.location)
+    return [root / entry.name, *sorted(root.glob(f"*/{glob.escape(entry.name)}")), root]
+
+
 def body(ctx: SiteContext, key: str) -> list[Any]:
     entry = ctx.catalog.run(key)
     report = _report(ctx, key)
-    places = [Path(entry.source.location) / entry.name, Path(entry.source.location)] if entry.source.is_path else []
+    places = where_it_lies(entry)
     ratings = ratings_of(
         entry.info, lambda: ctx.catalog.results(key, ResultFilter(dataset=DATASET)), report, places
     )

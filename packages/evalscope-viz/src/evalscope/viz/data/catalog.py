@@ -72,8 +72,26 @@ class RunEntry:
         return self.info.status != "running"
 
 
+def nested_run_folders(root: Path) -> list[Path]:
+    """Folders of an outputs directory that are no run dir but hold run dirs (`outputs/arena/<run>`,
+    `outputs/judged/<run>`: a work_dir below the outputs directory)."""
+    from evalscope.core.stores.workdir import is_run_dir
+
+    if not root.is_dir() or is_run_dir(root):
+        return []
+    found = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            if not is_run_dir(child) and any(g.is_dir() and is_run_dir(g) for g in child.iterdir()):
+                found.append(child)
+        except OSError:  # an unreadable folder holds no run we can show
+            continue
+    return found
+
+
 class Catalog:
-    """The runs of an outputs directory and of store URLs, with their reports cached once finished.
+    """The runs of an outputs directory (and of its folders of runs, one level down) and of store URLs,
+    with their reports cached once finished.
 
     A run held by several sources (the work-dir files and the database of the same run) is listed
     once, from the first source that has it. Sources that cannot be read are kept in `errors`, so a
@@ -90,6 +108,8 @@ class Catalog:
         self.errors_by_kind: dict[str, list[str]] = {}
         self._runs: dict[str, dict[str, RunEntry]] = {}
         self._reports: dict[str, list[Report]] = {}
+        #: folders of runs found below a path source, by path
+        self._nested: dict[str, Source] = {}
         self._lock = threading.RLock()
 
     # -- runs ----------------------------------------------------------------------------------
@@ -103,11 +123,23 @@ class Catalog:
                     self._reports.pop(key, None)
             return list(self._runs[kind].values())
 
+    def _places(self) -> list[tuple[int, Source]]:
+        """(index of the source given, source) of every place to list: each source, and after a path
+        source its folders of runs."""
+        places = []
+        for index, source in enumerate(self.sources):
+            places.append((index, source))
+            if source.is_path:
+                for folder in nested_run_folders(Path(source.location)):
+                    nested = self._nested.setdefault(str(folder), Source(str(folder)))
+                    places.append((index, nested))
+        return places
+
     def _discover(self, kind: str) -> dict[str, RunEntry]:
         found: dict[str, RunEntry] = {}
         seen: set[str] = set()
         errors: list[str] = []
-        for index, source in enumerate(self.sources):
+        for index, source in self._places():
             try:
                 infos = source.reader().list_runs(kind=kind)
             except Exception as exc:  # noqa: BLE001 - any unreadable source is reported, not fatal
@@ -178,5 +210,5 @@ class Catalog:
         return entry.source.reader().count_results(entry.info.run_id, where)
 
     def close(self) -> None:
-        for source in self.sources:
+        for source in [*self.sources, *self._nested.values()]:
             source.close()
