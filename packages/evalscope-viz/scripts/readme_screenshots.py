@@ -3,18 +3,24 @@
     .venv/bin/python packages/evalscope-viz/scripts/readme_screenshots.py [--outputs DIR] [--limit 3]
 
 Runs SmolLM2-135M-Instruct on gsm8k and arc with our prompts, and on arc with EvalScope 0.12's
-(`--prompt-style evalscope-0.12`), a perf sweep against the mock streaming server, then opens
-`evalscope app` in headless Debian Chromium and saves one screenshot per page, and the TUI's browse
-and live views as SVG. An existing --outputs directory with those runs is reused.
+(`--prompt-style evalscope-0.12`), a perf sweep against the mock streaming server, an arena (SmolLM2
+at temperature 0 and 0.8 judged by SmolLM2 behind `evalscope serve`; or a copy of an existing arena
+run with --arena-run, e.g. the one of docs/arena.md), then opens `evalscope app` in headless Debian
+Chromium and saves one screenshot per page, and the TUI's browse and live views as SVG. An existing
+--outputs directory with those runs is reused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import click
@@ -79,6 +85,73 @@ def perf(outputs: Path) -> None:
         )
 
 
+def arena(outputs: Path, arena_run: Path | None, questions: int) -> None:
+    """An arena run under outputs/arena: a copy of `arena_run`, one already there, or a new one."""
+    target = outputs / "arena"
+    if arena_run is not None:
+        if not (target / arena_run.name).exists():
+            shutil.copytree(arena_run, target / arena_run.name)
+        return
+    if list(target.glob("*/ratings.json")):
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    judge = subprocess.Popen(
+        [str(EXE), "serve", "--model", "smollm2-135m-instruct", "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=5).close()
+                break
+            except OSError:
+                if judge.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("evalscope serve did not come up") from None
+                time.sleep(2)
+        smollm2 = {"model": "smollm2-135m-instruct", "eval_batch_size": 8}
+        config = {
+            "question_file": str(ROOT / "examples" / "arena" / "questions.jsonl"),
+            "models": [
+                {"name": "smollm2-t0", **smollm2, "generation_config": {"max_tokens": 48, "temperature": 0}},
+                {
+                    "name": "smollm2-t0.8",
+                    **smollm2,
+                    "generation_config": {"max_tokens": 48, "temperature": 0.8, "do_sample": True},
+                },
+            ],
+            "judge_model_args": {
+                "model_id": "smollm2-135m-instruct",
+                "api_url": f"http://127.0.0.1:{port}/v1",
+                "generation_config": {"max_tokens": 64, "temperature": 0},
+            },
+            "judge_worker_num": 8,
+            "limit": questions,
+            "work_dir": str(target),
+        }
+        path = outputs / "arena.json"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        subprocess.run([str(EXE), "arena", "--config", str(path)], check=True)
+    finally:
+        judge.terminate()
+        judge.wait(30)
+
+
+def arena_screenshot(page, url: str) -> None:
+    """The arena page: ratings, charts, and the first battle with its judge replies unfolded."""
+    page.goto(url + "/arena")
+    page.wait_for_selector("#arena-ratings")
+    page.wait_for_selector(".battle")
+    page.locator(".battle details.judge-replies > summary").first.click()
+    page.wait_for_timeout(1500)
+    page.screenshot(
+        path=str(IMAGES / "site-arena.png"), full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 1700}
+    )
+
+
 def site_screenshots(outputs: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -120,6 +193,7 @@ def site_screenshots(outputs: Path) -> None:
                 full_page=True,
                 clip={"x": 0, "y": 0, "width": 1400, "height": 1500},
             )
+            arena_screenshot(page, url)
             browser.close()
     finally:
         proc.terminate()
@@ -182,7 +256,25 @@ def tui_live(outputs: Path, dataset_dir: str | None) -> None:
 )
 @click.option("--limit", type=int, default=3, show_default=True)
 @click.option("--dataset-dir", default=None, help="Local datasets (default: $EVALSCOPE_DATASET_DIR).")
-def main(outputs: Path, limit: int, dataset_dir: str | None) -> None:
+@click.option(
+    "--arena-run",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="An arena run dir to show (copied under OUTPUTS/arena) instead of running a new arena.",
+)
+@click.option("--arena-questions", type=int, default=4, show_default=True, help="Questions of a new arena.")
+@click.option(
+    "--images",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=IMAGES,
+    show_default=True,
+    help="Where the screenshots go.",
+)
+def main(
+    outputs: Path, limit: int, dataset_dir: str | None, arena_run: Path | None, arena_questions: int, images: Path
+) -> None:
+    global IMAGES
+    IMAGES = images
     IMAGES.mkdir(parents=True, exist_ok=True)
     outputs.mkdir(parents=True, exist_ok=True)
     extra = ["--dataset-dir", dataset_dir] if dataset_dir else []
@@ -199,6 +291,7 @@ def main(outputs: Path, limit: int, dataset_dir: str | None) -> None:
         *extra,
     )
     perf(outputs)
+    arena(outputs, arena_run, arena_questions)
     site_screenshots(outputs)
     tui_screenshots(outputs)
     tui_live(outputs, dataset_dir)
