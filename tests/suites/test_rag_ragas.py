@@ -140,7 +140,7 @@ def test_real_ragas_run_counts_unparsed_critic_replies(tmp_path, rag_env, quiet_
     testset = tmp_path / "pubmedqa_rag.json"
     testset.write_text(json.dumps(rows), encoding="utf-8")
     cfg = eval_cfg(testset, served.base_url)
-    cfg["eval"]["critic_llm"]["api_key"] = KEY
+    cfg["eval"]["critic_llm"].update(api_key=KEY, max_tokens=192)
     out = tmp_path / "out"
     result = run_cli("--eval-config", str(write_cfg(tmp_path / "cfg.yaml", cfg)), "--work-dir", str(out), "--no-timestamp")
     assert result.exit_code == 0, result.output
@@ -200,3 +200,114 @@ def test_testset_generation_with_a_135m_generator_ends_in_one_clear_line(tmp_pat
     assert result.output.startswith("Error: RAGEval/RAGAS: RuntimeError: testset generation failed: "), result.output
     assert "small models often cannot produce the JSON ragas asks for" in result.output
     assert not (tmp_path / "testset.json").exists()
+
+
+# -- the scored path, with a scripted critic --------------------------------------------------------
+
+#: ragas' prompt instructions -> a well-formed reply (what a capable critic would answer)
+SCRIPT = [
+    ("analyze the complexity of each sentence", {"statements": ["Mitochondria change during cell death.", "The lace plant is a fern."]}),
+    ("judge the faithfulness of a series of statements", {"statements": [
+        {"statement": "Mitochondria change during cell death.", "reason": "in the context", "verdict": 1},
+        {"statement": "The lace plant is a fern.", "reason": "not in the context", "verdict": 0}]}),
+    ("verify if the context was useful", {"reason": "it answers the question", "verdict": 1}),
+    ("classify if the statement can be attributed", "this is not JSON at all"),  # a critic slip: counted, not scored
+    ("Given a ground truth and an answer statements", {
+        "TP": [{"statement": "Mitochondria change during cell death.", "reason": "in both"}],
+        "FP": [{"statement": "The lace plant is a fern.", "reason": "only in the answer"}], "FN": []}),
+]
+
+
+def scripted_critic(question: str):  # type: ignore[no-untyped-def]
+    """An OpenAI-compatible app on 127.0.0.1 answering each ragas prompt from SCRIPT (answer
+    relevancy: `question`, so its cosine with the row's question is 1). Requests are counted."""
+    from aiohttp import web
+
+    seen: dict[str, int] = {}
+
+    async def chat(request: web.Request) -> web.Response:
+        body = await request.json()
+        prompt = body["messages"][-1]["content"]
+        if "Generate a question for the given answer" in prompt:
+            key, reply = "answer_relevancy", {"question": question, "noncommittal": 0}
+        else:
+            key, reply = next(((k, r) for k, r in SCRIPT if k in prompt), ("?", "no rule"))
+        seen[key] = seen.get(key, 0) + 1
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        choices = [{"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                   for i in range(body.get("n") or 1)]
+        return web.json_response({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                                  "choices": choices, "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    return app, seen
+
+
+@pytest.fixture
+def critic_app(request):  # type: ignore[no-untyped-def]
+    """Run an aiohttp app on a free 127.0.0.1 port in a thread; yields a starter(app) -> base URL."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+    from serve_fixture import free_port
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runners = []
+
+    def start(app) -> str:  # type: ignore[no-untyped-def]
+        port = free_port()
+
+        async def up() -> None:
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            runners.append(runner)
+
+        asyncio.run_coroutine_threadsafe(up(), loop).result(timeout=30)
+        return f"http://127.0.0.1:{port}/v1"
+
+    yield start
+    for runner in runners:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_parsed_critic_replies_are_scored_by_ragas_and_a_slip_is_counted(tmp_path, rag_env, quiet_home, critic_app, dataset_dir):
+    """The scored path end to end, with a scripted critic (a 135M critic never produced a parseable
+    reply here): ragas' own metric code turns the replies into faithfulness 1/2, context precision 1,
+    answer relevancy 1 (the generated question is the row's), answer correctness from TP/FP and the
+    MiniLM similarity; context recall's reply is not JSON, so that metric shows n/a, one judge invalid."""
+    (row,) = pubmedqa_rows(dataset_dir, 1)
+    row["response"] = "Mitochondria change during cell death. The lace plant is a fern."
+    testset = tmp_path / "scripted.json"
+    testset.write_text(json.dumps([row]), encoding="utf-8")
+    app, seen = scripted_critic(row["user_input"])
+    base = critic_app(app)
+    out = tmp_path / "out"
+    result = run_cli("--eval-config", str(write_cfg(tmp_path / "cfg.yaml", eval_cfg(testset, base))),
+                     "--work-dir", str(out), "--no-timestamp", "--model-id", "scripted-critic")
+    assert result.exit_code == 0, result.output
+    print(result.output)
+    reader = open_reader(out / "evalscope.db")
+    (run,) = reader.list_runs()
+    (report,) = reader.load_reports(run.run_id)
+    scores = {m.name: (m.score, m.num, m.categories[0].subsets[0].counts.invalid) for m in report.metrics}
+    assert scores["faithfulness"] == (0.5, 1, 0)
+    assert scores["context_precision"][:2] == (pytest.approx(1.0, abs=1e-3), 1)
+    assert scores["answer_relevancy"][:2] == (pytest.approx(1.0, abs=1e-3), 1)
+    assert scores["context_recall"] == (0.0, 0, 1)
+    correctness, num, _ = scores["answer_correctness"]
+    assert num == 1 and 0.75 * (1 / 1.5) < correctness < 0.75 * (1 / 1.5) + 0.25 + 1e-6  # F1 of 1 TP, 1 FP; plus similarity
+    (sample,) = reader.iter_results(run.run_id)
+    assert sample.status is SampleStatus.SCORED and "context_recall" not in sample.scores
+    assert "critic reply did not parse" in sample.details["unscored_metrics"]["context_recall"]
+    assert seen["answer_relevancy"] >= 1 and seen["judge the faithfulness of a series of statements"] == 1
+    rows = {cells[3].strip(): cells for cells in (line.split("|") for line in result.output.splitlines()
+                                                  if line.startswith("| scripted-critic"))}
+    assert rows["context_recall"][7].strip() == "n/a" and rows["context_recall"][8].strip() == "1 judge invalid"
