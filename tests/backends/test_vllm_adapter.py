@@ -53,14 +53,22 @@ class HFBackedEngine:
         out = []
         for prompt, p in zip(prompts, params):
             ids = torch.tensor([prompt["prompt_token_ids"]])
+            # right-padded to a multiple of 64: a causal model's logits of the real positions do not
+            # change, and few distinct shapes keep CPU kernels from being rebuilt per length
+            size = -(-ids.shape[1] // 64) * 64
+            padded = torch.nn.functional.pad(ids, (0, size - ids.shape[1]), value=self.tokenizer.eos_token_id or 0)
             with torch.no_grad():
-                logits = self.model(ids).logits[0].float()
+                logits = self.model(padded).logits[0, : ids.shape[1]].float()
             logprobs = None
             if getattr(p, "prompt_logprobs", None) is not None:
                 lp = torch.log_softmax(logits, dim=-1)
                 seq = prompt["prompt_token_ids"]
                 logprobs = [None] + [{seq[i]: SimpleNamespace(logprob=float(lp[i - 1, seq[i]]))} for i in range(1, len(seq))]
             assert p.temperature == 0.0, "the adapter asks for greedy decoding unless told otherwise"
+            if logprobs is not None:  # a scoring request: its one generated token is not read
+                out.append(SimpleNamespace(outputs=[SimpleNamespace(text="", token_ids=[], finish_reason="length")],
+                                           prompt_logprobs=logprobs))
+                continue
             with torch.no_grad():
                 gen = self.model.generate(ids, max_new_tokens=p.max_tokens, do_sample=False, pad_token_id=self.tokenizer.eos_token_id)
             new = gen[0, ids.shape[1]:].tolist()
