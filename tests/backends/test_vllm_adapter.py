@@ -182,4 +182,4 @@ def test_real_vllm_engine_answers_like_hf(tmp_path, dataset_dir):
     ours, theirs = probs(tmp_path / "vllm"), probs(tmp_path / "hf")
     assert ours.keys() == theirs.keys() and len(ours) == 4
     for key in ours:
-        assert ours[key] == pytest.approx(theirs[key], abs=2e-3), key
+        assert ours[key] == pytest.approx(theirs[key], abs=1e-4), key  # measured: 7e-6
