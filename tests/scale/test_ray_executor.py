@@ -139,6 +139,30 @@ def test_a_replacement_worker_takes_over(tmp_path, dataset_dir, caplog):
     assert reader.count_results(run.run_id) == reader.count_results(run.run_id, ResultFilter(status=SampleStatus.SCORED)) == 20
 
 
+def test_losing_every_worker_stops_the_run_and_use_cache_finishes_it(tmp_path, dataset_dir):
+    from evalscope.backends.executors.ray_executor import AllWorkersLostError
+
+    class KillAll:
+        def __init__(self):
+            self.done = 0
+
+        def on_event(self, event):
+            if isinstance(event, SampleFinished):
+                self.done += 1
+                if self.done == 4:
+                    for pid in _worker_pids():
+                        os.kill(pid, signal.SIGKILL)
+
+    cfg = config(tmp_path, dataset_dir, "ray", executor="ray", model_args={"delay": 0.05}, datasets=["arc"], limit=10,
+                 executor_args={"workers": 1, "shard_size": 2, "replacements": 0})
+    with pytest.raises(AllWorkersLostError, match="use-cache"):
+        run_task(cfg, print_table=False, sink=KillAll())
+    stored = len(records(tmp_path / "ray"))
+    assert 4 <= stored < 20
+    resumed = run_task({**cfg, "executor": "local", "use_cache": str(tmp_path / "ray")}, print_table=False)
+    assert resumed["arc"].metrics[0].num == 20 and len(records(tmp_path / "ray")) == 20
+
+
 def test_settings_are_checked_before_actors_start(tmp_path, dataset_dir):
     with pytest.raises(ConfigError, match=r"executor_args.*worker"):
         run_task(config(tmp_path, dataset_dir, "a", executor="ray", executor_args={"worker": 2}), print_table=False)

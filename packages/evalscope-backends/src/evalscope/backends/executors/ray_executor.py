@@ -237,6 +237,10 @@ class RayExecutor:
             while True:
                 submit()
                 if not running:
+                    if not any(a.alive for a in self.actors):  # is any work left for the dead?
+                        left = next_shard()
+                        if left is not None:
+                            requeued.append(left)
                     if requeued:  # work left but no actor to run it
                         raise AllWorkersLostError(
                             f"every Ray worker died ({len(outstanding)} samples of {task.name} unfinished); finished "
