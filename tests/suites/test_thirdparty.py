@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
 from serve_fixture import SERVE_MODEL, serve_server  # noqa: E402,F401 - fixture
 
 LBW_ROWS = [  # LongBench-Write's row format: prompt, type, length (required words)
-    {"prompt": "Write a 40-word note thanking a neighbour for watering your plants while you were away.",
-     "type": "Functional Writing", "length": 40},
-    {"prompt": "Describe a rainy morning in a small harbour town in about 60 words.",
-     "type": "Literature and Creative Writing", "length": 60},
-    {"prompt": "写一段大约50字的短文，介绍秋天的特点。", "type": "科普介绍", "length": 50},
+    {"prompt": "Write a 30-word note thanking a neighbour for watering your plants while you were away.",
+     "type": "Functional Writing", "length": 30},
+    {"prompt": "Describe a rainy morning in a small harbour town in about 40 words.",
+     "type": "Literature and Creative Writing", "length": 40},
+    {"prompt": "写一段大约40字的短文，介绍秋天的特点。", "type": "科普介绍", "length": 40},
 ]
 
 SYSTEM = (
@@ -208,10 +208,10 @@ def test_longbench_write_runs_and_scores_from_stored_answers(tmp_path, served):
     cfg = {
         "tool": "longbench_write", "model": SERVE_MODEL, "input_data_path": str(write_lbw(tmp_path / "lbw.jsonl")),
         "infer_config": {"openai_api_base": f"{served.base_url}/chat/completions", "proc_num": 3,
-                         "generation_kwargs": {"max_new_tokens": 64, "temperature": 0.0}},
+                         "generation_kwargs": {"max_new_tokens": 48, "temperature": 0.0}},
         "eval_config": {"openai_api_base": f"{served.base_url}/chat/completions", "openai_gpt_model": SERVE_MODEL,
                         "openai_api_key": "sk-judge-secret-987654", "proc_num": 3,
-                        "generation_kwargs": {"max_new_tokens": 128, "temperature": 0.0}},
+                        "generation_kwargs": {"max_new_tokens": 96, "temperature": 0.0}},
     }
     result = run_cli(cfg, tmp_path)
     assert result.exit_code == 0, result.output
