@@ -119,7 +119,10 @@ def run(request: WorkerRequest) -> SuiteRun:
         **({"timeout": cfg.timeout} if cfg.timeout is not None else {}),
     )
     started = time.monotonic()
-    run_task(args)
+    try:
+        run_task(args)
+    finally:  # VLMEvalKit logs "API Key: <key>" into its own log files: mask them like our logs
+        _mask_files(work, _secrets(cfg))
     out = SuiteRun(artefacts=[str(work)])
     for model in names:
         status = _status(work / model)
@@ -135,6 +138,26 @@ def run(request: WorkerRequest) -> SuiteRun:
                 report.stats.seconds = round(time.monotonic() - started, 2)
                 out.reports.append(report)
     return out
+
+
+def _secrets(cfg: VLMEvalConfig) -> list[str]:
+    keys = [str(e.get("key") or "") for e in cfg.model if isinstance(e, dict)] + [cfg.judge_key or ""]
+    return [k for k in keys if len(k) >= 4 and k != "EMPTY"]
+
+
+def _mask_files(folder: Path, secrets: list[str]) -> None:
+    """Replace each secret with *** in the text files VLMEvalKit wrote under `folder`."""
+    if not secrets:
+        return
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.suffix not in (".log", ".txt", ".json", ".jsonl", ".csv", ".md"):
+            continue
+        data = path.read_bytes()
+        masked = data
+        for secret in secrets:
+            masked = masked.replace(secret.encode(), b"***")
+        if masked != data:
+            path.write_bytes(masked)
 
 
 def _status(folder: Path) -> dict[str, Any]:
