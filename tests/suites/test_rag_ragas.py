@@ -140,7 +140,7 @@ def test_real_ragas_run_counts_unparsed_critic_replies(tmp_path, rag_env, quiet_
     testset = tmp_path / "pubmedqa_rag.json"
     testset.write_text(json.dumps(rows), encoding="utf-8")
     cfg = eval_cfg(testset, served.base_url)
-    cfg["eval"]["critic_llm"].update(api_key=KEY, max_tokens=192)
+    cfg["eval"]["critic_llm"].update(api_key=KEY, max_tokens=160)
     out = tmp_path / "out"
     result = run_cli("--eval-config", str(write_cfg(tmp_path / "cfg.yaml", cfg)), "--work-dir", str(out), "--no-timestamp")
     assert result.exit_code == 0, result.output

@@ -29,8 +29,9 @@ from evalscope.backends.suites.rageval.config import RAGAS_METRICS, LLMConfig, R
 from evalscope.core.serialization import structure
 from evalscope.core.suites import SuiteRun
 
-#: one attempt per critic call: a small critic's unparseable reply is recorded, not retried forever
-CRITIC_ATTEMPTS = 1
+#: instructor's re-asks after a reply that does not parse (0: one attempt per critic call): a small
+#: critic's unparseable reply is recorded as judge-invalid rather than asked again and again
+CRITIC_RETRIES = 0
 REQUIRED_COLUMNS = ("user_input", "response")
 
 
@@ -43,7 +44,7 @@ def _client(llm: LLMConfig) -> Any:
 def _llm(llm: LLMConfig) -> Any:
     from ragas.llms import llm_factory
 
-    args: dict[str, Any] = {"temperature": 0.0 if llm.temperature is None else llm.temperature, "max_retries": CRITIC_ATTEMPTS}
+    args: dict[str, Any] = {"temperature": 0.0 if llm.temperature is None else llm.temperature, "max_retries": CRITIC_RETRIES}
     if llm.max_tokens is not None:
         args["max_tokens"] = llm.max_tokens
     for key, value in (llm.generation_config or {}).items():
@@ -192,7 +193,7 @@ def generate_testset(cfg: RagasConfig, embeddings_path: str, out: Path, log: Any
     started = time.monotonic()
     try:
         testset = generator.generate_with_langchain_docs(
-            docs, testset_size=gen.test_size, run_config=RunConfig(max_retries=CRITIC_ATTEMPTS, max_workers=2, timeout=600),
+            docs, testset_size=gen.test_size, run_config=RunConfig(max_retries=max(1, CRITIC_RETRIES), max_workers=2, timeout=600),
             raise_exceptions=False, with_debugging_logs=False,
         )
     except ImportError:
