@@ -49,3 +49,20 @@ def test_gold_and_exemplar_rendering(dataset_dir):
     assert gold_number(first["answer"]) == "72"
     cot = chain_of_thought(first["answer"])
     assert "<<" not in cot and cot.endswith("The answer is 72.")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Children aged 10-15 pay half.", "15"),  # a hyphen after a digit is not a minus sign
+        ("The range is 1.5-2.5", "2.5"),
+        ("3-2=1", "1"),
+        ("x = -3", "-3"),
+        ("The answer is (-7).", "-7"),
+        ("He owes -12 dollars", "-12"),
+    ],
+)
+def test_a_hyphen_after_a_digit_is_not_a_minus(text, expected):
+    from evalscope.core.extractors import last_number
+
+    assert last_number(text) == expected

@@ -31,3 +31,17 @@ def test_fixture_covers_the_required_kinds():
     for cue in ("答案是", "故选", "选项", "正确"):
         assert cue in texts
     assert any(c.get("kind") == "self-correction" for c in CASES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("B\nA. Paris\nB. London\nC. Rome\nD. Madrid", "B"),  # the answer first, then the options restated
+        ("(C)\nA. Paris\nB. London\nC. Rome", "C"),
+        ("**D**\nA. x\nB. y\nC. z\nD. w", "D"),
+        ("A. Paris\nB. London\nC. Rome\nD. Madrid", ""),  # only the options restated: no choice
+        ("I think\nA. x\nB. y\nC. z", ""),
+    ],
+)
+def test_a_bare_letter_on_the_first_line_is_an_answer(text, expected):
+    assert extract_choice(text, "ABCD") == expected
