@@ -108,6 +108,38 @@ def test_rerun_with_use_cache_asks_the_judge_nothing(qa_dir, tmp_path, store):
     assert all(call["cached"] for s in stored for call in s.details["judge"]["calls"])
 
 
+def test_a_judge_that_fails_makes_the_run_fail_and_a_rerun_asks_again(qa_dir, tmp_path):
+    """The judge answering 500 for one sample: that sample is errored (not scored, not invalid), the
+    run ends failed with the usual resume hint, and --use-cache against a working judge finishes it."""
+    from evalscope.core.engine import EvaluationError
+
+    down = {"spider": True}
+
+    def broken_for_the_spider(messages):
+        if down["spider"] and "spider" in last_user(messages):
+            raise RuntimeError("judge backend down")
+        return "[[A]]"
+
+    with judge_server(broken_for_the_spider) as judge:
+        cfg = qa_config(qa_dir, tmp_path / "out", judge.base_url)
+        cfg["judge_model_args"]["retries"] = 0
+        with pytest.raises(EvaluationError, match=r"1 sample\(s\) failed .*judge call failed") as raised:
+            run_task(cfg, print_table=False)
+        run_dir = next((tmp_path / "out").iterdir())
+        assert "--use-cache" in str(raised.value)
+        run = open_reader(str(run_dir)).list_runs()[0]
+        assert run.status == "failed"
+        (errored,) = list(open_reader(str(run_dir)).iter_results(run.run_id, ResultFilter(status=SampleStatus.ERROR)))
+        assert "spider" in str(errored.sample.input) and errored.scores == {}
+        report = json.loads(next(run_dir.rglob("general_qa.json")).read_text())
+        assert report["metrics"][0]["num"] == 3  # the three judged samples; the spider is counted errored, not 0
+
+        down["spider"], asked = False, judge.calls
+        again = run_task({**cfg, "use_cache": str(run_dir)}, print_table=False)
+        assert judge.calls == asked + 1, "only the errored sample is judged again"
+    assert again["general_qa"].metrics[0].num == 4 and again["general_qa"].counts.errored == 0
+
+
 def test_both_stores_keep_prompt_replies_and_verdict(qa_dir, tmp_path):
     with judge_server(scripted) as judge:
         result = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url), print_table=False)

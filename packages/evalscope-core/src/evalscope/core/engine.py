@@ -232,12 +232,17 @@ class Engine:
                     log.error("%s: stopping: %s", task.name, run.stopped)
             if self.judge is not None:  # -- LLM judge (core/judge): after the rule review, before it is stored
                 await self.judge(task, sample, result)
+                if result.status is SampleStatus.ERROR:  # the judge could not be reached: a failed sample
+                    message = f"{sample.subset}/{sample.id}: {result.error}"
+                    log.error("sample failed: %s", message)
+                    run.errors.append(message)
             for store in self.stores:
                 store.save_review(task.name, result)
         else:
             result.status = SampleStatus.PREDICTED
         score = next(iter(result.scores.values()), None) if result.status is SampleStatus.SCORED else None
-        self._finished(task, sample, result.status, ok=True, cached=from_cache, score=score, tokens=result.output.usage.output_tokens)
+        ok = result.status is not SampleStatus.ERROR
+        self._finished(task, sample, result.status, ok=ok, cached=from_cache, score=score, tokens=result.output.usage.output_tokens)
         return result
 
     # -- executors: inference and review elsewhere, records here ----------------------------------
