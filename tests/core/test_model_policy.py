@@ -137,6 +137,20 @@ def test_identical_calls_are_cached():
     assert len(api.call_times) == 1
 
 
+def test_the_call_cache_keeps_only_the_most_recent_calls():
+    """A long run's memory does not grow with its outputs: the cache holds `cache_size` calls, the
+    least recently used leaving first."""
+    api = ScriptedAPI()
+    model = Model(api, cache_size=2)
+
+    async def go():
+        for prompt in ("a", "b", "a", "c", "a", "b"):  # c evicts b (a was used again); b is asked again
+            await model.call(_req(prompt))
+
+    asyncio.run(go())
+    assert len(api.call_times) == 4 and len(model._cache) == 2
+
+
 def test_unsupported_request_kind_is_a_clear_error():
     model = Model(ScriptedAPI())
     with pytest.raises(CapabilityError, match="cannot answer choice_probs"):

@@ -34,7 +34,7 @@ from evalscope.core.events import NullSink, SampleFinished, TaskFinished, TaskSt
 from evalscope.core.filters import FilterError
 from evalscope.core.model import Model
 from evalscope.core.ports import ProgressSink, ResultStore
-from evalscope.core.report import Report, TaskStats, build_report
+from evalscope.core.report import Report, ScoreTally, TaskStats
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Sample, SampleResult, SampleStatus
 
 log = logging.getLogger("evalscope.engine")
@@ -137,30 +137,32 @@ class Engine:
             done.clear()
         run.cached = len(hits)
         self.sink.on_event(TaskStarted(task.name, len(samples), run.cached, task.output_type))
-        kept: list[SampleResult] = []
+        kept = ScoreTally(keep_scored=task.spec.aggregate is not None)
         elsewhere = self.executor is not None and self.model is not None and self.stage != "review"
-        order = iter(sorted(hits) if elsewhere else range(len(samples)))
+        reused = frozenset(hits)
+        # one pass over the samples (they may stream from disk); workers share the iterator, so each is taken once
+        numbered: Iterator[tuple[int, Sample]] = enumerate(samples)
+        order = ((i, s) for i, s in numbered if i in reused) if elsewhere else numbered
 
         async def worker() -> None:
-            for i in order:  # workers share one iterator: each sample is taken once
+            for i, sample in order:
                 if run.stopped is not None:
                     return
-                result = await self._evaluate(task, samples[i], hits.pop(i, None), run)
+                result = await self._evaluate(task, sample, hits.pop(i, None), run)
                 if result is not None:
-                    kept.append(_compact(result, task))
+                    kept.add(_compact(result, task))
 
         workers = [worker() for _ in range(min(self.concurrency, max(1, len(samples))))]
         if elsewhere:  # reused samples are reviewed here, the rest go to the executor
-            workers.append(self._run_elsewhere(task, samples, frozenset(hits), run, kept))
+            workers.append(self._run_elsewhere(task, samples, reused, run, kept))
         await asyncio.gather(*workers)
         run.seconds = time.perf_counter() - started
         self.sink.on_event(TaskFinished(task.name, len(samples)))
         if self.stage == "infer":
             return None
-        report = build_report(
+        report = kept.report(
             dataset=task.name,
             model=self.model_id,
-            results=kept,
             metric_names=task.metrics,
             pretty_name=task.spec.pretty_name,
             subset_order=task.spec.subsets,
@@ -247,13 +249,13 @@ class Engine:
 
     # -- executors: inference and review elsewhere, records here ----------------------------------
     async def _run_elsewhere(
-        self, task: Task, samples: Sequence[Sample], reused: frozenset[int], run: TaskRun, kept: list[SampleResult]
+        self, task: Task, samples: Sequence[Sample], reused: frozenset[int], run: TaskRun, kept: ScoreTally
     ) -> None:
-        fresh = (samples[i] for i in range(len(samples)) if i not in reused)
+        fresh = (sample for i, sample in enumerate(samples) if i not in reused)
         outcomes = self.executor.evaluate(task, fresh, self)  # type: ignore[union-attr]
         try:
             async for done in outcomes:
-                kept.append(_compact(await self._record(task, done, run), task))
+                kept.add(_compact(await self._record(task, done, run), task))
                 if run.stopped is not None:
                     return
         finally:
@@ -395,18 +397,14 @@ def _predicted(result: SampleResult) -> SampleResult:
     )
 
 
-def _compact(result: SampleResult, task: Task | None = None) -> SampleResult:
-    """What the report needs of a result, without the prompt and the raw output, so a long run's
-    memory does not grow with the text it generated. The report reads status, category, subset,
-    scores and the truncation flag; a benchmark with its own `aggregate` gets the rest too
-    (prediction, gold, details)."""
-    output = _TRUNCATED if result.output.prompt_truncated else _EMPTY
-    if task is not None and task.spec.aggregate is None:
-        return SampleResult(
-            sample_id=result.sample_id, subset=result.subset, request_key="", output=output,
-            scores=result.scores, category=result.category, status=result.status,
-        )
-    return attrs.evolve(result, sample=None, output=output)
+def _compact(result: SampleResult, task: Task) -> SampleResult:
+    """What the report keeps of a result: the tally reads status, category, subset, scores and the
+    truncation flag and keeps nothing else; a benchmark with its own `aggregate` keeps its scored
+    results (prediction, gold, details), without the prompt and the raw output, so a long run's
+    memory does not grow with the text it generated."""
+    if task.spec.aggregate is None:
+        return result
+    return attrs.evolve(result, sample=None, output=_TRUNCATED if result.output.prompt_truncated else _EMPTY)
 
 
 _EMPTY = ModelOutput()

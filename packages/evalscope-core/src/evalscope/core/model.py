@@ -5,7 +5,8 @@
   `api.max_batch_size` (so a local model sees full batches while the engine stays per-sample),
 - retries with exponential backoff and jitter that honour the provider's Retry-After,
 - a per-call timeout,
-- an in-memory cache of identical calls,
+- an in-memory cache of identical calls (the most recent `cache_size`, so a long run's memory
+  does not grow with its outputs),
 - streaming: a caller may pass `on_delta` to receive the text as the adapter produces it; its
   request is still batched with concurrent ones (the batch goes through `ModelAPI.call_streaming`).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -70,6 +72,7 @@ class Model:
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
         cache: bool = True,
+        cache_size: int = 1024,
         batch_linger: float = 0.005,
     ) -> None:
         self.api = api
@@ -78,7 +81,8 @@ class Model:
         self.max_concurrency = max(1, max_concurrency)
         self.batch_size = max(1, getattr(api, "max_batch_size", 1))
         self.batch_linger = batch_linger
-        self._cache: dict[str, ModelOutput] | None = {} if cache else None
+        self._cache: OrderedDict[str, ModelOutput] | None = OrderedDict() if cache else None
+        self.cache_size = max(1, cache_size)
         self._semaphore: asyncio.Semaphore | None = None
         self._queues: dict[RequestKind, list[_Pending]] = {}
         self._dispatchers: dict[RequestKind, asyncio.Task[None]] = {}
@@ -107,6 +111,7 @@ class Model:
         key = request.cache_key() if self._cache is not None else None
         if key is not None and key in self._cache:  # type: ignore[operator]
             cached = self._cache[key]  # type: ignore[index]
+            self._cache.move_to_end(key)  # type: ignore[union-attr]
             if on_delta is not None and cached.text:
                 _deliver(on_delta, cached.text)
             return cached
@@ -122,6 +127,8 @@ class Model:
                 raise
         if key is not None and output.error is None:
             self._cache[key] = output  # type: ignore[index]
+            if len(self._cache) > self.cache_size:  # type: ignore[arg-type]
+                self._cache.popitem(last=False)  # type: ignore[union-attr]
         return output
 
     async def generate(self, request: ModelRequest, *, on_delta: TextCallback | None = None) -> ModelOutput:

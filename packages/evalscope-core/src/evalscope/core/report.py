@@ -9,6 +9,7 @@ every sample and `macro_score` the mean of its categories' macro scores, as Eval
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
@@ -132,109 +133,142 @@ def build_report(
     computed by it over each group of results (subset, category, whole), e.g. IFEval's
     instruction-level accuracy (followed / total instructions) or an F1 over samples.
     """
-    everything = list(results)
-    counts = _count(everything)
-    results = [r for r in everything if r.status is SampleStatus.SCORED]
-    by_metric: dict[str, dict[tuple[str, ...], dict[str, list[float]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(list))
+    tally = ScoreTally(keep_scored=aggregate is not None)
+    for result in results:
+        tally.add(result)
+    return tally.report(
+        dataset=dataset, model=model, metric_names=metric_names, pretty_name=pretty_name,
+        subset_order=subset_order, aggregate=aggregate,
     )
-    groups: dict[tuple[tuple[str, ...], str], list[SampleResult]] = defaultdict(list)
-    seen_metrics: list[str] = []
-    for r in results:
-        groups[(r.category or ("default",), r.subset)].append(r)
+
+
+GroupKey = tuple[tuple[str, ...], str]  # (category, subset)
+
+
+class ScoreTally:
+    """What a report needs of each result, kept compactly as a run streams: per (category, subset)
+    how the samples ended, and each metric's per-sample values as doubles (8 bytes a sample), so a
+    long run's memory hardly grows. Only a benchmark with its own aggregation (`keep_scored`)
+    keeps its scored results whole."""
+
+    def __init__(self, *, keep_scored: bool = False) -> None:
+        self.counts: dict[GroupKey, SampleCounts] = defaultdict(SampleCounts)
+        #: metric -> category -> subset -> values, in the order first seen
+        self.values: dict[str, dict[tuple[str, ...], dict[str, array[float]]]] = {}
+        self.scored: list[SampleResult] | None = [] if keep_scored else None
+
+    def add(self, r: SampleResult) -> None:
+        category = r.category or ("default",)
+        counts = self.counts[(category, r.subset)]
+        if r.status is SampleStatus.ERROR:
+            counts.errored += 1
+        elif r.status is SampleStatus.INVALID:
+            counts.invalid += 1
+        elif r.status is SampleStatus.SKIPPED:
+            counts.skipped += 1
+        if r.status is not SampleStatus.SCORED:
+            return
+        counts.scored += 1
+        counts.truncated += int(r.output.prompt_truncated)
+        if self.scored is not None:
+            self.scored.append(r)
         for name, value in r.scores.items():
             if name.startswith("_"):  # helper values for an aggregator, not metrics
                 continue
-            if name not in seen_metrics:
-                seen_metrics.append(name)
-            by_metric[name][r.category or ("default",)][r.subset].append(float(value))
-    custom: dict[object, dict[str, float]] = {}
-    if aggregate is not None:
-        custom["all"] = aggregate(results)
-        for (cat, subset), members in groups.items():
-            custom[(cat, subset)] = aggregate(members)
-            custom.setdefault(cat, aggregate([r for r in results if (r.category or ("default",)) == cat]))
-        for name in custom["all"]:
-            if name not in seen_metrics:
-                seen_metrics.append(name)
-                for (cat, subset), members in groups.items():
-                    by_metric[name][cat][subset] = [0.0] * len(members)
+            by_subset = self.values.setdefault(name, {}).setdefault(category, {})
+            by_subset.setdefault(r.subset, array("d")).append(float(value))
 
-    def score(name: str, key: object, values: Sequence[float]) -> float:
-        own = custom.get(key, {})
-        return own[name] if name in own else get_metric(name).aggregate(values)
+    def report(
+        self,
+        *,
+        dataset: str,
+        model: str,
+        metric_names: Sequence[str] | None = None,
+        pretty_name: str = "",
+        subset_order: Sequence[str] = (),
+        aggregate: Aggregator | None = None,
+    ) -> Report:
+        """The report of everything added (see `build_report`)."""
+        by_metric: dict[str, dict[tuple[str, ...], dict[str, Sequence[float]]]] = {
+            name: {cat: dict(subsets) for cat, subsets in cats.items()} for name, cats in self.values.items()
+        }
+        seen_metrics = list(by_metric)
+        custom: dict[object, dict[str, float]] = {}
+        if aggregate is not None:
+            results = self.scored or []
+            groups: dict[GroupKey, list[SampleResult]] = defaultdict(list)
+            for r in results:
+                groups[(r.category or ("default",), r.subset)].append(r)
+            custom["all"] = aggregate(results)
+            for (cat, subset), members in groups.items():
+                custom[(cat, subset)] = aggregate(members)
+                custom.setdefault(cat, aggregate([r for r in results if (r.category or ("default",)) == cat]))
+            for name in custom["all"]:
+                if name not in seen_metrics:
+                    seen_metrics.append(name)
+                    by_metric[name] = defaultdict(dict)
+                    for (cat, subset), members in groups.items():
+                        by_metric[name][cat][subset] = [0.0] * len(members)
 
-    ordered = [m for m in (metric_names or []) if m in by_metric] + [
-        m for m in seen_metrics if m not in (metric_names or [])
-    ]
-    order = {name: i for i, name in enumerate(subset_order)}
-    metrics: list[MetricReport] = []
-    for name in ordered:
-        categories: list[CategoryReport] = []
-        all_values: list[float] = []
-        for cat, subsets in by_metric[name].items():
-            subset_reports = [
-                SubsetReport(
-                    name=s,
-                    score=_round(score(name, (cat, s), v)),
-                    num=len(v),
-                    stderr=_round(standard_error(v)),
-                    counts=counts.get((cat, s), SampleCounts()),
+        def score(name: str, key: object, values: Sequence[float]) -> float:
+            own = custom.get(key, {})
+            return own[name] if name in own else get_metric(name).aggregate(values)
+
+        ordered = [m for m in (metric_names or []) if m in by_metric] + [
+            m for m in seen_metrics if m not in (metric_names or [])
+        ]
+        order = {name: i for i, name in enumerate(subset_order)}
+        metrics: list[MetricReport] = []
+        for name in ordered:
+            categories: list[CategoryReport] = []
+            all_values: list[float] = []
+            for cat, subsets in by_metric[name].items():
+                subset_reports = [
+                    SubsetReport(
+                        name=s,
+                        score=_round(score(name, (cat, s), v)),
+                        num=len(v),
+                        stderr=_round(standard_error(v)),
+                        counts=self.counts.get((cat, s), SampleCounts()),
+                    )
+                    for s, v in sorted(subsets.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+                ]
+                values = [x for v in subsets.values() for x in v]
+                all_values.extend(values)
+                categories.append(
+                    CategoryReport(
+                        name=cat,
+                        score=_round(score(name, cat, values)),
+                        macro_score=_round(mean([sub.score for sub in subset_reports])),
+                        num=len(values),
+                        subsets=subset_reports,
+                    )
                 )
-                for s, v in sorted(subsets.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
-            ]
-            values = [x for v in subsets.values() for x in v]
-            all_values.extend(values)
-            categories.append(
-                CategoryReport(
-                    name=cat,
-                    score=_round(score(name, cat, values)),
-                    macro_score=_round(mean([sub.score for sub in subset_reports])),
-                    num=len(values),
-                    subsets=subset_reports,
+            metrics.append(
+                MetricReport(
+                    name=name,
+                    score=_round(score(name, "all", all_values)),
+                    macro_score=_round(mean([c.macro_score for c in categories])),
+                    num=len(all_values),
+                    stderr=_round(standard_error(all_values)),
+                    categories=categories,
+                    higher_is_better=get_metric(name).higher_is_better,
                 )
             )
-        metrics.append(
-            MetricReport(
-                name=name,
-                score=_round(score(name, "all", all_values)),
-                macro_score=_round(mean([c.macro_score for c in categories])),
-                num=len(all_values),
-                stderr=_round(standard_error(all_values)),
-                categories=categories,
-                higher_is_better=get_metric(name).higher_is_better,
-            )
+        counts = dict(self.counts)
+        metrics.extend(_unscored_metrics(counts, metrics, metric_names))
+        total = SampleCounts()
+        for c in counts.values():
+            total.add(c)
+        return Report(
+            name=f"{model}_{dataset}",
+            dataset_name=dataset,
+            model_name=model,
+            score=metrics[0].score if metrics else 0.0,
+            metrics=metrics,
+            dataset_pretty_name=pretty_name,
+            counts=total,
         )
-    metrics.extend(_unscored_metrics(counts, metrics, metric_names))
-    total = SampleCounts()
-    for c in counts.values():
-        total.add(c)
-    return Report(
-        name=f"{model}_{dataset}",
-        dataset_name=dataset,
-        model_name=model,
-        score=metrics[0].score if metrics else 0.0,
-        metrics=metrics,
-        dataset_pretty_name=pretty_name,
-        counts=total,
-    )
-
-
-def _count(results: Sequence[SampleResult]) -> dict[tuple[tuple[str, ...], str], SampleCounts]:
-    """Per (category, subset): how many samples were scored, errored, judged invalid, skipped."""
-    out: dict[tuple[tuple[str, ...], str], SampleCounts] = defaultdict(SampleCounts)
-    for r in results:
-        c = out[(r.category or ("default",), r.subset)]
-        if r.status is SampleStatus.SCORED:
-            c.scored += 1
-            c.truncated += int(r.output.prompt_truncated)
-        elif r.status is SampleStatus.ERROR:
-            c.errored += 1
-        elif r.status is SampleStatus.INVALID:
-            c.invalid += 1
-        elif r.status is SampleStatus.SKIPPED:
-            c.skipped += 1
-    return out
 
 
 def _unscored_metrics(

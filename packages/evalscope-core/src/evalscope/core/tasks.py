@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from evalscope.core.benchmark import BenchmarkSpec, Task
 from evalscope.core.datasets import DatasetFormatError, DatasetUnavailableError, LocalDirSource, describe_row
+from evalscope.core.datasets.local import StreamedRecords
 from evalscope.core.metrics import check_metric_list
 from evalscope.core.ports import DatasetRef
 from evalscope.core.registry import UnknownNameError, dataset_sources
@@ -170,8 +171,12 @@ def load_samples(
     loader: DatasetLoader,
     args: Any,
     limit: int | float | None,
-) -> list[Sample]:
-    """Samples of every selected subset (first `limit` per subset), with their few-shot pools."""
+) -> SampleStream:
+    """Samples of every selected subset (first `limit` per subset), with their few-shot pools.
+
+    Records streamed from disk (JSONL files) stay there: each is converted once now, so a record the
+    benchmark cannot use is an error before any sample runs, and again on each pass over the
+    samples; the rest are held in memory."""
     spec = task.spec
     subsets: Sequence[str] = args.subset_list or spec.subsets
     if not args.subset_list and spec.discover_subsets is not None:
@@ -189,10 +194,17 @@ def load_samples(
         raise ValueError(
             f"dataset_args.{spec.name}.subset_list: unknown subset {unknown[0]!r}.{did_you_mean(unknown[0], spec.subsets)}"
         )
-    samples: list[Sample] = []
+    chunks: list[Sequence[Sample]] = []
     for subset, records in _subset_records(spec, loader, args, subsets, spec.eval_split):
         chosen = records[: _limit_count(limit, len(records))]
-        samples.extend(_to_samples(spec, chosen, subset))
+        if isinstance(chosen, StreamedRecords):
+            chunk = ConvertedRecords(spec, chosen, subset)
+            for _sample in chunk:  # the checking pass: conversion errors now, not mid-run
+                pass
+            chunks.append(chunk)
+        else:
+            chunks.append(_to_samples(spec, chosen, subset))
+    samples = SampleStream(chunks)
     if task.few_shot_num > 0 and spec.fewshot_split:
         # one pass when every subset has its few-shot file; subset by subset when some may lack it
         groups = [list(subsets)] if not spec.fewshot_optional else [[s] for s in subsets]
@@ -222,8 +234,11 @@ def _subset_records(spec, loader, args, subsets, split):  # type: ignore[no-unty
         yield subset, loader.records(spec, subset, split, args)
 
 
-def _to_samples(spec: BenchmarkSpec, records: list[dict[str, Any]], subset: str) -> list[Sample]:
-    out = []
+def _to_samples(spec: BenchmarkSpec, records: Sequence[dict[str, Any]], subset: str) -> list[Sample]:
+    return list(_iter_samples(spec, records, subset))
+
+
+def _iter_samples(spec: BenchmarkSpec, records: Sequence[dict[str, Any]], subset: str) -> Iterator[Sample]:
     for index, record in enumerate(records):
         try:
             sample = spec.record_to_sample(record, index, subset)
@@ -231,8 +246,59 @@ def _to_samples(spec: BenchmarkSpec, records: list[dict[str, Any]], subset: str)
             raise DatasetFormatError(f"{spec.name}: {describe_row(records, index, record)}: {_record_problem(exc)}") from exc
         if sample.subset == "default":  # a record may name its own subset (mixed collections)
             sample.subset = subset
-        out.append(sample)
-    return out
+        yield sample
+
+
+class ConvertedRecords(Sequence[Sample]):
+    """The samples of streamed records, converted on each pass (nothing held but the records' line
+    numbers). Conversion is deterministic, so every pass yields equal samples."""
+
+    def __init__(self, spec: BenchmarkSpec, records: StreamedRecords, subset: str) -> None:
+        self.spec, self.records, self.subset = spec, records, subset
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return _iter_samples(self.spec, self.records, self.subset)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        for i, sample in enumerate(self):  # a linear read: for the odd lookup, not for a run
+            if i == index:
+                return sample
+        raise IndexError("sample index out of range")
+
+
+class SampleStream(Sequence[Sample]):
+    """A task's samples in order, subset after subset: lists where the records were read whole,
+    `ConvertedRecords` where they stream from disk. The engine takes one pass to find what a rerun
+    can reuse and one to evaluate, so a large JSONL dataset is never all in memory."""
+
+    def __init__(self, chunks: Sequence[Sequence[Sample]]) -> None:
+        self.chunks = list(chunks)
+        self._len = sum(len(c) for c in self.chunks)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[Sample]:
+        for chunk in self.chunks:
+            yield from chunk
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._len
+        for chunk in self.chunks:
+            if 0 <= index < len(chunk):
+                return chunk[index]
+            index -= len(chunk)
+        raise IndexError("sample index out of range")
 
 
 def _record_problem(exc: BaseException) -> str:

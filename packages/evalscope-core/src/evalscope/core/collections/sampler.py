@@ -138,7 +138,7 @@ class Sampler:
             spec = get_benchmark(leaf.name)
             args = structure_strict(leaf.info.args, DatasetArgs, where=where)
             task = build_task(spec, args=args, capabilities=self.capabilities, generation_config=None, seed=self.seed)
-            self._pools[i] = LeafPool(leaf, task, load_samples(task, self.loader, args, None))
+            self._pools[i] = LeafPool(leaf, task, list(load_samples(task, self.loader, args, None)))
         return self._pools[i]
 
     # -- counts -----------------------------------------------------------------------------------

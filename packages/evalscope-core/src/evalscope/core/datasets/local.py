@@ -12,7 +12,8 @@ import gzip
 import io
 import json
 import zlib
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,14 @@ def read_records(path: str | Path) -> Records:
 
 def _read_jsonl(fh: io.TextIOBase, path: Path) -> Records:
     records = Records(path=path)
+    for lineno, record in _iter_jsonl(fh, path):
+        records.append(record)
+        records.lines.append(lineno)
+    return records
+
+
+def _iter_jsonl(fh: io.TextIOBase, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) of each non-blank line; a bad line is a DatasetFormatError naming it."""
     for lineno, line in enumerate(fh, 1):
         if not line.strip():
             continue
@@ -84,9 +93,58 @@ def _read_jsonl(fh: io.TextIOBase, path: Path) -> Records:
             raise DatasetFormatError(f"{path}:{lineno}: JSON nested too deeply") from None
         if not isinstance(record, dict):
             raise DatasetFormatError(f"{path}:{lineno}: expected a JSON object per line, got {type(record).__name__}")
-        records.append(record)
-        records.lines.append(lineno)
-    return records
+        yield lineno, record
+
+
+class StreamedRecords(Sequence[dict[str, Any]]):
+    """The records of a JSONL file, read from disk on each pass instead of held in memory, so a
+    large dataset costs only its line numbers (4 bytes a record). Built by one checking pass, so a
+    malformed line is found before any sample runs. `records[:n]` streams the first n;
+    `records[i]` reads up to record i (used to describe a bad row)."""
+
+    def __init__(self, path: Path, lines: array[int] | None = None) -> None:
+        self.path = path
+        if lines is None:
+            lines = array("I")
+            try:
+                with _open_text(path) as fh:
+                    for lineno, _record in _iter_jsonl(fh, path):
+                        lines.append(lineno)
+            except UnicodeDecodeError:
+                raise DatasetFormatError(_not_utf8(path)) from None
+            except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+                raise DatasetFormatError(f"{path}: not a readable gzip file ({exc or type(exc).__name__})") from None
+            if not lines:
+                raise DatasetFormatError(f"{path}: holds no records (the file is empty)")
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        left = len(self.lines)
+        if not left:
+            return
+        with _open_text(self.path) as fh:
+            for _lineno, record in _iter_jsonl(fh, self.path):
+                yield record
+                left -= 1
+                if not left:
+                    return
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            if index.step not in (None, 1) or (index.start or 0) != 0:
+                return Records(list(self)[index], self.path, list(self.lines[index]))
+            return StreamedRecords(self.path, self.lines[index])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        for i, record in enumerate(self):
+            if i == index:
+                return record
+        raise IndexError(index)
 
 
 def _read_json(fh: io.TextIOBase, path: Path) -> Records:
@@ -186,8 +244,16 @@ class LocalDirSource(DatasetSource):
                 out.append(Path(root) / pattern.format(subset=ref.subset, split=ref.split))
         return out
 
-    def load(self, ref: DatasetRef) -> list[dict[str, Any]] | None:
+    def load(self, ref: DatasetRef) -> Sequence[dict[str, Any]] | None:
         for path in self.candidates(ref):
             if path.is_file():
-                return read_records(path)
+                return stream_records(path)
         return None
+
+
+def stream_records(path: str | Path) -> Sequence[dict[str, Any]]:
+    """Records of one file, streamed from disk where the format allows (JSONL), else read whole."""
+    path = Path(path)
+    if path.name.endswith((".jsonl", ".jsonl.gz")):
+        return StreamedRecords(path)
+    return read_records(path)
