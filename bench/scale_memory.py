@@ -2,7 +2,7 @@
 the zero-latency OpenAI server (bench/zero_latency_server.py), each size in a fresh child process.
 
 Per size it prints the child's peak RSS (ru_maxrss), its RSS right after the datasets are loaded
-(the samples list), samples/s of run_task (dataset load .. report), and the memory per sample beyond
+(JSONL datasets stream: only their line numbers stay), samples/s of run_task (dataset load .. report), and the memory per sample beyond
 the 1k run's. Samples are zero-shot questions of ~200 characters with distinct numbers; the server's
 reply carries "#### 42", so every 42nd-ish sample is right. Stores: SQLite + the JSONL work dir
 (the default), or --store workdir.
