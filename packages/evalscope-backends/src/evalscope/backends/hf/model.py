@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from evalscope.backends import context_window, memory
-from evalscope.backends.hf import generation, length_bound, prompts, scoring
+from evalscope.backends.hf import continuations, generation, length_bound, prompts, scoring
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
 from evalscope.backends.hf.streaming import BatchStreamer, Emit, abandoned_rows_stop
 from evalscope.core.ports import DeltaCallback, ModelAPI
@@ -390,59 +390,16 @@ class HFModelAPI(ModelAPI):
         start_id = self.tokenizer.bos_token_id
         if start_id is None:
             start_id = next(iter(sorted(self.eos_ids)), None)
-        outputs: list[ModelOutput | None] = [None] * len(requests)
-        pairs: list[scoring.ScoringPair] = []
-        spans: list[tuple[int, int, int, bool]] = []  # (request, first pair, end, truncated)
-        for k, request in enumerate(requests):
-            if not request.choices:
-                raise ValueError("a loglikelihood request needs `choices` (continuations)")
-            text, templated = prompts.render_prompt(self.tokenizer, request)
-            early = self._refuse_unread(text, 0, request, "loglikelihood")
-            if early:
-                outputs[k] = early
-                continue
-            shared_ids = prompts.encode(self.tokenizer, text, templated)
-            mine: list[scoring.ScoringPair] = []
-            error, truncated = None, False
-            for i, continuation in enumerate(request.choices):
-                context = text + request.contexts[i] if request.contexts else text
-                context_ids = prompts.encode(self.tokenizer, context, templated) if request.contexts else shared_ids
-                whole = prompts.encode(self.tokenizer, context + continuation, templated)
-                pair = scoring.build_pair(context_ids, whole, start_id, len(whole) + 1)  # whole: cut below
-                fit = context_window.fit_scoring(
-                    len(pair.tokens) - pair.continuation,
-                    self.max_length,
-                    self.truncation,
-                    kind="loglikelihood",
-                    scored_tokens=pair.continuation,
-                    hint=self.overflow_hint,
-                )
-                if fit.error:
-                    error = fit.error
-                    break
-                if fit.keep:
-                    pair = scoring.ScoringPair(tokens=pair.tokens[-(fit.keep + pair.continuation) :], continuation=pair.continuation)
-                    truncated = True
-                mine.append(pair)
-            if error:
-                outputs[k] = ModelOutput(error=error, model=self.model_name)
-                continue
-            spans.append((k, len(pairs), len(pairs) + len(mine), truncated))
-            pairs.extend(mine)
-        if pairs:
-            started = time.perf_counter()
-            scores = scoring.score_pairs(self.hf_model, pairs, self.pad_id, self.ll_batch_size)
-            latency = time.perf_counter() - started
-            for k, a, b, truncated in spans:
-                outputs[k] = ModelOutput(
-                    scores=scores[a:b],
-                    token_counts=[p.continuation for p in pairs[a:b]],
-                    usage=Usage(input_tokens=sum(len(p.tokens) for p in pairs[a:b])),
-                    latency=latency,
-                    model=self.model_name,
-                    prompt_truncated=truncated,
-                )
-        return [o for o in outputs if o is not None]
+        plan = continuations.plan_continuations(
+            self.tokenizer, requests, start_id=start_id, max_length=self.max_length, truncation=self.truncation,
+            model_name=self.model_name, hint=self.overflow_hint,
+            refuse=lambda text, request: self._refuse_unread(text, 0, request, "loglikelihood"),
+        )
+        if not plan.pairs:
+            return plan.finish([], 0.0, self.model_name)
+        started = time.perf_counter()
+        scores = scoring.score_pairs(self.hf_model, plan.pairs, self.pad_id, self.ll_batch_size)
+        return plan.finish(scores, time.perf_counter() - started, self.model_name)
 
     async def aclose(self) -> None:
         """Drop the model so its memory can be freed (not a borrowed one: it is the caller's)."""

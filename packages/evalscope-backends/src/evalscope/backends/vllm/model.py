@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from evalscope.backends import context_window
-from evalscope.backends.hf import prompts, scoring
+from evalscope.backends.hf import continuations, prompts, scoring
 from evalscope.core.ports import ModelAPI
 from evalscope.core.types import GenerationConfig, ModelOutput, ModelRequest, RequestKind, Usage
 
@@ -210,48 +210,17 @@ class VLLMModelAPI(ModelAPI):
         start_id = self.tokenizer.bos_token_id
         if start_id is None:
             start_id = self.tokenizer.eos_token_id
-        outputs: list[ModelOutput | None] = [None] * len(requests)
-        pairs: list[scoring.ScoringPair] = []
-        spans = []
-        for k, request in enumerate(requests):
-            if not request.choices:
-                raise ValueError("a loglikelihood request needs `choices` (continuations)")
-            text, templated = prompts.render_prompt(self.tokenizer, request)
-            shared = prompts.encode(self.tokenizer, text, templated)
-            mine, error, truncated = [], None, False
-            for i, continuation in enumerate(request.choices):
-                context = text + request.contexts[i] if request.contexts else text
-                context_ids = prompts.encode(self.tokenizer, context, templated) if request.contexts else shared
-                whole = prompts.encode(self.tokenizer, context + continuation, templated)
-                pair = scoring.build_pair(context_ids, whole, start_id, len(whole) + 1)
-                fit = context_window.fit_scoring(
-                    len(pair.tokens) - pair.continuation, self.max_length, self.truncation,
-                    kind="loglikelihood", scored_tokens=pair.continuation,
-                )
-                if fit.error:
-                    error = fit.error
-                    break
-                if fit.keep:
-                    pair = scoring.ScoringPair(pair.tokens[-(fit.keep + pair.continuation) :], pair.continuation)
-                    truncated = True
-                mine.append(pair)
-            if error:
-                outputs[k] = ModelOutput(error=error, model=self.model_name)
-                continue
-            spans.append((k, len(pairs), len(pairs) + len(mine), truncated))
-            pairs.extend(mine)
-        if pairs:
-            started = time.perf_counter()
-            rows = self._prompt_logprobs([p.tokens for p in pairs])
-            latency = time.perf_counter() - started
-            sums = [float(sum(v for v in row[len(row) - p.continuation :] if v is not None)) for p, row in zip(pairs, rows)]
-            for k, a, b, truncated in spans:
-                outputs[k] = ModelOutput(
-                    scores=sums[a:b], token_counts=[p.continuation for p in pairs[a:b]],
-                    usage=Usage(input_tokens=sum(len(p.tokens) for p in pairs[a:b])),
-                    latency=latency, model=self.model_name, prompt_truncated=truncated,
-                )
-        return [o for o in outputs if o is not None]
+        plan = continuations.plan_continuations(
+            self.tokenizer, requests, start_id=start_id, max_length=self.max_length, truncation=self.truncation,
+            model_name=self.model_name,
+        )
+        if not plan.pairs:
+            return plan.finish([], 0.0, self.model_name)
+        started = time.perf_counter()
+        rows = self._prompt_logprobs([p.tokens for p in plan.pairs])
+        latency = time.perf_counter() - started
+        sums = [float(sum(v for v in row[len(row) - p.continuation :] if v is not None)) for p, row in zip(plan.pairs, rows)]
+        return plan.finish(sums, latency, self.model_name)
 
     async def aclose(self) -> None:
         self.llm = None
