@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -394,10 +394,7 @@ async def _evaluate(
         run.status = "failed"
         raise
     finally:
-        run.finished_at = time.time()
-        for store in result_stores:
-            store.update_run(run)
-            store.close()
+        _end_run(run, result_stores)
         if wrapped is not None:
             await wrapped.aclose(close_api=False)  # the api is closed by whoever built it
         if judge is not None:
@@ -417,6 +414,14 @@ async def _evaluate(
             f"rerun with --use-cache {run_dir} to retry only the failed ones, or pass --ignore-errors."
         )
     return outcome
+
+
+def _end_run(run: RunInfo, stores: Sequence[ResultStore]) -> None:
+    """Record in every store how the run ended, and close them."""
+    run.finished_at = time.time()
+    for store in stores:
+        store.update_run(run)
+        store.close()
 
 
 def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunResult:
@@ -462,10 +467,7 @@ def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunRes
         run.status = "failed"
         raise
     finally:
-        run.finished_at = time.time()
-        for store in result_stores:
-            store.update_run(run)
-            store.close()
+        _end_run(run, result_stores)
         detach(handler)
         sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished"))
     if print_table:
