@@ -95,13 +95,13 @@ def resolve_plan(cfg: OpenCompassConfig, task: TaskConfig, run_dir: Path) -> Res
     datasets = []
     for entry in entries:
         if isinstance(entry, OCCustomDataset):
-            datasets.append(ResolvedDataset(name=custom_name(entry), kind="custom", custom=entry))
+            datasets.append(ResolvedDataset(name=custom_name(entry), kind="custom", custom=absolute(entry)))
         elif entry in BUILTIN_DATASETS:
             module, variable = BUILTIN_DATASETS[entry]
             datasets.append(ResolvedDataset(name=entry, kind="builtin", module=module, variable=variable))
         else:  # a file path
             custom = OCCustomDataset(path=entry)
-            datasets.append(ResolvedDataset(name=custom_name(custom), kind="custom", custom=custom))
+            datasets.append(ResolvedDataset(name=custom_name(custom), kind="custom", custom=absolute(custom)))
     names = [d.name for d in datasets]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -128,6 +128,17 @@ def resolve_plan(cfg: OpenCompassConfig, task: TaskConfig, run_dir: Path) -> Res
         generation_kwargs=dict(cfg.generation_kwargs),
         max_out_len=max_tokens,
     )
+
+
+def absolute(entry: OCCustomDataset) -> OCCustomDataset:
+    """The entry with its files resolved against the user's working directory (where they were checked):
+    the worker runs in the run's own folder, where a relative path would point elsewhere."""
+    import attrs
+
+    def resolve(path: str | None) -> str | None:
+        return str(Path(path).expanduser().resolve()) if path else path
+
+    return attrs.evolve(entry, path=resolve(entry.path), meta_path=resolve(entry.meta_path))
 
 
 def custom_name(entry: OCCustomDataset) -> str:
