@@ -33,13 +33,14 @@ from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, Ru
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.serialization import ConfigError, structure, unstructure
 from evalscope.core.stores.query import matches, needs_python_filter, page
+from evalscope.core.stores.select import RUN_DATABASE
 from evalscope.core.stores.workdir import run_name
 from evalscope.core.types import SampleResult
 
 if TYPE_CHECKING:
     from evalscope.core.report import Report
 
-DB_FILE_NAME = "evalscope.db"
+DB_FILE_NAME = RUN_DATABASE
 BUSY_TIMEOUT_S = 30.0
 
 _KEY = ("run_id", "dataset", "subset", "sample_id")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 #: store names every install understands, beside the registered ones
 BUILT_IN = ("auto", "workdir")
+#: the database a run keeps in its run dir when the SQL store is installed (its default location)
+RUN_DATABASE = "evalscope.db"
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 
 

@@ -110,6 +110,8 @@ class Catalog:
         self._reports: dict[str, list[Report]] = {}
         #: folders of runs found below a path source, by path
         self._nested: dict[str, Source] = {}
+        #: run key -> the run's own database, where its per-sample records are read (None: none)
+        self._databases: dict[str, Source | None] = {}
         self._lock = threading.RLock()
 
     # -- runs ----------------------------------------------------------------------------------
@@ -203,12 +205,42 @@ class Catalog:
 
     def results(self, key: str, where: ResultFilter | None = None) -> list[SampleResult]:
         entry = self.run(key)
-        return list(entry.source.reader().iter_results(entry.info.run_id, where))
+        return list(self._records(entry).iter_results(entry.info.run_id, where))
 
     def count(self, key: str, where: ResultFilter | None = None) -> int:
         entry = self.run(key)
-        return entry.source.reader().count_results(entry.info.run_id, where)
+        return self._records(entry).count_results(entry.info.run_id, where)
+
+    def _records(self, entry: RunEntry) -> ResultStore:
+        """Where a run's per-sample records are read. A run listed from work-dir files is read from
+        the database in its run dir when that holds the run (indexed filters and pages: a large run
+        is not parsed into memory); otherwise from the source that listed it."""
+        if not entry.source.is_path:
+            return entry.source.reader()
+        with self._lock:
+            if entry.key not in self._databases:
+                self._databases[entry.key] = _run_database(entry)
+            database = self._databases[entry.key]
+        return (database or entry.source).reader()
 
     def close(self) -> None:
-        for source in [*self.sources, *self._nested.values()]:
+        for source in [*self.sources, *self._nested.values(), *(d for d in self._databases.values() if d)]:
             source.close()
+
+
+def _run_database(entry: RunEntry) -> Source | None:
+    """The run dir's database as a source, when it can be read and holds this run."""
+    from evalscope.core.stores import RUN_DATABASE
+
+    path = Path(entry.info.work_dir) / RUN_DATABASE
+    if not path.is_file():
+        return None
+    source = Source(str(path))
+    try:
+        found = source.reader().find_run(entry.info.run_id)
+        if found is not None and found.run_id == entry.info.run_id:
+            return source
+    except Exception:  # noqa: BLE001 - no SQL store installed, or an unreadable file: the files serve
+        pass
+    source.close()
+    return None
