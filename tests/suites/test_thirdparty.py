@@ -125,6 +125,32 @@ def test_judge_verdict_and_quality_score():
     assert lbw.parse_verdict(reply.replace('"Clarity": 4', '"Clarity": 9')) is None  # out of 1-5
 
 
+def test_unusable_verdicts_are_counted_beside_s_q_never_hidden():
+    """Two rows judged, one verdict unusable: S_q averages the parsed one and its subset says
+    "1 judge invalid"; with every verdict unusable the S_q row still shows, n/a over 0."""
+    from evalscope.core.report import build_report, table_rows
+    from evalscope.core.types import ModelOutput
+
+    good = {d: 8.0 for d in lbw.DIMENSIONS}
+    outputs = [ModelOutput(text="word " * 90), ModelOutput(text="word " * 40)]
+
+    def report_of(verdicts):
+        results = [lbw._result(i, row, out, v, ["infer", "eval_l", "eval_q"])
+                   for i, (row, out, v) in enumerate(zip(LBW_ROWS[:2], outputs, verdicts))]
+        report = build_report(dataset="longbench_write", model="m", results=results, metric_names=["score_l", "score_q"])
+        lbw._count_unusable_verdicts(report, results)
+        return {m.name: m for m in report.metrics}, table_rows([report])
+
+    metrics, _ = report_of([("ok", good, None), ("?", None, "no scores found")])
+    assert metrics["score_q"].num == 1
+    assert sum(s.counts.invalid for c in metrics["score_q"].categories for s in c.subsets) == 1
+    assert sum(s.counts.invalid for c in metrics["score_l"].categories for s in c.subsets) == 0  # S_l is unaffected
+    metrics, rows = report_of([("?", None, "no scores found"), ("?", None, "no scores found")])
+    assert metrics["score_q"].num == 0 and metrics["score_l"].num == 2
+    quality_rows = [r for r in rows if r[2] == "score_q"]
+    assert quality_rows and all(r[6] == "n/a" and r[-1] == "1 judge invalid" for r in quality_rows if r[4] != "OVERALL")
+
+
 def test_toolbench_step_parsing_and_scores():
     call = tbs.parse_step(_call("get_weather", {"city": "Paris"}))
     assert (call.plan, call.action, json.loads(call.action_input or "")) == ("call", "get_weather", {"city": "Paris"})
@@ -238,7 +264,11 @@ def test_longbench_write_runs_and_scores_from_stored_answers(tmp_path, served):
     metrics = {m.name: m for m in report.metrics}
     assert metrics["score_l"].score == pytest.approx(sum(lengths) / 3, abs=1e-3) and metrics["score_l"].num == 3
     judged = [r for r in results if "score_q" in r.scores]
-    assert ("score_q" in metrics) == bool(judged) and (not judged or metrics["score_q"].num == len(judged))
+    unusable = [r for r in results if r.details.get("judge_error")]
+    assert metrics["score_q"].num == len(judged)  # the S_q row is there even when no verdict parsed
+    assert sum(s.counts.invalid for c in metrics["score_q"].categories for s in c.subsets) == len(unusable)
+    if unusable:
+        assert "judge invalid" in result.output
     assert (out / "longbench_write" / "eval_length.jsonl").is_file()
     assert not any(b"sk-judge-secret-987654" in p.read_bytes() for p in out.rglob("*") if p.is_file())
 

@@ -32,7 +32,7 @@ from evalscope.backends.suites.thirdparty.generate import (
     run_async,
 )
 from evalscope.core.events import SampleFinished, TaskFinished, TaskStarted
-from evalscope.core.report import Report, build_report
+from evalscope.core.report import CategoryReport, MetricReport, Report, SubsetReport, build_report
 from evalscope.core.suites import SuiteRun
 from evalscope.core.types import (
     ChatMessage,
@@ -296,6 +296,8 @@ def run(cfg: LongBenchWriteConfig, task: TaskConfig, run_dir: Path, sink: Progre
     metrics = [m for m, stage in (("score_l", "eval_l"), ("score_q", "eval_q")) if stage in cfg.stage]
     report = build_report(dataset=NAME, model=model_name, results=results, metric_names=metrics, pretty_name="LongBench-Write")
     report.output_type = "generation"
+    if "score_q" in metrics:
+        _count_unusable_verdicts(report, results)
     _order_metrics(report, metrics)
     return SuiteRun(reports=[report], results={NAME: results}, artefacts=[str(work)])
 
@@ -363,6 +365,32 @@ def _result(
             if not scores:  # judged only, and the verdict is unusable: counted apart, never scored
                 return SampleResult(**base, status=SampleStatus.INVALID, error=problem)
     return SampleResult(**base, scores=scores)
+
+
+def _count_unusable_verdicts(report: Report, results: list[SampleResult]) -> None:
+    """S_q beside each subset says how many verdicts could not be used ("judge invalid"), and an S_q
+    row is shown (n/a over 0) even when none could: a sample scored for S_l alone never hides that
+    its quality went unjudged."""
+    unusable: dict[str, int] = {}
+    for r in results:
+        if r.status is SampleStatus.SCORED and r.details.get("judge_error"):
+            unusable[r.subset] = unusable.get(r.subset, 0) + 1
+    if not unusable:
+        return
+    quality = next((m for m in report.metrics if m.name == "score_q"), None)
+    if quality is None:
+        quality = MetricReport(name="score_q", score=0.0, macro_score=0.0, num=0)
+        report.metrics.append(quality)
+    for subset, count in unusable.items():
+        category = next((c for c in quality.categories if any(s.name == subset for s in c.subsets)), None)
+        if category is None:
+            category = next(iter(quality.categories), None)
+            if category is None:
+                category = CategoryReport(name=("default",), score=0.0, macro_score=0.0, num=0)
+                quality.categories.append(category)
+            category.subsets.append(SubsetReport(name=subset, score=0.0, num=0))
+        row = next(s for s in category.subsets if s.name == subset)
+        row.counts = attrs.evolve(row.counts, invalid=row.counts.invalid + count)  # its own copy: shared per subset
 
 
 def _order_metrics(report: Report, metrics: list[str]) -> None:
