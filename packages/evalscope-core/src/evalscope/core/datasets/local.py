@@ -14,6 +14,7 @@ import json
 import zlib
 from array import array
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,17 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8-sig", newline="")
 
 
+@contextmanager
+def _decoding_errors(path: Path) -> Iterator[None]:
+    """Bytes that are not UTF-8 or a broken gzip stream become a DatasetFormatError naming the file."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise DatasetFormatError(_not_utf8(path)) from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DatasetFormatError(f"{path}: not a readable gzip file ({exc or type(exc).__name__})") from None
+
+
 def _open_binary(path: Path) -> Any:
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
@@ -53,20 +65,15 @@ def read_records(path: str | Path) -> Records:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     if not name.endswith((".jsonl", ".json", ".txt", ".csv", ".tsv")):
         raise DatasetFormatError(f"{path}: unsupported file type (use .jsonl, .json, .csv, .tsv or .txt)")
-    try:
-        with _open_text(path) as fh:
-            if name.endswith(".jsonl"):
-                records = _read_jsonl(fh, path)
-            elif name.endswith(".json"):
-                records = _read_json(fh, path)
-            elif name.endswith(".txt"):  # a prompt file (e.g. BBH's chain-of-thought exemplars)
-                return Records([{"text": fh.read()}], path, [1])
-            else:
-                records = _read_csv(fh, path, "\t" if name.endswith(".tsv") else ",")
-    except UnicodeDecodeError:
-        raise DatasetFormatError(_not_utf8(path)) from None
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise DatasetFormatError(f"{path}: not a readable gzip file ({exc or type(exc).__name__})") from None
+    with _decoding_errors(path), _open_text(path) as fh:
+        if name.endswith(".jsonl"):
+            records = _read_jsonl(fh, path)
+        elif name.endswith(".json"):
+            records = _read_json(fh, path)
+        elif name.endswith(".txt"):  # a prompt file (e.g. BBH's chain-of-thought exemplars)
+            return Records([{"text": fh.read()}], path, [1])
+        else:
+            records = _read_csv(fh, path, "\t" if name.endswith(".tsv") else ",")
     if not records:
         raise DatasetFormatError(f"{path}: holds no records (the file is empty)")
     return records
@@ -106,14 +113,9 @@ class StreamedRecords(Sequence[dict[str, Any]]):
         self.path = path
         if lines is None:
             lines = array("I")
-            try:
-                with _open_text(path) as fh:
-                    for lineno, _record in _iter_jsonl(fh, path):
-                        lines.append(lineno)
-            except UnicodeDecodeError:
-                raise DatasetFormatError(_not_utf8(path)) from None
-            except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-                raise DatasetFormatError(f"{path}: not a readable gzip file ({exc or type(exc).__name__})") from None
+            with _decoding_errors(path), _open_text(path) as fh:
+                for lineno, _record in _iter_jsonl(fh, path):
+                    lines.append(lineno)
             if not lines:
                 raise DatasetFormatError(f"{path}: holds no records (the file is empty)")
         self.lines = lines
