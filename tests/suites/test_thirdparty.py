@@ -149,6 +149,8 @@ def test_unusable_verdicts_are_counted_beside_s_q_never_hidden():
     assert metrics["score_q"].num == 0 and metrics["score_l"].num == 2
     quality_rows = [r for r in rows if r[2] == "score_q"]
     assert quality_rows and all(r[6] == "n/a" and r[-1] == "1 judge invalid" for r in quality_rows if r[4] != "OVERALL")
+    overall = {r[2]: r for r in rows if r[4] == "OVERALL"}
+    assert overall["score_q"][-1] == "2 judge invalid" and overall["score_l"][-1] == ""  # per metric, not per report
 
 
 def test_toolbench_step_parsing_and_scores():

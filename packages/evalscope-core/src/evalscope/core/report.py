@@ -328,16 +328,18 @@ def table_rows(reports: Iterable[Report]) -> list[list[object]]:
     for rep in reports:
         for metric in rep.metrics:
             subsets = 0
+            overall = SampleCounts()  # this metric's own: a metric may miss samples others have
             for cat in metric.categories:
                 for sub in cat.subsets:
                     subsets += 1
+                    overall.add(sub.counts)
                     rows.append(
                         [rep.model_name, rep.dataset_name, metric.name, "/".join(cat.name), sub.name, sub.num,
                          _score_cell(sub.score, sub.num), sub.counts.describe()]
                     )
             if subsets > 1:
                 rows.append([rep.model_name, rep.dataset_name, metric.name, "-", "OVERALL", metric.num,
-                             _score_cell(metric.score, metric.num), rep.counts.describe()])
+                             _score_cell(metric.score, metric.num), overall.describe()])
     if not any(row[-1] for row in rows):
         rows = [row[:-1] for row in rows]
     return rows
