@@ -82,6 +82,12 @@ class TaskRun:
     #: why the run stopped early (a scorer raised SampleNotEvaluated with stop_run)
     stopped: str | None = None
 
+    def fail(self, sample: Sample, error: str | None) -> None:
+        """Count and log a sample that failed (model call, its output, or its judge)."""
+        message = f"{sample.subset}/{sample.id}: {error}"
+        log.error("sample failed: %s", message)
+        self.errors.append(message)
+
     def stats(self) -> TaskStats:
         return TaskStats(
             total=self.total,
@@ -150,7 +156,7 @@ class Engine:
                     return
                 result = await self._evaluate(task, sample, hits.pop(i, None), run)
                 if result is not None:
-                    kept.add(_compact(result, task))
+                    kept.add(result)
 
         workers = [worker() for _ in range(min(self.concurrency, max(1, len(samples))))]
         if elsewhere:  # reused samples are reviewed here, the rest go to the executor
@@ -235,9 +241,7 @@ class Engine:
             if self.judge is not None:  # -- LLM judge (core/judge): after the rule review, before it is stored
                 await self.judge(task, sample, result)
                 if result.status is SampleStatus.ERROR:  # the judge could not be reached: a failed sample
-                    message = f"{sample.subset}/{sample.id}: {result.error}"
-                    log.error("sample failed: %s", message)
-                    run.errors.append(message)
+                    run.fail(sample, result.error)
             for store in self.stores:
                 store.save_review(task.name, result)
         else:
@@ -255,7 +259,7 @@ class Engine:
         outcomes = self.executor.evaluate(task, fresh, self)  # type: ignore[union-attr]
         try:
             async for done in outcomes:
-                kept.add(_compact(await self._record(task, done, run), task))
+                kept.add(await self._record(task, done, run))
                 if run.stopped is not None:
                     return
         finally:
@@ -271,9 +275,7 @@ class Engine:
         for store in self.stores:  # the prediction first, as in a local run
             store.save_prediction(task.name, prediction)
         if failed:
-            message = f"{sample.subset}/{sample.id}: {result.error}"
-            log.error("sample failed: %s", message)
-            run.errors.append(message)
+            run.fail(sample, result.error)
             self._finished(task, sample, SampleStatus.ERROR, ok=False)
             return result
         run.inferred += 1
@@ -326,9 +328,7 @@ class Engine:
         )
         if output.error is not None:
             result.status, result.error = SampleStatus.ERROR, output.error
-            message = f"{sample.subset}/{sample.id}: {output.error}"
-            log.error("sample failed: %s", message)
-            run.errors.append(message)
+            run.fail(sample, output.error)
         else:
             run.inferred += 1
             run.output_tokens += output.usage.output_tokens
@@ -395,17 +395,3 @@ def _predicted(result: SampleResult) -> SampleResult:
     return attrs.evolve(
         result, filtered=None, prediction=None, scores={}, error=None, details={}, status=SampleStatus.PREDICTED
     )
-
-
-def _compact(result: SampleResult, task: Task) -> SampleResult:
-    """What the report keeps of a result: the tally reads status, category, subset, scores and the
-    truncation flag and keeps nothing else; a benchmark with its own `aggregate` keeps its scored
-    results (prediction, gold, details), without the prompt and the raw output, so a long run's
-    memory does not grow with the text it generated."""
-    if task.spec.aggregate is None:
-        return result
-    return attrs.evolve(result, sample=None, output=_TRUNCATED if result.output.prompt_truncated else _EMPTY)
-
-
-_EMPTY = ModelOutput()
-_TRUNCATED = ModelOutput(prompt_truncated=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 import attrs
 
 from evalscope.core.metrics import get_metric, mean
-from evalscope.core.types import SampleResult, SampleStatus
+from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
 
 def standard_error(values: Sequence[float]) -> float:
@@ -143,6 +143,8 @@ def build_report(
 
 
 GroupKey = tuple[tuple[str, ...], str]  # (category, subset)
+_EMPTY = ModelOutput()
+_TRUNCATED = ModelOutput(prompt_truncated=True)
 
 
 class ScoreTally:
@@ -170,8 +172,8 @@ class ScoreTally:
             return
         counts.scored += 1
         counts.truncated += int(r.output.prompt_truncated)
-        if self.scored is not None:
-            self.scored.append(r)
+        if self.scored is not None:  # without the prompt and the raw output: memory does not grow with the text
+            self.scored.append(attrs.evolve(r, sample=None, output=_TRUNCATED if r.output.prompt_truncated else _EMPTY))
         for name, value in r.scores.items():
             if name.startswith("_"):  # helper values for an aggregator, not metrics
                 continue
