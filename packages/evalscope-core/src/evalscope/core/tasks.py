@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -194,7 +195,7 @@ def load_samples(
         raise ValueError(
             f"dataset_args.{spec.name}.subset_list: unknown subset {unknown[0]!r}.{did_you_mean(unknown[0], spec.subsets)}"
         )
-    chunks: list[Sequence[Sample]] = []
+    chunks: list[list[Sample] | ConvertedRecords] = []
     for subset, records in _subset_records(spec, loader, args, subsets, spec.eval_split):
         chosen = records[: _limit_count(limit, len(records))]
         if isinstance(chosen, StreamedRecords):
@@ -249,7 +250,7 @@ def _iter_samples(spec: BenchmarkSpec, records: Sequence[dict[str, Any]], subset
         yield sample
 
 
-class ConvertedRecords(Sequence[Sample]):
+class ConvertedRecords:
     """The samples of streamed records, converted on each pass (nothing held but the records' line
     numbers). Conversion is deterministic, so every pass yields equal samples."""
 
@@ -262,23 +263,14 @@ class ConvertedRecords(Sequence[Sample]):
     def __iter__(self) -> Iterator[Sample]:
         return _iter_samples(self.spec, self.records, self.subset)
 
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return list(self)[index]
-        if index < 0:
-            index += len(self)
-        for i, sample in enumerate(self):  # a linear read: for the odd lookup, not for a run
-            if i == index:
-                return sample
-        raise IndexError("sample index out of range")
-
 
 class SampleStream(Sequence[Sample]):
     """A task's samples in order, subset after subset: lists where the records were read whole,
     `ConvertedRecords` where they stream from disk. The engine takes one pass to find what a rerun
-    can reuse and one to evaluate, so a large JSONL dataset is never all in memory."""
+    can reuse and one to evaluate, so a large JSONL dataset is never all in memory. Indexing reads
+    up to the sample asked for (for the odd lookup, not for a run)."""
 
-    def __init__(self, chunks: Sequence[Sequence[Sample]]) -> None:
+    def __init__(self, chunks: Sequence[list[Sample] | ConvertedRecords]) -> None:
         self.chunks = list(chunks)
         self._len = sum(len(c) for c in self.chunks)
 
@@ -292,13 +284,10 @@ class SampleStream(Sequence[Sample]):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return list(self)[index]
-        if index < 0:
-            index += self._len
-        for chunk in self.chunks:
-            if 0 <= index < len(chunk):
-                return chunk[index]
-            index -= len(chunk)
-        raise IndexError("sample index out of range")
+        position = index + self._len if index < 0 else index
+        if not 0 <= position < self._len:
+            raise IndexError("sample index out of range")
+        return next(itertools.islice(self, position, None))
 
 
 def _record_problem(exc: BaseException) -> str:
