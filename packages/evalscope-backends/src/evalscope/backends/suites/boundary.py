@@ -37,6 +37,12 @@ TIMEOUT_ENV = "EVALSCOPE_SUITE_TIMEOUT"
 TAIL_LINES = 25
 
 
+def user_path(path: str) -> str:
+    """A path from the user's eval_config, absolute: it was checked against the user's working
+    directory, and the worker runs with the run's folder as cwd, where a relative one points elsewhere."""
+    return str(Path(path).expanduser().resolve())
+
+
 @attrs.define
 class WorkerRequest:
     """What a worker needs: the suite's name, the run's task settings, its eval_config, where to write."""

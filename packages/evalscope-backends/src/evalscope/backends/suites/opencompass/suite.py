@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalscope.backends.suites.boundary import user_path
 from evalscope.backends.suites.opencompass.config import (
     OCCustomDataset,
     OCModel,
@@ -131,14 +132,12 @@ def resolve_plan(cfg: OpenCompassConfig, task: TaskConfig, run_dir: Path) -> Res
 
 
 def absolute(entry: OCCustomDataset) -> OCCustomDataset:
-    """The entry with its files resolved against the user's working directory (where they were checked):
-    the worker runs in the run's own folder, where a relative path would point elsewhere."""
+    """The entry with its files made absolute for the worker (`user_path`)."""
     import attrs
 
-    def resolve(path: str | None) -> str | None:
-        return str(Path(path).expanduser().resolve()) if path else path
-
-    return attrs.evolve(entry, path=resolve(entry.path), meta_path=resolve(entry.meta_path))
+    return attrs.evolve(
+        entry, path=user_path(entry.path), meta_path=user_path(entry.meta_path) if entry.meta_path else None
+    )
 
 
 def custom_name(entry: OCCustomDataset) -> str:

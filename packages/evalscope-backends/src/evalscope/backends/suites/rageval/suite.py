@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalscope.backends.suites.boundary import user_path
 from evalscope.backends.suites.rageval import config as cfgmod
 from evalscope.core.ports import ProgressSink
 from evalscope.core.serialization import unstructure
@@ -81,9 +82,9 @@ class RAGEvalSuite(EvalSuite):
             models.append({**unstructure(model), "path": path, "label": label})
         # the worker runs in the run's folder: local data paths are resolved where they were checked
         if cfg.eval.dataset_path:
-            cfg.eval.dataset_path = _absolute(cfg.eval.dataset_path)
+            cfg.eval.dataset_path = user_path(cfg.eval.dataset_path)
         for custom in cfg.eval.custom_tasks:
-            custom.data_path = _absolute(custom.data_path)
+            custom.data_path = user_path(custom.data_path)
         # the run's model id (suite.model_id, or the task's --model-id) names the reports too
         limit = task.limit if isinstance(task.limit, int) else None
         output = Path(cfg.eval.output_folder).expanduser().resolve() if cfg.eval.output_folder else run_dir / "mteb"
@@ -102,7 +103,7 @@ class RAGEvalSuite(EvalSuite):
         python = require_env("rag", suite="RAGEval (RAGAS)")
         gen = cfg.testset_generation
         if gen is not None:  # the worker runs in the run's folder: resolve the documents where they were checked
-            gen.docs = [_absolute(doc) for doc in gen.docs]
+            gen.docs = [user_path(doc) for doc in gen.docs]
         testset_out = (
             Path(gen.output_file).expanduser().resolve() if gen is not None and gen.output_file else run_dir / "ragas" / "testset.json"
         )
@@ -171,7 +172,3 @@ def _secrets(parsed: Any) -> list[str]:
                 keys.append(key)
     return keys
 
-
-def _absolute(path: str) -> str:
-    """A user's path resolved against the current directory (the worker's cwd is the run folder)."""
-    return str(Path(path).expanduser().resolve())
