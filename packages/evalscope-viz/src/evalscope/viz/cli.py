@@ -32,7 +32,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
     "host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to bind (loopback unless told otherwise).",
+    help="Address to bind (loopback unless told otherwise; beyond loopback every request needs the access token).",
 )
 @click.option(
     "--port",
@@ -44,9 +44,30 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
     help="Port (0: any free port).",
 )
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
-def app_command(outputs: str, store_urls: tuple[str, ...], host: str, port: int, lang: str) -> None:
+@click.option(
+    "--token",
+    envvar="EVALSCOPE_APP_TOKEN",
+    help="Access token every request must carry (default: a random one when --host is not loopback). "
+    "[env: EVALSCOPE_APP_TOKEN]",
+)
+@click.option(
+    "--require-token",
+    is_flag=True,
+    help="Require an access token on loopback too (other users of this machine reach loopback).",
+)
+def app_command(
+    outputs: str,
+    store_urls: tuple[str, ...],
+    host: str,
+    port: int,
+    lang: str,
+    token: str | None,
+    require_token: bool,
+) -> None:
     """Open the report site: runs, datasets, predictions, model comparison and perf runs."""
     outputs_dir: Path | None = Path(outputs)
+    if outputs_dir.exists() and not outputs_dir.is_dir():
+        raise click.ClickException(f"--outputs {outputs}: is a file, not an outputs directory")
     if not outputs_dir.is_dir():
         if not store_urls:
             raise click.ClickException(
@@ -54,16 +75,27 @@ def app_command(outputs: str, store_urls: tuple[str, ...], host: str, port: int,
             )
         outputs_dir = None
     from evalscope.viz.data.catalog import Catalog
+    from evalscope.viz.site.access import TOKEN_PARAM, resolve_token
     from evalscope.viz.site.app import create_app, serve
 
+    access_token = resolve_token(host, token or None, require=require_token)
     catalog = Catalog(outputs_dir, store_urls)
-    app = create_app(catalog, lang=lang)
+    app = create_app(catalog, lang=lang, token=access_token)
     try:
         server = serve(app, host, port)
     except OSError as exc:
+        catalog.close()
         raise click.ClickException(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Running on local URL:  http://{shown}:{server.server_port}", nl=True)
+    url = f"http://{shown}:{server.server_port}"
+    if access_token:
+        click.echo(f"Running on local URL:  {url}/?{TOKEN_PARAM}={access_token}", nl=True)
+        click.echo(
+            "Access token required: every request without it (or the cookie it sets) gets 403; "
+            "open the URL above, with its token, once per browser."
+        )
+    else:
+        click.echo(f"Running on local URL:  {url}", nl=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -3,7 +3,8 @@
 Every script, stylesheet and font comes from the installed packages (`serve_locally`, no external
 scripts, MathJax from dash's own bundle), so the pages render offline. The server answers only its
 pages, Dash's own routes and `/files/...` below the outputs directory; anything else (a `..` path,
-a symlink out of the outputs directory, an unknown route) is a 404.
+a symlink out of the outputs directory, an unknown route or component script) is a 404. With an
+access token (`viz/site/access.py`) every request without it is a 403.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import dash
 import flask
 import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, callback_context, dcc, html
+from dash.exceptions import DependencyException
 
 from evalscope.viz.data.catalog import Catalog
+from evalscope.viz.site.access import install_token_guard
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages import Page, all_pages
@@ -26,6 +29,8 @@ from evalscope.viz.site.pages import Page, all_pages
 ASSETS = Path(__file__).parent / "assets"
 #: Dash's own routes (scripts of the installed components, layout, callbacks)
 DASH_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon.ico", "/assets/")
+#: Dash's catch-all route (every path renders the index): only the site's pages may use it
+CATCHALL = "/<path:path>"
 
 
 def run_options(catalog: Catalog, refresh: bool = False) -> list[dict[str, Any]]:
@@ -180,9 +185,16 @@ def guard(server: flask.Flask, pages: list[Page], outputs: Path | None) -> None:
         if ".." in raw.split("/") or "\\" in raw or "\x00" in raw:
             flask.abort(404)
         path = flask.request.path
-        if path in page_paths or path.startswith(DASH_PREFIXES) or flask.request.endpoint == "outputs_file":
+        if path in page_paths or flask.request.endpoint == "outputs_file":
+            return None
+        if path.startswith(DASH_PREFIXES) and flask.request.endpoint != CATCHALL:
             return None
         flask.abort(404)
+
+    @server.errorhandler(DependencyException)
+    def _unknown_script(_exc: DependencyException) -> Any:
+        """A component script that no installed package registered: not found, not a server error."""
+        return "404 Not Found: no such component script\n", 404, {"Content-Type": "text/plain"}
 
     @server.route("/files/<path:rel>", endpoint="outputs_file")
     def _file(rel: str) -> Any:
@@ -202,11 +214,14 @@ def request_path() -> str:
     return unquote(unquote(raw.split("?", 1)[0]))
 
 
-def create_app(catalog: Catalog, lang: str = "en") -> dash.Dash:
+def create_app(catalog: Catalog, lang: str = "en", token: str | None = None) -> dash.Dash:
+    """The site over `catalog`; with `token`, every request must carry it (see `access.py`)."""
     pages = all_pages()
     strings = {key: pair for page in pages for key, pair in page.strings.items()}
     ctx = SiteContext(catalog=catalog, t=Translator(lang, extra=strings))
     server = flask.Flask(__name__, static_folder=None, root_path=str(Path(__file__).parent))
+    if token:
+        install_token_guard(server, token)  # first of the request hooks: nothing answers without it
     app = dash.Dash(
         __name__,
         server=server,
