@@ -95,17 +95,47 @@ def test_invalid_verdicts_are_excluded_counted_and_visible(qa_dir, tmp_path):
 
 
 @pytest.mark.parametrize("store", ["workdir", "sqlite"])
-def test_rerun_with_use_cache_asks_the_judge_nothing(qa_dir, tmp_path, store):
+def test_rerun_with_use_cache_reuses_valid_verdicts_and_asks_again_for_invalid_ones(qa_dir, tmp_path, store):
     with judge_server(scripted) as judge:
         first = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url, store=store), print_table=False)
         asked = judge.calls
         again = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url, store=store, use_cache=first.run_dir), print_table=False)
-        assert judge.calls == asked, "a rerun with use_cache must not call the judge"
+        # France and the spider are reused; the sky and the planet (invalid) are asked again, twice each
+        assert judge.calls == asked + 2 * 2, "a rerun with use_cache calls the judge only for judge-invalid samples"
     assert again.run_dir == first.run_dir
+    assert again["general_qa"].stats.cached == 4 and again["general_qa"].stats.inferred == 0  # every answer reused
     assert again["general_qa"].metrics[0].score == first["general_qa"].metrics[0].score
     assert again["general_qa"].counts.invalid == first["general_qa"].counts.invalid == 2
     stored = list(open_reader(first.run_dir).iter_results(first.run_id))
-    assert all(call["cached"] for s in stored for call in s.details["judge"]["calls"])
+    cached = {s.sample_id: s.details["judge"]["calls"][0]["cached"] for s in stored}
+    assert sorted(cached.values()) == [False, False, True, True]
+
+
+def test_judge_invalid_samples_are_judged_again_on_use_cache(qa_dir, tmp_path):
+    """README: a judge-invalid sample is asked again on --use-cache. Its model answer is reused, but
+    an invalid verdict is never served from the cache: the judge, valid this time, scores it."""
+    state = {"run": 1}
+
+    def unsure_then_sure(messages):
+        text = last_user(messages)
+        if "France" in text:
+            return "[[A]]"
+        if state["run"] == 1 and "sky" in text:
+            return "I am not sure what to say."
+        return "[[B]]"
+
+    with judge_server(unsure_then_sure) as judge:
+        first = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url), print_table=False)
+        assert judge.calls == 3 + 2  # the sky asked twice (reminded), then judge invalid
+        assert first["general_qa"].counts.invalid == 1
+        state["run"], asked = 2, judge.calls
+        again = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url, use_cache=first.run_dir), print_table=False)
+        assert judge.calls == asked + 1, "only the judge-invalid sample is judged again"
+    report = again["general_qa"]
+    assert report.stats.cached == 4 and report.stats.inferred == 0  # no model answer asked again
+    assert report.counts.invalid == 0 and (report.metrics[0].score, report.metrics[0].num) == (0.25, 4)
+    (sky,) = [s for s in open_reader(again.run_dir).iter_results(again.run_id) if "sky" in str(s.sample.input)]
+    assert sky.status is SampleStatus.SCORED and sky.details["judge"]["calls"][0]["cached"] is False
 
 
 def test_a_judge_that_fails_makes_the_run_fail_and_a_rerun_asks_again(qa_dir, tmp_path):
@@ -180,9 +210,40 @@ def test_llm_recall_rechecks_only_what_the_rule_marked_wrong(tmp_path):
         result = run_task(cfg, print_table=False)
         assert judge.calls == 2  # the mock always answers A: rows 3 and 4 were marked wrong and re-checked
     assert result["general_mcq"].metrics[0].score == 1.0  # the judge accepted both
+    # one accuracy-like metric: the recall verdicts are in it, and the report says so
+    assert [m.name for m in result["general_mcq"].metrics] == ["AverageAccuracy"]
+    assert result["general_mcq"].judge_verdicts == {"AverageAccuracy": "llm_recall"}
     stored = list(open_reader(result.run_dir).iter_results(result.run_id))
     skipped = [s for s in stored if "skipped" in s.details["judge"]]
     assert len(skipped) == 3
+
+
+def test_llm_recall_on_a_multi_metric_benchmark_never_overwrites_a_rule_metric(qa_dir, tmp_path, capsys):
+    """general_qa has 13 rule metrics (BLEU-1..4, ROUGE): the recall verdicts are their own metric
+    `llm_recall`, every rule metric keeps the rule's score, and the report and the table say which
+    metric holds the judge's verdicts."""
+    rows = [*QA_ROWS, {"query": "What does the mock model say?", "response": "The answer is A."}]
+    (qa_dir / "default.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    with judge_server(lambda m: "It names the capital. [[A]]" if "France" in last_user(m) else "Wrong. [[B]]") as judge:
+        rule = run_task(qa_config(qa_dir, tmp_path / "rule", judge.base_url, judge_strategy="rule"), print_table=False)
+        assert judge.calls == 0
+        capsys.readouterr()
+        recall = run_task(qa_config(qa_dir, tmp_path / "recall", judge.base_url, judge_strategy="llm_recall"))
+        # the mock's "The answer is A." matches the last reference (bleu-1 = 1): not re-checked
+        assert judge.calls == 4
+    printed = capsys.readouterr().out
+    rule_scores = {m.name: m.score for m in rule["general_qa"].metrics}
+    recall_report = recall["general_qa"]
+    recall_scores = {m.name: m.score for m in recall_report.metrics}
+    assert len(rule_scores) == 13 and rule_scores["bleu-1"] == 0.2
+    assert recall_scores == {**rule_scores, "llm_recall": 0.4}  # France re-checked right, the skipped one right
+    assert list(recall_scores)[-1] == "llm_recall" and recall_report.judge_verdicts == {"llm_recall": "llm_recall"}
+    saved = json.loads(next(Path(recall.run_dir).rglob("general_qa.json")).read_text())
+    assert saved["judge_verdicts"] == {"llm_recall": "llm_recall"}
+    assert "general_qa: `llm_recall` holds LLM-judge verdicts (llm_recall: answers the rule marked wrong" in printed
+    stored = list(open_reader(recall.run_dir).iter_results(recall.run_id))
+    france = next(s for s in stored if "France" in str(s.sample.input))
+    assert france.scores["llm_recall"] == 1.0 and france.scores["bleu-1"] == france.details["rule_scores"]["bleu-1"] == 0.0
 
 
 def test_judge_key_from_the_environment_reaches_the_judge_and_no_file(qa_dir, tmp_path, monkeypatch):

@@ -170,6 +170,8 @@ class Task:
     params: dict[str, Any] = attrs.field(factory=dict)
     prompt_style: str = "default"
     few_shot_pool: dict[str, list[Sample]] = attrs.field(factory=dict)
+    #: metric -> judge strategy, for the metrics whose values are LLM-judge verdicts (core/judge/setup.py)
+    judge_verdicts: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def name(self) -> str:

@@ -175,6 +175,7 @@ class Engine:
             aggregate=task.spec.aggregate,
         )
         report.output_type = task.output_type
+        report.judge_verdicts = dict(task.judge_verdicts)
         report.stats = run.stats()
         for store in self.stores:
             store.save_report(report)

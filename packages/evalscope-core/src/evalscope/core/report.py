@@ -111,6 +111,8 @@ class Report:
     output_type: str = ""
     counts: SampleCounts = attrs.field(factory=SampleCounts)
     stats: TaskStats = attrs.field(factory=TaskStats)
+    #: metric -> judge strategy (llm, llm_recall): the metrics whose values are LLM-judge verdicts
+    judge_verdicts: dict[str, str] = attrs.field(factory=dict)
 
 
 #: a benchmark's own aggregation: results -> {metric: value} for metrics that are not plain means
@@ -360,4 +362,26 @@ def format_table(reports: Iterable[Report]) -> str:
         for rep in reports
         if rep.output_type
     ]
-    return table + ("\nAnswers by " + "; ".join(notes) if notes else "")
+    return table + ("\nAnswers by " + "; ".join(notes) if notes else "") + "".join(
+        f"\n{line}" for rep in reports for line in judge_notes(rep)
+    )
+
+
+#: what a judge strategy did to the metric that holds its verdicts
+JUDGE_STRATEGY_NOTES = {
+    "llm": "every answer graded by the judge",
+    "llm_recall": "answers the rule marked wrong re-checked by the judge",
+}
+
+
+def judge_notes(report: Report) -> list[str]:
+    """One line per judge strategy of a report naming the metrics that hold LLM-judge verdicts, e.g.
+    "general_qa: `llm_recall` holds LLM-judge verdicts (llm_recall: answers the rule marked wrong ...)"."""
+    by_strategy: dict[str, list[str]] = {}
+    for metric, strategy in report.judge_verdicts.items():
+        by_strategy.setdefault(strategy, []).append(f"`{metric}`")
+    return [
+        f"{report.dataset_name}: {', '.join(names)} {'holds' if len(names) == 1 else 'hold'} LLM-judge verdicts "
+        f"({strategy}: {JUDGE_STRATEGY_NOTES.get(strategy, strategy)})"
+        for strategy, names in by_strategy.items()
+    ]

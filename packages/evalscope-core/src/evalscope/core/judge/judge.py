@@ -4,7 +4,9 @@ reads its reply fail-closed; `JudgeCache` makes a rerun reuse every verdict alre
 A judge call is identified by the judge's identity (provider, model, generation settings), the
 reading rules and the prompt (`JudgeCall.key`). Its record -- the prompt, every raw reply, the
 verdict, the number of attempts -- is stored with the sample's review (`details["judge"]`), so a
-resumed run (`--use-cache`) loads the records back from the store and asks the judge nothing again.
+resumed run (`--use-cache`) loads the records back from the store and asks the judge nothing again
+for a valid verdict. An eval run's judge-invalid verdicts are not reused (`valid_only`): the model's
+answer is, and the judge is asked again.
 """
 
 from __future__ import annotations
@@ -63,11 +65,14 @@ class JudgeCache:
     def put(self, call: JudgeCall) -> None:
         self._records[call.key] = call
 
-    def load(self, records: Iterable[Any]) -> int:
-        """Add stored `JudgeCall` dicts (unreadable ones are skipped); returns how many were added."""
+    def load(self, records: Iterable[Any], *, valid_only: bool = False) -> int:
+        """Add stored `JudgeCall` dicts (unreadable ones are skipped, and invalid verdicts with
+        `valid_only`); returns how many were added."""
         added = 0
         for raw in records:
             if not isinstance(raw, dict) or not raw.get("key"):
+                continue
+            if valid_only and raw.get("valid") is not True:
                 continue
             try:
                 call = structure(raw, JudgeCall)
@@ -77,12 +82,12 @@ class JudgeCache:
             added += 1
         return added
 
-    def load_details(self, details: dict[str, Any] | None) -> int:
+    def load_details(self, details: dict[str, Any] | None, *, valid_only: bool = False) -> int:
         """Add the judge records kept in one review's `details` (under "judge" -> "calls", also nested
         in arena games)."""
         if not details:
             return 0
-        return self.load(_calls_in(details))
+        return self.load(_calls_in(details), valid_only=valid_only)
 
 
 def _calls_in(value: Any) -> Iterable[Any]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import attrs
 
 from evalscope.core.judge.config import JudgeModelArgs
-from evalscope.core.judge.verdict import Parser, json_parser, numeric_parser, pattern_parser
+from evalscope.core.judge.verdict import Parser, json_parser, numeric_parser, pattern_parser, self_consistent
 
 #: a system prompt for judges that want one (none by default: the instructions open the user message
 #: and the verdict format closes it, which small judges follow far more often)
@@ -74,10 +74,12 @@ def grading_contract(args: JudgeModelArgs) -> Contract:
         pattern = args.score_pattern or PATTERN
         mapping = args.score_mapping or PATTERN_MAPPING
         parser, template, reminder = pattern_parser(pattern, mapping), PATTERN_TEMPLATE, PATTERN_REMINDER
+    low, high = (min(mapping.values()), max(mapping.values())) if mapping else (0.0, 1.0)
+    parser = self_consistent(parser, float(low), float(high))  # a verdict its own words contradict is invalid
     if args.prompt_template is not None or args.score_pattern is not None:
         reminder = "Your reply did not contain a verdict in the required format. Give your verdict again, exactly in that format."
     description = json.dumps(
-        {"type": args.score_type, "pattern": pattern, "mapping": dict(mapping)}, sort_keys=True
+        {"type": args.score_type, "pattern": pattern, "mapping": dict(mapping), "self_consistent": 1}, sort_keys=True
     )
     return Contract(args.system_prompt or None, args.prompt_template or template, parser, reminder, description)
 

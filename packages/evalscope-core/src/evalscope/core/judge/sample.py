@@ -9,8 +9,12 @@ group `evalscope.judge_protocols`, name = benchmark name, value = a factory `(Ju
 Outcomes, recorded in `details["judge"]` (strategy, judge identity, every call's prompt, raw
 replies and verdict):
 - a valid verdict: `llm` scores the sample by it (metric AverageAccuracy; the rule's scores are kept
-  in `details["rule_scores"]`); `llm_recall` replaces the rule's primary score of a sample the rule
-  marked wrong;
+  in `details["rule_scores"]`); `llm_recall` re-checks a sample the rule marked wrong (its first
+  metric below 1). A recall verdict never overwrites one of several rule metrics: a benchmark with
+  several (general_qa: BLEU, ROUGE) gets its own metric `llm_recall` (1 where the rule's first metric
+  was full marks, else the judge's verdict) beside the untouched rule scores; a benchmark with one
+  accuracy-like metric (gsm8k's `acc`) gets the verdict in that metric. Either way the metric that
+  holds verdicts is named in `Task.judge_verdicts`, the report and under the printed table;
 - no valid verdict after the bounded attempts: the sample is INVALID (excluded from the score,
   counted per subset as "judge invalid");
 - the judge could not be reached: the sample is ERROR (a rerun with --use-cache asks again).
@@ -44,6 +48,8 @@ judge_protocols: Registry[Any] = Registry("judge_protocols")
 JUDGE_TAG = "llm-judge"
 #: the metric a judge's verdicts are reported under (strategy llm)
 JUDGE_METRIC = ACCURACY
+#: the metric of recall verdicts (strategy llm_recall) on a benchmark with several rule metrics
+RECALL_METRIC = "llm_recall"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -105,10 +111,12 @@ class GradingProtocol:
 
     async def judge_sample(self, judge: LLMJudge, task: Task, sample: Sample, result: SampleResult, strategy: str) -> None:
         primary = task.metrics[0] if task.metrics else next(iter(result.scores), JUDGE_METRIC)
+        verdict_metric = RECALL_METRIC if RECALL_METRIC in task.metrics else primary
         record: dict[str, Any] = {"strategy": strategy, "judge": judge.identity}
         result.details["judge"] = record
         if strategy == "llm_recall" and result.scores.get(primary, 0.0) >= 1.0:
             record["skipped"] = f"the rule scored {primary} {result.scores[primary]:g}; only answers it marked wrong are re-checked"
+            result.scores[verdict_metric] = 1.0 if verdict_metric == RECALL_METRIC else result.scores[primary]
             return
         try:
             call = await judge.ask(
@@ -129,8 +137,8 @@ class GradingProtocol:
         assert call.score is not None
         if strategy == "llm":
             result.scores = {JUDGE_METRIC: call.score}
-        else:
-            result.scores[primary] = call.score
+        else:  # llm_recall: its own metric beside the rule's, or the one accuracy-like metric
+            result.scores[verdict_metric] = call.score
 
 
 @attrs.define
@@ -145,7 +153,8 @@ class SampleJudge:
     """The engine's judge step: `await judge(task, sample, result)` after the rule review.
 
     Before the first sample of a task it loads the judge records already stored for that task in
-    the run being resumed (`store.iter_results`), so those verdicts are reused without a call.
+    the run being resumed (`store.iter_results`), so those verdicts are reused without a call. Only
+    valid verdicts are: a judge-invalid sample (fail closed) is judged again on `--use-cache`.
     """
 
     def __init__(self, judge: LLMJudge, plans: dict[str, TaskPlan], *, store: ResultStore | None = None, run_id: str = "") -> None:
@@ -179,7 +188,7 @@ class SampleJudge:
         added = 0
         try:
             for stored in self.store.iter_results(self.run_id, ResultFilter(dataset=dataset)):
-                added += self.judge.cache.load_details(stored.details)
+                added += self.judge.cache.load_details(stored.details, valid_only=True)
         except (LookupError, FileNotFoundError, NotImplementedError):
             return  # a new run: nothing stored yet
         if added:
@@ -187,6 +196,14 @@ class SampleJudge:
 
     async def aclose(self) -> None:
         await self.judge.aclose()
+
+
+def recall_metrics(metrics: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """(the task's metrics under llm_recall, the one holding verdicts): a single metric holds them
+    itself; several rule metrics keep their scores and `llm_recall` is added after them."""
+    if len(metrics) == 1:
+        return metrics, metrics[0]
+    return (*metrics, RECALL_METRIC), RECALL_METRIC
 
 
 def plan_protocol(name: str, task: Task, args: JudgeModelArgs) -> Any:
@@ -204,6 +221,7 @@ def needs_judge(name: str, task: Task) -> bool:
 __all__ = [
     "JUDGE_METRIC",
     "JUDGE_TAG",
+    "RECALL_METRIC",
     "GradingProtocol",
     "JudgeProtocol",
     "SampleJudge",
@@ -213,4 +231,5 @@ __all__ = [
     "needs_judge",
     "plan_protocol",
     "question_text",
+    "recall_metrics",
 ]

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from evalscope.core.judge.config import JudgeModelArgs
 from evalscope.core.judge.judge import JudgeCache, LLMJudge
-from evalscope.core.judge.sample import SampleJudge, TaskPlan, needs_judge, plan_protocol
+from evalscope.core.judge.sample import (
+    GradingProtocol,
+    SampleJudge,
+    TaskPlan,
+    needs_judge,
+    plan_protocol,
+    recall_metrics,
+)
 from evalscope.core.model import Model, RetryPolicy
 from evalscope.core.ports import ModelAPI, ResultStore
 from evalscope.core.serialization import ConfigError
@@ -39,7 +46,9 @@ def strategy_for(cfg: TaskConfig, name: str, task: Task) -> str:
 
 
 def plan_judging(cfg: TaskConfig, tasks: Mapping[str, Task]) -> dict[str, TaskPlan]:
-    """Plans of the judged tasks; a task judged under `llm` gets the judge's metrics."""
+    """Plans of the judged tasks. A task judged under `llm` gets the judge's metrics; under
+    `llm_recall` its verdicts go to its one metric, or to `llm_recall` beside several rule metrics.
+    `task.judge_verdicts` names the metrics that hold verdicts (for the report and the table)."""
     plans: dict[str, TaskPlan] = {}
     for name, task in tasks.items():
         strategy = strategy_for(cfg, name, task)
@@ -48,6 +57,10 @@ def plan_judging(cfg: TaskConfig, tasks: Mapping[str, Task]) -> dict[str, TaskPl
         protocol = plan_protocol(name, task, cfg.judge_model_args)
         if strategy == "llm":
             task.metrics = tuple(protocol.metrics(task))
+            task.judge_verdicts = dict.fromkeys(task.metrics, strategy)
+        elif isinstance(protocol, GradingProtocol) and task.metrics:
+            task.metrics, held_by = recall_metrics(task.metrics)
+            task.judge_verdicts = {held_by: strategy}
         plans[name] = TaskPlan(strategy, protocol)
     return plans
 

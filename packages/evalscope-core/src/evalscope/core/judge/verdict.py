@@ -7,6 +7,14 @@ invalid, with the reason. Never a silent 0 or 1.
 - json: the reply holds one JSON object of the fixed schema {"verdict": <label>, "reason": <text>}.
 
 Reasoning blocks (`<think>...</think>`) are removed first: what the judge considered is not its verdict.
+
+A verdict that its own words contradict is invalid too (`self_consistent`, used by the grading
+contract): a top verdict (A, "correct", rating 1) whose text says the answer "is incorrect", "is not
+correct" or "is wrong", or a bottom verdict (B, "incorrect", rating 0) whose text says the answer "is
+correct". Only such claims about the answer count (the answer / prediction / response / it / this,
+then is / was / seems / 's, then the word): "the correct answer is 8", "the reference answer is
+correct" or "nothing is wrong" contradict nothing. A contradicting reply is asked again like any
+reply that does not parse, then recorded as judge invalid: never a score.
 """
 
 from __future__ import annotations
@@ -50,6 +58,49 @@ def _lookup(label: str, mapping: Mapping[str, float]) -> float | None:
         return float(mapping[label])
     folded = [k for k in mapping if k.strip().lower() == label.strip().lower()]
     return float(mapping[folded[0]]) if len(folded) == 1 else None
+
+
+#: who a claim is about: the judged answer, never the reference ("the correct answer is ...")
+_SUBJECT = (
+    r"(?:\b(?:predicted|model['’]?s|candidate|given|provided|student['’]?s|final)\s+answer|\bprediction|\bresponse|\bit|\bthis"
+    r"|(?<!reference )(?<!gold )(?<!expected )(?<!correct )(?<!true )(?<!right )(?<!actual )\banswer)"
+)
+_COPULA = r"(?:\s+(?:is|was|seems|appears|looks)(?:\s+to\s+be)?|['’]s)"
+_ADVERB = r"(?:\s+(?:clearly|completely|entirely|definitely|indeed|therefore|thus|also|actually|factually|simply|totally|still))?"
+#: "the answer is incorrect / wrong / not correct", "the prediction isn't correct"
+NEGATIVE_CLAIM = re.compile(
+    _SUBJECT + r"(?:" + _COPULA + _ADVERB + r"\s+(?:incorrect|wrong|inaccurate|not\s+(?:correct|accurate))"
+    r"|\s+(?:isn['’]t|is\s+not|wasn['’]t|was\s+not)" + _ADVERB + r"\s+(?:correct|accurate))\b",
+    re.IGNORECASE,
+)
+#: "the answer is correct", "it is accurate" (never "is not correct" nor "is incorrect")
+POSITIVE_CLAIM = re.compile(_SUBJECT + _COPULA + _ADVERB + r"\s+(?:correct|accurate)\b", re.IGNORECASE)
+
+
+def contradiction(text: str, score: float, low: float, high: float) -> str | None:
+    """Why a verdict's own words contradict it (None when they do not): a `high` verdict whose text
+    says the answer is wrong, or a `low` one whose text says it is correct."""
+    if low == high:
+        return None
+    claim = NEGATIVE_CLAIM if score == high else POSITIVE_CLAIM if score == low else None
+    found = claim.search(visible_text(text)) if claim is not None else None
+    if found is None:
+        return None
+    return f"the verdict ({score:g}) contradicts the reply's own words {found.group(0).strip()!r}"
+
+
+def self_consistent(parser: Parser, low: float, high: float) -> Parser:
+    """`parser`, with a verdict its own text contradicts made invalid (see `contradiction`)."""
+
+    def parse(reply: str) -> Verdict:
+        verdict = parser(reply)
+        if verdict.valid and verdict.score is not None:
+            why = contradiction(reply, verdict.score, low, high)
+            if why is not None:
+                return Verdict.invalid(why)
+        return verdict
+
+    return parse
 
 
 def pattern_parser(pattern: str, mapping: Mapping[str, float]) -> Parser:
@@ -142,4 +193,13 @@ def json_parser(mapping: Mapping[str, float]) -> Parser:
     return parse
 
 
-__all__ = ["Verdict", "Parser", "pattern_parser", "numeric_parser", "json_parser", "visible_text"]
+__all__ = [
+    "Verdict",
+    "Parser",
+    "contradiction",
+    "json_parser",
+    "numeric_parser",
+    "pattern_parser",
+    "self_consistent",
+    "visible_text",
+]
