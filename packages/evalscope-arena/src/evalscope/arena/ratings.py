@@ -1,5 +1,5 @@
 """Ratings from battles: online Elo, Bradley-Terry maximum likelihood with bootstrap intervals, and
-win/loss/tie rates (against a baseline) with intervals.
+win/loss/tie counts and the win rate (against a baseline; ties count half: `win_rate`) with intervals.
 
 A battle is `(model_a, model_b, score_a)` with score_a 1 (a won), 0 (b won) or 0.5 (tie). Only
 valid battles are given here: a battle whose verdict did not parse never reaches a rating.
@@ -148,6 +148,28 @@ def bootstrap_bt(
     return {m: Interval(float(low[i]), float(high[i])) for i, m in enumerate(names)}
 
 
+#: the arena's one win rate, in every table, chart and file (`win_rate`)
+WIN_RATE_RULE = "(wins + ties / 2) / battles"
+
+
+def win_rate(wins: float, losses: float, ties: float) -> float | None:
+    """The arena's win rate: (wins + ties / 2) / battles, ties counting half as in the arena
+    literature (Chatbot Arena, MT-Bench); None without a battle. Every table, chart and file of
+    `evalscope arena`, general_arena and the site shows this number (`WIN_RATE_RULE`). For an
+    all-tie field it is 0.5, which is also the Bradley-Terry expected win probability of equal ratings."""
+    battles = wins + losses + ties
+    return (wins + ties / 2) / battles if battles else None
+
+
+def win_rate_of(outcomes) -> float | None:  # type: ignore[no-untyped-def]
+    """`win_rate` of a model's battle outcomes (its score per battle: 1 win, 0 loss, else a tie)."""
+    import numpy as np
+
+    scores = np.asarray(outcomes, dtype=float)
+    wins, losses = int((scores == 1.0).sum()), int((scores == 0.0).sum())
+    return win_rate(wins, losses, len(scores) - wins - losses)
+
+
 @attrs.define
 class WinRecord:
     """One model's results against one opponent (or all opponents / the baseline)."""
@@ -157,10 +179,7 @@ class WinRecord:
     wins: int = 0
     losses: int = 0
     ties: int = 0
-    #: (wins + ties / 2) / battles, and its bootstrap interval
-    score: float = 0.0
-    score_ci: Interval | None = None
-    #: wins / battles and its bootstrap interval
+    #: bootstrap interval of `win_rate`
     win_rate_ci: Interval | None = None
 
     @property
@@ -168,8 +187,9 @@ class WinRecord:
         return self.wins + self.losses + self.ties
 
     @property
-    def win_rate(self) -> float:
-        return self.wins / self.battles if self.battles else 0.0
+    def win_rate(self) -> float | None:
+        """(wins + ties / 2) / battles: see `win_rate`."""
+        return win_rate(self.wins, self.losses, self.ties)
 
     @property
     def loss_rate(self) -> float:
@@ -208,20 +228,19 @@ def percentile_interval(values: Sequence[float], statistic, *, rounds: int, seed
 def win_record(
     battles: Sequence[Battle], model: str, opponent: str | None = None, *, rounds: int = 200, seed: int = 42
 ) -> WinRecord:
-    """Wins, losses, ties of `model` (against `opponent`, or all), with bootstrap intervals."""
+    """Wins, losses, ties of `model` (against `opponent`, or all), and the bootstrap interval of its win rate."""
     outcomes = _outcomes(battles, model, opponent)
     record = WinRecord(model=model, opponent=opponent or "all")
     record.wins = sum(1 for s in outcomes if s == 1.0)
     record.losses = sum(1 for s in outcomes if s == 0.0)
     record.ties = len(outcomes) - record.wins - record.losses
     if outcomes:
-        record.score = sum(outcomes) / len(outcomes)
-        record.score_ci = percentile_interval(outcomes, lambda x: x.mean(), rounds=rounds, seed=seed)
-        record.win_rate_ci = percentile_interval(outcomes, lambda x: (x == 1.0).mean(), rounds=rounds, seed=seed)
+        record.win_rate_ci = percentile_interval(outcomes, win_rate_of, rounds=rounds, seed=seed)
     return record
 
 
 __all__ = [
+    "WIN_RATE_RULE",
     "Battle",
     "Interval",
     "WinRecord",
@@ -229,5 +248,7 @@ __all__ = [
     "bradley_terry",
     "online_elo",
     "percentile_interval",
+    "win_rate",
+    "win_rate_of",
     "win_record",
 ]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from evalscope.arena.ratings import (
+    WIN_RATE_RULE,
     Interval,
     bootstrap_bt,
     bradley_terry,
@@ -37,13 +38,11 @@ class ModelRating:
     ties: int = 0
     #: the opponent of the win counts: the baseline, or "all"
     versus: str = "all"
-    win_rate: float = 0.0
+    #: (wins + ties / 2) / battles (`ratings.win_rate`, the one definition); None without a battle
+    win_rate: float | None = None
     win_rate_ci: Interval | None = None
     loss_rate: float = 0.0
     tie_rate: float = 0.0
-    #: (wins + ties / 2) / battles
-    score: float = 0.0
-    score_ci: Interval | None = None
     elo: float | None = None
     bt: float | None = None
     bt_ci: Interval | None = None
@@ -70,6 +69,8 @@ class ArenaResult:
     missing: dict[str, int] = attrs.field(factory=dict)
     run_id: str = ""
     run_dir: str = ""
+    #: how `win_rate` was computed (`ratings.WIN_RATE_RULE`); files without it are older and not read back
+    win_rate_rule: str = ""
 
     def rating(self, model: str) -> ModelRating:
         return next(m for m in self.models if m.model == model)
@@ -122,6 +123,7 @@ def compute_ratings(cfg: ArenaConfig | RatingSettings, results: Sequence[SampleR
         battles_valid=len(valid),
         battles_invalid=len(invalid),
         invalid_by_pair=dict(Counter(r.subset for r in invalid)),
+        win_rate_rule=WIN_RATE_RULE,
     )
     invalid_of: Counter[str] = Counter()
     for r in invalid:
@@ -156,8 +158,6 @@ def compute_ratings(cfg: ArenaConfig | RatingSettings, results: Sequence[SampleR
             win_rate_ci=record.win_rate_ci,
             loss_rate=record.loss_rate,
             tie_rate=record.tie_rate,
-            score=record.score,
-            score_ci=record.score_ci,
             elo=elo.get(model),
             bt=bt.get(model),
             bt_ci=bt_ci.get(model),
@@ -183,7 +183,7 @@ def table_rows(result: ArenaResult) -> tuple[list[str], list[list[str]]]:
         rows = [[m.model, _ci(m.mean_rating, m.mean_rating_ci, 2), str(m.battles), str(m.judge_invalid)] for m in result.models]
         return headers, rows
     versus = f"vs {result.baseline}" if result.baseline else "vs all"
-    headers = ["Model", "BT rating (95% CI)", "Elo", "Battles", "W", "L", "T", f"Win rate {versus} (95% CI)", "Judge invalid"]
+    headers = ["Model", "BT rating (95% CI)", "Elo", "Battles", "W", "L", "T", f"Win rate {versus}, ties half (95% CI)", "Judge invalid"]
     rows = []
     for m in result.models:
         is_baseline = m.model == result.baseline
@@ -192,7 +192,7 @@ def table_rows(result: ArenaResult) -> tuple[list[str], list[list[str]]]:
             _ci(m.bt, m.bt_ci, 1),
             "n/a" if m.elo is None else f"{m.elo:.1f}",
             str(m.battles), str(m.wins), str(m.losses), str(m.ties),
-            "-" if is_baseline and result.baseline else _ci(m.win_rate if m.battles else None, m.win_rate_ci, 3),
+            "-" if is_baseline and result.baseline else _ci(m.win_rate, m.win_rate_ci, 3),
             str(m.judge_invalid),
         ])
     return headers, rows
@@ -219,7 +219,7 @@ def format_table(result: ArenaResult) -> str:
 
 CSV_FIELDS = (
     "model", "bt", "bt_low", "bt_high", "elo", "battles", "wins", "losses", "ties", "versus", "win_rate", "win_rate_low",
-    "win_rate_high", "score", "mean_rating", "mean_rating_low", "mean_rating_high", "judge_invalid",
+    "win_rate_high", "mean_rating", "mean_rating_low", "mean_rating_high", "judge_invalid",
 )
 
 
@@ -235,7 +235,7 @@ def write_files(result: ArenaResult, run_dir: Path) -> tuple[Path, Path]:
                 "model": m.model, "bt": m.bt, "bt_low": m.bt_ci.low if m.bt_ci else None, "bt_high": m.bt_ci.high if m.bt_ci else None,
                 "elo": m.elo, "battles": m.battles, "wins": m.wins, "losses": m.losses, "ties": m.ties, "versus": m.versus,
                 "win_rate": m.win_rate, "win_rate_low": m.win_rate_ci.low if m.win_rate_ci else None,
-                "win_rate_high": m.win_rate_ci.high if m.win_rate_ci else None, "score": m.score, "mean_rating": m.mean_rating,
+                "win_rate_high": m.win_rate_ci.high if m.win_rate_ci else None, "mean_rating": m.mean_rating,
                 "mean_rating_low": m.mean_rating_ci.low if m.mean_rating_ci else None,
                 "mean_rating_high": m.mean_rating_ci.high if m.mean_rating_ci else None, "judge_invalid": m.judge_invalid,
             })

@@ -60,11 +60,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "bootstrap 区间按运行的种子重新抽样，可能与 evalscope arena 输出的略有不同。",
     ),
     "arena_still_running": ("the run is still judging", "运行仍在评判中"),
-    "arena_no_file": ("its ratings.json is not at the run's work dir", "运行目录下没有 ratings.json"),
+    "arena_no_file": (
+        "its work dir holds no ratings.json of this run in the current format",
+        "运行目录下没有当前格式的本运行 ratings.json",
+    ),
     "arena_invalid_by_pair": ("Judge invalid by pair", "各对战组合的裁判无效数"),
     "arena_missing": ("Questions without an answer (no battle)", "无回答的问题（未对战）"),
     "arena_bt_chart": ("Bradley-Terry rating (95% CI)", "Bradley-Terry 评分 (95% CI)"),
-    "arena_win_chart": ("Win rate {versus} (95% CI)", "胜率 {versus} (95% CI)"),
+    "arena_win_chart": ("Win rate {versus}, ties half (95% CI)", "胜率 {versus}，平局计半 (95% CI)"),
     "arena_mean_chart": ("Mean rating (95% CI)", "平均评分 (95% CI)"),
     "arena_pair": ("Pair", "组合"),
     "arena_all_pairs": ("All pairs", "全部组合"),
@@ -227,7 +230,7 @@ def rating_charts(ctx: SiteContext, result: ArenaResult, init: float) -> Any:
             chart(
                 "arena-win-rate",
                 charts.interval_chart(
-                    [m.model for m in rated], [m.win_rate if m.battles else None for m in rated],
+                    [m.model for m in rated], [m.win_rate for m in rated],
                     [ci(m.win_rate_ci) for m in rated], t("arena_win_chart", versus=versus), "win rate",
                     bars=True, y_range=(0, 1.05),
                 ),

@@ -2,7 +2,7 @@
 read through the result-store port with the battle browser's filters.
 
 The ratings are the run's own `ratings.json` (the file `evalscope arena` wrote, checked to be this
-run's) when it lies at the run's work dir; otherwise (a database on another machine, a run still
+run's, with today's win-rate definition) when it lies at the run's work dir; otherwise (a database on another machine, a run still
 judging) they are recomputed from the stored battles with the run's settings, and the page says so.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from evalscope.arena.battles import pairs
+from evalscope.arena.ratings import WIN_RATE_RULE
 from evalscope.arena.results import ArenaResult, RatingSettings, compute_ratings
 from evalscope.core.ports import ResultFilter, RunInfo
 from evalscope.core.report import Report
@@ -81,6 +82,8 @@ def ratings_file(info: RunInfo, places: Sequence[str | Path] = ()) -> tuple[Aren
         except (OSError, ValueError):
             continue
         if not isinstance(data, dict) or data.get("run_id") != info.run_id:
+            continue
+        if data.get("win_rate_rule") != WIN_RATE_RULE:  # written before ties counted half: recompute
             continue
         try:
             return structure(data, ArenaResult), path
