@@ -23,7 +23,9 @@ SHARED = "../shared/datasets"
 def block(marker: str) -> str:
     """The fenced block right after `<!-- collections-example:MARKER -->`."""
     found = re.search(
-        rf"<!-- collections-example:{re.escape(marker)} -->\s*```\w*\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S
+        rf"<!-- collections-example:{re.escape(marker)} -->\s*```\w*\n(.*?)```",
+        DOC.read_text(encoding="utf-8"),
+        re.S,
     )
     assert found, f"docs/collections.md lost its {marker!r} block"
     return found.group(1)
@@ -43,7 +45,12 @@ def test_the_documented_example_runs_and_prints_what_the_doc_shows(dataset_dir, 
     for argv in commands(dataset_dir):
         assert argv[0] == "evalscope"
         out = subprocess.run(
-            [EXE, *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**env, "NO_COLOR": "1"}
+            [EXE, *argv[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**env, "NO_COLOR": "1"},
         )
         assert out.returncode == 0, (argv, out.stderr[-2000:])
         outputs.append(out.stdout)
@@ -62,7 +69,9 @@ def test_the_documented_python_draws_the_same_rows(dataset_dir, tmp_path):
     schema = CollectionSchema.from_json(tmp_path / "mix.json")
     rows = WeightedSampler(schema, dataset_dir=str(dataset_dir), hub="local", seed=3).sample(20)
     mine = dump_jsonl(rows, tmp_path / "python.jsonl")
-    assert mine.read_text(encoding="utf-8") == (tmp_path / "outputs" / "mix.jsonl").read_text(encoding="utf-8")
+    assert mine.read_text(encoding="utf-8") == (tmp_path / "outputs" / "mix.jsonl").read_text(
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize("word", ["weighted", "uniform", "stratified", "--generation-only", "--no-shuffle"])
