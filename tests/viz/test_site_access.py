@@ -200,3 +200,30 @@ def test_loopback_stays_token_free_by_default(outputs, monkeypatch):
         assert "token" not in site.banner
         assert request(site.url, "/_dash-layout")[0] == 200
     assert "Access token" not in site.log
+
+
+@pytest.mark.slow
+def test_a_browser_with_the_token_url_uses_every_page(browser, outputs):
+    """Chromium opens the printed URL once; the cookie carries Dash's own requests and later pages.
+    A browser without it sees the 403 text and none of the site."""
+    with LoggedSite("--outputs", str(outputs), "--token", TOKEN) as site:
+        context = browser.new_context()
+        pg = context.new_page()
+        statuses: list[tuple[str, int]] = []
+        pg.on("response", lambda r: statuses.append((r.url, r.status)))
+        pg.goto(site.banner)
+        pg.wait_for_selector("#page-model")  # layout and the routing callback answered
+        pg.goto(site.url + "/dataset")  # no token in the URL: the cookie suffices
+        pg.wait_for_selector("#page-dataset")
+        assert any("/_dash-update-component" in u for u, _ in statuses)
+        assert all(status < 400 for _, status in statuses), [s for s in statuses if s[1] >= 400]
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies[cookie_name(TOKEN)]["httpOnly"] and cookies[cookie_name(TOKEN)]["sameSite"] == "Strict"
+        context.close()
+
+        stranger = browser.new_context()
+        other = stranger.new_page()
+        response = other.goto(site.url + "/")
+        assert response.status == 403 and "access token" in other.inner_text("body")
+        assert other.query_selector("#run-picker") is None
+        stranger.close()
