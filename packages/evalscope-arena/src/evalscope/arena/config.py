@@ -163,15 +163,12 @@ def arena_config(data: Any, *, where: str = "arena config", base: str | os.PathL
 
 
 def load_arena_config(path: str | os.PathLike[str]) -> ArenaConfig:
-    """An arena config file (YAML or JSON), read with the same checks as task configs."""
-    from evalscope.config import _parse_json, _parse_yaml, decode_utf8
+    """An arena config file (YAML or JSON), read by core's document loader: the same checks as task
+    configs (size, UTF-8, empty file, YAML without aliases or duplicate keys)."""
+    from evalscope.config import load_document
 
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    text = decode_utf8(path.read_bytes(), str(path))
-    data = _parse_json(text, path) if path.suffix.lower() == ".json" else _parse_yaml(text, path)
-    return arena_config(data, where=str(path), base=path.resolve().parent)
+    data = load_document(path, empty_hint="; expected a mapping of arena settings (question_file:, models:, ...)")
+    return arena_config(data, where=str(path), base=Path(path).resolve().parent)
 
 
 __all__ = ["ArenaConfig", "ArenaModel", "MODES", "MITIGATIONS", "VERDICT_FORMATS", "arena_config", "load_arena_config"]

@@ -4,6 +4,7 @@ normal adapters as an eval run, read from an earlier run through the store, or f
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,38 +28,52 @@ class Question:
     category: str = "general"
 
 
-def _rows(path: str, what: str) -> list[dict[str, Any]]:
+def _keyed_rows(path: str, what: str, fields: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(`file:line`, question_id, row) of each row of a question or answer file; a missing file, a
+    row without question_id and a question_id seen before are errors naming the file and line."""
     from evalscope.core.datasets.local import read_records
 
     if not Path(path).is_file():
         raise ConfigError(f"{what}: {path}: no such file")
-    return list(read_records(path))
+    records = read_records(path)
+    first_seen: dict[str, str] = {}
+    for i, row in enumerate(records):
+        line = records.lines[i] if i < len(records.lines) else None
+        where = f"{path}:{line}" if line else f"{path}: row {i + 1}"
+        qid = row.get("question_id")
+        if qid is None:
+            raise DatasetFormatError(f"{where}: needs {fields} (got keys {', '.join(map(str, row)) or 'none'})")
+        qid = str(qid)
+        if qid in first_seen:
+            raise DatasetFormatError(f"{where}: question_id {qid!r} appears twice (first at {first_seen[qid]})")
+        first_seen[qid] = where
+        yield where, qid, row
 
 
 def load_questions(path: str, limit: int | None = None) -> list[Question]:
-    """Rows {question_id, text, category}; a row without question_id or text is an error naming the line."""
+    """Rows {question_id, text, category}; a row without question_id or text, or a question_id seen
+    before, is an error naming the file and line."""
     out: list[Question] = []
-    seen: set[str] = set()
-    for i, row in enumerate(_rows(path, "question_file")):
-        qid, text = row.get("question_id"), row.get("text")
-        if qid is None or not isinstance(text, str) or not text.strip():
-            raise DatasetFormatError(f"{path}: row {i + 1}: needs question_id and text (got keys {', '.join(map(str, row))})")
-        if str(qid) in seen:
-            raise DatasetFormatError(f"{path}: row {i + 1}: question_id {qid!r} appears twice")
-        seen.add(str(qid))
-        out.append(Question(str(qid), text, str(row.get("category") or "general")))
+    for where, qid, row in _keyed_rows(path, "question_file", "question_id and text"):
+        text = row.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise DatasetFormatError(f"{where}: needs question_id and text (got keys {', '.join(map(str, row))})")
+        out.append(Question(qid, text, str(row.get("category") or "general")))
     return out[:limit] if limit else out
 
 
-def load_answer_file(path: str, what: str) -> dict[str, str]:
-    """Rows {question_id, answer} (or `text`) -> {question_id: answer}."""
+def load_answer_file(path: str, what: str, question_ids: Collection[str] | None = None) -> dict[str, str]:
+    """Rows {question_id, answer} (or `text`) -> {question_id: answer}. A row without an answer, a
+    question_id seen before, or (given `question_ids`) one that is not a question is an error naming
+    the file and line."""
     out: dict[str, str] = {}
-    for i, row in enumerate(_rows(path, what)):
-        qid = row.get("question_id")
+    for where, qid, row in _keyed_rows(path, what, "question_id and answer"):
         answer = row.get("answer") if row.get("answer") is not None else row.get("text")
-        if qid is None or answer is None:
-            raise DatasetFormatError(f"{path}: row {i + 1}: needs question_id and answer (got keys {', '.join(map(str, row))})")
-        out[str(qid)] = str(answer)
+        if answer is None:
+            raise DatasetFormatError(f"{where}: needs question_id and answer (got keys {', '.join(map(str, row))})")
+        if question_ids is not None and qid not in question_ids:
+            raise DatasetFormatError(f"{where}: question_id {qid!r} is not a question of the question_file")
+        out[qid] = str(answer)
     return out
 
 

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,19 @@ def generate_answers(cfg: ArenaConfig, model: ArenaModel, questions_path: str, r
     return answers
 
 
-def collect_answers(cfg: ArenaConfig, run_dir: Path) -> dict[str, dict[str, str]]:
-    """{model name: {question_id: answer}} for every contestant."""
+def load_answer_files(cfg: ArenaConfig, question_ids: Collection[str] | None = None) -> dict[str, dict[str, str]]:
+    """{model name: answers} of the models answering from a file (checked against `question_ids`)."""
+    return {
+        m.name: load_answer_file(m.answers_file, f"models[{m.name}].answers_file", question_ids)
+        for m in cfg.models
+        if m.answers_file
+    }
+
+
+def collect_answers(
+    cfg: ArenaConfig, run_dir: Path, loaded: dict[str, dict[str, str]] | None = None
+) -> dict[str, dict[str, str]]:
+    """{model name: {question_id: answer}} for every contestant (`loaded`: answer files read already)."""
     out: dict[str, dict[str, str]] = {}
     for model in cfg.models:
         if model.model:
@@ -123,6 +135,8 @@ def collect_answers(cfg: ArenaConfig, run_dir: Path) -> dict[str, dict[str, str]
             run, answers = answers_of_run(model.run, model.run_id, model.dataset)
             log.info("arena: %d answers of %s from run %s", len(answers), model.name, run.name or run.run_id)
             out[model.name] = answers
+        elif loaded is not None and model.name in loaded:
+            out[model.name] = loaded[model.name]
         else:
             out[model.name] = load_answer_file(model.answers_file or "", f"models[{model.name}].answers_file")
     return out
@@ -168,19 +182,23 @@ async def run_arena_async(cfg: ArenaConfig, *, print_table: bool = True) -> Aren
     from evalscope.core.logs import attach_run_log, detach
     from evalscope.run import build_model_api
 
-    questions = load_questions(cfg.question_file, cfg.limit)
-    references = load_answer_file(cfg.reference_file, "reference_file") if cfg.reference_file else {}
+    questions = load_questions(cfg.question_file)
+    question_ids = {q.question_id for q in questions}  # all of them: an answer beyond --limit is no error
+    questions = questions[: cfg.limit] if cfg.limit else questions
+    references = load_answer_file(cfg.reference_file, "reference_file", question_ids) if cfg.reference_file else {}
     if not cfg.judge_model_args.model_id:
         raise ConfigError("judge_model_args.model_id: the arena needs a judge model")
+    file_answers = load_answer_files(cfg, question_ids)
+    cache = JudgeCache()
+    # a judge service that refuses connections is an error here, before any run dir is made
+    judge = build_llm_judge(cfg.judge_model_args, build_model_api, worker_num=cfg.judge_worker_num, seed=cfg.seed, cache=cache)
     run_dir = resolve_arena_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = attach_run_log(run_dir / "logs" / "arena_log.log", cfg.secrets(), cfg.debug)
     previous = _previous(run_dir)
     stores = _arena_stores(cfg)
-    cache = JudgeCache()
     if previous is not None:  # verdicts of the run being resumed: reused, not asked again
         _load_cache(stores[0], run_dir, previous.run_id, cache)
-    judge = build_llm_judge(cfg.judge_model_args, build_model_api, worker_num=cfg.judge_worker_num, seed=cfg.seed, cache=cache)
     run = RunInfo(
         run_id=previous.run_id if previous else new_run_id(),
         work_dir=str(run_dir),
@@ -192,10 +210,19 @@ async def run_arena_async(cfg: ArenaConfig, *, print_table: bool = True) -> Aren
         datasets=[DATASET],
     )
     try:
-        answers = collect_answers(cfg, run_dir)
+        answers = collect_answers(cfg, run_dir, file_answers)
+        battles = planned_battles(cfg, questions, answers)
+        if not battles:
+            raise ConfigError(no_battle_message(cfg, questions, answers))
         for store in stores:
             store.open(run)
-        results = await _judge_all(cfg, judge, questions, answers, references, stores)
+        try:
+            results = await _judge_all(cfg, judge, battles, answers, references, stores)
+        except JudgeCallError as exc:
+            raise ConfigError(
+                f"the judge could not be asked ({exc}); the run stopped (status failed) and the verdicts given so far "
+                f"are stored: rerun with --use-cache {run_dir} (use_cache) once the judge answers"
+            ) from None
         outcome = compute_ratings(cfg, results, [m.name for m in cfg.models])
         outcome.run_id, outcome.run_dir = run.run_id, str(run_dir)
         outcome.judge_calls, outcome.judge_cached = judge.calls, judge.hits
@@ -247,50 +274,75 @@ def _load_cache(store: ResultStore, run_dir: Path, run_id: str, cache: JudgeCach
             return
 
 
+def planned_battles(cfg: ArenaConfig, questions: list[Question], answers: dict[str, dict[str, str]]) -> list[tuple[Question, tuple[str, ...]]]:
+    """(question, pair) of every battle, or (question, (model,)) of every grading in single mode: on
+    each question every model of the pair answered (one without an answer is counted as missing)."""
+    out = []
+    for question in questions:
+        for pair in pairs([m.name for m in cfg.models], cfg.mode, cfg.baseline):
+            if all(question.question_id in answers[m] for m in pair):
+                out.append((question, pair))
+    return out
+
+
+def no_battle_message(cfg: ArenaConfig, questions: list[Question], answers: dict[str, dict[str, str]]) -> str:
+    """Why an arena has nothing to judge: how many of the questions each model answered."""
+    counts = ", ".join(f"{m.name}: {sum(1 for q in questions if q.question_id in answers[m.name])}" for m in cfg.models)
+    if not questions:
+        why = "no question"
+    elif cfg.mode == "single":
+        why = "no model answered any question"
+    else:
+        why = f"no question was answered by both models of a pair (mode {cfg.mode})"
+    return (
+        f"the arena has no battle to judge: {why}; answers per model, of {len(questions)} question(s): {counts}. "
+        "Check that the answers' question_id (or the run's sample ids) are the question file's"
+    )
+
+
 async def _judge_all(
     cfg: ArenaConfig,
     judge: LLMJudge,
-    questions: list[Question],
+    battles: list[tuple[Question, tuple[str, ...]]],
     answers: dict[str, dict[str, str]],
     references: dict[str, str],
     stores: list[ResultStore],
 ) -> list[SampleResult]:
-    """Judge every battle; each is stored as soon as it is judged (a stopped run keeps them)."""
+    """Judge every battle; each is stored as soon as it is judged. A judge that cannot be asked stops
+    the run at once (the battles still in flight are cancelled; those judged stay stored)."""
     prompts = JudgePrompts(
         verdict_format=cfg.verdict_format,
         system_prompt=cfg.judge_model_args.system_prompt,
         prompt_template=cfg.judge_model_args.prompt_template,
     )
-    jobs: list[tuple[Question, Any]] = []
-    for question in questions:
-        qid = question.question_id
-        reference = references.get(qid)
-        for pair in pairs([m.name for m in cfg.models], cfg.mode, cfg.baseline):
-            if any(qid not in answers[m] for m in pair):
-                continue  # a model without an answer to this question: no battle (counted as missing)
-            if len(pair) == 1:
-                coro = judge_single(judge, prompts, question_id=qid, question=question.text, model=pair[0], answer=answers[pair[0]][qid], reference=reference)
-            else:
-                coro = judge_pair(
-                    judge, prompts, question_id=qid, question=question.text, answers={m: answers[m][qid] for m in pair},
-                    a=pair[0], b=pair[1], reference=reference, mitigation=cfg.position_bias_mitigation, seed=cfg.seed,
-                )
-            jobs.append((question, coro))
 
-    async def judged(question: Question, coro: Any) -> SampleResult:
-        result = battle_result(await coro, question, answers, references.get(question.question_id), judge)
+    async def judged(question: Question, pair: tuple[str, ...]) -> SampleResult:
+        qid, reference = question.question_id, references.get(question.question_id)
+        if len(pair) == 1:
+            outcome = await judge_single(
+                judge, prompts, question_id=qid, question=question.text, model=pair[0], answer=answers[pair[0]][qid], reference=reference
+            )
+        else:
+            outcome = await judge_pair(
+                judge, prompts, question_id=qid, question=question.text, answers={m: answers[m][qid] for m in pair},
+                a=pair[0], b=pair[1], reference=reference, mitigation=cfg.position_bias_mitigation, seed=cfg.seed,
+            )
+        result = battle_result(outcome, question, answers, reference, judge)
         for store in stores:
             store.save_review(DATASET, result)
         return result
 
+    tasks = [asyncio.ensure_future(judged(q, pair)) for q, pair in battles]
     try:
-        return list(await asyncio.gather(*(judged(q, c) for q, c in jobs)))
-    except JudgeCallError as exc:
-        raise ConfigError(f"the judge could not be asked ({exc}); finished verdicts are stored, rerun with use_cache") from None
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _missing(questions: list[Question], answers: dict[str, dict[str, str]], cfg: ArenaConfig) -> dict[str, int]:
     return {m.name: sum(1 for q in questions if q.question_id not in answers[m.name]) for m in cfg.models}
 
 
-__all__ = ["run_arena", "run_arena_async", "battle_result", "generate_answers", "collect_answers"]
+__all__ = ["run_arena", "run_arena_async", "battle_result", "generate_answers", "collect_answers", "planned_battles"]
