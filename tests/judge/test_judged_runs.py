@@ -275,3 +275,29 @@ def test_a_judged_run_needs_a_judge_model(qa_dir, tmp_path):
     cfg["judge_model_args"] = {"model_id": "judge", "api_url": "http://127.0.0.1:9/v1"}
     with pytest.raises(ConnectionError, match="judge_model_args.api_url"):
         run_task(cfg, print_table=False)
+
+
+def test_a_reply_that_contradicts_its_verdict_is_asked_again_then_judge_invalid(qa_dir, tmp_path):
+    """"[A]\n\nThe answer is incorrect..." (SmolLM2 as judge) is never read as correct: it is asked
+    again with the format reminder, and a judge that keeps contradicting itself leaves the sample judge invalid."""
+
+    def self_contradicting(messages):
+        text = last_user(messages)
+        reminded = len(messages) > 1
+        if "France" in text:
+            return "[[B]]" if reminded else "[A]\n\nThe answer is incorrect because it does not name Paris."
+        if "spider" in text:
+            return "[A]\n\nThe answer is incorrect."
+        return "The answer is correct. [[A]]"
+
+    with judge_server(self_contradicting) as judge:
+        result = run_task(qa_config(qa_dir, tmp_path / "out", judge.base_url), print_table=False)
+        assert judge.calls == 2 + 2 + 1 + 1
+    report = result["general_qa"]
+    assert report.counts.invalid == 1 and (report.metrics[0].score, report.metrics[0].num) == (0.6667, 3)
+    stored = {str(s.sample.input): s for s in open_reader(result.run_dir).iter_results(result.run_id)}
+    france = next(s for q, s in stored.items() if "France" in q)
+    (call,) = france.details["judge"]["calls"]
+    assert (france.scores["AverageAccuracy"], call["attempts"], call["label"]) == (0.0, 2, "B")
+    spider = next(s for q, s in stored.items() if "spider" in q)
+    assert spider.status is SampleStatus.INVALID and "contradicts the reply's own words" in spider.error

@@ -90,3 +90,50 @@ def test_contract_defaults_follow_score_type():
     custom = grading_contract(JudgeModelArgs(score_pattern=r"GRADE: (\w+)", score_mapping={"PASS": 1, "FAIL": 0}))
     assert custom.parser("GRADE: FAIL").score == 0.0
     assert custom.description != grading_contract(JudgeModelArgs()).description  # part of the cache key
+
+
+# -- a verdict its own words contradict is invalid (fail closed), ordinary replies stay valid ----------
+
+
+@pytest.mark.parametrize(
+    ("reply", "contract"),
+    [
+        ("[A]\n\nThe answer is incorrect because the capital of France is Paris, not Lyon.", "pattern"),  # seen from SmolLM2
+        ("[[A]] The predicted answer is not correct.", "pattern"),
+        ("The prediction is wrong: a spider has eight legs. [[A]]", "pattern"),
+        ("It's incorrect. [[A]]", "pattern"),
+        ("The model's answer isn't correct. Verdict: [[A]]", "pattern"),
+        ("The predicted answer is correct. [[B]]", "pattern"),
+        ("The response is clearly correct, it says Paris.\n[[B]]", "pattern"),
+        ('{"verdict": "correct", "reason": "The answer is wrong, it says six."}', "json"),
+        ('{"verdict": "incorrect", "reason": "The prediction is correct."}', "json"),
+        ("The answer is incorrect. [[1]]", "numeric"),
+        ("This is correct. [[0]]", "numeric"),
+    ],
+)
+def test_a_verdict_its_own_words_contradict_is_invalid(reply, contract):
+    verdict = grading_contract(JudgeModelArgs(score_type=contract)).parser(reply)
+    assert not verdict.valid and verdict.score is None, verdict
+    assert "contradicts the reply's own words" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("reply", "score"),
+    [
+        ("The predicted answer is correct. [[A]]", 1.0),
+        ("The answer is correct: it names Paris, the same city as the reference. [[A]]", 1.0),
+        ("The wording differs but nothing is wrong with it. [[A]]", 1.0),
+        ("The answer is not wrong, just brief. [[A]]", 1.0),
+        ("The reference answer is eight and the prediction says eight, so it is correct.\n[[A]]", 1.0),
+        ("The predicted answer is incorrect. The correct answer is Paris. [[B]]", 0.0),
+        ("The reference answer is correct: eight legs. The prediction says six, which is wrong. [[B]]", 0.0),
+        ("Wrong count: the correct answer is eight. [[B]]", 0.0),
+        ("The prediction is wrong.\n\n[[B]]", 0.0),
+        ("It is not correct; the expected answer is Jupiter. [[B]]", 0.0),
+        ("<think>At first the answer is correct? No.</think> The answer is incorrect. [[B]]", 0.0),
+        ("The answer hedges between two cities, which counts as incorrect. [[B]]", 0.0),
+    ],
+)
+def test_ordinary_replies_are_not_made_invalid(reply, score):
+    verdict = DEFAULT(reply)
+    assert verdict.valid and verdict.score == score, verdict
