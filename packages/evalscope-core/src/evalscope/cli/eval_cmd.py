@@ -85,7 +85,7 @@ def eval_command(config_file: str | None, display: str | None, **flags: Any) -> 
             if isinstance(loaded, list):
                 raise ConfigError(f"{config_file}: holds several tasks; use run_task() or one file per task")
             data = dict(unstructure(loaded))
-        data.update(flag_settings(flags))
+        data = merge_flag_settings(data, flag_settings(flags))
         if data.get("generation_config") is None:
             data.pop("generation_config", None)
         cfg = TaskConfig.from_dict(data, where="evalscope eval")
@@ -117,6 +117,30 @@ def _run(cfg: Any, display: str | None = None) -> None:
     except EvaluationError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+
+
+#: settings inside a key-value flag that are themselves merged key by key (judge_model_args')
+NESTED_KV = ("generation_config", "model_args")
+
+
+def merge_flag_settings(data: dict[str, Any], flags: dict[str, Any]) -> dict[str, Any]:
+    """A config file's settings overridden by the flags given. A key-value flag (--model-args,
+    --generation-config, --judge-model-args, --executor-args) overrides the file's value key by key
+    (`--judge-model-args max_attempts=3` keeps the file's model_id and api_url), and so do the
+    generation_config and model_args inside --judge-model-args; any other flag replaces the value."""
+    out = dict(data)
+    for key, value in flags.items():
+        base = out.get(key)
+        if key in KV_FLAGS and isinstance(base, dict) and isinstance(value, dict):
+            merged = {k: v for k, v in base.items() if v is not None}
+            for name, given in value.items():
+                inner = merged.get(name)
+                if name in NESTED_KV and isinstance(inner, dict) and isinstance(given, dict):
+                    given = {**{k: v for k, v in inner.items() if v is not None}, **given}
+                merged[name] = given
+            value = merged
+        out[key] = value
+    return out
 
 
 def flag_settings(flags: dict[str, Any]) -> dict[str, Any]:
