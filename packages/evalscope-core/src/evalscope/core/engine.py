@@ -132,15 +132,20 @@ class Engine:
     async def run(self, task: Task, samples: Sequence[Sample]) -> Report | None:
         started = time.perf_counter()
         run = self.last_run = TaskRun(total=len(samples))
-        done = self.stores[0].load_results(task.name) if self.stores else {}
+        done, restored = self._stored(task, len(samples))
         # with earlier results to reuse, count the cache hits up front (keys only: memory stays small)
         hits: dict[int, SampleResult] = {}
+        restore: set[int] = set()  # hits the primary store lost: stored in it again when reused
         if done:
             for i, sample in enumerate(samples):
-                hit = done.get((sample.subset, sample.id))
+                key = (sample.subset, sample.id)
+                hit = done.get(key)
                 if hit is not None and self._reusable(hit, task.build_request(sample)):
                     hits[i] = hit
+                    if key in restored:
+                        restore.add(i)
             done.clear()
+            restored.clear()
         run.cached = len(hits)
         self.sink.on_event(TaskStarted(task.name, len(samples), run.cached, task.output_type))
         kept = ScoreTally(keep_scored=task.spec.aggregate is not None)
@@ -154,7 +159,7 @@ class Engine:
             for i, sample in order:
                 if run.stopped is not None:
                     return
-                result = await self._evaluate(task, sample, hits.pop(i, None), run)
+                result = await self._evaluate(task, sample, hits.pop(i, None), run, restore=i in restore)
                 if result is not None:
                     kept.add(result)
 
@@ -181,6 +186,31 @@ class Engine:
             store.save_report(report)
         return report
 
+    def _stored(self, task: Task, planned: int) -> tuple[dict[tuple[str, str], SampleResult], set[tuple[str, str]]]:
+        """The run's stored predictions of `task`, by (subset, id), and the keys of those only a later
+        store holds. The primary store (the database) answers first; when it holds fewer than the
+        planned samples (a database that was emptied, replaced or moved aside), the other stores (the
+        work-dir JSONL records) fill in what it lacks, so nothing they hold is asked again."""
+        if not self.stores:
+            return {}, set()
+        primary = self.stores[0]
+        done = primary.load_results(task.name)
+        restored: set[tuple[str, str]] = set()
+        for store in self.stores[1:]:
+            if len(done) >= planned:
+                break
+            for key, result in store.load_results(task.name).items():
+                if key not in done:
+                    done[key] = result
+                    restored.add(key)
+            if restored:
+                log.warning(
+                    "%s: the %s store lacks %d stored predictions that the %s store holds; they are reused "
+                    "(not asked again) and stored in it again",
+                    task.name, primary.name, len(restored), store.name,
+                )
+        return done, restored
+
     def _key(self, request: ModelRequest) -> str:
         """Identity of a prediction: the model's identity plus everything in the request."""
         return f"{self.identity}:{request.cache_key()}" if self.identity else request.cache_key()
@@ -196,12 +226,16 @@ class Engine:
         # review stage of a run whose model identity was not recorded (older runs): the request must match
         return self.model is None and not self.identity and hit.request_key.rsplit(":", 1)[-1] == request.cache_key()
 
-    async def _evaluate(self, task: Task, sample: Sample, cached: SampleResult | None, run: TaskRun) -> SampleResult | None:
+    async def _evaluate(
+        self, task: Task, sample: Sample, cached: SampleResult | None, run: TaskRun, *, restore: bool = False
+    ) -> SampleResult | None:
         if cached is not None:
             result = cached
             result.sample = sample
             result.error, result.details = None, {}
             from_cache = True
+            if restore:  # a prediction only the JSONL records still held goes back into the database
+                self.stores[0].save_prediction(task.name, result)
         elif self.stage == "review" or self.model is None:
             self._finished(task, sample, SampleStatus.ERROR, ok=False)
             return None  # nothing to review for this sample

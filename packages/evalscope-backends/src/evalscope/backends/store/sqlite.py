@@ -32,6 +32,8 @@ from evalscope.backends.store.redact import redact, redact_text
 from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.serialization import ConfigError, structure, unstructure
+from evalscope.core.stores.damage import DamagedStoreError
+from evalscope.core.stores.lock import reader_status_of
 from evalscope.core.stores.query import matches, needs_python_filter, page
 from evalscope.core.stores.select import RUN_DATABASE
 from evalscope.core.stores.workdir import run_name
@@ -81,6 +83,17 @@ def _first_line(exc: BaseException) -> str:
     return redact_text(text[0]) if text else type(orig).__name__
 
 
+#: what SQLite says of a file that is no (longer a whole) database: SQLITE_CORRUPT, SQLITE_NOTADB
+_DAMAGE = ("malformed", "not a database", "sqlite_corrupt", "sqlite_notadb")
+
+
+def _damage(exc: BaseException) -> str | None:
+    """What the driver said, when `exc` means the database file is damaged; else None."""
+    orig = getattr(exc, "orig", None) or exc
+    text = f"{getattr(orig, 'sqlite_errorname', '')} {orig}".lower()
+    return _first_line(exc) if any(key in text for key in _DAMAGE) else None
+
+
 class StoreWriteError(ConfigError):
     """The database refused a write for a reason outside the run (a full disk, a read-only file):
     one clear line; everything committed before it is intact and a rerun resumes from it."""
@@ -97,14 +110,19 @@ _WRITE_PROBLEMS = {
 
 
 def _writes(method: Any) -> Any:
-    """Turn a refused write into a StoreWriteError that says what happened and what to do."""
+    """Turn a refused write into a StoreWriteError (or a damaged file into a DamagedStoreError) that
+    says what happened and what to do."""
     import functools
 
     @functools.wraps(method)
     def wrapper(self: SQLiteResultStore, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
+            if _damage(exc) is not None:
+                raise self.damaged(exc) from None
+            if not isinstance(exc, sa.exc.OperationalError):
+                raise
             text = str(getattr(exc, "orig", exc)).lower()
             problem = next((why for key, why in _WRITE_PROBLEMS.items() if key in text), None)
             if problem is None:
@@ -113,6 +131,22 @@ def _writes(method: Any) -> Any:
                 f"{self.display_url}: {problem} ({_first_line(exc)}). Every sample stored before this is intact; "
                 "fix it, then rerun with --use-cache to resume"
             ) from None
+
+    return wrapper
+
+
+def _intact(method: Any) -> Any:
+    """Turn a read of a damaged file into a DamagedStoreError naming the file."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteResultStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.DatabaseError as exc:
+            if _damage(exc) is None:
+                raise
+            raise self.damaged(exc) from None
 
     return wrapper
 
@@ -226,6 +260,28 @@ class SQLiteResultStore(ResultStore):
         """The URL without its password, for logs."""
         return redact_text(self.url or "")
 
+    def damaged(self, exc: BaseException | str) -> DamagedStoreError:
+        """The error that names this database (its file, for SQLite) as damaged and the way out."""
+        where, run_dir = self.display_url, self.run.work_dir if self.run is not None else None
+        url = sa.make_url(self.url) if self.url else None
+        if url is not None and url.get_backend_name() == "sqlite" and url.database:
+            where = url.database
+            if run_dir is None and Path(where).name == DB_FILE_NAME:  # a run dir's own database
+                run_dir = str(Path(where).parent)
+        reason = exc if isinstance(exc, str) else (_damage(exc) or _first_line(exc))
+        return DamagedStoreError(where, reason, run_dir)
+
+    def _check_intact(self) -> None:
+        """A damaged SQLite file stops the run before any work (`PRAGMA quick_check`, one problem)."""
+        assert self._engine is not None
+        if self._engine.dialect.name != "sqlite":
+            return
+        with self._engine.connect() as conn:
+            found = conn.exec_driver_sql("PRAGMA quick_check(1)").all()
+        verdict = str(found[0][0]) if found else "no answer to quick_check"
+        if verdict != "ok":
+            raise self.damaged(" ".join(verdict.split()))
+
     def _connect(self, url: str, *, must_exist: bool) -> sa.Connection:
         """Connect, create missing tables and add columns an older version lacked."""
         self._engine = self._create_engine(url, must_exist=must_exist)
@@ -243,14 +299,22 @@ class SQLiteResultStore(ResultStore):
                 work_dir = Path(run.work_dir)
                 work_dir.mkdir(parents=True, exist_ok=True)
                 self.url = f"sqlite:///{(work_dir / DB_FILE_NAME).resolve()}"
+            self.run = run
             try:
                 conn = self._connect(self.url, must_exist=False)
-            except sa.exc.OperationalError as exc:
+                self._check_intact()
+                with conn.begin():
+                    self._writer.upsert(conn, _runs, self._run_params(run))  # type: ignore[union-attr]
+            except DamagedStoreError:
                 self.close()
+                raise
+            except sa.exc.DatabaseError as exc:
+                self.close()
+                if _damage(exc) is not None:
+                    raise self.damaged(exc) from None
+                if not isinstance(exc, sa.exc.OperationalError):
+                    raise
                 raise ConfigError(f"store_url: {self.display_url}: cannot open the result database ({_first_line(exc)})") from None
-            self.run = run
-            with conn.begin():
-                self._writer.upsert(conn, _runs, self._run_params(run))  # type: ignore[union-attr]
 
     def _run_params(self, run: RunInfo) -> dict[str, Any]:
         return {
@@ -326,8 +390,11 @@ class SQLiteResultStore(ResultStore):
             return self._connect(self.url, must_exist=True)
         except sa.exc.DatabaseError as exc:
             self.close()
+            if _damage(exc) is not None:
+                raise self.damaged(exc) from None
             raise ValueError(f"{self.display_url}: not a readable result database ({exc.orig})") from None
 
+    @_intact
     def _fetch(self, query: Any) -> list[Any]:
         with self._lock:
             conn = self._reader()
@@ -430,6 +497,7 @@ class SQLiteResultStore(ResultStore):
 
     # -- reads of the open run -----------------------------------------------------------------
 
+    @_intact
     def load_results(self, dataset: str) -> dict[tuple[str, str], SampleResult]:
         """Every stored prediction of `dataset` in this run, with its review where there is one."""
         with self._lock:
@@ -441,6 +509,7 @@ class SQLiteResultStore(ResultStore):
             out[(row.subset, row.sample_id)] = reads.to_result(row)
         return out
 
+    @_intact
     def load_report(self, dataset: str) -> Report | None:
         """The stored report of `dataset` in this run, if any."""
         from evalscope.core.report import Report
@@ -462,6 +531,7 @@ class SQLiteResultStore(ResultStore):
             rows = self._fetch(sa.select(_runs.c.config).where(_runs.c.run_id == (run_id or current)))
         return rows[0].config if rows else None
 
+    @_intact
     def count(self, table: str, *, all_runs: bool = False) -> int:
         """Rows of one table (`runs`, `samples`, `predictions`, `scores`, `reports`) in this run."""
         target = {t.name: t for t in TABLES}[table]
@@ -487,7 +557,7 @@ class SQLiteResultStore(ResultStore):
                 name=row.name or Path(row.work_dir).name,
                 model_identity=row.model_identity or "",
                 kind=row.kind or "eval",
-                status=row.status or "running",
+                status=reader_status_of(row.status or "running", row.work_dir, row.run_id),
                 finished_at=row.finished_at,
                 datasets=list(row.datasets or []),
                 planned=dict(row.planned or {}),

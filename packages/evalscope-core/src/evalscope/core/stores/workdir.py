@@ -92,6 +92,26 @@ def iter_jsonl_tolerant(path: Path) -> Iterator[dict[str, Any]]:
                 yield row
 
 
+def _line_keys(path: Path) -> set[tuple[str, str]]:
+    """(subset, sample id) of every line of a JSONL file."""
+    return {(_subset_of(row), _line_id(row, i)) for i, row in enumerate(iter_jsonl_tolerant(path))}
+
+
+def _keep_newest(path: Path) -> None:
+    """Rewrite a JSONL file with one line per sample, its newest (atomically: a reader sees the old
+    file or the new one); a torn line is dropped."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    for i, row in enumerate(iter_jsonl_tolerant(path)):
+        key = (_subset_of(row), _line_id(row, i))
+        newest.pop(key, None)
+        newest[key] = row
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for row in newest.values():
+            fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    tmp.replace(path)
+
+
 def _first_row(path: Path) -> dict[str, Any] | None:
     return next(iter_jsonl_tolerant(path), None)
 
@@ -307,6 +327,10 @@ class WorkDirStore(ResultStore):
         self.run: RunInfo | None = None
         self.root = Path(".")  # the open run's directory
         self._handles: dict[Path, IO[str]] = {}
+        #: sample keys of the lines a prediction file held before this run appended to it (resume)
+        self._earlier: dict[Path, set[tuple[str, str]] | None] = {}
+        #: prediction files where this run wrote a sample again: compacted on close
+        self._again: set[Path] = set()
         self._cache: tuple[Any, list[_Line]] | None = None
 
     # -- write side ---------------------------------------------------------------------------
@@ -361,7 +385,19 @@ class WorkDirStore(ResultStore):
         return found
 
     def save_prediction(self, dataset: str, result: SampleResult) -> None:
-        self._append(self._file("predictions", dataset, result.subset), prediction_line(result))
+        """Append the prediction; a sample the file holds already (a retried failure) is noted, and
+        the file keeps only its newest line once the run closes."""
+        path = self._file("predictions", dataset, result.subset)
+        if path not in self._earlier:  # first write of this run: what did earlier runs leave?
+            self._earlier[path] = _line_keys(path) if path.is_file() and path.stat().st_size else None
+        earlier = self._earlier[path]
+        if earlier is not None:
+            key = (result.subset, str(result.sample_id))
+            if key in earlier:
+                self._again.add(path)
+            else:
+                earlier.add(key)
+        self._append(path, prediction_line(result))
 
     def save_review(self, dataset: str, result: SampleResult) -> None:
         self._append(self._file("reviews", dataset, result.subset), review_line(result), fresh=True)
@@ -376,6 +412,10 @@ class WorkDirStore(ResultStore):
         for fh in self._handles.values():
             fh.close()
         self._handles.clear()
+        for path in sorted(self._again):
+            _keep_newest(path)
+        self._again.clear()
+        self._earlier.clear()
 
     # -- read side ----------------------------------------------------------------------------
     def _run_dirs(self) -> list[Path]:
