@@ -79,13 +79,13 @@ def contents(events: list) -> list[tuple[float, str]]:
 
 def test_streamed_deltas_leave_as_the_adapter_produces_them_and_requests_share_a_batch():
     api = StreamingAPI(batch_size=4, step=0.05)
-    url_body = chat_body("a b c d e f", stream=True, stream_options={"include_usage": True})
+    url_body = chat_body("a b c d e f", model="words", stream=True, stream_options={"include_usage": True})
 
     async def go():
         async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
             url = f"{base}/chat/completions"
             return await asyncio.gather(
-                timed_stream(s, url, url_body), timed_stream(s, url, chat_body("x y", stream=True))
+                timed_stream(s, url, url_body), timed_stream(s, url, chat_body("x y", model="words", stream=True))
             )
 
     (start, events), (_, short) = run(go())
@@ -107,7 +107,7 @@ def test_stream_failing_before_text_is_a_500_and_after_text_an_error_event():
     async def go(fail_at):
         api = StreamingAPI(step=0.01, fail_at=fail_at)
         async with local_app(create_app(api)) as base, aiohttp.ClientSession() as s:
-            return await post(s, f"{base}/chat/completions", chat_body("a b c", stream=True))
+            return await post(s, f"{base}/chat/completions", chat_body("a b c", model="words", stream=True))
 
     status, raw = run(go(0))
     # a 500 names a reference into the server's log, never the exception's text
@@ -349,10 +349,10 @@ def test_n_choices_and_context_errors_on_the_wire():
         async with local_app(create_app(ChoicesAPI())) as base, aiohttp.ClientSession() as s:
             url = f"{base}/chat/completions"
             return (
-                await post(s, url, chat_body("cat", n=3)),
-                await post(s, url, chat_body("cat", n=3, stream=True)),
-                await post(s, url, chat_body("a b c d e f", max_tokens=1)),
-                await post(s, url, chat_body("a b", max_tokens=9, stream=True)),
+                await post(s, url, chat_body("cat", model="choices", n=3)),
+                await post(s, url, chat_body("cat", model="choices", n=3, stream=True)),
+                await post(s, url, chat_body("a b c d e f", model="choices", max_tokens=1)),
+                await post(s, url, chat_body("a b", model="choices", max_tokens=9, stream=True)),
             )
 
     (s1, whole), (s2, streamed), (s3, long_prompt), (s4, many_tokens) = run(go())

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from evalscope.core.types import ChatMessage, RequestKind, SampleStatus
+from evalscope.core.types import ChatMessage, RequestKind, SampleStatus, SettingValueError
 
 T = TypeVar("T")
 
@@ -149,9 +149,15 @@ def _unknown_keys_message(exc: cattrs.ForbiddenExtraKeysError) -> str:
 def _format_exception(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
         return _unknown_keys_message(exc)
+    if isinstance(exc, SettingValueError):  # `_path_first` appends the field to the path
+        return f"{exc.problem}{_FIELD_MARK}{exc.field}"
     if isinstance(exc, (ValueError, TypeError)) and str(exc):
         return str(exc)
     return cattrs.v.format_exception(exc, type_)
+
+
+#: separates a SettingValueError's problem from its field inside cattrs' `problem @ path` text
+_FIELD_MARK = "\x1f"
 
 
 def _path_first(message: str, root: str) -> str:
@@ -159,7 +165,11 @@ def _path_first(message: str, root: str) -> str:
     compiler: `cfg.yaml: dataset_args['arc'].few_shot_num: expected int, got str 'x'`)."""
     problem, sep, path = message.rpartition(" @ ")
     if not sep:
-        return message
+        problem, mark, field = message.partition(_FIELD_MARK)
+        return f"{field}: {problem}" if mark else message
+    problem, mark, field = problem.partition(_FIELD_MARK)
+    if mark:
+        path = f"{path}.{field}"
     if path.startswith(root):
         field = path[len(root) :].lstrip(".")
         return f"{root}: {field}: {problem}" if field else f"{root}: {problem}"

@@ -40,29 +40,74 @@ class RequestKind(str, enum.Enum):
     LOGLIKELIHOOD = "loglikelihood"  # summed log-probability of each continuation
 
 
+class SettingValueError(ValueError):
+    """A setting's value out of its range: `field: must be >= 1, got -5`. The structuring step
+    (`evalscope.core.serialization`) puts `field` at the end of the path it reports."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def _bounds(*, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Any:
+    """An attrs validator: None passes; a number must be finite and within the bounds, else a
+    SettingValueError `field: must be >= 1, got -5`."""
+    rules = [
+        f">= {ge!r}" if ge is not None else "",
+        f"> {gt!r}" if gt is not None else "",
+        f"<= {le!r}" if le is not None else "",
+    ]
+    wanted = " and ".join(r for r in rules if r)
+
+    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{attribute.name}: expected a number, got {type(value).__name__} {value!r:.40}")
+        if not (
+            value == value
+            and value not in (float("inf"), float("-inf"))
+            and (ge is None or value >= ge)
+            and (gt is None or value > gt)
+            and (le is None or value <= le)
+        ):
+            raise SettingValueError(attribute.name, f"must be {wanted}, got {value!r}")
+
+    return check
+
+
+#: the largest seed every provider takes (torch, numpy's 64-bit generators, OpenAI's int64)
+MAX_SEED = 2**63 - 1
+
+
 @attrs.define
 class GenerationConfig:
     """Generation settings understood by every model adapter.
 
     Adapters translate these to their own vocabulary; keys outside this set are rejected when the
-    config is structured, never passed through raw.
+    config is structured, never passed through raw. Values are checked when the config is built
+    (`max_tokens` >= 1, `temperature` >= 0, 0 < `top_p` <= 1, `top_k` >= -1 where -1 and 0 mean
+    no top-k as in vLLM, 0 <= `seed`, `n` >= 1, `repetition_penalty` > 0, presence and frequency
+    penalties in [-2, 2] as in OpenAI's API, `top_logprobs` >= 0, `timeout` > 0), so a bad value
+    is one error before any model loads, never a failure of every sample.
     """
 
-    max_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
+    max_tokens: int | None = attrs.field(default=None, validator=_bounds(ge=1))
+    temperature: float | None = attrs.field(default=None, validator=_bounds(ge=0))
+    top_p: float | None = attrs.field(default=None, validator=_bounds(gt=0, le=1))
+    top_k: int | None = attrs.field(default=None, validator=_bounds(ge=-1))
     do_sample: bool | None = None
-    seed: int | None = None
+    seed: int | None = attrs.field(default=None, validator=_bounds(ge=0, le=MAX_SEED))
     stop: list[str] | None = None
-    n: int = 1
-    repetition_penalty: float | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
+    n: int = attrs.field(default=1, validator=_bounds(ge=1))
+    repetition_penalty: float | None = attrs.field(default=None, validator=_bounds(gt=0))
+    presence_penalty: float | None = attrs.field(default=None, validator=_bounds(ge=-2, le=2))
+    frequency_penalty: float | None = attrs.field(default=None, validator=_bounds(ge=-2, le=2))
     logprobs: bool = False
-    top_logprobs: int | None = None
+    top_logprobs: int | None = attrs.field(default=None, validator=_bounds(ge=0))
     stream: bool | None = None
-    timeout: float | None = None
+    timeout: float | None = attrs.field(default=None, validator=_bounds(gt=0))
 
     def merged(self, other: GenerationConfig | None) -> GenerationConfig:
         """Values set in `other` win over ours."""

@@ -48,7 +48,7 @@ def to_gen_params(config: GenerationConfig, default_max_tokens: int) -> GenParam
         do_sample=sample,
         temperature=config.temperature if sample else None,
         top_p=config.top_p if sample else None,
-        top_k=config.top_k if sample else None,
+        top_k=config.top_k if sample and config.top_k and config.top_k > 0 else None,  # -1 and 0: no top-k
         repetition_penalty=config.repetition_penalty,
         stop=tuple(s for s in (config.stop or []) if s),
         seed=config.seed,

@@ -15,6 +15,11 @@ the output's `texts`; streamed, choice 0 streams live and the others follow when
 After a request with a body over ``memory.TRIM_AFTER_CHARS`` bytes the freed heap goes back to
 the OS once the request is done (see `evalscope.backends.memory`).
 
+Model names: the server answers to its served name and aliases (`evalscope serve`: the
+``--served-model-name`` and the ``--model`` it was started with), all listed by /v1/models; a body
+naming another model gets 404 with OpenAI's ``model_not_found`` error, as vLLM answers (a body
+naming no model is served).
+
 Guards: with ``api_key`` every /v1 request needs ``Authorization: Bearer <key>`` (401 otherwise,
 compared in constant time); with ``max_queue`` at most that many completion requests are queued or
 running, and one more is answered 503 with ``Retry-After`` at once (before its body is read). A 500
@@ -53,6 +58,8 @@ log = logging.getLogger("evalscope.serve")
 
 MODEL_KEY: web.AppKey[Model] = web.AppKey("model", Model)
 NAME_KEY: web.AppKey[str] = web.AppKey("model_name", str)
+#: every model name the server answers to (its served name first); others get 404 model_not_found
+NAMES_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("model_names", tuple)
 
 
 @attrs.define
@@ -119,6 +126,8 @@ async def openai_errors(request: web.Request, handler: Any) -> web.StreamRespons
         return await handler(request)
     except BadRequest as exc:
         return _json_error(400, str(exc), param=exc.param)
+    except ModelNotServed as exc:
+        return _json_error(404, str(exc), param="model", code="model_not_found")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -131,10 +140,32 @@ async def openai_errors(request: web.Request, handler: Any) -> web.StreamRespons
 
 
 async def list_models(request: web.Request) -> web.Response:
-    name = request.app[NAME_KEY]
-    return web.json_response(
-        {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "evalscope"}]}
-    )
+    data = [
+        {"id": name, "object": "model", "created": 0, "owned_by": "evalscope"}
+        for name in request.app[NAMES_KEY]
+    ]
+    return web.json_response({"object": "list", "data": data})
+
+
+class ModelNotServed(Exception):
+    """A request for a model this server does not serve."""
+
+    def __init__(self, wanted: str, names: tuple[str, ...]) -> None:
+        served = ", ".join(map(repr, names))
+        super().__init__(f"The model {wanted!r} does not exist on this server; it serves {served}")
+
+
+def _served_name(request: web.Request, parsed: ParsedRequest) -> str:
+    """The name to answer with: the one the client asked for (it must be one this server serves;
+    404 `model_not_found` otherwise, as OpenAI and vLLM answer), or the served name when the body
+    names none."""
+    names = request.app[NAMES_KEY]
+    wanted = parsed.requested_model
+    if wanted is None:
+        return request.app[NAME_KEY]
+    if wanted not in names:
+        raise ModelNotServed(wanted, names)
+    return wanted
 
 
 async def health(request: web.Request) -> web.Response:
@@ -153,8 +184,8 @@ async def _answer(request: web.Request, *, chat: bool) -> web.StreamResponse:
     if log.isEnabledFor(logging.DEBUG):
         config = {k: v for k, v in attrs.asdict(parsed.request.config).items() if v is not None}
         log.debug("%s stream=%s config=%s", request.path, parsed.stream, json.dumps(config, sort_keys=True))
+    name = _served_name(request, parsed)
     model = request.app[MODEL_KEY]
-    name = request.app[NAME_KEY]
     if parsed.stream:
         return await _stream(request, parsed, model, name)
     start = time.perf_counter()
@@ -283,14 +314,22 @@ def _trim_in_thread(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def create_app(
-    model_api: ModelAPI, *, model_name: str | None = None, api_key: str | None = None, max_queue: int | None = None
+    model_api: ModelAPI,
+    *,
+    model_name: str | None = None,
+    aliases: tuple[str, ...] = (),
+    api_key: str | None = None,
+    max_queue: int | None = None,
 ) -> web.Application:
     """An OpenAI-compatible app over `model_api` (batched by core's `Model`; no retries, no cache),
-    guarded by `api_key` and `max_queue` (see the module docstring)."""
+    guarded by `api_key` and `max_queue` (see the module docstring). It answers to `model_name`
+    (default: the adapter's model name) and `aliases`, all listed by /v1/models; a request naming
+    another model gets 404 `model_not_found`."""
     app = web.Application(middlewares=[release_memory, openai_errors, require_key], client_max_size=8 * 1024 * 1024)
     app[GUARDS_KEY] = Guards(api_key=api_key or None, max_queue=max_queue)
     app[MODEL_KEY] = Model(model_api, max_concurrency=1, retry=RetryPolicy(retries=0), cache=False)
     app[NAME_KEY] = model_name or model_api.model_name or "model"
+    app[NAMES_KEY] = tuple(dict.fromkeys([app[NAME_KEY], *(a for a in aliases if a)]))
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/health", health)
     app.router.add_post("/v1/chat/completions", chat_completions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import click
@@ -37,6 +38,19 @@ def _coerce(raw: str) -> Any:
     return raw
 
 
+def bind_port(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port`, taken before the model loads: a port in use fails in
+    a second with one line naming it, not after minutes of loading."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family, backlog=128)
+    except OSError as exc:
+        raise click.ClickException(
+            f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "another server may be using it: stop it or pick another --port"
+        ) from None
+
+
 @click.command("serve")
 @click.option(
     "--model", required=True, help="Model alias (e.g. smollm2-135m-instruct), local path or hub id."
@@ -47,7 +61,11 @@ def _coerce(raw: str) -> Any:
     "--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Most requests per model call."
 )
 @click.option("--model-args", default=None, help="Adapter arguments as k=v,k2=v2 (e.g. dtype=float32).")
-@click.option("--served-model-name", default=None, help="Name reported by /v1/models (default: --model).")
+@click.option(
+    "--served-model-name",
+    default=None,
+    help="Name reported by /v1/models (default: --model); requests may name it or --model, other names get 404.",
+)
 @click.option(
     "--api-key",
     envvar="EVALSCOPE_SERVE_API_KEY",
@@ -81,6 +99,8 @@ def serve(
     """Serve a local model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions)."""
     import logging
 
+    sock = bind_port(host, port)  # before anything heavy loads: a busy port fails at once
+    port = sock.getsockname()[1]
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from aiohttp import web
 
@@ -95,14 +115,12 @@ def serve(
         truncation="error",
         overflow_hint="Shorten the prompt or lower max_tokens.",
     )
-    app = create_app(api, model_name=served_model_name or model, api_key=api_key, max_queue=max_queue)
+    name = served_model_name or model
+    app = create_app(api, model_name=name, aliases=(model,), api_key=api_key, max_queue=max_queue)
     web.run_app(
         app,
-        host=host,
-        port=port,
-        print=lambda _: click.echo(
-            f"evalscope serve: {served_model_name or model} on http://{host}:{port}/v1", err=True
-        ),
+        sock=sock,
+        print=lambda _: click.echo(f"evalscope serve: {name} on http://{host}:{port}/v1", err=True),
         access_log=None,
         handler_cancellation=True,  # a client that hangs up cancels its handler (and its generation)
     )

@@ -13,7 +13,14 @@ from typing import Any
 
 import attrs
 
-from evalscope.core.types import ChatMessage, GenerationConfig, ModelOutput, ModelRequest, RequestKind
+from evalscope.core.types import (
+    ChatMessage,
+    GenerationConfig,
+    ModelOutput,
+    ModelRequest,
+    RequestKind,
+    SettingValueError,
+)
 
 _ROLES = {"system", "user", "assistant", "developer", "tool"}
 #: most completions per request (OpenAI's own limit)
@@ -96,6 +103,15 @@ def _config(body: dict[str, Any], *, chat: bool) -> GenerationConfig:
         count = _integer(body, "logprobs", 0, 5)
         logprobs, top_logprobs = count is not None, count or None
     top_k = _integer(body, "top_k", -1)
+    try:
+        return _generation_config(body, max_tokens, n, logprobs, top_logprobs, top_k)
+    except SettingValueError as exc:  # the ranges every adapter relies on (GenerationConfig's checks)
+        raise BadRequest(f"'{exc.field}' {exc.problem}", exc.field) from None
+
+
+def _generation_config(
+    body: dict[str, Any], max_tokens: int | None, n: int | None, logprobs: bool, top_logprobs: int | None, top_k: int | None
+) -> GenerationConfig:
     return GenerationConfig(
         max_tokens=max_tokens,
         temperature=_number(body, "temperature", 0.0, 2.0),
