@@ -155,3 +155,32 @@ def test_win_rate_counts_ties_half():
     assert (record.wins, record.losses, record.ties, record.battles) == (6, 2, 2, 10)
     assert record.win_rate == pytest.approx(0.7)
     assert record.win_rate_ci.low <= 0.7 <= record.win_rate_ci.high
+
+
+def test_the_site_recomputes_a_ratings_file_of_the_older_definition(tmp_path):
+    """A ratings.json written when the win rate counted wins only (no `win_rate_rule`) is not shown:
+    the site recomputes the ratings from the stored battles (0.5 for three ties, not the file's 0.0)."""
+    from evalscope.arena.site.records import ratings_of
+    from evalscope.core.ports import ResultFilter
+    from evalscope.core.stores import open_reader
+
+    runs = answer_runs(tmp_path, len(ALL_TIES))
+    with judge_server(scripted(ALL_TIES)) as judge:
+        cli_arena(tmp_path, runs, judge.base_url, len(ALL_TIES))
+    (run_dir,) = (tmp_path / "arena" / "out").iterdir()
+    reader = open_reader(str(run_dir))
+    (info,) = reader.list_runs(kind="arena")
+
+    def read():
+        return list(reader.iter_results(info.run_id, ResultFilter(dataset="arena")))
+
+    assert ratings_of(info, read, None).source == "file"
+    path = run_dir / "ratings.json"
+    old = json.loads(path.read_text())
+    del old["win_rate_rule"]
+    for model in old["models"]:
+        model["win_rate"], model["score"] = 0.0, 0.5  # what the older code wrote for three ties
+    path.write_text(json.dumps(old))
+    shown = ratings_of(info, read, None)
+    assert shown.source == "records"
+    assert [m.win_rate for m in shown.result.models] == [0.5, 0.5]
