@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,6 +34,8 @@ from evalscope.core.model import Model, RetryPolicy
 from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo, new_run_id
 from evalscope.core.registry import UnknownNameError, model_apis
 from evalscope.core.report import Report, format_table
+from evalscope.core.stopping import registered
+from evalscope.core.stores.lock import RunDirLock
 from evalscope.core.types import GenerationConfig, RequestKind
 
 log = logging.getLogger("evalscope.run")
@@ -159,10 +162,13 @@ def resolve_run_dir(cfg: TaskConfig) -> Path:
         return root
     stamp = time.strftime("%Y%m%d_%H%M%S")
     candidate, n = root / stamp, 1
-    while candidate.exists():  # two runs started in the same second never share a folder
-        n += 1
-        candidate = root / f"{stamp}_{n}"
-    return candidate
+    while True:  # two runs started in the same second never share a folder: creating it claims it
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = root / f"{stamp}_{n}"
 
 
 def _is_run_dir(path: Path) -> bool:
@@ -229,17 +235,35 @@ def model_identity(api: ModelAPI | None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
-def _previous_run(run_dir: Path, model_id: str) -> RunInfo | None:
-    """The RunInfo an earlier run stored in `run_dir` (resume, review stage), if any. A run dir that
-    was copied or moved still counts (its run.json names the old place)."""
+def _previous_run(run_dir: Path, model_id: str, identity: str = "") -> RunInfo | None:
+    """The run of `model_id` an earlier process stored in `run_dir` (resume, review stage), if any.
+    A run dir that was copied or moved still counts (its run info names the old place).
+
+    Another model's run is never reused: this model gets a run of its own beside it. The same model
+    name with another identity (revision, weights) is refused: its answers are not this model's.
+    """
     from evalscope.core.stores import WorkDirStore
 
     try:
         runs = WorkDirStore(root=str(run_dir)).list_runs()
     except (NotImplementedError, TypeError, OSError, ValueError, LookupError):
         return None
-    mine = [r for r in runs if r.model_id == model_id] or runs
-    return mine[-1] if mine else None
+    folder = _folder_name(model_id)
+    mine = [r for r in runs if r.model_id == model_id or _folder_name(r.model_id) == folder]
+    if not mine:
+        return None
+    previous = mine[-1]
+    if identity and previous.model_identity and previous.model_identity != identity:
+        raise ConfigError(
+            f"use_cache: {run_dir} holds {previous.model_id} with model identity {previous.model_identity}; this model "
+            f"is {model_id} with identity {identity} (another revision or weights), whose answers must not be mixed: "
+            "evaluate it in another --work-dir or under another --model-id"
+        )
+    return previous
+
+
+def _folder_name(model_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in model_id)
 
 
 async def run_task_async(
@@ -280,7 +304,8 @@ async def run_task_async(
             await executor.aclose()
         raise
     try:
-        return await _evaluate(cfg, api, specs, sink or TqdmProgress(), print_table, executor)
+        with registered():  # `q` in the live view, SIGTERM to the CLI: stopped, recorded as such
+            return await _evaluate(cfg, api, specs, sink or TqdmProgress(), print_table, executor)
     finally:
         if owns_model and api is not None:
             await api.aclose()
@@ -333,8 +358,18 @@ async def _evaluate(
             raise ConfigError(str(exc)) from None
     judge = _build_judge(cfg, planned)  # LLM judge of the judged tasks (core/judge); None when all are rule-scored
     run_dir = resolve_run_dir(cfg)
-    previous = _previous_run(run_dir, cfg.resolved_model_id) if cfg.use_cache else None
-    identity = model_identity(api) if api is not None else (previous.model_identity if previous else "")
+    with RunDirLock(run_dir) as lock:  # one writer per run dir, taken before anything is written there
+        return await _evaluate_in(run_dir, lock, cfg, api, planned, judge, sink, print_table, executor)
+
+
+async def _evaluate_in(
+    run_dir: Path, lock: RunDirLock, cfg: TaskConfig, api: ModelAPI | None, planned: dict[str, Any], judge: Any,
+    sink: ProgressSink, print_table: bool, executor: Any,
+) -> RunResult:
+    """The run itself, in `run_dir` whose lock this process holds."""
+    identity = model_identity(api) if api is not None else ""
+    previous = _previous_run(run_dir, cfg.resolved_model_id, identity) if cfg.use_cache else None
+    identity = identity or (previous.model_identity if previous else "")
     run = RunInfo(
         run_id=previous.run_id if previous else new_run_id(),
         work_dir=str(run_dir),
@@ -346,8 +381,10 @@ async def _evaluate(
         datasets=list(cfg.datasets),
         planned={name: len(samples) for name, (_, samples) in planned.items()},
     )
+    lock.note(run.run_id, run.model_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or "", *_judge_secrets(cfg)], cfg.debug)
+    _note_takeover(lock)
     wrapped = (
         Model(api, max_concurrency=cfg.eval_batch_size, retry=RetryPolicy(retries=cfg.retries), timeout=cfg.timeout)
         if api is not None
@@ -390,8 +427,10 @@ async def _evaluate(
                 stopped = f"{name}: {stats.stopped}"
                 break
         run.status = "failed" if stopped or (outcome.errors and not cfg.ignore_errors) else "finished"
-    except BaseException:
-        run.status = "failed"
+    except BaseException as exc:
+        run.status = "stopped" if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError, SystemExit)) else "failed"
+        if run.status == "stopped" and print_table:
+            print(f"Stopped. Finished samples are stored in {run_dir}; resume with --use-cache {run_dir}.", file=sys.stderr, flush=True)
         raise
     finally:
         _end_run(run, result_stores)
@@ -416,6 +455,14 @@ async def _evaluate(
     return outcome
 
 
+def _note_takeover(lock: RunDirLock) -> None:
+    """Say (log and console) that the run dir's lock was left by a process that is gone."""
+    if lock.taken_over is not None:
+        note = f"{lock.run_dir}: took over the lock left by {lock.taken_over.describe()}, which is gone"
+        log.warning("%s", note)
+        print(f"Note: {note}", file=sys.stderr, flush=True)
+
+
 def _end_run(run: RunInfo, stores: Sequence[ResultStore]) -> None:
     """Record in every store how the run ended, and close them."""
     run.finished_at = time.time()
@@ -437,6 +484,12 @@ def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunRes
     eval_config = load_eval_config(cfg.eval_config)
     suite.check_config(eval_config, where="eval_config")
     run_dir = resolve_run_dir(cfg)
+    with RunDirLock(run_dir) as lock:  # one writer per run dir
+        _note_takeover(lock)
+        return _run_suite_in(run_dir, suite, eval_config, cfg, sink, print_table)
+
+
+def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     named = cfg.model or cfg.model_id
     model_id = cfg.resolved_model_id if named else (suite.model_id(cfg, eval_config) or cfg.resolved_model_id)
@@ -463,8 +516,8 @@ def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunRes
             outcome.reports[report.dataset_name] = report
         run.datasets = list(outcome.reports)
         run.status = "finished"
-    except BaseException:
-        run.status = "failed"
+    except BaseException as exc:
+        run.status = "stopped" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
         raise
     finally:
         _end_run(run, result_stores)
