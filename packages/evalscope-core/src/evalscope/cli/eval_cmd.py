@@ -106,17 +106,23 @@ def _display(name: str) -> Any:
 
 
 def _run(cfg: Any, display: str | None = None) -> None:
+    import asyncio
+
     from evalscope.core.engine import EvaluationError
+    from evalscope.core.stopping import EXIT_SIGINT, EXIT_SIGTERM, sigterm_stops_runs
     from evalscope.run import run_task
 
-    try:
-        if display is not None:  # a display flag, not a TaskConfig setting: the front-end runs the task
-            _display(display)(cfg)
-        else:
-            run_task(cfg)
-    except EvaluationError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(2)
+    with sigterm_stops_runs() as terminated:  # SIGTERM: the run records itself as stopped, exit 143
+        try:
+            if display is not None:  # a display flag, not a TaskConfig setting: the front-end runs the task
+                _display(display)(cfg)
+            else:
+                run_task(cfg)
+        except EvaluationError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C (130) or SIGTERM (143): recorded as stopped
+            sys.exit(EXIT_SIGTERM if terminated[0] else EXIT_SIGINT)
 
 
 #: settings inside a key-value flag that are themselves merged key by key (judge_model_args')

@@ -21,6 +21,13 @@ class MockModelAPI(ModelAPI):
         self.calls = 0
         self.max_batch_size = int(options.get("batch_size", 1) or 1)  # type: ignore[call-overload]
 
+    def identity(self) -> dict[str, object]:
+        """As any model's; a `revision` model arg (a checkpoint's step) makes it another identity."""
+        identity = super().identity()
+        if self.model_args.get("revision") is not None:
+            identity["revision"] = str(self.model_args["revision"])
+        return identity
+
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         if self.delay:
             await asyncio.sleep(self.delay)

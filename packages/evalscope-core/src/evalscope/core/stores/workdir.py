@@ -1,6 +1,8 @@
 """EvalScope's work-dir layout as a result store (JSONL, one line per sample, flushed per write).
 
-    <run>/run.json                                      RunInfo (ours; absent in older run dirs)
+    <run>/run_info/<model_id>.json                      RunInfo of each model's run in the dir (ours)
+    <run>/run.json                                      RunInfo of the dir's latest run (older readers)
+    <run>/.evalscope.lock                               who writes the dir now (core/stores/lock.py)
     <run>/configs/task_config_<hash6>.yaml
     <run>/logs/eval_log.log
     <run>/predictions/<model_id>/<dataset>_<subset>.jsonl
@@ -10,6 +12,10 @@
 As a reader, `WorkDirStore(root)` sees the run dirs under an outputs directory (or the one run dir
 `root` names). Run dirs without run.json (EvalScope's, or ours from before run.json) are read too:
 their run id and name are the directory's name.
+
+Several models' runs share one run dir side by side (as in EvalScope): each has its own run id,
+model folders and `run_info/<model>.json`; a run.json of another model (from before run_info/) is
+kept as that model's run-info file before it is replaced.
 """
 
 from __future__ import annotations
@@ -27,11 +33,14 @@ import attrs
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.report import Report
 from evalscope.core.serialization import structure, unstructure
+from evalscope.core.stores.lock import reader_status
 from evalscope.core.stores.query import effective_status, matches, needs_python_filter, page, page_items
 from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
 RECORD_KEY = "evalscope_record"
 RUN_FILE = "run.json"
+#: one RunInfo file per model's run in a run dir
+RUN_INFO_DIR = "run_info"
 #: folders that make a directory a run dir even without run.json
 RUN_DIR_MARKERS = ("configs", "predictions", "reviews", "reports")
 
@@ -150,13 +159,46 @@ def read_run_info(run_dir: str | os.PathLike[str]) -> RunInfo | None:
         return None
 
 
-def write_run_info(run_dir: str | os.PathLike[str], run: RunInfo) -> Path:
-    """Write run.json atomically (a reader never sees half of it)."""
-    path = Path(run_dir) / RUN_FILE
-    tmp = path.with_name(f".{RUN_FILE}.{os.getpid()}.tmp")
+def _write_json(path: Path, run: RunInfo) -> Path:
+    """Write a RunInfo atomically (a reader never sees half of it)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(unstructure(run), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _read_json(path: Path) -> RunInfo | None:
+    try:
+        return structure(json.loads(path.read_text(encoding="utf-8")), RunInfo)
+    except Exception:  # noqa: BLE001 - unreadable or hand-edited: treat it as absent
+        return None
+
+
+def write_run_info(run_dir: str | os.PathLike[str], run: RunInfo) -> Path:
+    """Record `run` in its run dir: `run_info/<model>.json` and run.json (the dir's latest run).
+
+    A run.json of another model, written before run_info/ existed, is first kept as that model's
+    run-info file, so a second model's run never hides the first's.
+    """
+    root = Path(run_dir)
+    folder = root / RUN_INFO_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    older = read_run_info(root)
+    if older is not None and not (folder / f"{_safe(older.model_id)}.json").exists():
+        _write_json(folder / f"{_safe(older.model_id)}.json", older)
+    _write_json(folder / f"{_safe(run.model_id)}.json", run)
+    return _write_json(root / RUN_FILE, run)
+
+
+def read_run_infos(run_dir: str | os.PathLike[str]) -> list[RunInfo]:
+    """Every model's run recorded in a run dir (run_info/*.json, else run.json; [] when none)."""
+    root = Path(run_dir)
+    folder = root / RUN_INFO_DIR
+    runs = [r for p in sorted(folder.glob("*.json")) if (r := _read_json(p)) is not None] if folder.is_dir() else []
+    latest = read_run_info(root)
+    if latest is not None and all(_safe(r.model_id) != _safe(latest.model_id) for r in runs):
+        runs.append(latest)
+    return runs
 
 
 # -- reading one run dir ----------------------------------------------------------------------------
@@ -428,13 +470,12 @@ class WorkDirStore(ResultStore):
         return sorted(p for p in self.location.iterdir() if p.is_dir() and is_run_dir(p))
 
     def _runs_of(self, path: Path) -> list[_RunDir]:
-        if self.run is not None and path.resolve() == self.root.resolve():
-            info = attrs.evolve(self.run, name=run_name(self.run))
-            return [_RunDir(info, path, _safe(info.model_id))]
-        info = read_run_info(path)
-        if info is not None:
-            return [_RunDir(attrs.evolve(info, name=run_name(info)), path, _safe(info.model_id))]
-        return _legacy_runs(path)
+        infos = read_run_infos(path)
+        if self.run is not None and path.resolve() == self.root.resolve():  # the open run as it is now
+            infos = [i for i in infos if _safe(i.model_id) != _safe(self.run.model_id)] + [self.run]
+        if not infos:
+            return _legacy_runs(path)
+        return [_RunDir(attrs.evolve(i, name=run_name(i)), path, _safe(i.model_id)) for i in infos]
 
     def _entries(self) -> list[_RunDir]:
         return [entry for path in self._run_dirs() for entry in self._runs_of(path)]
@@ -453,7 +494,13 @@ class WorkDirStore(ResultStore):
         raise LookupError(f"{self.location or self.root}: no run {run_id!r}")
 
     def list_runs(self, *, kind: str | None = None) -> list[RunInfo]:
-        runs = [self._with_datasets(e).info for e in self._entries() if kind is None or e.info.kind == kind]
+        """Every model's run in the run dirs; a `running` run whose writer is gone is `interrupted`."""
+        runs = []
+        for entry in self._entries():
+            if kind is None or entry.info.kind == kind:
+                info = self._with_datasets(entry).info
+                info.status = reader_status(attrs.evolve(info, work_dir=str(entry.path)))
+                runs.append(info)
         return sorted(runs, key=lambda r: (r.started_at, r.name, r.run_id))
 
     def load_reports(self, run_id: str) -> list[Report]:
@@ -572,10 +619,12 @@ def _identity_of(entry: _RunDir) -> str:
 __all__ = [
     "RECORD_KEY",
     "RUN_FILE",
+    "RUN_INFO_DIR",
     "WorkDirStore",
     "is_run_dir",
     "read_jsonl_tolerant",
     "read_run_info",
+    "read_run_infos",
     "run_name",
     "write_run_info",
 ]

@@ -60,6 +60,9 @@ def run_eval_live(cfg: Any) -> Any:
     app, job = eval_app(lambda sink: run_task(cfg, sink=sink, print_table=False))
     app.run()
     if not job.done.is_set():
+        from evalscope.core.stopping import stop_runs
+
+        stop_runs(wait_s=30.0)  # the run records itself as stopped before the command exits
         where = app.state.run_dir or "the run dir"
         click.echo(
             f"Stopped before the end. Finished samples are stored in {where}; resume with --use-cache {where}.",
