@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -448,11 +449,25 @@ async def _evaluate_in(
     if stopped:
         raise EvaluationError(f"{stopped}. Finished samples are stored in {run_dir}; rerun with --use-cache {run_dir}.")
     if outcome.errors and not cfg.ignore_errors:
+        if all(map(_refused_request, outcome.errors)):  # a retry sends the same request again: no advice to retry
+            raise EvaluationError(
+                f"{len(outcome.errors)} sample(s) failed (first: {outcome.errors[0]}). The model refused the request "
+                "as invalid, so a retry would fail the same way: change the setting it names and run again. "
+                f"Finished samples are stored in {run_dir}."
+            )
         raise EvaluationError(
             f"{len(outcome.errors)} sample(s) failed (first: {outcome.errors[0]}). Finished samples are stored in {run_dir}; "
             f"rerun with --use-cache {run_dir} to retry only the failed ones, or pass --ignore-errors."
         )
     return outcome
+
+
+#: a sample error from a request the provider refused as invalid (HTTP 400/422, an adapter's ValueError)
+_REFUSED = re.compile(r"\(HTTP 4(00|22)\)|(^|: )(ValueError|SettingValueError): ")
+
+
+def _refused_request(error: str) -> bool:
+    return _REFUSED.search(error) is not None
 
 
 def _note_takeover(lock: RunDirLock) -> None:
