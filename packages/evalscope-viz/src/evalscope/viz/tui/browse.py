@@ -3,24 +3,54 @@ navigation, an All / Pass / Fail / Errors filter, search and paging."""
 
 from __future__ import annotations
 
+import contextlib
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from evalscope.core.report import NOT_SCORED_HEADER, TABLE_HEADERS, table_rows
-from evalscope.viz.data.catalog import Catalog
+from evalscope.viz.data.catalog import Catalog, RunEntry
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
 
 PAGE_SIZE = 20
-SAMPLE_COLUMNS = ("Id", "Subset", "Result", "Score", "Extracted", "Gold")
+#: what a sample's row needs first on a narrow terminal (the subset is in its details as well)
+SAMPLE_COLUMNS = ("Id", "Result", "Score", "Extracted", "Gold", "Subset")
+#: the score table's columns, Num and Score (and how many were not scored) first
+REPORT_COLUMNS = (
+    "Dataset Name",
+    "Subset Name",
+    "Num",
+    "Score",
+    NOT_SCORED_HEADER,
+    "Metric Name",
+    "Category Name",
+    "Model Name",
+)
+#: below this many columns the runs list goes above the tabs and long cells are cut shorter
+NARROW = 100
 
 
 def _short(text: str, width: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _tail(text: str, width: int) -> str:
+    """`…gebra/24.json`: ids differ at their end."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def report_table(reports: list) -> tuple[list[str], list[list[str]]]:
+    """The score table's headers and rows in the TUI's column order (`REPORT_COLUMNS`)."""
+    rows = table_rows(reports)
+    headers = TABLE_HEADERS + ([NOT_SCORED_HEADER] if rows and len(rows[0]) > len(TABLE_HEADERS) else [])
+    order = [headers.index(name) for name in REPORT_COLUMNS if name in headers]
+    cut = {headers.index("Dataset Name"): 20, headers.index("Subset Name"): 24}
+    return [headers[i] for i in order], [[_short(str(row[i]), cut.get(i, 60)) for i in order] for row in rows]
 
 
 def sample_text(view: SampleView) -> str:
@@ -43,15 +73,27 @@ def sample_text(view: SampleView) -> str:
 
 
 class BrowseScreen(Screen[None]):
-    """Runs on the left; the chosen run's reports and samples on the right."""
+    """Runs on the left; the chosen run's reports and samples on the right. Below `NARROW` columns
+    (an 80×24 terminal) the runs list goes above the tabs, one line per run, and the sample controls
+    take two lines, so the score table and the sample columns get the whole width."""
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
     CSS = """
     #runs { width: 34; border-right: solid $primary-darken-2; }
     #tabs { width: 1fr; }
     #controls { height: auto; }
+    #labels { width: auto; height: auto; }
     #filter-label, #page-label, #dataset-label { width: auto; padding: 0 1; content-align: left middle; height: 3; }
     #search { width: 30; }
     #samples { height: 12; }
+    BrowseScreen.-narrow #main { layout: vertical; }
+    BrowseScreen.-narrow #runs { width: 1fr; height: auto; max-height: 5; border: none; border-bottom: solid $primary-darken-2; }
+    BrowseScreen.-narrow #controls { layout: vertical; }
+    BrowseScreen.-narrow #labels { width: 1fr; }
+    BrowseScreen.-narrow #labels Static { height: 1; }
+    BrowseScreen.-narrow #dataset-label { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    BrowseScreen.-narrow #search { width: 1fr; height: 1; border: none; padding: 0 1; }
+    BrowseScreen.-narrow #samples { height: 8; }
     #detail-box { height: 1fr; border-top: solid $primary-darken-2; }
     #detail-box { overflow-x: hidden; }
     #detail { width: 100%; }
@@ -61,8 +103,8 @@ class BrowseScreen(Screen[None]):
         Binding("f", "cycle_filter", "Filter"),
         Binding("d", "next_dataset", "Dataset"),
         Binding("slash", "search", "Search"),
-        Binding("n", "page(1)", "Next page"),
-        Binding("p", "page(-1)", "Prev page"),
+        Binding("n", "page(1)", "Next page", group=Binding.Group("Page")),
+        Binding("p", "page(-1)", "Prev page", group=Binding.Group("Page")),
         Binding("r", "reload", "Reload"),
         Binding("escape", "leave", "Back"),
     ]
@@ -80,10 +122,12 @@ class BrowseScreen(Screen[None]):
         self.page = 0
         self.total = 0
         self.views: list[SampleView] = []
+        #: laid out for a narrow terminal (`NARROW`), set on every resize
+        self.narrow = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal():
+        with Horizontal(id="main"):
             yield OptionList(id="runs")
             with TabbedContent(initial="tab-reports", id="tabs"):
                 with TabPane("Reports", id="tab-reports"):
@@ -91,30 +135,45 @@ class BrowseScreen(Screen[None]):
                 with TabPane("Samples", id="tab-samples"):
                     with Vertical():
                         with Horizontal(id="controls"):
-                            yield Static("", id="dataset-label")
-                            yield Static("", id="filter-label")
+                            with Horizontal(id="labels"):
+                                yield Static("", id="dataset-label")
+                                yield Static("", id="filter-label")
+                                yield Static("", id="page-label")
                             yield Input(placeholder="search (enter)", id="search")
-                            yield Static("", id="page-label")
                         yield DataTable(id="samples", cursor_type="row", zebra_stripes=True)
                         with VerticalScroll(id="detail-box"):
                             yield Static("", id="detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.narrow = self.app.size.width < NARROW
         self.fill_runs()
         self.query_one("#runs", OptionList).focus()
+
+    def on_resize(self) -> None:
+        """Across `NARROW`: one line per run or two, sample cells cut to fit, and the footer's room
+        kept for the keys (the command palette's hint goes)."""
+        narrow = self.size.width < NARROW
+        self.query_one(Footer).show_command_palette = not narrow
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        options = self.query_one("#runs", OptionList)
+        for entry in self.catalog.runs():
+            with contextlib.suppress(OptionDoesNotExist):
+                options.replace_option_prompt(entry.key, self.run_prompt(entry))
+        self.load_samples()
+
+    def run_prompt(self, entry: RunEntry) -> str:
+        facts = f"{entry.info.status} · {len(entry.info.datasets)} datasets"
+        return f"{entry.label}  {facts}" if self.narrow else f"{entry.label}\n  {facts}"
 
     # -- runs ---------------------------------------------------------------------------------
     def fill_runs(self, refresh: bool = False) -> None:
         runs = self.catalog.runs(refresh=refresh)
         options = self.query_one("#runs", OptionList)
         options.clear_options()
-        options.add_options(
-            [
-                Option(f"{e.label}\n  {e.info.status} · {len(e.info.datasets)} datasets", id=e.key)
-                for e in runs
-            ]
-        )
+        options.add_options([Option(self.run_prompt(e), id=e.key) for e in runs])
         if not runs:
             self.query_one("#detail", Static).update(
                 "No runs found." + "".join(f"\n{e}" for e in self.catalog.errors)
@@ -136,10 +195,9 @@ class BrowseScreen(Screen[None]):
         reports = self.catalog.reports(key)
         table = self.query_one("#reports", DataTable)
         table.clear(columns=True)
-        rows = table_rows(reports)
-        headers = TABLE_HEADERS + ([NOT_SCORED_HEADER] if rows and len(rows[0]) > len(TABLE_HEADERS) else [])
+        headers, rows = report_table(reports)
         table.add_columns(*headers)
-        table.add_rows([[str(v) for v in row] for row in rows])
+        table.add_rows(rows)
         self.datasets = self.catalog.datasets(key)
         self.dataset = self.datasets[0] if self.datasets else None
         self.page = 0
@@ -148,9 +206,8 @@ class BrowseScreen(Screen[None]):
     # -- samples ------------------------------------------------------------------------------
     def load_samples(self) -> None:
         table = self.query_one("#samples", DataTable)
-        table.clear(columns=not table.columns)
-        if not table.columns:
-            table.add_columns(*SAMPLE_COLUMNS)
+        table.clear(columns=True)  # the columns' widths start again from this page's cells
+        table.add_columns(*SAMPLE_COLUMNS)
         self.views = []
         if self.run_key is None or self.dataset is None:
             self.update_labels()
@@ -161,11 +218,18 @@ class BrowseScreen(Screen[None]):
         self.page = min(max(self.page, 0), pages - 1)
         where.offset, where.limit = self.page * PAGE_SIZE, PAGE_SIZE
         self.views = [sample_view(r) for r in self.catalog.results(self.run_key, where)]
+        cut = 16 if self.narrow else 24
         for i, v in enumerate(self.views):
             verdict = "pass" if v.passed else ("fail" if v.passed is False else v.status)
             score = "-" if v.score is None else f"{v.score:.4f}"
             table.add_row(
-                v.sample_id, v.subset, verdict, score, _short(v.extracted, 24), _short(v.gold, 24), key=str(i)
+                _tail(v.sample_id, cut + 4),
+                verdict,
+                score,
+                _short(v.extracted, cut),
+                _short(v.gold, cut),
+                _short(v.subset, 24),
+                key=str(i),
             )
         self.update_labels()
         self.show_detail(0)
@@ -191,6 +255,12 @@ class BrowseScreen(Screen[None]):
         self.query_one("#samples", DataTable).focus()
 
     # -- actions ------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`esc Back` only where escape goes somewhere (out of the search box, back to the live view)."""
+        if action == "leave":
+            return self.closable or (self.focused is not None and self.focused.id == "search")
+        return True
+
     def _samples_tab(self) -> None:
         """Show the samples tab with its table focused (arrows move between samples)."""
         self.query_one("#tabs", TabbedContent).active = "tab-samples"

@@ -95,6 +95,7 @@ class PerfLiveApp(App[None]):
         if self.job is not None:
             self.job.start()
         self.set_interval(self.interval, self.tick)
+        self.tick()  # the state as it is now, not "starting…" for a whole interval
 
     def tick(self) -> None:
         if self.job is not None:

@@ -9,6 +9,9 @@ from textual.widgets import DataTable, Sparkline, Static
 from evalscope.viz.tui.state import EvalLiveState, PerfLiveState
 
 BAR_WIDTH = 20
+#: below this many columns (an 80-column terminal) the progress bars are shorter
+NARROW = 100
+NARROW_BAR_WIDTH = 8
 
 
 def bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
@@ -37,34 +40,51 @@ def fmt_score(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-EVAL_COLUMNS = ("Dataset", "Type", "Progress", "Samples/s", "Tokens/s", "Score", "Errors", "Cached", "ETA")
+#: what a user watches first (an 80-column terminal shows up to Samples/s; the rest scrolls)
+EVAL_COLUMNS = ("Dataset", "Progress", "Score", "Errors", "Cached", "ETA", "Samples/s", "Tokens/s", "Type")
 
 
 class EvalProgressTable(DataTable):
-    """One row per dataset: progress bar, samples/s, running score, errors, cache hits, ETA."""
+    """One row per dataset: progress bar, running score, errors, cache hits, ETA, samples/s."""
 
     DEFAULT_CSS = "EvalProgressTable { height: auto; max-height: 60%; }"
+    bar_width = BAR_WIDTH
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for name in EVAL_COLUMNS:
             self.add_column(name, key=name)
 
+    def fit(self, width: int) -> bool:
+        """Pick the bar width for a terminal `width` columns wide; True when it changed (the rows
+        then start again, so that no column keeps the width of a longer bar)."""
+        bar_width = NARROW_BAR_WIDTH if width < NARROW else BAR_WIDTH
+        if bar_width == self.bar_width:
+            return False
+        self.bar_width = bar_width
+        self.clear(columns=True)
+        self._add_columns()
+        return True
+
     def show(self, state: EvalLiveState) -> None:
+        self.fit(self.app.size.width)
         now = state.clock()
         for ds in state.datasets.values():
             not_scored = ds.errors + ds.invalid + ds.skipped
             cells = (
                 ds.name,
-                ds.output_type or "-",
-                bar(ds.done, ds.total),
-                fmt_rate(ds.rate(now)),
-                fmt_rate(ds.tokens_per_second(now)),
+                bar(ds.done, ds.total, self.bar_width),
                 fmt_score(ds.running_score),
                 str(ds.errors)
                 + (f" (+{not_scored - ds.errors} not scored)" if not_scored > ds.errors else ""),
                 str(ds.cached),
                 fmt_eta(ds.eta(now)) if ds.state != "waiting" else "waiting",
+                fmt_rate(ds.rate(now)),
+                fmt_rate(ds.tokens_per_second(now)),
+                ds.output_type or "-",
             )
             if ds.name in self.rows:
                 for column, value in zip(EVAL_COLUMNS, cells):
@@ -79,7 +99,7 @@ class PerfPanel(Vertical):
     DEFAULT_CSS = """
     PerfPanel { height: auto; }
     PerfPanel Sparkline { height: 4; margin: 1 0; }
-    PerfPanel #perf-numbers { height: auto; }
+    PerfPanel #perf-numbers { height: auto; padding: 0 1; }
     PerfPanel DataTable { height: auto; }
     """
 
