@@ -8,14 +8,18 @@ the TUI never name a store adapter.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.report import Report
+from evalscope.core.stores.damage import DamagedStoreError
 from evalscope.core.types import SampleResult
+
+T = TypeVar("T")
 
 
 def open_location(location: str) -> ResultStore:
@@ -112,6 +116,8 @@ class Catalog:
         self._nested: dict[str, Source] = {}
         #: run key -> the run's own database, where its per-sample records are read (None: none)
         self._databases: dict[str, Source | None] = {}
+        #: run key -> why its own database could not serve it (damaged, emptied): for the front-ends
+        self._warnings: dict[str, str] = {}
         self._lock = threading.RLock()
 
     # -- runs ----------------------------------------------------------------------------------
@@ -205,11 +211,35 @@ class Catalog:
 
     def results(self, key: str, where: ResultFilter | None = None) -> list[SampleResult]:
         entry = self.run(key)
-        return list(self._records(entry).iter_results(entry.info.run_id, where))
+        return self._read(entry, lambda store: list(store.iter_results(entry.info.run_id, where)))
 
     def count(self, key: str, where: ResultFilter | None = None) -> int:
         entry = self.run(key)
-        return self._records(entry).count_results(entry.info.run_id, where)
+        return self._read(entry, lambda store: store.count_results(entry.info.run_id, where))
+
+    def warning(self, key: str) -> str | None:
+        """Why the run's records are not read from its own database (a damaged or emptied
+        `evalscope.db`: the JSONL records are shown instead), or None."""
+        entry = self.run(key)
+        self._records(entry)
+        return self._warnings.get(key)
+
+    def _read(self, entry: RunEntry, read: Callable[[ResultStore], T]) -> T:
+        """`read` from the run's records; a run database found damaged while reading is left for
+        the work-dir files, with a warning."""
+        store = self._records(entry)
+        try:
+            return read(store)
+        except DamagedStoreError as exc:
+            if not entry.source.is_path:
+                raise
+            with self._lock:
+                database = self._databases.pop(entry.key, None)
+                self._databases[entry.key] = None
+                self._warnings[entry.key] = _showing_files(exc.short)
+            if database is not None:
+                database.close()
+            return read(entry.source.reader())
 
     def _records(self, entry: RunEntry) -> ResultStore:
         """Where a run's per-sample records are read. A run listed from work-dir files is read from
@@ -219,7 +249,10 @@ class Catalog:
             return entry.source.reader()
         with self._lock:
             if entry.key not in self._databases:
-                self._databases[entry.key] = _run_database(entry)
+                database, warning = _run_database(entry)
+                self._databases[entry.key] = database
+                if warning is not None:
+                    self._warnings[entry.key] = warning
             database = self._databases[entry.key]
         return (database or entry.source).reader()
 
@@ -228,19 +261,30 @@ class Catalog:
             source.close()
 
 
-def _run_database(entry: RunEntry) -> Source | None:
-    """The run dir's database as a source, when it can be read and holds this run."""
+def _showing_files(damage: str) -> str:
+    return f"{damage}: showing the JSONL records"
+
+
+def _run_database(entry: RunEntry) -> tuple[Source | None, str | None]:
+    """The run dir's database as a source, when it can be read and holds this run; else None and,
+    when the file is there but damaged, emptied or without the run, the warning to show."""
     from evalscope.core.stores import RUN_DATABASE
 
     path = Path(entry.info.work_dir) / RUN_DATABASE
     if not path.is_file():
-        return None
+        return None, None
+    if path.stat().st_size == 0:  # opened, it would look like a new database without the run
+        return None, _showing_files(f"{path} is damaged (an empty file)")
     source = Source(str(path))
+    warning = None
     try:
         found = source.reader().find_run(entry.info.run_id)
         if found is not None and found.run_id == entry.info.run_id:
-            return source
+            return source, None
+        warning = _showing_files(f"{path} does not hold this run")
+    except DamagedStoreError as exc:
+        warning = _showing_files(exc.short)
     except Exception:  # noqa: BLE001 - no SQL store installed, or an unreadable file: the files serve
         pass
     source.close()
-    return None
+    return None, warning

@@ -98,6 +98,7 @@ class BrowseScreen(Screen[None]):
     #detail-box { overflow-x: hidden; }
     #detail { width: 100%; }
     #reports { height: auto; }
+    #run-warning { height: auto; padding: 0 1; background: $warning 30%; display: none; }
     """
     BINDINGS = [
         Binding("f", "cycle_filter", "Filter"),
@@ -127,6 +128,7 @@ class BrowseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("", id="run-warning", markup=False)
         with Horizontal(id="main"):
             yield OptionList(id="runs")
             with TabbedContent(initial="tab-reports", id="tabs"):
@@ -202,6 +204,7 @@ class BrowseScreen(Screen[None]):
         self.dataset = self.datasets[0] if self.datasets else None
         self.page = 0
         self.load_samples()
+        self.show_warning()
 
     # -- samples ------------------------------------------------------------------------------
     def load_samples(self) -> None:
@@ -233,6 +236,15 @@ class BrowseScreen(Screen[None]):
             )
         self.update_labels()
         self.show_detail(0)
+        self.show_warning()
+
+    def show_warning(self) -> None:
+        """A line over the run when its records are not read from its database (a damaged
+        evalscope.db: the JSONL records are shown)."""
+        warning = self.catalog.warning(self.run_key) if self.run_key is not None else None
+        banner = self.query_one("#run-warning", Static)
+        banner.update(f"⚠ {warning}" if warning else "")
+        banner.display = bool(warning)
 
     def update_labels(self) -> None:
         pages = max(1, -(-self.total // PAGE_SIZE))

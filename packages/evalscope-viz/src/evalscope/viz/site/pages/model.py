@@ -127,7 +127,9 @@ def body(ctx: SiteContext, key: str) -> Any:
     config_text = (
         yaml.safe_dump(entry.info.config, sort_keys=False, allow_unicode=True) if entry.info.config else "-"
     )
+    warning = ctx.catalog.warning(key)  # a damaged evalscope.db: the JSONL records are shown
     parts = [
+        *([html.P(f"⚠ {warning}", className="error", id="run-warning")] if warning else []),
         section(t("run_metadata"), metadata(ctx, entry, reports), report_links(ctx, entry, reports)),
         html.Div(
             [
