@@ -76,3 +76,17 @@ def test_tui_shows_no_warning_for_an_intact_run(tmp_path, dataset_dir):
 
     shown, text = asyncio.run(scenario())
     assert not shown and "damaged" not in text
+
+
+def test_site_model_page_shows_the_warning(tmp_path, dataset_dir):
+    from evalscope.viz.site.context import SiteContext
+    from evalscope.viz.site.i18n import Translator
+    from evalscope.viz.site.pages import model
+
+    run_dir = finished_run(tmp_path / "outputs", dataset_dir)
+    damage(run_dir / "evalscope.db", "empty")
+    ctx = SiteContext(Catalog(tmp_path / "outputs"), Translator("en"))
+    (entry,) = ctx.catalog.runs()
+    banners = [p for p in model.body(ctx, entry.key) if getattr(p, "id", None) == "run-warning"]
+    assert len(banners) == 1
+    assert f"{run_dir / 'evalscope.db'} is damaged (an empty file): showing the JSONL records" in banners[0].children
