@@ -155,6 +155,10 @@ def test_a_second_process_on_the_same_run_dir_is_refused_naming_the_holder(tmp_p
 
 def test_a_run_killed_with_9_reads_as_interrupted_and_its_lock_is_taken_over(tmp_path, dataset_dir):
     from evalscope.viz.data.catalog import Catalog
+    from evalscope.viz.tui.app import pick_followed
+    from evalscope.viz.tui.attach import StoreFollower
+    from evalscope.viz.tui.live import LiveEvalApp
+    from evalscope.viz.tui.state import EvalLiveState
 
     d = tmp_path / "run"
     slow = ("--model", "mock", "--model-args", "delay=0.3", "--datasets", "gsm8k", "--limit", "20")
@@ -167,8 +171,15 @@ def test_a_run_killed_with_9_reads_as_interrupted_and_its_lock_is_taken_over(tmp
     for location in (d, d / "evalscope.db"):
         (info,) = open_reader(str(location)).list_runs()
         assert info.status == "interrupted", location
-    (entry,) = Catalog(tmp_path).runs()
-    assert entry.info.status == "interrupted" and entry.finished  # no ticking clock for a dead run
+    catalog = Catalog(tmp_path)
+    (entry,) = catalog.runs()
+    assert entry.info.status == "interrupted" and entry.finished
+    # `evalscope tui RUN_DIR`: the follower stops the clock and says so
+    state = EvalLiveState()
+    StoreFollower(catalog, entry.key).poll(state)
+    assert state.finished is not None and state.verdict == "interrupted"
+    assert LiveEvalApp(state=state).status_line().startswith("interrupted in ")
+    assert pick_followed(catalog, None) is None  # nothing to follow: it is not running
 
     done = run(dataset_dir, *slow, "--model-args", "delay=0", "--use-cache", str(d))
     assert done.returncode == 0, done.stderr[-2000:]

@@ -43,8 +43,10 @@ class StoreFollower:
             self._read(ds, reports.get(name), now)
             if reports.get(name) is None and info.planned.get(name):
                 ds.total = info.planned[name]
-        if info.status != "running" and state.finished is None:
+        if info.status != "running" and state.finished is None:  # "interrupted": its writer is gone, no clock ticks
             state.finished, state.ok = now, info.status == "finished"
+            if info.status in ("stopped", "interrupted"):
+                state.verdict, state.message = info.status, f"resume with --use-cache {info.work_dir}"
 
     def _read(self, ds: DatasetProgress, report: object, now: float) -> None:
         counts = {status: 0 for status in SampleStatus}

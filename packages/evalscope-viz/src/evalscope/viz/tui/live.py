@@ -148,7 +148,7 @@ class LiveEvalApp(App[None]):
             if not total:
                 return f"loading datasets · {elapsed}"
             return f"running · {done}/{total} datasets done · {elapsed}"
-        verdict = "finished" if st.ok else "failed"
+        verdict = st.verdict or ("finished" if st.ok else "failed")
         message = f" · {st.message}" if st.message else ""
         return f"{verdict} in {elapsed}{message} · q quits, b browses the results"
 

@@ -102,6 +102,8 @@ class EvalLiveState:
     finished: float | None = None
     ok: bool | None = None
     message: str = ""
+    #: how a followed run ended when not finished or failed: "stopped", "interrupted" (its writer is gone)
+    verdict: str = ""
 
     def dataset(self, name: str) -> DatasetProgress:
         if name not in self.datasets:
