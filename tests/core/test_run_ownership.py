@@ -213,3 +213,23 @@ def test_a_signal_stops_the_run_as_stopped_and_use_cache_resumes_it(tmp_path, da
     assert db_rows(d, "select status from runs") == [("finished",)]
     log = (d / "logs" / "eval_log.log").read_text().splitlines()
     assert f"{len(set(kept))} from cache, {20 - len(set(kept))} inferred" in [line for line in log if "from cache" in line][-1]
+
+
+def test_q_in_the_live_view_stops_the_run_on_its_thread_as_stopped(tmp_path, dataset_dir):
+    """What `evalscope eval --tui` does when `q` closes the view mid-run: `stop_runs` cancels the run
+    on the worker thread, which records `stopped` before the command exits 130."""
+    from evalscope.core.stopping import stop_runs
+    from evalscope.run import run_task
+    from evalscope.viz.tui.live import Job, QueueSink
+
+    d = tmp_path / "run"
+    cfg = {"model": "mock", "eval_type": "mock", "model_args": {"delay": 0.3}, "datasets": ["gsm8k"], "limit": 20,
+           "dataset_dir": str(dataset_dir), "work_dir": str(d), "no_timestamp": True}
+    job = Job(lambda sink: run_task(cfg, sink=sink, print_table=False), QueueSink())
+    job.start()
+    wait_for(lambda: len(prediction_ids(d, "mock")) >= 2, "a few stored predictions")
+    assert stop_runs(wait_s=30) == 1
+    assert job.done.wait(30) and job.error is not None
+    assert db_rows(d, "select status from runs") == [("stopped",)]
+    (info,) = open_reader(str(d)).list_runs()
+    assert info.status == "stopped" and 2 <= len(prediction_ids(d, "mock")) < 20
