@@ -148,7 +148,7 @@ def test_hf_offline_mode_asked_by_user_uses_cache_only(
     message, took = load_timed(
         HuggingFaceSource(cache_dir=str(tmp_path / "hf-cache")), gsm8k_ref(dataset_dir)
     )
-    assert "Hugging Face hub could not be reached" in message
+    assert "unavailable offline (HF_HUB_OFFLINE=1)" in message and "nor in the Hugging Face cache" in message
     assert took < FAST_S + 5  # includes importing datasets
 
 

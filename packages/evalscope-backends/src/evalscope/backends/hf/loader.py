@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 import attrs
 
+from evalscope.backends.hub.offline import hf_libraries_offline, offline_requested
 from evalscope.core.registry import did_you_mean
 from evalscope.core.serialization import ConfigError, short_repr
 
@@ -242,8 +243,7 @@ def _modelscope_endpoint() -> str:
 def _modelscope_download(model_id: str, revision: str | None) -> str:
     from modelscope import snapshot_download
 
-    offline = os.environ.get("MODELSCOPE_OFFLINE", "").lower() in {"1", "true", "yes"}
-    if offline or not _host_reachable(_modelscope_endpoint()):
+    if offline_requested() or not _host_reachable(_modelscope_endpoint()):
         # only a copy already in the local ModelScope cache can serve
         return snapshot_download(model_id, revision=revision, local_files_only=True)
     return snapshot_download(model_id, revision=revision)
@@ -254,7 +254,7 @@ def _hf_check(model_id: str, revision: str | None) -> bool:
     from huggingface_hub import constants
     from transformers.utils import cached_file
 
-    local_only = bool(constants.HF_HUB_OFFLINE) or not _host_reachable(constants.ENDPOINT)
+    local_only = offline_requested() or bool(constants.HF_HUB_OFFLINE) or not _host_reachable(constants.ENDPOINT)
     cached_file(model_id, "config.json", revision=revision, local_files_only=local_only)
     return local_only
 
@@ -436,6 +436,9 @@ def load_model_and_tokenizer(
         device_map = "cuda"
     dtype = _dtype(precision, on_cuda)
     common: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if offline_requested():  # EVALSCOPE_OFFLINE / HF_HUB_OFFLINE: files on disk only, no hub request
+        hf_libraries_offline()
+        common["local_files_only"] = True
     load_kwargs: dict[str, Any] = {**common, "dtype": dtype, **model_kwargs}
     if device_map is not None:
         load_kwargs["device_map"] = device_map
@@ -472,8 +475,8 @@ def _load(
             model = model.to(dtype)
     else:
         path, extra = _tokenizer_source(resolved)
-        tokenizer = AutoTokenizer.from_pretrained(path, **extra, **common)
-        model = AutoModelForCausalLM.from_pretrained(path, **extra, **load_kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(path, **{**extra, **common})
+        model = AutoModelForCausalLM.from_pretrained(path, **{**extra, **load_kwargs})
     model.eval()
     logger.info("loaded %s (%s) in %.1f s", resolved.name, resolved.source, time.perf_counter() - started)
     return model, tokenizer

@@ -21,25 +21,42 @@ def local_candidates(ref: DatasetRef) -> list[str]:
     return [f"{root.rstrip('/')}/{p}" for root in ref.local_roots for p in patterns]
 
 
-def unreachable(ref: DatasetRef, hub: str, reason: str, hint: str = "") -> DatasetUnavailableError:
-    """No local copy and no hub: say where we looked and how to point evalscope at local files."""
+def _where_looked(ref: DatasetRef) -> str:
     tried = local_candidates(ref)
     if tried and ref.local_roots:
-        local = f"no local copy found under the dataset dir (tried: {', '.join(tried)})"
-    elif tried:
-        local = f"no local copy found (no dataset dir set; expected files: {', '.join(tried)})"
-    else:
-        local = "no local copy found (this benchmark declares no local file patterns)"
+        return f"no local copy found under the dataset dir (tried: {', '.join(tried)})"
+    if tried:
+        return f"no local copy found (no dataset dir set; expected files: {', '.join(tried)})"
+    return "no local copy found (this benchmark declares no local file patterns)"
+
+
+def _what(ref: DatasetRef) -> str:
     what = f"{ref.benchmark!r} (subset {ref.subset!r}, split {ref.split!r}"
-    what += f", hub id {ref.dataset_id!r})" if ref.dataset_id else ")"
+    return what + (f", hub id {ref.dataset_id!r})" if ref.dataset_id else ")")
+
+
+_LOCAL_HINT = "Set --dataset-dir / EVALSCOPE_DATASET_DIR to a directory holding the files, or dataset_args.{}.local_path."
+
+
+def unreachable(ref: DatasetRef, hub: str, reason: str, hint: str = "") -> DatasetUnavailableError:
+    """No local copy and no hub: say where we looked and how to point evalscope at local files."""
     message = (
-        f"Dataset {what} is unavailable: {local}, and the {hub} hub could not be reached ({reason}). "
-        f"Set --dataset-dir / EVALSCOPE_DATASET_DIR to a directory holding the files, "
-        f"or dataset_args.{ref.benchmark}.local_path."
+        f"Dataset {_what(ref)} is unavailable: {_where_looked(ref)}, and the {hub} hub could not be reached ({reason}). "
+        + _LOCAL_HINT.format(ref.benchmark)
     )
     if hint:
         message += f" {hint}"
     return DatasetUnavailableError(message)
+
+
+def offline(ref: DatasetRef, hub: str, switch: str, detail: str = "", hint: str = "") -> DatasetUnavailableError:
+    """Offline (`switch`, e.g. `HF_HUB_OFFLINE=1`) and no local copy: the hub is not asked at all."""
+    cache = f" nor in the {hub} cache ({detail})" if detail else ""
+    message = (
+        f"Dataset {_what(ref)} is unavailable offline ({switch}): {_where_looked(ref)}{cache}; "
+        f"the {hub} hub is not contacted while offline. " + _LOCAL_HINT.format(ref.benchmark)
+    )
+    return DatasetUnavailableError(f"{message} {hint}" if hint else message)
 
 
 def failed(ref: DatasetRef, hub: str, error: BaseException) -> DatasetUnavailableError:
@@ -51,4 +68,4 @@ def failed(ref: DatasetRef, hub: str, error: BaseException) -> DatasetUnavailabl
     )
 
 
-__all__ = ["DatasetUnavailableError", "unreachable", "failed", "local_candidates"]
+__all__ = ["DatasetUnavailableError", "unreachable", "offline", "failed", "local_candidates"]

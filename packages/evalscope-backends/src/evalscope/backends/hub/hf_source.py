@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from evalscope.backends.hub import errors, probe
+from evalscope.backends.hub.offline import hf_libraries_offline, offline_switch
 from evalscope.backends.hub.records import has_datasets_package, to_records
 from evalscope.core.ports import DatasetRef, DatasetSource
 
@@ -15,12 +16,6 @@ _INSTALL = "pip install datasets"
 
 def endpoint() -> str:
     return os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
-
-
-def offline_requested() -> bool:
-    """The user asked the HF libraries to use their cache only."""
-    flags = (os.environ.get(k, "") for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
-    return any(v.strip().lower() in ("1", "true", "yes", "on") for v in flags)
 
 
 class HuggingFaceSource(DatasetSource):
@@ -37,7 +32,10 @@ class HuggingFaceSource(DatasetSource):
             return None
         has_datasets = has_datasets_package()
         local = os.path.exists(os.path.expanduser(ref.dataset_id))  # load_dataset also reads local dirs
-        if not local and not offline_requested():
+        switch = offline_switch()
+        if switch and not local:
+            return self._from_cache(ref, switch, has_datasets)
+        if not local:
             reason = probe.unreachable_reason(endpoint(), self.probe_timeout)
             if reason is not None:
                 hint = "" if has_datasets else f"Loading from the HF hub also needs `{_INSTALL}`."
@@ -58,3 +56,18 @@ class HuggingFaceSource(DatasetSource):
             raise errors.unreachable(ref, "Hugging Face", f"{type(exc).__name__}: {exc}") from exc
         except Exception as exc:  # the hub libraries raise many unrelated types
             raise errors.failed(ref, "Hugging Face", exc) from exc
+
+    def _from_cache(self, ref: DatasetRef, switch: str, has_datasets: bool) -> list[dict[str, Any]]:
+        """Offline: only the `datasets` cache may serve (the HF libraries told to stay offline too)."""
+        if not has_datasets:  # no cache reader either
+            raise errors.offline(ref, "Hugging Face", switch, hint=f"Reading the HF cache also needs `{_INSTALL}`.")
+        hf_libraries_offline()
+        import datasets
+
+        try:
+            data = datasets.load_dataset(
+                ref.dataset_id, ref.hub_subset or ref.subset, split=ref.hub_split or ref.split, cache_dir=self.cache_dir
+            )
+        except Exception as exc:  # noqa: BLE001 - not cached (the libraries raise many types)
+            raise errors.offline(ref, "Hugging Face", switch, f"{type(exc).__name__}") from exc
+        return to_records(data, ref.hub_split or ref.split)

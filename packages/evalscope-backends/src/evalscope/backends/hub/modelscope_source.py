@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from evalscope.backends.hub import errors, probe
+from evalscope.backends.hub.offline import offline_switch
 from evalscope.backends.hub.records import has_datasets_package, to_records
 from evalscope.core.ports import DatasetRef, DatasetSource
 
@@ -33,8 +34,11 @@ class ModelScopeSource(DatasetSource):
     def load(self, ref: DatasetRef) -> list[dict[str, Any]] | None:
         if ref.dataset_id is None:
             return None
-        has_datasets = has_datasets_package()
         local = os.path.exists(os.path.expanduser(ref.dataset_id))  # MsDataset also reads local dirs
+        switch = offline_switch()
+        if switch and not local:  # offline: no probe, no MsDataset (it would ask the hub)
+            raise errors.offline(ref, "ModelScope", switch)
+        has_datasets = has_datasets_package()
         reason = None if local else probe.unreachable_reason(_with_scheme(endpoint()), self.probe_timeout)
         if reason is not None:
             raise errors.unreachable(ref, "ModelScope", reason, "" if has_datasets else _INSTALL_HINT)
