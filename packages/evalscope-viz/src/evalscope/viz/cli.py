@@ -6,6 +6,7 @@ when a command runs, so `evalscope --help` stays fast.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -123,10 +124,16 @@ def app_command(
     help="Seconds between reads when following.",
 )
 def tui_command(location: str, store_urls: tuple[str, ...], follow: bool | None, interval: float) -> None:
-    """Browse finished runs, or follow a running one (LOCATION: an outputs directory or a run dir)."""
+    """Browse finished runs, or follow a running one (LOCATION: an outputs directory or a run dir).
+
+    A LOCATION that is a file, or where no run is found, is an error (nothing to browse).
+    """
     path = Path(location)
-    if "://" not in location and not path.exists() and not store_urls:
-        raise click.ClickException(f"{location}: no such directory")
+    if "://" not in location:
+        if path.is_file():
+            raise click.ClickException(_not_a_run_dir(path))
+        if not path.exists() and not store_urls:
+            raise click.ClickException(f"{location}: no such directory")
     from evalscope.viz.data.catalog import Catalog
     from evalscope.viz.tui.app import run_tui
 
@@ -135,6 +142,29 @@ def tui_command(location: str, store_urls: tuple[str, ...], follow: bool | None,
     else:
         catalog = Catalog(path if path.exists() else None, store_urls)
     try:
+        if not catalog.runs():
+            given = (location, *store_urls)
+            places = " or ".join(_masked(p) for p in given if "://" in p or Path(p).exists())
+            why = "".join(f"; {e}" for e in catalog.errors[:3])
+            raise click.ClickException(
+                f"no runs in {places}{why} (run `evalscope eval --work-dir DIR` first, or pass --store-url)"
+            )
         run_tui(catalog, follow=follow, interval=interval)
     finally:
         catalog.close()
+
+
+def _not_a_run_dir(path: Path) -> str:
+    """What to say about a file given where a run dir belongs (a SQLite file: how to open it)."""
+    try:
+        with path.open("rb") as handle:
+            sqlite = handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        sqlite = False
+    hint = f"; to browse this database, pass sqlite:///{path.resolve()}" if sqlite else ""
+    return f"{path}: is a file, not a run directory or an outputs directory{hint}"
+
+
+def _masked(location: str) -> str:
+    """A location as it may be shown: a URL's password hidden."""
+    return re.sub(r"(://[^/@:\s]*:)[^@/\s]+@", r"\1***@", location)
