@@ -46,8 +46,12 @@ def test_open_loop_slow_response_never_delays_later_sends():
 
     t0 = asyncio.run(main())
     lags = [r.send - r.intended_send for r in log]
-    assert max(lags) < 0.015  # vs 300 ms if the slow response blocked
-    assert [round(r.intended_send - t0, 3) for r in log] == pytest.approx([i * 0.02 for i in range(10)], abs=1e-6)
+    # vs >= 280 ms for request 1 if the slow response blocked; a loaded box may wake a send late by tens of ms
+    assert max(lags) < 0.1, lags
+    assert all(r.send < log[0].end for r in log[1:8])  # sends due while request 0 ran left while it ran
+    assert [round(r.intended_send - t0, 3) for r in log] == pytest.approx(
+        [i * 0.02 for i in range(10)], abs=1e-6
+    )
 
 
 def test_open_loop_with_concurrency_cap_shows_queueing_as_send_lag():
@@ -59,8 +63,9 @@ def test_open_loop_with_concurrency_cap_shows_queueing_as_send_lag():
 
     asyncio.run(main())
     lags = sorted(r.send - r.intended_send for r in log)
-    # one slot, 50 ms each: the 4th waited ~150 ms behind its schedule
-    assert lags[-1] == pytest.approx(0.15, abs=0.03)
+    # one slot, 50 ms each: the 4th waited (at least) the three before it, ~150 ms, behind its schedule
+    assert lags[-1] >= 0.14
+    assert all(b.send >= a.end for a, b in zip(log, log[1:]))  # each left when the slot freed
 
 
 def test_closed_loop_keeps_n_in_flight_and_intended_is_previous_end():
@@ -74,17 +79,20 @@ def test_closed_loop_keeps_n_in_flight_and_intended_is_previous_end():
         peak = max(peak, in_flight)
         r = RequestRecord(i, intended, send=time.perf_counter())
         log.append(r)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(SERVICE_S)
         r.end = time.perf_counter()
         in_flight -= 1
         return r
 
+    SERVICE_S = 0.05
     asyncio.run(run_closed(send, 20, 4, time.perf_counter()))
     assert len(log) == 20 and peak == 4
     ends = {r.end for r in log}
     later = [r for r in log if r.intended_send not in (log[0].intended_send,)]
     assert later and all(r.intended_send in ends for r in later)
-    assert max(r.send - r.intended_send for r in log) < 0.015
+    # a freed slot is refilled at once: well within one service time (a poller or a wait for the whole
+    # batch would take about one), whatever a loaded box adds to a wake-up
+    assert max(r.send - r.intended_send for r in log) < SERVICE_S
 
 
 def test_duration_stops_issuing():
