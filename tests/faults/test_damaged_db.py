@@ -5,7 +5,6 @@ asking the model again; a retried sample leaves one line in its JSONL file, neve
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -134,16 +133,20 @@ def test_retried_failure_leaves_one_line_per_sample(tmp_path, dataset_dir):
         assert all(json.loads(line)["evalscope_record"]["error"] is None for line in path.read_text().splitlines())
 
 
-def test_damaged_db_copy_for_a_reader_names_the_file(tmp_path, dataset_dir):
-    """Read through the store port (what compare, the site and the TUI use): the same one error."""
+def test_reading_a_truncated_run_database_names_it(tmp_path, dataset_dir):
+    """Read through the store port (what compare, the site and the TUI use): one error naming the file."""
     import pytest
 
     from evalscope.core.stores import DamagedStoreError, open_reader
 
     run_dir = tmp_path / "run"
-    run_task(task(run_dir, dataset_dir), print_table=False)
-    copy = tmp_path / "copy.db"
-    shutil.copy(run_dir / "evalscope.db", copy)
-    copy.write_bytes(b"this is not a database at all, just some text" * 100)
-    with pytest.raises(DamagedStoreError, match=f"{copy} is damaged \\(file is not a database\\)"):
-        open_reader(copy).list_runs()
+    result = run_task(task(run_dir, dataset_dir), print_table=False)
+    db = run_dir / "evalscope.db"
+    with open(db, "r+b") as fh:
+        fh.truncate(db.stat().st_size // 2)
+    with pytest.raises(DamagedStoreError) as caught:
+        reader = open_reader(db)
+        reader.list_runs()
+        list(reader.iter_results(result.run_id))
+    assert str(caught.value).startswith(f"{db} is damaged (")
+    assert f"--use-cache {run_dir}," in str(caught.value)

@@ -390,8 +390,8 @@ class SQLiteResultStore(ResultStore):
             return self._connect(self.url, must_exist=True)
         except sa.exc.DatabaseError as exc:
             self.close()
-            if _damage(exc) is not None:
-                raise self.damaged(exc) from None
+            if _damage(exc) is not None and self.url and Path(sa.make_url(self.url).database or "").name == DB_FILE_NAME:
+                raise self.damaged(exc) from None  # a run's database: it can be rebuilt
             raise ValueError(f"{self.display_url}: not a readable result database ({exc.orig})") from None
 
     @_intact

@@ -21,7 +21,7 @@ class DamagedStoreError(ConfigError):
     def __init__(self, path: str, reason: str, run_dir: str | None = None) -> None:
         self.path = path
         self.reason = reason
-        way_out = WAY_OUT.format(path=path, run=run_dir or "RUN_DIR")
+        way_out = WAY_OUT.format(path=path, run=run_dir or "<its run dir>")
         super().__init__(f"{path} is damaged ({reason}); {way_out}")
 
     @property
