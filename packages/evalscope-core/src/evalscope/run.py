@@ -189,6 +189,18 @@ def provider_name(cfg: TaskConfig) -> str:
     return provider
 
 
+def review_capabilities(cfg: TaskConfig) -> frozenset[RequestKind]:
+    """What the run's model can do, for a review stage that loads no model: the provider's declared
+    `capabilities`, so each benchmark gets the output type (and requests) its infer stage had (a
+    service model generates: arc is reviewed as generation, not as next-token probabilities)."""
+    try:
+        factory = model_apis.get(provider_name(cfg))
+    except (ConfigError, UnknownNameError, ImportError):
+        return frozenset(RequestKind)
+    declared = getattr(factory, "capabilities", None)
+    return frozenset(declared) if isinstance(declared, (set, frozenset)) else frozenset(RequestKind)
+
+
 def build_model_api(cfg: TaskConfig) -> ModelAPI:
     provider = provider_name(cfg)
     try:
@@ -336,7 +348,7 @@ async def _evaluate(
 ) -> RunResult:
     from evalscope.core.tasks import DatasetLoader, build_task, load_samples
 
-    capabilities = api.capabilities if api is not None else frozenset(RequestKind)
+    capabilities = api.capabilities if api is not None else review_capabilities(cfg)
     try:
         loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
     except ValueError as exc:

@@ -1,0 +1,109 @@
+"""An OpenAI-compatible server on 127.0.0.1 whose answer depends on the question: a test's script.
+
+``ScriptedServer(script)`` answers each chat or completion request with ``script(text, body)``,
+where ``text`` is the last user message (or the prompt) and ``body`` the request's JSON:
+
+* a ``str``: one choice with that text (repeated ``n`` times when the request asks for n > 1);
+* a ``list[str]``: the choices, one per index (its length must be the request's ``n``);
+* an ``int``: an HTTP error with that status (an OpenAI-style error body).
+
+Not streamed. Runs in a thread with its own event loop; `requests` holds every (text, body) seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from aiohttp import web
+
+Script = Callable[[str, dict], "str | list[str] | int"]
+
+
+class ScriptedServer:
+    def __init__(self, script: Script, model: str = "scripted") -> None:
+        self.script = script
+        self.model = model
+        self.requests: list[tuple[str, dict]] = []
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def answer(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        chat = request.path.endswith("/chat/completions")
+        text = body["messages"][-1]["content"] if chat else body["prompt"]
+        self.requests.append((text, body))
+        reply = self.script(text, body)
+        if isinstance(reply, int):
+            return web.json_response(
+                {"error": {"message": f"scripted {reply}", "type": "server_error"}}, status=reply
+            )
+        n = int(body.get("n") or 1)
+        texts = [reply] * n if isinstance(reply, str) else list(reply)
+        if len(texts) != n:
+            return web.json_response(
+                {"error": {"message": f"script gave {len(texts)} choices for n={n}"}}, status=400
+            )
+        choices = [
+            {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
+            if chat
+            else {"index": i, "text": t, "finish_reason": "stop"}
+            for i, t in enumerate(texts)
+        ]
+        return web.json_response(
+            {
+                "id": f"s-{len(self.requests)}",
+                "object": "chat.completion" if chat else "text_completion",
+                "created": 0,
+                "model": self.model,
+                "choices": choices,
+                "usage": {"prompt_tokens": 5, "completion_tokens": 5 * n, "total_tokens": 5 + 5 * n},
+            }
+        )
+
+    async def models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+
+    def start(self) -> ScriptedServer:
+        ready = threading.Event()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            app = web.Application(client_max_size=16 * 1024 * 1024)
+            app.router.add_post("/v1/chat/completions", self.answer)
+            app.router.add_post("/v1/completions", self.answer)
+            app.router.add_get("/v1/models", self.models)
+            self._runner = web.AppRunner(app)
+            self._loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            self._loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="scripted-server")
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("scripted server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)  # type: ignore[union-attr]
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)  # type: ignore[union-attr]
+        self._loop = None
+
+    def __enter__(self) -> ScriptedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
