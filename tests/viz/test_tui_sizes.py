@@ -4,6 +4,7 @@ needs from each view is on screen, read from the rendered text (Textual's pilot)
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,29 @@ def test_samples_list(eval_outputs, size):
     assert "dataset math_500" in text and "filter all" in text, text
     assert len([line for line in text.splitlines() if " pass " in line or " fail " in line]) >= 3, text
     assert line_with(text, "q", "Quit"), text
+
+
+def test_resizing_the_terminal_keeps_the_samples_whole(eval_outputs):
+    """Narrow and back: the runs list and the sample cells follow, no cell keeps a narrower width."""
+
+    async def scenario() -> tuple[str, str]:
+        app = BrowseApp(Catalog(eval_outputs.root))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("f")  # the samples tab, filter pass: every score is 1.0000
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(0.3)
+            narrow = screen_text(app)
+            await pilot.resize_terminal(120, 40)
+            await pilot.pause(0.3)
+            return narrow, screen_text(app)
+
+    narrow, wide = asyncio.run(scenario())
+    for text in (narrow, wide):
+        assert line_with(text, "Result", "Score", "Extracted", "Gold") and "page 1/1" in text, text
+        scores = re.findall(r" \d+ +pass +(\S+)", text)
+        assert scores and set(scores) == {"1.0000"}, text
+    assert line_with(narrow, "run-b@mock-b", "finished · 3 datasets"), narrow  # one line per run
+    assert not line_with(wide, "run-b@mock-b", "finished · 3 datasets"), wide  # two lines per run
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

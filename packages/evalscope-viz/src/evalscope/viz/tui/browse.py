@@ -4,7 +4,9 @@ navigation, an All / Pass / Fail / Errors filter, search and paging."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -42,6 +44,17 @@ def _short(text: str, width: int = 40) -> str:
 def _tail(text: str, width: int) -> str:
     """`…gebra/24.json`: ids differ at their end."""
     return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def fill_table(table: DataTable, headers: Sequence[str], rows: list[list[str]]) -> None:
+    """Replace a table's columns and rows (row keys: their index). Each column is as wide as its
+    widest cell, set here: DataTable measures cells only when idle, and a frame drawn before that
+    (as a resize does) keeps cells cut to the header's width."""
+    table.clear(columns=True)
+    for i, header in enumerate(headers):
+        table.add_column(header, width=max([cell_len(header), *(cell_len(row[i]) for row in rows)]))
+    for i, row in enumerate(rows):
+        table.add_row(*row, key=str(i))
 
 
 def report_table(reports: list) -> tuple[list[str], list[list[str]]]:
@@ -198,8 +211,7 @@ class BrowseScreen(Screen[None]):
         table = self.query_one("#reports", DataTable)
         table.clear(columns=True)
         headers, rows = report_table(reports)
-        table.add_columns(*headers)
-        table.add_rows(rows)
+        fill_table(table, headers, rows)
         self.datasets = self.catalog.datasets(key)
         self.dataset = self.datasets[0] if self.datasets else None
         self.page = 0
@@ -209,10 +221,9 @@ class BrowseScreen(Screen[None]):
     # -- samples ------------------------------------------------------------------------------
     def load_samples(self) -> None:
         table = self.query_one("#samples", DataTable)
-        table.clear(columns=True)  # the columns' widths start again from this page's cells
-        table.add_columns(*SAMPLE_COLUMNS)
         self.views = []
         if self.run_key is None or self.dataset is None:
+            fill_table(table, SAMPLE_COLUMNS, [])
             self.update_labels()
             return
         where = browser_filter(dataset=self.dataset, kind=self.filter, search=self.search)
@@ -222,18 +233,21 @@ class BrowseScreen(Screen[None]):
         where.offset, where.limit = self.page * PAGE_SIZE, PAGE_SIZE
         self.views = [sample_view(r) for r in self.catalog.results(self.run_key, where)]
         cut = 16 if self.narrow else 24
-        for i, v in enumerate(self.views):
+        rows = []
+        for v in self.views:
             verdict = "pass" if v.passed else ("fail" if v.passed is False else v.status)
             score = "-" if v.score is None else f"{v.score:.4f}"
-            table.add_row(
-                _tail(v.sample_id, cut + 4),
-                verdict,
-                score,
-                _short(v.extracted, cut),
-                _short(v.gold, cut),
-                _short(v.subset, 24),
-                key=str(i),
+            rows.append(
+                [
+                    _tail(v.sample_id, cut + 4),
+                    verdict,
+                    score,
+                    _short(v.extracted, cut),
+                    _short(v.gold, cut),
+                    _short(v.subset, 24),
+                ]
             )
+        fill_table(table, SAMPLE_COLUMNS, rows)
         self.update_labels()
         self.show_detail(0)
         self.show_warning()
