@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from evalscope.perf.cli import expand_multi, perf
@@ -26,6 +27,7 @@ def _invoke(args):
 
 
 def test_sweep_writes_outputs_and_redacts_key(mock_server, tmp_path):
+    mock_server.reset()
     out = _invoke([
         "--model", "mock", "--api-url", mock_server.base_url + "/v1", "--api-key", "sk-secret",
         "--headers", "X-Team=perf", "--prompt", "hello there", "--parallel", "1", "2", "--number", "4",
@@ -33,6 +35,7 @@ def test_sweep_writes_outputs_and_redacts_key(mock_server, tmp_path):
         "--warmup-num", "2", "--max-tokens", "16",
     ])
     assert "Percentiles" in out and "Sweep" in out
+    slowest_ttft_ms = 1000 * max(t["first"] - t["recv"] for t in mock_server.stats())  # the server's record
     [root] = list(tmp_path.glob("*/run"))
     args = json.loads((root / "benchmark_args.json").read_text())
     assert args["api_key"] == "***" and args["parallel"] == [1, 2]
@@ -41,12 +44,17 @@ def test_sweep_writes_outputs_and_redacts_key(mock_server, tmp_path):
         d = root / label
         summary = json.loads((d / "benchmark_summary.json").read_text())
         assert summary["Total requests"] == 4 and summary["Succeeded requests"] == 4
-        assert 48 < summary["Mean TTFT (ms)"] < 75
-        assert summary["Goodput (% of requests)"] == 100.0
+        # the first content (>= 50 ms), not the role chunk (~0) nor the last chunk (>= 125 ms, or the server's
+        # slowest first content plus scheduling slack on a loaded machine)
+        assert 48 < summary["Mean TTFT (ms)"] < max(125, slowest_ttft_ms + 15)
         pct = json.loads((d / "benchmark_percentile.json").read_text())
         assert set(pct["TTFT (ms)"]) == {f"p{p}" for p in (10, 25, 50, 66, 75, 80, 90, 95, 98, 99)}
         recs = read_records(d / "benchmark_data.db")
         assert len(recs) == 4 and all(len(r.chunk_times) == 16 for r in recs)
+        # goodput counts the requests that met ttft <= 80 ms and e2e <= 500 ms (all of them on an idle machine)
+        met = sum(r.success and r.ttft * 1000 <= 80 and r.latency * 1000 <= 500 for r in recs)
+        assert summary["Goodput (% of requests)"] == 100.0 * met / 4
+        assert (summary["SLO"]["ttft_ms"], summary["SLO"]["e2e_ms"]) == (80, 500)
         assert b"sk-secret" not in (d / "benchmark_data.db").read_bytes()
 
 
@@ -60,9 +68,16 @@ def test_open_loop_rate_and_custom_dataset(mock_server, tmp_path):
     ])
     summary = json.loads((tmp_path / "o" / "benchmark_summary.json").read_text())
     assert summary["Succeeded requests"] == 30 and summary["Request rate (req/s)"] == 100
-    assert summary["Mean send lag (ms)"] < 5
-    # 30 sends at 100 req/s span 0.29 s, plus the last request's ~125 ms
-    assert 0.38 < summary["Test duration (s)"] < 0.5
+    # open loop: the schedule is 10 ms apart whatever the responses do, and requests overlap (a sender that
+    # waited for each response would send one at a time). The send lag itself is a few ms on an idle machine
+    # and over 100 ms on a loaded 2-core one, so it is not bounded here.
+    recs = sorted(read_records(tmp_path / "o" / "benchmark_data.db"), key=lambda r: r.intended_send)
+    gaps = [b.intended_send - a.intended_send for a, b in zip(recs, recs[1:])]
+    assert gaps == pytest.approx([0.01] * 29, abs=1e-6)
+    assert any(b.send < a.end for a, b in zip(recs, recs[1:]))
+    assert summary["Mean send lag (ms)"] >= 0
+    # 30 sends at 100 req/s span 0.29 s, plus the last request's >= 50 ms TTFT (~0.1 s if the rate were ignored)
+    assert summary["Test duration (s)"] > 0.34
 
 
 def test_server_prompt_count_is_checked_against_intended(tmp_path, smollm2_tokenizer, monkeypatch):
@@ -100,9 +115,11 @@ def test_multi_turn_sends_real_replies_back(mock_server, tmp_path):
 def test_help_is_fast():
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "evalscope.cli.main", "perf", "--help"], check=True, capture_output=True)
-    assert time.perf_counter() - t < 3  # generous on a loaded CI box; bench/perf_startup.py measures
+    # ~0.3 s here; importing torch + transformers alone takes ~9 s on a loaded box. `python bench/startup.py`
+    # prints the number; what keeps it small is the import check below.
+    assert time.perf_counter() - t < 8
     mods = subprocess.run(
         [sys.executable, "-c", "import sys, evalscope.perf.cli; print(' '.join(sys.modules))"],
         check=True, capture_output=True, text=True,
     ).stdout.split()
-    assert not {"aiohttp", "sqlmodel", "rich", "transformers"} & set(mods)
+    assert not {"aiohttp", "sqlmodel", "rich", "transformers", "torch", "numpy"} & set(mods)
