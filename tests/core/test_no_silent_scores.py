@@ -130,6 +130,19 @@ def test_infer_then_review_equals_all(tmp_path, dataset_dir):
         assert reviewed[name].score == whole[name].score
 
 
+def test_review_of_samples_never_inferred_fails_them_instead_of_a_shorter_report(tmp_path, dataset_dir):
+    """`--stage review` over more samples than were inferred: the missing ones are failed and counted,
+    the run fails naming them; it used to end 'finished' with a report over fewer samples."""
+    base = {"model": "mock", "eval_type": "mock", "datasets": ["gsm8k"], "dataset_dir": str(dataset_dir)}
+    run_task({**base, "limit": 2, "work_dir": str(tmp_path), "no_timestamp": True, "stage": "infer"}, print_table=False)
+    with pytest.raises(EvaluationError, match=r"2 sample\(s\) failed .*no stored prediction to review"):
+        run_task({**base, "limit": 4, "stage": "review", "use_cache": str(tmp_path)}, print_table=False)
+    reviewed = run_task(
+        {**base, "limit": 4, "stage": "review", "use_cache": str(tmp_path), "ignore_errors": True}, print_table=False
+    )
+    assert reviewed["gsm8k"].metrics[0].num == 2 and reviewed["gsm8k"].stats.failed == 2
+
+
 def test_table_says_how_each_benchmark_was_answered(tmp_path, dataset_dir):
     result = run_task(
         {"model": "mock", "eval_type": "mock", "datasets": ["arc", "gsm8k"], "limit": 2, "dataset_dir": str(dataset_dir),

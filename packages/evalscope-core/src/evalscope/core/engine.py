@@ -237,8 +237,10 @@ class Engine:
             if restore:  # a prediction only the JSONL records still held goes back into the database
                 self.stores[0].save_prediction(task.name, result)
         elif self.stage == "review" or self.model is None:
+            # nothing to review for this sample: counted as failed, never a silently shorter report
+            run.fail(sample, "no stored prediction to review (run it with --stage infer or --stage all first)")
             self._finished(task, sample, SampleStatus.ERROR, ok=False)
-            return None  # nothing to review for this sample
+            return None
         else:
             from_cache = False
             result = await self._infer(task, sample, run)
