@@ -173,8 +173,9 @@ class RecordingAPI(MockModelAPI):
 
     made: list[RecordingAPI] = []
 
-    def __init__(self, model: str | None = "mock", model_args: dict | None = None, **options: Any) -> None:
-        super().__init__(model, model_args, **options)
+    def __init__(self, model: str | None = "mock", model_args: dict | None = None, *, api_key: str | None = None, **options: Any) -> None:
+        super().__init__(model, model_args, api_key=api_key, **options)
+        self.api_key = api_key  # the base keeps no key; this test wants to see it arrive
         RecordingAPI.made.append(self)
 
 
@@ -190,13 +191,13 @@ def recording_api():
 ADAPTER_FLAGS = {
     "--model": ("rec-model", lambda api: api.model_name),
     "--model-args": ("reply=B,foo=1", lambda api: api.model_args),
-    "--chat-template": ("{{ messages[0]['content'] }}", lambda api: api.options.get("chat_template") or api.model_args.get("chat_template")),
-    "--eval-batch-size": ("2", lambda api: api.options.get("batch_size")),
-    "--seed": ("7", lambda api: api.options.get("seed")),
-    "--truncation": ("left", lambda api: api.options.get("truncation")),
-    "--api-url": (None, lambda api: api.options.get("api_url")),  # value: a real listening port
-    "--api-key": ("sk-test-123", lambda api: api.options.get("api_key")),
-    "--timeout": ("9", lambda api: api.options.get("timeout")),
+    "--chat-template": ("{{ messages[0]['content'] }}", lambda api: api.chat_template or api.model_args.get("chat_template")),
+    "--eval-batch-size": ("2", lambda api: api.batch_size),
+    "--seed": ("7", lambda api: api.seed),
+    "--truncation": ("left", lambda api: api.truncation),
+    "--api-url": (None, lambda api: api.api_url),  # value: a real listening port
+    "--api-key": ("sk-test-123", lambda api: api.api_key),
+    "--timeout": ("9", lambda api: api.timeout),
 }
 EXPECTED_AT_ADAPTER = {
     "--model": "rec-model",
@@ -225,7 +226,7 @@ def test_model_flags_reach_the_adapter(tmp_path, recording_api, free_port, datas
     for flag, (_value, where) in ADAPTER_FLAGS.items():
         expected = url if flag == "--api-url" else EXPECTED_AT_ADAPTER[flag]
         assert where(api) == expected, (flag, where(api))
-    assert api.options.get("stream") is True
+    assert api.stream is True
     assert api.calls >= 1  # the run went through the adapter
 
 

@@ -47,7 +47,7 @@ def _per_dataset(rows):
 
 
 def test_weighted_counts(schema, dataset_dir):
-    sampler = WeightedSampler(schema, dataset_dir=str(dataset_dir))
+    sampler = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir))
     # arc 3/4 * 1/2 = 0.375, gsm8k 0.375, mmlu 0.25 -> floors 37, 37 and the remainder 26
     assert sampler.allocate(100) == [37, 37, 26]
     rows = sampler.sample(100)
@@ -56,12 +56,12 @@ def test_weighted_counts(schema, dataset_dir):
 
 
 def test_uniform_counts_remainder_to_last(schema, dataset_dir):
-    rows = UniformSampler(schema, dataset_dir=str(dataset_dir)).sample(100)
+    rows = UniformSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir)).sample(100)
     assert _per_dataset(rows) == {"arc": 33, "gsm8k": 33, "mmlu": 34}
 
 
 def test_stratified_uses_sample_counts_not_subset_counts(schema, dataset_dir):
-    sampler = StratifiedSampler(schema, dataset_dir=str(dataset_dir))
+    sampler = StratifiedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir))
     total = sum(SIZES.values())
     expected_arc = int(200 * SIZES["arc"] / total)
     expected_gsm8k = int(200 * SIZES["gsm8k"] / total)
@@ -76,7 +76,7 @@ def test_capped_at_dataset_size_and_said(dataset_dir):
     schema = CollectionSchema.from_dict(
         {"name": "small", "datasets": [{"name": "mmlu", "args": {"subset_list": ["anatomy"], "few_shot_num": 0}}, {"name": "gsm8k", "weight": 0.01}]}
     )
-    sampler = WeightedSampler(schema, dataset_dir=str(dataset_dir))
+    sampler = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir))
     rows = sampler.sample(300)  # mmlu asked for 297, anatomy has 135
     assert _per_dataset(rows) == {"mmlu": 135, "gsm8k": 3}
     assert any("asked for 297" in n and "only 135" in n for n in sampler.notes)
@@ -84,9 +84,9 @@ def test_capped_at_dataset_size_and_said(dataset_dir):
 
 
 def test_seeded_without_replacement(schema, dataset_dir):
-    a = WeightedSampler(schema, dataset_dir=str(dataset_dir), seed=7).sample(60)
-    b = WeightedSampler(schema, dataset_dir=str(dataset_dir), seed=7).sample(60)
-    c = WeightedSampler(schema, dataset_dir=str(dataset_dir), seed=8).sample(60)
+    a = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir), seed=7).sample(60)
+    b = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir), seed=7).sample(60)
+    c = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir), seed=8).sample(60)
     key = [(r.dataset_name, r.subset_name, r.sample["id"]) for r in a]
     assert key == [(r.dataset_name, r.subset_name, r.sample["id"]) for r in b]
     assert key != [(r.dataset_name, r.subset_name, r.sample["id"]) for r in c]
@@ -95,7 +95,7 @@ def test_seeded_without_replacement(schema, dataset_dir):
 
 
 def test_rows_carry_the_benchmarks_own_request(schema, dataset_dir, tmp_path):
-    rows = WeightedSampler(schema, dataset_dir=str(dataset_dir)).sample(30)
+    rows = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir)).sample(30)
     path = dump_jsonl(rows, tmp_path / "mixed.jsonl")
     loaded = load_jsonl(path)
     assert [r.to_dict() for r in loaded] == [r.to_dict() for r in rows]
@@ -116,7 +116,7 @@ def test_rows_carry_the_benchmarks_own_request(schema, dataset_dir, tmp_path):
 
 
 def test_generation_only_renders_text_requests(schema, dataset_dir):
-    rows = WeightedSampler(schema, dataset_dir=str(dataset_dir), capabilities={RequestKind.GENERATE}).sample(20)
+    rows = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir), capabilities={RequestKind.GENERATE}).sample(20)
     assert {r.prompt["kind"] for r in rows} == {"generate"}
     assert {r.prompt["output_type"] for r in rows} == {"generation"}
 
@@ -126,4 +126,4 @@ def test_unknown_benchmark_is_reported(dataset_dir):
 
     schema = CollectionSchema.from_dict({"name": "x", "datasets": [{"name": "gsm8kk"}]})
     with pytest.raises(UnknownNameError, match="Did you mean: gsm8k"):
-        WeightedSampler(schema, dataset_dir=str(dataset_dir)).sample(5)
+        WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir)).sample(5)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from evalscope.benchmarks import get_benchmark
 from evalscope.core.collections import CollectionSchema, WeightedSampler, dump_jsonl
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "collections.md"
@@ -67,7 +68,7 @@ def test_the_documented_python_draws_the_same_rows(dataset_dir, tmp_path):
     create = next(argv for argv in commands(dataset_dir) if argv[1:3] == ["collection", "create"])
     subprocess.run([EXE, *create[1:]], cwd=tmp_path, check=True, capture_output=True, timeout=300)
     schema = CollectionSchema.from_json(tmp_path / "mix.json")
-    rows = WeightedSampler(schema, dataset_dir=str(dataset_dir), hub="local", seed=3).sample(20)
+    rows = WeightedSampler(schema, resolve=get_benchmark, dataset_dir=str(dataset_dir), hub="local", seed=3).sample(20)
     mine = dump_jsonl(rows, tmp_path / "python.jsonl")
     assert mine.read_text(encoding="utf-8") == (tmp_path / "outputs" / "mix.jsonl").read_text(
         encoding="utf-8"

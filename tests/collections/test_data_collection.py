@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from evalscope.benchmarks import data_collection as dc
+from evalscope.benchmarks import get_benchmark
 from evalscope.cli.collection_cmd import collection_command
 from evalscope.core.benchmark import BenchmarkSpec
 from evalscope.core.collections import CollectionSchema, WeightedSampler, dump_jsonl, load_jsonl
@@ -46,7 +47,7 @@ class RecordingMock(MockModelAPI):
 
 @pytest.fixture(scope="module")
 def mixed(dataset_dir, tmp_path_factory):
-    rows = WeightedSampler(CollectionSchema.from_dict(SCHEMA), dataset_dir=str(dataset_dir), seed=3).sample(40)
+    rows = WeightedSampler(CollectionSchema.from_dict(SCHEMA), resolve=get_benchmark, dataset_dir=str(dataset_dir), seed=3).sample(40)
     return dump_jsonl(rows, tmp_path_factory.mktemp("mix") / "mixed.jsonl")
 
 

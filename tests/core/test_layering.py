@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,44 @@ def test_core_package_declares_no_heavy_dependency():
     deps = text.split("dependencies = [", 1)[1].split("]", 1)[0]
     for name in ["torch", "transformers", "openai", "aiohttp", "sqlmodel", "dash", "textual", "modelscope"]:
         assert f'"{name}' not in deps
+
+
+CORE = ROOT / "packages/evalscope-core/src/evalscope/core"
+BENCHMARKS = ROOT / "packages/evalscope-core/src/evalscope/benchmarks"
+#: an import of a layer above the domain, at any indentation (lazy, under TYPE_CHECKING, or at the top)
+UPWARD = re.compile(r"^\s*(?:from\s+evalscope\.(?:config|run|cli|benchmarks|app)\b|import\s+evalscope\.(?:config|run|cli|benchmarks|app)\b)", re.M)
+
+
+def _imports_of(path: Path, pattern: re.Pattern[str]) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0).strip()}" for m in pattern.finditer(text)]
+
+
+def test_domain_never_imports_upward():
+    """No module under evalscope/core imports the application (config, run, app), the CLI or the
+    benchmarks, not even lazily or for type checking: the domain takes what it needs as values."""
+    found = [hit for path in sorted(CORE.rglob("*.py")) for hit in _imports_of(path, UPWARD)]
+    assert not found, "evalscope.core imports upward:\n" + "\n".join(found)
+
+
+def test_benchmark_modules_do_not_import_each_other_in_a_circle():
+    """A benchmark module's imports of its siblings (evalscope.benchmarks.x) form no cycle."""
+    sibling = re.compile(r"^\s*from\s+evalscope\.benchmarks(?:\.(\w+)|\s+import\s+(\w+))", re.M)
+    graph: dict[str, set[str]] = {}
+    for path in BENCHMARKS.glob("*.py"):
+        names = {a or b for a, b in sibling.findall(path.read_text(encoding="utf-8"))}
+        graph[path.stem] = {n for n in names if (BENCHMARKS / f"{n}.py").is_file() and n != path.stem}
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    return [*trail, nxt]
+                if nxt not in trail:
+                    stack.append((nxt, [*trail, nxt]))
+        return None
+
+    cycles = [c for name in sorted(graph) if (c := cycle_from(name))]
+    assert not cycles, f"circular imports between benchmark modules: {cycles[0]}"

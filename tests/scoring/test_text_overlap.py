@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evalscope.benchmarks._lib.text_overlap import (
+from evalscope.core.text_overlap import (
     BLEU_KEYS,
     ROUGE_KEYS,
     bleu_scores,

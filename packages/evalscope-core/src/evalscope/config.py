@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from evalscope.core.dataset_args import PROMPT_STYLES, DatasetArgs
 from evalscope.core.judge.config import JUDGE_STRATEGIES, JudgeModelArgs
 from evalscope.core.serialization import ConfigError, short_message, short_repr, structure_strict, unstructure
 from evalscope.core.types import GenerationConfig
@@ -18,8 +19,6 @@ EVAL_TYPES = ("checkpoint", "service", "custom", "mock")
 EVAL_TYPE_ALIASES = {"llm_ckpt": "checkpoint", "openai_api": "service", "server": "service", "mock_llm": "mock"}
 STAGES = ("all", "infer", "review")
 HUBS = ("modelscope", "huggingface", "local")
-#: "default": our prompts; "evalscope-0.12": EvalScope 0.12's prompt text, byte for byte (docs/evalscope-0.12-compat.md)
-PROMPT_STYLES = ("default", "evalscope-0.12")
 TRUNCATION = ("error", "left")
 DATASET_DIR_ENV = "EVALSCOPE_DATASET_DIR"
 SECRET_FIELDS = ("api_key",)
@@ -44,27 +43,6 @@ def _limit(value: Any) -> int | float | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise TypeError(f"limit: expected a count (int) or a fraction in (0, 1), got {type(value).__name__} {short_repr(value)}")
     return value
-
-
-@attrs.define(kw_only=True)
-class DatasetArgs:
-    """Per-benchmark overrides (`dataset_args: {gsm8k: {...}}`)."""
-
-    dataset_id: str | None = None
-    local_path: str | None = None
-    subset_list: list[str] | None = None
-    few_shot_num: int | None = None
-    few_shot_random: bool = False
-    prompt_template: str | None = None
-    system_prompt: str | None = None
-    metric_list: list[str] | None = None
-    filters: list[str] | dict[str, Any] | None = None
-    output_type: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(("generation", "multiple_choice", "continuation"))))
-    prompt_style: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(PROMPT_STYLES)))
-    generation_config: GenerationConfig | None = None
-    extra_params: dict[str, Any] = attrs.field(factory=dict)
-    #: this benchmark's judge strategy (auto | rule | llm | llm_recall), overriding the run's `judge_strategy`
-    judge_strategy: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(JUDGE_STRATEGIES)))
 
 
 @attrs.define(kw_only=True)

@@ -31,7 +31,13 @@ from evalscope.config import ConfigError, TaskConfig, load_config_file
 from evalscope.core.engine import Engine, EvaluationError
 from evalscope.core.events import RunFinished, RunStarted
 from evalscope.core.logs import attach_run_log, detach
-from evalscope.core.model import Model, RetryPolicy
+from evalscope.core.models.spec import (
+    ModelSpec,
+    open_model,
+    open_model_api,
+    provider_factory,
+    provider_for,
+)
 from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo, new_run_id
 from evalscope.core.registry import UnknownNameError, model_apis
 from evalscope.core.report import Report, format_table
@@ -41,8 +47,6 @@ from evalscope.core.types import GenerationConfig, RequestKind
 
 log = logging.getLogger("evalscope.run")
 
-#: EvalScope's eval_type names -> our model provider names (the registry is the source of truth)
-PROVIDER_OF_EVAL_TYPE = {"checkpoint": "hf", "service": "openai", "mock": "mock"}
 DEFAULT_GENERATION = {
     "checkpoint": GenerationConfig(max_tokens=512, do_sample=False),
     "service": GenerationConfig(max_tokens=2048, temperature=0.0),
@@ -178,15 +182,7 @@ def _is_run_dir(path: Path) -> bool:
 
 def provider_name(cfg: TaskConfig) -> str:
     """The model provider's registry name: `model_api`, else the one `eval_type` stands for."""
-    if cfg.model_api:
-        return cfg.model_api
-    provider = PROVIDER_OF_EVAL_TYPE.get(cfg.eval_type)
-    if provider is None:
-        raise ConfigError(
-            f"eval_type {cfg.eval_type!r}: name a provider with model_api (one of {', '.join(model_apis.names())}) "
-            "or pass the model object to run_task(cfg, model=...)"
-        )
-    return provider
+    return provider_for(cfg.eval_type, cfg.model_api)
 
 
 def review_capabilities(cfg: TaskConfig) -> frozenset[RequestKind]:
@@ -201,21 +197,22 @@ def review_capabilities(cfg: TaskConfig) -> frozenset[RequestKind]:
     return frozenset(declared) if isinstance(declared, (set, frozenset)) else frozenset(RequestKind)
 
 
+def model_spec(cfg: TaskConfig) -> ModelSpec:
+    """The run's model as a `ModelSpec` (provider, adapter settings, `Model` policy)."""
+    return ModelSpec(
+        provider=provider_name(cfg), model=cfg.model, api_url=cfg.api_url, api_key=cfg.api_key,
+        model_args=dict(cfg.model_args), concurrency=cfg.eval_batch_size, timeout=cfg.timeout, retries=cfg.retries,
+        seed=cfg.seed, truncation=cfg.truncation, chat_template=cfg.chat_template, stream=cfg.stream,
+    )
+
+
 def build_model_api(cfg: TaskConfig) -> ModelAPI:
-    provider = provider_name(cfg)
-    try:
-        factory = model_apis.get(provider)
-    except UnknownNameError as exc:
-        hint = " (pip install evalscope-backends)" if provider in PROVIDER_OF_EVAL_TYPE.values() else ""
-        raise ConfigError(f"model_api: {exc}{hint}") from None
+    """The run's bare adapter (`open_model_api` of `model_spec(cfg)`)."""
+    spec = model_spec(cfg)
+    provider_factory(spec.provider)  # an unknown provider is the first thing to hear about
     if cfg.eval_type == "service" and not cfg.api_url:
         raise ConfigError("api_url: required when eval_type is 'service'")
-    options: dict[str, Any] = {"batch_size": cfg.eval_batch_size, "seed": cfg.seed, "truncation": cfg.truncation}
-    if cfg.api_url:
-        options.update(api_url=cfg.api_url, api_key=cfg.api_key, timeout=cfg.timeout, stream=cfg.stream)
-    if cfg.chat_template:
-        options["chat_template"] = cfg.chat_template
-    return factory(cfg.model, dict(cfg.model_args), **options)
+    return open_model_api(spec)
 
 
 def build_stores(cfg: TaskConfig) -> list[ResultStore]:
@@ -229,9 +226,9 @@ def _build_judge(cfg: TaskConfig, planned: dict[str, Any]) -> Any:
     """The engine's judge step (evalscope.core.judge), or None when no task is judged."""
     if cfg.stage == "infer":
         return None
-    from evalscope.core.judge.setup import build_sample_judge
+    from evalscope.app.judging import build_sample_judge
 
-    return build_sample_judge(cfg, {name: task for name, (task, _) in planned.items()}, build_model_api)
+    return build_sample_judge(cfg, {name: task for name, (task, _) in planned.items()})
 
 
 def _judge_secrets(cfg: TaskConfig) -> list[str]:
@@ -399,7 +396,7 @@ async def _evaluate_in(
     handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or "", *_judge_secrets(cfg)], cfg.debug)
     _note_takeover(lock)
     wrapped = (
-        Model(api, max_concurrency=cfg.eval_batch_size, retry=RetryPolicy(retries=cfg.retries), timeout=cfg.timeout)
+        open_model(model_spec(cfg), api=api)
         if api is not None
         else None
     )
@@ -500,8 +497,8 @@ def _end_run(run: RunInfo, stores: Sequence[ResultStore]) -> None:
 
 def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunResult:
     """Run a third-party suite (`eval_backend`) and store its records like a native run's."""
+    from evalscope.app.suites import load_eval_config
     from evalscope.core.registry import eval_backends
-    from evalscope.core.suites import load_eval_config
 
     try:
         factory = eval_backends.get(cfg.eval_backend)

@@ -180,7 +180,6 @@ def battle_result(outcome: BattleOutcome, question: Question, answers: dict[str,
 async def run_arena_async(cfg: ArenaConfig, *, print_table: bool = True) -> ArenaResult:
     from evalscope.core.judge.setup import build_llm_judge
     from evalscope.core.logs import attach_run_log, detach
-    from evalscope.run import build_model_api
 
     questions = load_questions(cfg.question_file)
     question_ids = {q.question_id for q in questions}  # all of them: an answer beyond --limit is no error
@@ -191,7 +190,7 @@ async def run_arena_async(cfg: ArenaConfig, *, print_table: bool = True) -> Aren
     file_answers = load_answer_files(cfg, question_ids)
     cache = JudgeCache()
     # a judge service that refuses connections is an error here, before any run dir is made
-    judge = build_llm_judge(cfg.judge_model_args, build_model_api, worker_num=cfg.judge_worker_num, seed=cfg.seed, cache=cache)
+    judge = build_llm_judge(cfg.judge_model_args, worker_num=cfg.judge_worker_num, seed=cfg.seed, cache=cache)
     run_dir = resolve_arena_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = attach_run_log(run_dir / "logs" / "arena_log.log", cfg.secrets(), cfg.debug)

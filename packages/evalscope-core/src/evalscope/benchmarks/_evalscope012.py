@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from evalscope.benchmarks._ceval_subjects import SUBJECTS
 from evalscope.benchmarks._evalscope012_data import GSM8K_EXEMPLARS
 from evalscope.benchmarks._mcq import verbatim
 from evalscope.core.benchmark import LETTERS, PromptContext, Task
@@ -111,8 +112,6 @@ def _ceval_block(sample: Sample, *, with_answer: bool) -> str:
 def ceval_query(sample: Sample, ctx: PromptContext) -> str:
     """Chinese header with the Chinese subject name; `问题：…⏎答案: ` blocks. Few-shot examples are
     stripped together and the question follows the last answer with no separator, as in 0.12."""
-    from evalscope.benchmarks.ceval import SUBJECTS
-
     shots = [_ceval_block(s, with_answer=True) for s in ctx.few_shot]
     context = ("\n".join(shots) + "\n").strip() if shots else ""
     subject = SUBJECTS[sample.subset][0] if sample.subset in SUBJECTS else sample.subset

@@ -12,9 +12,9 @@ rouge-{1,2,l}-{f,r,p}; Chinese is segmented with jieba when installed.
 
 from __future__ import annotations
 
-from evalscope.benchmarks._lib.text_overlap import BLEU_KEYS, text_overlap_scores
 from evalscope.core.benchmark import BenchmarkSpec
 from evalscope.core.datasets import DatasetFormatError
+from evalscope.core.text_overlap import BLEU_KEYS, text_overlap_scores
 from evalscope.core.types import ChatMessage, ModelOutput, Sample
 
 ROUGE_ORDER = tuple(f"rouge-{n}-{m}" for m in ("f", "r", "p") for n in ("1", "2", "l"))

@@ -38,6 +38,7 @@ def create_command(
     """Sample COUNT rows from the benchmarks of a schema into a JSONL file."""
     from collections import Counter
 
+    from evalscope.benchmarks import get_benchmark
     from evalscope.core.collections import SAMPLERS, CollectionSchema, dump_jsonl
     from evalscope.core.datasets import DatasetUnavailableError
     from evalscope.core.registry import UnknownNameError
@@ -48,6 +49,7 @@ def create_command(
         schema = CollectionSchema.from_json(schema_path)
         chosen = SAMPLERS[sampler](
             schema,
+            resolve=get_benchmark,
             dataset_dir=dataset_dir,
             hub=dataset_hub,
             seed=seed,
@@ -73,16 +75,15 @@ def create_command(
 @click.option("--dataset", default="data_collection", show_default=True, help="Benchmark name the collection ran as.")
 def report_command(run_dir: str, model_id: str | None, dataset: str) -> None:
     """Per subset / dataset / task type / tag / category tables of an evaluated collection."""
-    from pathlib import Path
-
     from evalscope.core.collections.report import (
         build_collection_report,
         entries_from_run,
         format_collection_tables,
+        run_models,
         write_collection_report,
     )
 
-    models = [model_id] if model_id else sorted(p.name for p in (Path(run_dir) / "reviews").glob("*") if p.is_dir())
+    models = [model_id] if model_id else run_models(run_dir)
     found = False
     for model in models:
         entries = entries_from_run(run_dir, model, dataset)

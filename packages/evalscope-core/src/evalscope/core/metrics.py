@@ -51,7 +51,7 @@ def _exact_match(prediction: Any, reference: Any) -> float:
 
 def _text_overlap(name: str) -> Callable[[Any, Any], float]:
     def score(prediction: Any, reference: Any) -> float:
-        from evalscope.benchmarks._lib.text_overlap import text_overlap_scores
+        from evalscope.core.text_overlap import text_overlap_scores
 
         return float(text_overlap_scores(str(prediction or ""), str(reference or ""))[name])
 

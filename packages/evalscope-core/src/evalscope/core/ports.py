@@ -33,10 +33,34 @@ class ModelAPI(abc.ABC):
     #: whether `call_streaming` reports text as it is produced (else only once it is finished)
     streams: bool = False
 
-    def __init__(self, model: str | None, model_args: dict[str, Any] | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        model: str | None,
+        model_args: dict[str, Any] | None = None,
+        *,
+        batch_size: int = 1,
+        seed: int | None = None,
+        truncation: str = "error",
+        chat_template: str | None = None,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        stream: bool = False,
+    ) -> None:
+        """What `open_model_api(ModelSpec)` passes every provider: the model's name and `model_args`,
+        `batch_size` (requests per `call` it may take), `seed`, `truncation` (a prompt longer than the
+        context: "error" or "left"), `chat_template`, and for a service `api_url`, `api_key`,
+        `timeout` and `stream`. The base keeps all but the key (an adapter that sends it keeps it
+        its own way); adapters add keywords of their own, typed."""
         self.model_name = model
         self.model_args = dict(model_args or {})
-        self.options = options
+        self.batch_size = batch_size
+        self.seed = seed
+        self.truncation = truncation
+        self.chat_template = chat_template
+        self.api_url = api_url
+        self.timeout = timeout
+        self.stream = stream
 
     @abc.abstractmethod
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
@@ -207,6 +231,11 @@ class ResultStore(abc.ABC):
     @abc.abstractmethod
     def load_reports(self, run_id: str) -> list[Report]:
         """The reports of a run, one per dataset. An unknown run id raises LookupError."""
+
+    def report_location(self, run_id: str, dataset: str) -> str | None:
+        """Where the run's report of `dataset` lies as a file of its own (a path), or None when the
+        store keeps none (a database). An unknown run id raises LookupError."""
+        return None
 
     @abc.abstractmethod
     def iter_results(self, run_id: str, where: ResultFilter | None = None) -> Iterator[SampleResult]:

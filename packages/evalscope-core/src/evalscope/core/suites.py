@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -24,8 +24,9 @@ from evalscope.core.ports import ProgressSink
 from evalscope.core.report import Report  # at run time: cattrs resolves SuiteRun's fields
 from evalscope.core.types import SampleResult
 
-if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
+#: the run's settings as suites read them: an `evalscope.config.TaskConfig` (the application layer's
+#: type, which core does not import; a suite adapter may)
+RunSettings = Any
 
 
 class SuiteUnavailableError(RuntimeError):
@@ -55,31 +56,14 @@ class EvalSuite(abc.ABC):
     def check_config(self, eval_config: dict[str, Any], *, where: str) -> None:
         """Raise ConfigError naming the key (or missing file) of a bad `eval_config`, before running."""
 
-    def model_id(self, task: TaskConfig, eval_config: dict[str, Any]) -> str | None:
+    def model_id(self, task: RunSettings, eval_config: dict[str, Any]) -> str | None:
         """The model's name for the run and its reports when the task names none (`--model`/`model_id`),
         e.g. the eval_config's own model entry; None: the task's default."""
         return None
 
     @abc.abstractmethod
-    def run(self, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
+    def run(self, task: RunSettings, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
         """Run the suite; raise SuiteUnavailableError when it cannot be imported or started."""
 
 
 SuiteFactory = Callable[[], EvalSuite]
-
-
-def load_eval_config(value: dict[str, Any] | str | None) -> dict[str, Any]:
-    """`eval_config` as a mapping: given inline, or a YAML/JSON file (read with the same checks
-    as task configs: size limit, UTF-8, no YAML aliases)."""
-    from evalscope.config import ConfigError
-
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    from evalscope.config import load_document
-
-    data = load_document(value)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{value}: eval_config must be a mapping of the suite's settings, got {type(data).__name__}")
-    return data

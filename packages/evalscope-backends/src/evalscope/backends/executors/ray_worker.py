@@ -1,7 +1,7 @@
 """The Ray actor of `executor: ray`: one model replica that infers and reviews shards of samples.
 
-It builds its model exactly as a local run would (`build_model_api` from the run's TaskConfig, the
-same `Model` policy of retries, timeout and concurrency) and evaluates shards with
+It builds its model exactly as a local run would (`open_model` of the run's `model_spec`: the same
+adapter and the same `Model` policy of retries, timeout and concurrency) and evaluates shards with
 `Engine.evaluate_detached`; it never writes a store. Imported only inside Ray workers and by the
 executor, never by core.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 from evalscope.core.benchmark import Task
 from evalscope.core.engine import Engine, Evaluated
+from evalscope.core.models.spec import open_model
 from evalscope.core.types import ModelOutput, ModelRequest, Sample
 
 
@@ -24,17 +25,14 @@ class EvalWorker:
 
     def __init__(self, config: dict[str, Any], identity: str, stage: str, api_url: str | None = None) -> None:
         from evalscope.config import TaskConfig
-        from evalscope.core.model import Model, RetryPolicy
-        from evalscope.run import build_model_api
+        from evalscope.run import build_model_api, model_spec
 
         logging.basicConfig(level=logging.DEBUG if config.get("debug") else logging.WARNING)
         cfg = TaskConfig.from_dict(config, where="executor worker")
         if api_url:
             cfg.api_url = api_url
         self.api = build_model_api(cfg)
-        self.model = Model(
-            self.api, max_concurrency=cfg.eval_batch_size, retry=RetryPolicy(retries=cfg.retries), timeout=cfg.timeout
-        )
+        self.model = open_model(model_spec(cfg), api=self.api)
         self.engine = Engine(self.model, [], concurrency=cfg.eval_batch_size, stage=stage, identity=identity)
         self.tasks: dict[str, Task] = {}
 

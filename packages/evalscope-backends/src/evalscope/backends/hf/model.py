@@ -44,38 +44,60 @@ class HFModelAPI(ModelAPI):
     #: the model object belongs to the caller (`from_loaded`): never dropped by `aclose`
     borrowed = False
 
-    def __init__(self, model: str, model_args: dict[str, Any] | None = None, **options: Any) -> None:
-        super().__init__(model, model_args, **options)
-        self.max_batch_size = max(1, int(options.get("batch_size") or 1))
-        self.default_max_tokens = int(options.get("max_tokens") or 512)
-        self.ll_batch_size = int(options.get("loglikelihood_batch_size") or 4 * self.max_batch_size)
-        self.truncation = context_window.check_mode(str(options.get("truncation") or "error"))
-        self.overflow_hint: str | None = options.get("overflow_hint")
+    def __init__(
+        self,
+        model: str,
+        model_args: dict[str, Any] | None = None,
+        *,
+        batch_size: int = 1,
+        seed: int | None = None,
+        truncation: str = "error",
+        chat_template: str | None = None,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        stream: bool = False,
+        max_tokens: int | None = None,
+        max_length: int | None = None,
+        loglikelihood_batch_size: int | None = None,
+        overflow_hint: str | None = None,
+    ) -> None:
+        super().__init__(model, model_args, batch_size=batch_size, seed=seed, truncation=truncation,
+                         chat_template=chat_template, api_url=api_url, timeout=timeout, stream=stream)
+        self._configure(max_tokens, loglikelihood_batch_size, overflow_hint)
         args = self.model_args
         unknown = set(args) - _MODEL_ARG_KEYS
         if unknown:
             log.warning("hf backend: passing unknown model_args %s to from_pretrained", sorted(unknown))
-        loaded = options.get("loaded")  # (model, tokenizer, resolved): share an already loaded model
-        if loaded is not None:
-            self.hf_model, self.tokenizer, self.resolved = loaded
-        else:
-            extra = {k: v for k, v in args.items() if k not in _MODEL_ARG_KEYS}
-            self.hf_model, self.tokenizer, self.resolved = load_model_and_tokenizer(
-                model,
-                revision=args.get("revision"),
-                precision=args.get("precision"),
-                device_map=args.get("device_map"),
-                trust_remote_code=_truthy(args.get("trust_remote_code", False)),
-                gguf_file=args.get("gguf_file"),
-                **extra,
-            )
+        extra = {k: v for k, v in args.items() if k not in _MODEL_ARG_KEYS}
+        hf_model, tokenizer, resolved = load_model_and_tokenizer(
+            model,
+            revision=args.get("revision"),
+            precision=args.get("precision"),
+            device_map=args.get("device_map"),
+            trust_remote_code=_truthy(args.get("trust_remote_code", False)),
+            gguf_file=args.get("gguf_file"),
+            **extra,
+        )
+        self._attach(hf_model, tokenizer, resolved, max_length)
+
+    def _configure(self, max_tokens: int | None, loglikelihood_batch_size: int | None, overflow_hint: str | None) -> None:
+        self.max_batch_size = max(1, int(self.batch_size or 1))
+        self.default_max_tokens = int(max_tokens or 512)
+        self.ll_batch_size = int(loglikelihood_batch_size or 4 * self.max_batch_size)
+        self.truncation = context_window.check_mode(str(self.truncation or "error"))
+        self.overflow_hint = overflow_hint
+
+    def _attach(self, hf_model: Any, tokenizer: Any, resolved: ResolvedModel, max_length: int | None) -> None:
+        """Take the model and tokenizer (loaded here or handed over by `from_loaded`) into use."""
+        self.hf_model, self.tokenizer, self.resolved = hf_model, tokenizer, resolved
         self.precision = str(self.hf_model.dtype).removeprefix("torch.")
-        template = args.get("chat_template") or options.get("chat_template")  # model_args or --chat-template
+        template = self.model_args.get("chat_template") or self.chat_template  # model_args or --chat-template
         if template:
             self.tokenizer.chat_template = _read_template(str(template))
         self.pad_id = prompts.pad_token_id(self.tokenizer)
         self.eos_ids = prompts.eos_token_ids(self.hf_model, self.tokenizer)
-        self.max_length = int(options.get("max_length") or _context_length(self.hf_model, self.tokenizer))
+        self.max_length = int(max_length or _context_length(self.hf_model, self.tokenizer))
         #: longest token string, for refusing huge prompts before tokenising them (None: no bound)
         self._longest_token = length_bound.longest_token(self.tokenizer)
         self._lock = threading.Lock()  # one forward/generate at a time: they share the cores
@@ -89,7 +111,14 @@ class HFModelAPI(ModelAPI):
         resolved: ResolvedModel | None = None,
         *,
         revision: str | None = None,
-        **options: Any,
+        batch_size: int = 1,
+        seed: int | None = None,
+        truncation: str = "error",
+        chat_template: str | None = None,
+        max_tokens: int | None = None,
+        max_length: int | None = None,
+        loglikelihood_batch_size: int | None = None,
+        overflow_hint: str | None = None,
     ) -> HFModelAPI:
         """Wrap a model and tokenizer that are already in memory (e.g. a model being trained).
 
@@ -97,13 +126,16 @@ class HFModelAPI(ModelAPI):
         its train/eval mode is restored after each call; `aclose` does not drop it. `revision`
         (e.g. "step-100") names the weights' state in the model identity, so `use_cache` never
         serves one checkpoint's answers for another; without it the identity carries a fingerprint
-        of the current weights.
+        of the current weights. The other keywords are the constructor's.
         """
         resolved = resolved or ResolvedModel(name=name, path=name, source="local", revision=revision)
         if revision is not None and resolved.revision != revision:
             resolved = attrs.evolve(resolved, revision=revision)
-        api = cls(name, None, loaded=(model, tokenizer, resolved), **options)
+        api = cls.__new__(cls)
+        ModelAPI.__init__(api, name, None, batch_size=batch_size, seed=seed, truncation=truncation, chat_template=chat_template)
         api.borrowed = True
+        api._configure(max_tokens, loglikelihood_batch_size, overflow_hint)
+        api._attach(model, tokenizer, resolved, max_length)
         return api
 
     def identity(self) -> dict[str, Any]:

@@ -112,17 +112,20 @@ class OpenAIModelAPI(ModelAPI):
         api_key: str | None = None,
         timeout: float | None = None,
         stream: bool = False,
-        **options: Any,
+        batch_size: int = 1,
+        seed: int | None = None,
+        truncation: str = "error",
+        chat_template: str | None = None,
+        extra_body: dict[str, Any] | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> None:
         if not api_url:
             raise ValueError("OpenAIModelAPI needs api_url (e.g. http://127.0.0.1:8000/v1)")
-        self._extra_body: dict[str, Any] = dict(options.pop("extra_body", None) or {})
-        self._extra_headers: dict[str, str] = dict(options.pop("extra_headers", None) or {})
-        super().__init__(model, model_args, **options)
-        self.api_url = api_url
+        self._extra_body: dict[str, Any] = dict(extra_body or {})
+        self._extra_headers: dict[str, str] = dict(extra_headers or {})
+        super().__init__(model, model_args, batch_size=batch_size, seed=seed, truncation=truncation,
+                         chat_template=chat_template, api_url=api_url, timeout=timeout, stream=bool(stream))
         self.base_url = base_url_of(api_url)
-        self.timeout = timeout
-        self.stream = bool(stream)
         self._api_key = Secret(api_key)
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None

@@ -50,7 +50,8 @@ from evalscope.backends.serve.protocol import (
     parse_body,
     sse,
 )
-from evalscope.core.model import Model, RetryPolicy
+from evalscope.core.model import Model
+from evalscope.core.models.spec import ModelSpec, open_model
 from evalscope.core.ports import ModelAPI
 from evalscope.core.types import ModelOutput
 
@@ -327,7 +328,9 @@ def create_app(
     another model gets 404 `model_not_found`."""
     app = web.Application(middlewares=[release_memory, openai_errors, require_key], client_max_size=8 * 1024 * 1024)
     app[GUARDS_KEY] = Guards(api_key=api_key or None, max_queue=max_queue)
-    app[MODEL_KEY] = Model(model_api, max_concurrency=1, retry=RetryPolicy(retries=0), cache=False)
+    # the adapter is given (loaded by `evalscope serve`); the policy: one batch at a time, no retries, no cache
+    policy = ModelSpec(provider="served", model=model_api.model_name, concurrency=1, retries=0, cache=False)
+    app[MODEL_KEY] = open_model(policy, api=model_api)
     app[NAME_KEY] = model_name or model_api.model_name or "model"
     app[NAMES_KEY] = tuple(dict.fromkeys([app[NAME_KEY], *(a for a in aliases if a)]))
     app.router.add_get("/v1/models", list_models)

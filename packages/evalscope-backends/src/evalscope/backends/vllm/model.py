@@ -68,18 +68,32 @@ class VLLMModelAPI(ModelAPI):
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
 
     def __init__(
-        self, model: str, model_args: dict[str, Any] | None = None, *, engine: Any = None, sampling_params: Any = None,
-        **options: Any,
+        self,
+        model: str,
+        model_args: dict[str, Any] | None = None,
+        *,
+        batch_size: int = 1,
+        seed: int | None = None,
+        truncation: str = "error",
+        chat_template: str | None = None,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        stream: bool = False,
+        max_tokens: int | None = None,
+        engine: Any = None,
+        sampling_params: Any = None,
     ) -> None:
-        super().__init__(model, model_args, **options)
+        super().__init__(model, model_args, batch_size=batch_size, seed=seed, truncation=truncation,
+                         chat_template=chat_template, api_url=api_url, timeout=timeout, stream=stream)
         self._sampling_params = sampling_params
-        self.max_batch_size = max(1, int(options.get("batch_size") or 1))
-        self.default_max_tokens = int(options.get("max_tokens") or DEFAULT_MAX_TOKENS)
-        self.truncation = context_window.check_mode(str(options.get("truncation") or "error"))
+        self.max_batch_size = max(1, int(batch_size or 1))
+        self.default_max_tokens = int(max_tokens or DEFAULT_MAX_TOKENS)
+        self.truncation = context_window.check_mode(str(truncation or "error"))
         args = dict(self.model_args)
-        self.chat_template = args.pop("chat_template", None) or options.get("chat_template")
-        if options.get("seed") is not None:
-            args.setdefault("seed", options["seed"])
+        self.chat_template = args.pop("chat_template", None) or chat_template
+        if seed is not None:
+            args.setdefault("seed", seed)
         self.path = resolve_model_path(model) if engine is None else model
         self.llm = engine if engine is not None else build_engine(self.path, args)
         self.tokenizer = self.llm.get_tokenizer()

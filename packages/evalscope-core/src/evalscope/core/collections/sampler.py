@@ -15,13 +15,13 @@ import json
 import logging
 import os
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from evalscope.core.benchmark import Task
+from evalscope.core.benchmark import BenchmarkSpec, Task
 from evalscope.core.collections.schema import CollectionSchema, FlatDataset
 from evalscope.core.serialization import structure, structure_strict, unstructure
 from evalscope.core.types import GenerationConfig, ModelRequest, RequestKind, Sample
@@ -108,6 +108,7 @@ class Sampler:
         self,
         schema: CollectionSchema,
         *,
+        resolve: Callable[[str], BenchmarkSpec],
         dataset_dir: str | None = None,
         hub: str = "modelscope",
         seed: int = 42,
@@ -117,6 +118,7 @@ class Sampler:
         from evalscope.core.tasks import DatasetLoader
 
         self.schema = schema
+        self.resolve = resolve  # benchmark name -> spec (the caller's registry, e.g. evalscope.benchmarks.get_benchmark)
         self.leaves = schema.flatten()
         self.loader = DatasetLoader(dataset_dir or os.environ.get("EVALSCOPE_DATASET_DIR"), hub)
         self.seed = seed
@@ -129,13 +131,12 @@ class Sampler:
     def pool(self, i: int) -> LeafPool:
         """Leaf `i`'s task and samples, loaded once."""
         if i not in self._pools:
-            from evalscope.benchmarks import get_benchmark
-            from evalscope.config import DatasetArgs
+            from evalscope.core.dataset_args import DatasetArgs
             from evalscope.core.tasks import build_task, load_samples
 
             leaf = self.leaves[i]
             where = f"{'.'.join(leaf.hierarchy)}.{leaf.name}.args"
-            spec = get_benchmark(leaf.name)
+            spec = self.resolve(leaf.name)
             args = structure_strict(leaf.info.args, DatasetArgs, where=where)
             task = build_task(spec, args=args, capabilities=self.capabilities, generation_config=None, seed=self.seed)
             self._pools[i] = LeafPool(leaf, task, list(load_samples(task, self.loader, args, None)))

@@ -107,7 +107,7 @@ def _flatten(node: CollectionSchema, weight: float, path: tuple[str, ...], out: 
 
 def _validate(node: CollectionSchema, where: str) -> None:
     """No empty groups; every leaf's `args` are valid dataset_args."""
-    from evalscope.config import DatasetArgs
+    from evalscope.core.dataset_args import DatasetArgs
     from evalscope.core.serialization import structure_strict
 
     if not node.datasets:

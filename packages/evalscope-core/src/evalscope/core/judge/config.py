@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from evalscope.core.serialization import short_repr
+from evalscope.core.models.spec import ModelSpec, provider_factory, provider_for
+from evalscope.core.serialization import ConfigError, short_repr
 from evalscope.core.types import GenerationConfig
 
 #: auto: the benchmark decides (rule, or llm for benchmarks that need a judge); rule: no judge;
@@ -79,6 +80,25 @@ class JudgeModelArgs:
     timeout: float | None = None
     #: retries of transient transport errors (rate limits, 5xx), as for the evaluated model
     retries: int = 3
+
+    def model_spec(self, *, worker_num: int = 1, seed: int | None = None) -> ModelSpec:
+        """The judge model as a `ModelSpec` (the key resolved, held in memory only): concurrency
+        `worker_num`, its own retries and timeout, the run's seed."""
+        if not self.model_id:
+            raise ConfigError(
+                "judge_model_args.model_id: required when answers are judged (e.g. "
+                '{"model_id": "smollm2-135m-instruct", "api_url": "http://127.0.0.1:8000/v1"})'
+            )
+        eval_type = self.resolved_eval_type()
+        provider = provider_for(eval_type, self.model_api)
+        provider_factory(provider)  # an unknown provider is the first thing to hear about
+        if eval_type == "service" and not self.api_url:
+            raise ConfigError("judge_model_args.api_url: required when eval_type is 'service'")
+        return ModelSpec(
+            provider=provider, model=self.model_id, api_url=self.api_url, api_key=self.resolved_api_key(),
+            model_args=dict(self.model_args), generation=self.generation_config, concurrency=worker_num,
+            timeout=self.timeout, retries=self.retries, seed=seed,
+        )
 
     def resolved_eval_type(self) -> str:
         if self.eval_type:

@@ -11,21 +11,25 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from evalscope.core.ports import ResultStore
 from evalscope.core.registry import UnknownNameError, did_you_mean, stores
 from evalscope.core.serialization import ConfigError
 from evalscope.core.stores.workdir import WorkDirStore
 
-if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
-
 #: store names every install understands, beside the registered ones
 BUILT_IN = ("auto", "workdir")
 #: the database a run keeps in its run dir when the SQL store is installed (its default location)
 RUN_DATABASE = "evalscope.db"
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+class StoreSettings(Protocol):
+    """What choosing a run's stores reads (a TaskConfig has both)."""
+
+    store: str
+    store_url: str | None
 
 
 def url_scheme(location: str) -> str | None:
@@ -72,7 +76,7 @@ def open_reader(location: str | os.PathLike[str]) -> ResultStore:
     return WorkDirStore(path)
 
 
-def build_stores(cfg: TaskConfig) -> list[ResultStore]:
+def build_stores(cfg: StoreSettings) -> list[ResultStore]:
     """The write stores of a run: the primary store first, then EvalScope's work-dir files.
 
     `store`: auto (the store of `store_url`'s scheme, else SQLite when installed), workdir (files

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from evalscope.core.model import Model
+from evalscope.core.models.spec import ModelSpec, open_model, provider_for
+from evalscope.core.serialization import ConfigError
 from evalscope.core.types import ModelOutput, ModelRequest
 
 if TYPE_CHECKING:
@@ -42,19 +45,21 @@ def base_url(url: str) -> str:
     return url
 
 
-def build_model(target: ModelTarget, task: TaskConfig) -> Any:
-    """A `Model` (concurrency, retries, timeout) over the adapter the target names."""
-    from evalscope.config import TaskConfig
-    from evalscope.core.model import Model, RetryPolicy
-    from evalscope.run import build_model_api
-
-    cfg = TaskConfig(
-        model=target.model, eval_type=target.eval_type, api_url=target.api_url, api_key=target.api_key,
-        eval_batch_size=target.concurrency, timeout=target.timeout or task.timeout, model_args=dict(task.model_args)
-        if target.model == task.model else {}, seed=task.seed,
+def target_spec(target: ModelTarget, task: TaskConfig) -> ModelSpec:
+    """The target as a `ModelSpec`: the task's model_args when it is the task's model, the task's
+    seed and retries, the target's timeout else the task's."""
+    if target.eval_type == "service" and not target.api_url:
+        raise ConfigError("api_url: required when eval_type is 'service'")
+    return ModelSpec(
+        provider=provider_for(target.eval_type), model=target.model, api_url=target.api_url, api_key=target.api_key,
+        model_args=dict(task.model_args) if target.model == task.model else {}, concurrency=target.concurrency,
+        timeout=target.timeout or task.timeout, retries=task.retries, seed=task.seed,
     )
-    api = build_model_api(cfg)
-    return Model(api, max_concurrency=target.concurrency, retry=RetryPolicy(retries=task.retries), timeout=cfg.timeout)
+
+
+def build_model(target: ModelTarget, task: TaskConfig) -> Model:
+    """A `Model` (concurrency, retries, timeout) over the adapter the target names."""
+    return open_model(target_spec(target, task))
 
 
 def load_answers(path: Path) -> dict[str, dict[str, Any]]:

@@ -190,7 +190,7 @@ def argument_f1(pred_input: str, ref_input: str) -> float | None:
 
 def score_step(prediction: str, target: str, tools: list[str]) -> tuple[dict[str, float], dict[str, Any]]:
     """The step's metrics (only those that apply to it) and what was parsed."""
-    from evalscope.benchmarks._lib.text_overlap import rouge_scores
+    from evalscope.core.text_overlap import rouge_scores
 
     ref, pred = parse_step(target), parse_step(prediction)
     details = {"reference": attrs.asdict(ref), "predicted": attrs.asdict(pred)}
