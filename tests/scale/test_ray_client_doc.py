@@ -31,7 +31,7 @@ def test_ray_client_is_importable_where_ray_is():
         pytest.skip("Ray is not installed (evalscope-backends[ray])")
     if importlib.util.find_spec("grpc") is None:
         pytest.skip(
-            "grpcio missing: this environment predates `ray[client]` in the ray extra; rerun scripts/install.sh"
+            "grpcio missing: this environment predates `ray[client]` in the ray extra; rerun scripts/install_dev.sh"
         )
     # what `ray.init("ray://...")` connects through (imports grpc)
     worker = importlib.import_module("ray.util.client.worker")

@@ -4,7 +4,7 @@
 - `evalscope backend list|remove|install` on a scratch EVALSCOPE_BACKEND_HOME.
 - The boundary: records cross it through cattrs unchanged; a worker that dies, hangs past its
   timeout or cannot import its suite is a clear error quoting its log.
-- The real `opencompass` env (scripts/install.sh creates it): `pip check` is clean inside it, the
+- The real `opencompass` env (scripts/install_dev.sh creates it): `pip check` is clean inside it, the
   main environment's core packages are the versions recorded before it was installed, and
   `evalscope backend plan opencompass` (a pip dry run) shows why it cannot share the main env.
 """
@@ -201,7 +201,7 @@ def test_suite_that_does_not_import_names_the_reinstall(tmp_path):
 def _ready(name: str) -> envs.EnvStatus:
     state = envs.status(name)
     if state.state != "ready":
-        if name == "opencompass":  # CI creates it (scripts/install.sh): its absence is a failure there
+        if name == "opencompass":  # CI creates it (scripts/install_dev.sh): its absence is a failure there
             pytest.fail(f"the opencompass env is {state.state} at {state.path}; run: evalscope backend install opencompass")
         pytest.skip(f"the {name} env is {state.state} ({envs.install_command(name)} installs it)")
     return state

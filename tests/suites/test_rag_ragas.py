@@ -121,7 +121,7 @@ def test_missing_env_names_the_install_command(tmp_path, testset, monkeypatch):
 @pytest.fixture(scope="module")
 def rag_env() -> Path:
     state = envs.status("rag")
-    if state.state != "ready":  # scripts/install.sh creates it; in CI its absence is a failure
+    if state.state != "ready":  # scripts/install_dev.sh creates it; in CI its absence is a failure
         pytest.fail(f"the rag env is {state.state}; run: evalscope backend install rag")
     return envs.env_python("rag")
 

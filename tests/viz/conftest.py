@@ -187,7 +187,7 @@ def browser():
     """Headless Debian Chromium driven by Playwright (no browser download). Module-scoped: the
     sync API runs an event loop on this thread while it is open, which asyncio tests cannot share."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install.sh does)")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install_dev.sh does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -146,7 +146,7 @@ def wait_for(session: str, predicate, timeout: float = 60) -> str:
 @pytest.mark.slow
 def test_tui_of_a_run_in_an_80x24_terminal(eval_outputs, tmp_path):
     if shutil.which("tmux") is None:
-        pytest.fail("tmux is missing: apt-get install -y tmux (scripts/install.sh does)")
+        pytest.fail("tmux is missing: apt-get install -y tmux (scripts/install_dev.sh does)")
     exe = Path(sys.executable).with_name("evalscope")
     status = tmp_path / "status"
     command = f"env -u COLUMNS -u LINES {exe} tui {eval_outputs.run_a}; echo $? > {status}; sleep 600"

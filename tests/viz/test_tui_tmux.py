@@ -36,7 +36,7 @@ def wait_for(session: str, predicate, timeout: float = 120) -> str:
 
 def test_eval_tui_in_tmux(tmp_path, dataset_dir):
     if shutil.which("tmux") is None:
-        pytest.fail("tmux is missing: apt-get install -y tmux (scripts/install.sh does)")
+        pytest.fail("tmux is missing: apt-get install -y tmux (scripts/install_dev.sh does)")
     exe = Path(sys.executable).with_name("evalscope")
     work, status = tmp_path / "run", tmp_path / "status"
     command = (  # COLUMNS/LINES of this process would pin the app to 80x24: the pane's size rules
