@@ -145,7 +145,7 @@ def test_yaml_alias_bomb_is_refused_fast(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     started = time.perf_counter()
     message = config_error(path)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10  # ~10 ms; walking the 9**9 strings takes minutes and GiBs
     assert message == f"{path}:2: invalid YAML (aliases (*l0) are not allowed in config files; write the value out)"
 
 
