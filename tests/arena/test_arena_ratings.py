@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pytest
 
-from evalscope.arena.ratings import bradley_terry, online_elo, percentile_interval, win_record
+from evalscope.arena.ratings import bradley_terry, mean_interval, online_elo, win_record
 
 
 def test_online_elo_hand_computed():
@@ -73,7 +73,7 @@ def test_bootstrap_interval_coverage_of_a_win_rate():
     covered = 0
     for trial in range(trials):
         outcomes = (rng.random(n) < true_p).astype(float)
-        ci = percentile_interval(list(outcomes), lambda x: x.mean(), rounds=400, seed=trial)
+        ci = mean_interval(list(outcomes), rounds=400, seed=trial)
         covered += ci.low <= true_p <= ci.high
     assert 0.90 <= covered / trials <= 0.99, covered / trials
 

@@ -16,13 +16,13 @@ def kinds(cfg: dict) -> list[tuple[str, str | None]]:
 
 def test_store_names_pick_the_registered_store():
     assert kinds({"store": "workdir"}) == [("WorkDirStore", None)]
-    assert kinds({"store": "auto"}) == [("SQLiteResultStore", None), ("WorkDirStore", None)]
+    assert kinds({"store": "auto"}) == [("SqlResultStore", None), ("WorkDirStore", None)]
     assert kinds({"store": "sqlite", "store_url": "sqlite:////tmp/x.db"}) == [
-        ("SQLiteResultStore", "sqlite:////tmp/x.db"), ("WorkDirStore", None)
+        ("SqlResultStore", "sqlite:////tmp/x.db"), ("WorkDirStore", None)
     ]
     # auto with a URL: the store registered for the URL's scheme (the driver suffix is ignored)
     url = "postgresql+psycopg://u:pw@127.0.0.1/evals"
-    assert kinds({"store": "auto", "store_url": url}) == [("SQLiteResultStore", url), ("WorkDirStore", None)]
+    assert kinds({"store": "auto", "store_url": url}) == [("SqlResultStore", url), ("WorkDirStore", None)]
 
 
 def test_unknown_store_name_suggests_close_ones():

@@ -40,9 +40,10 @@ from evalscope.core.models.spec import (
 )
 from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo, new_run_id
 from evalscope.core.registry import UnknownNameError, model_apis
-from evalscope.core.report import Report, format_table
+from evalscope.core.report import Report, format_outcome
 from evalscope.core.stopping import registered
 from evalscope.core.stores.lock import RunDirLock
+from evalscope.core.stores.workdir import safe_name
 from evalscope.core.types import GenerationConfig, RequestKind
 
 log = logging.getLogger("evalscope.run")
@@ -273,7 +274,7 @@ def _previous_run(run_dir: Path, model_id: str, identity: str = "") -> RunInfo |
 
 
 def _folder_name(model_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in model_id)
+    return safe_name(model_id)
 
 
 async def run_task_async(
@@ -452,9 +453,7 @@ async def _evaluate_in(
         detach(handler)
         sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished", stopped or ""))
     if print_table:
-        if outcome.reports:
-            print(format_table(outcome.reports.values()), flush=True)
-        print(f"Outputs: {run_dir}", flush=True)
+        print(format_outcome(outcome.reports.values(), run_dir), flush=True)
     if stopped:
         raise EvaluationError(f"{stopped}. Finished samples are stored in {run_dir}; rerun with --use-cache {run_dir}.")
     if outcome.errors and not cfg.ignore_errors:
@@ -548,9 +547,7 @@ def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, 
         detach(handler)
         sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished"))
     if print_table:
-        if outcome.reports:
-            print(format_table(outcome.reports.values()), flush=True)
-        print(f"Outputs: {run_dir}", flush=True)
+        print(format_outcome(outcome.reports.values(), run_dir), flush=True)
     return outcome
 
 

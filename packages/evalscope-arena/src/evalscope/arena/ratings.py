@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from evalscope.core.numeric import percentile
+from evalscope.core.stats import bootstrap_ci
+
 Battle = tuple[str, str, float]
 
 
@@ -144,8 +147,8 @@ def bootstrap_bt(
         rated = _scaled(beta, names, init=init, scale=scale, base=base, anchor=anchor)
         draws[r] = [rated[m] for m in names]
     alpha = (1 - confidence) / 2
-    low, high = np.quantile(draws, alpha, axis=0), np.quantile(draws, 1 - alpha, axis=0)
-    return {m: Interval(float(low[i]), float(high[i])) for i, m in enumerate(names)}
+    columns = [sorted(draws[:, i].tolist()) for i in range(len(names))]
+    return {m: Interval(percentile(col, alpha), percentile(col, 1 - alpha)) for m, col in zip(names, columns, strict=True)}
 
 
 #: the arena's one win rate, in every table, chart and file (`win_rate`)
@@ -211,18 +214,12 @@ def _outcomes(battles: Sequence[Battle], model: str, opponent: str | None) -> li
     return out
 
 
-def percentile_interval(values: Sequence[float], statistic, *, rounds: int, seed: int, confidence: float = 0.95) -> Interval | None:  # type: ignore[no-untyped-def]
-    """Bootstrap percentile interval of `statistic(sample)` over resamples of `values`."""
-    import numpy as np
-
+def mean_interval(values: Sequence[float], *, rounds: int, seed: int, confidence: float = 0.95) -> Interval | None:
+    """Bootstrap percentile interval of the mean of `values` (`evalscope.core.stats.bootstrap_ci`,
+    the one bootstrap of `compare` and the reports); None without values or rounds."""
     if not values or rounds <= 0:
         return None
-    data = np.asarray(values, dtype=float)
-    rng = _rng(seed)
-    picks = rng.integers(0, len(data), (rounds, len(data)))
-    stats = np.array([statistic(data[row]) for row in picks])
-    alpha = (1 - confidence) / 2
-    return Interval(float(np.quantile(stats, alpha)), float(np.quantile(stats, 1 - alpha)))
+    return Interval(*bootstrap_ci(values, rounds, seed, confidence))
 
 
 def win_record(
@@ -234,8 +231,9 @@ def win_record(
     record.wins = sum(1 for s in outcomes if s == 1.0)
     record.losses = sum(1 for s in outcomes if s == 0.0)
     record.ties = len(outcomes) - record.wins - record.losses
-    if outcomes:
-        record.win_rate_ci = percentile_interval(outcomes, win_rate_of, rounds=rounds, seed=seed)
+    if outcomes:  # the win rate is the mean of the outcomes with every tie at 0.5
+        halves = [s if s in (0.0, 1.0) else 0.5 for s in outcomes]
+        record.win_rate_ci = mean_interval(halves, rounds=rounds, seed=seed)
     return record
 
 
@@ -247,7 +245,7 @@ __all__ = [
     "bootstrap_bt",
     "bradley_terry",
     "online_elo",
-    "percentile_interval",
+    "mean_interval",
     "win_rate",
     "win_rate_of",
     "win_record",

@@ -17,8 +17,8 @@ from evalscope.arena.ratings import (
     Interval,
     bootstrap_bt,
     bradley_terry,
+    mean_interval,
     online_elo,
-    percentile_interval,
     win_record,
 )
 from evalscope.core.report import CategoryReport, MetricReport, Report, SubsetReport, build_report
@@ -137,7 +137,7 @@ def compute_ratings(cfg: ArenaConfig | RatingSettings, results: Sequence[SampleR
             entry = ModelRating(model=model, battles=len(ratings), judge_invalid=invalid_of[model])
             if ratings:
                 entry.mean_rating = sum(ratings) / len(ratings)
-                entry.mean_rating_ci = percentile_interval(ratings, lambda x: x.mean(), rounds=cfg.bootstrap_rounds, seed=cfg.seed)
+                entry.mean_rating_ci = mean_interval(ratings, rounds=cfg.bootstrap_rounds, seed=cfg.seed)
             outcome.models.append(entry)
         outcome.models.sort(key=lambda m: -(m.mean_rating or 0.0))
         return outcome

@@ -36,6 +36,7 @@ from evalscope.arena.results import ArenaResult, compute_ratings, format_table, 
 from evalscope.core.judge.judge import JudgeCache, JudgeCallError, LLMJudge
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo, new_run_id
 from evalscope.core.serialization import ConfigError
+from evalscope.core.stores.workdir import latest_run_dir, safe_name
 from evalscope.core.types import ModelOutput, Sample, SampleResult, SampleStatus
 
 log = logging.getLogger("evalscope.arena")
@@ -55,13 +56,10 @@ def run_arena(cfg: ArenaConfig | dict[str, Any] | str | os.PathLike[str], *, pri
 
 def resolve_arena_dir(cfg: ArenaConfig) -> Path:
     if cfg.use_cache:
-        path = Path(cfg.use_cache)
-        if (path / "run.json").is_file():
-            return path
-        runs = sorted(p for p in path.glob("*") if (p / "run.json").is_file()) if path.is_dir() else []
-        if runs:
-            return runs[-1]
-        raise ConfigError(f"use_cache: {path} holds no previous arena run")
+        found = latest_run_dir(cfg.use_cache)
+        if found is not None:
+            return found
+        raise ConfigError(f"use_cache: {cfg.use_cache} holds no previous arena run")
     root = Path(cfg.work_dir)
     stamp = time.strftime("%Y%m%d_%H%M%S")
     candidate, n = root / stamp, 1
@@ -71,16 +69,12 @@ def resolve_arena_dir(cfg: ArenaConfig) -> Path:
     return candidate
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-
-
 def generate_answers(cfg: ArenaConfig, model: ArenaModel, questions_path: str, run_dir: Path) -> dict[str, str]:
     """A model's answers by an eval run of `arena_questions` (stage infer), resumed when it exists."""
     from evalscope.config import DatasetArgs, TaskConfig
     from evalscope.run import run_task
 
-    answers_dir = run_dir / "answers" / _safe(model.name)
+    answers_dir = run_dir / "answers" / safe_name(model.name)
     source = Path(questions_path)
     data = {
         "model": model.model,

@@ -27,10 +27,6 @@ def _ref(run: str, store_url: str | None, model_id: str | None) -> RunRef:
     return RunRef(run, None, model_id)
 
 
-def _fmt_p(p: float) -> str:
-    return f"{p:.2e}" if p < 1e-4 else f"{p:.4f}"
-
-
 @click.command("compare")
 @click.argument("run_a")
 @click.argument("run_b")
@@ -62,6 +58,7 @@ def compare_command(
     Binary scores: exact McNemar test; other scores: paired bootstrap. The interval is a 95%
     bootstrap interval of the mean difference (B - A).
     """
+    from evalscope.core.numeric import format_p_value
     from evalscope.core.serialization import unstructure
     from evalscope.core.stats import compare_runs
 
@@ -87,7 +84,7 @@ def compare_command(
             f"{c.mean_b:.4f}",
             f"{c.diff:+.4f}",
             f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
-            _fmt_p(c.p_value),
+            format_p_value(c.p_value),
             c.test,
         ]
         for c in comparisons

@@ -367,6 +367,14 @@ def format_table(reports: Iterable[Report]) -> str:
     )
 
 
+def format_outcome(reports: Iterable[Report], run_dir: object) -> str:
+    """What a finished run prints, in every front-end (CLI, suites, `--tui`): the score table when
+    there are reports, then `Outputs: <run dir>`."""
+    reports = list(reports)
+    table = f"{format_table(reports)}\n" if reports else ""
+    return f"{table}Outputs: {run_dir}"
+
+
 #: what a judge strategy did to the metric that holds its verdicts
 JUDGE_STRATEGY_NOTES = {
     "llm": "every answer graded by the judge",

@@ -4,7 +4,7 @@
 - `mcnemar_exact`: exact two-sided McNemar test for paired binary scores.
 - `paired_bootstrap`: interval and p-value of the mean paired difference (continuous scores).
 - `compare_runs`: both tests on two runs' scored samples, aligned by (dataset, subset, sample_id),
-  read through the stores' read side (`evalscope.core.stores.open_reader`).
+  read through the stores' read side (`evalscope.core.stores.runs.resolve_run`).
 
 Bootstraps are seeded. numpy is used when importable (multinomial draws over the distinct values);
 without it, scores with few distinct values (0/1, -1/0/1 differences) are resampled through
@@ -24,7 +24,9 @@ from typing import Any
 
 import attrs
 
+from evalscope.core.numeric import percentile
 from evalscope.core.report import mean, standard_error
+from evalscope.core.stores.runs import RunRef, resolve_run
 
 __all__ = [
     "Comparison",
@@ -172,16 +174,6 @@ def _binomial_cdf(trials: int, p: float) -> tuple[int, list[float]]:
     return lo, cdf
 
 
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Linear-interpolated quantile of already sorted values (numpy's default method)."""
-    if not sorted_values:
-        raise ValueError("percentile of no values")
-    pos = q * (len(sorted_values) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
-
-
 def bootstrap_ci(
     values: Sequence[float],
     n: int = 1000,
@@ -297,52 +289,6 @@ def compare_scores(
 
 # -- runs in stores ---------------------------------------------------------------------------------
 SampleKey = tuple[str, str, str]  # (dataset, subset, sample_id)
-
-
-@attrs.frozen
-class RunRef:
-    """Which run to read: a location (outputs dir, run dir, database file or URL), optionally a run
-    id or name inside it, and a model folder (run dirs holding several models' reviews)."""
-
-    location: str
-    run: str | None = None
-    model_id: str | None = None
-
-    @classmethod
-    def of(cls, value: RunRef | str | Path, model_id: str | None = None) -> RunRef:
-        if isinstance(value, RunRef):
-            return value if model_id is None else attrs.evolve(value, model_id=model_id)
-        return cls(str(value), None, model_id)
-
-
-def resolve_run(ref: RunRef | str | Path) -> tuple[Any, Any]:
-    """(reader store, RunInfo) of a run reference.
-
-    Without a run name: the one run of a run dir, else the newest eval run at the location. A run
-    dir with several models' reviews needs `model_id`.
-    """
-    from evalscope.core.stores import open_reader
-    from evalscope.core.stores.workdir import _safe
-
-    ref = RunRef.of(ref)
-    store = open_reader(ref.location)
-    if ref.run is not None:
-        found = store.find_run(ref.run)
-        if found is None:
-            names = ", ".join(f"{r.name} ({r.run_id})" for r in store.list_runs()) or "none"
-            raise LookupError(f"{ref.location}: no single run {ref.run!r} (runs: {names})")
-        return store, found
-    runs = [r for r in store.list_runs() if r.kind == "eval"]
-    if ref.model_id is not None:
-        runs = [r for r in runs if _safe(r.model_id) == _safe(ref.model_id)]
-    if not runs:
-        what = f" of model {ref.model_id!r}" if ref.model_id else ""
-        raise FileNotFoundError(f"{ref.location}: holds no evaluation run{what}")
-    newest = [r for r in runs if r.work_dir == runs[-1].work_dir]
-    if len(newest) > 1:
-        models = ", ".join(sorted(r.model_id for r in newest))
-        raise ValueError(f"{runs[-1].work_dir}: reviews of {len(newest)} models ({models}); name one")
-    return store, newest[0]
 
 
 def load_run_scores(

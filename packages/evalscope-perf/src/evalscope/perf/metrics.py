@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from evalscope.core.numeric import percentile as core_percentile
 from evalscope.perf.records import RequestRecord
 
 PERCENTILES: tuple[int, ...] = (10, 25, 50, 66, 75, 80, 90, 95, 98, 99)
@@ -52,17 +53,11 @@ class SLO:
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default 'linear' method)."""
-    n = len(sorted_values)
-    if n == 0:
+    """The `p`-th percentile (0..100): linear interpolation between closest ranks (numpy's default
+    'linear' method, `evalscope.core.numeric.percentile`); NaN without values."""
+    if not sorted_values:
         return math.nan
-    if n == 1:
-        return float(sorted_values[0])
-    rank = p / 100.0 * (n - 1)
-    lo = math.floor(rank)
-    hi = min(lo + 1, n - 1)
-    frac = rank - lo
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac
+    return core_percentile(sorted_values, p / 100.0)
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from evalscope.core.numeric import format_number as _fmt
 from evalscope.perf.records import RequestRecord
 from evalscope.perf.selfcheck import SelfCheck
 
@@ -28,16 +29,6 @@ def make_console(file: IO[str] | None = None) -> Console:
     is not a terminal (rich's own NO_COLOR handling keeps bold/underline)."""
     plain = bool(os.environ.get("NO_COLOR"))
     return Console(file=file, color_system=None if plain else "auto", highlight=not plain)
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "-"
-        return f"{v:,.4f}" if abs(v) < 10 else f"{v:,.2f}"
-    return str(v)
 
 
 def _num(v: float | None) -> str:
@@ -117,8 +108,6 @@ def summary_table(title: str, summary: dict[str, Any]) -> Table:
     table.add_column("Metric", overflow="fold")
     table.add_column("Value", justify="right", overflow="fold")
     for k, v in summary.items():
-        if isinstance(v, dict):
-            v = ", ".join(f"{a}={b}" for a, b in v.items() if b is not None)
         table.add_row(k, _fmt(v))
     return table
 

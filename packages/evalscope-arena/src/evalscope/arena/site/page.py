@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dash import Input, Output, State, callback_context, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from evalscope.arena.results import ArenaResult, table_rows
 from evalscope.arena.site.records import (
@@ -31,8 +31,7 @@ from evalscope.viz.site.components import chart, field, markdown, section, stat,
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages import Page
-
-PAGE_SIZE = 10
+from evalscope.viz.site.paging import PAGE_SIZE, clamp_page, page_inputs, pager, turn_page
 
 STRINGS: dict[str, tuple[str, str]] = {
     "page_arena": ("Arena", "竞技场"),
@@ -282,16 +281,7 @@ def battles_section(ctx: SiteContext, entry: RunEntry, report: Any, single: bool
             ],
             className="controls",
         ),
-        html.Div(
-            [
-                html.Button(t("prev"), id="arena-prev", n_clicks=0),
-                html.Span(id="arena-page-info", className="page-info"),
-                html.Button(t("next"), id="arena-next", n_clicks=0),
-                dcc.Store(id="arena-page", data=0),
-                dcc.Store(id="arena-single", data=single),
-            ],
-            className="pager",
-        ),
+        pager("arena", t, dcc.Store(id="arena-single", data=single)),
         html.Div(id="arena-list"),
     )
 
@@ -376,7 +366,7 @@ def battle_page(
         lambda where: ctx.catalog.count(key, where),
         verdict=verdict, subset=pair or None, search=search, single=single, page=page, size=PAGE_SIZE,
     )
-    pages = max(1, -(-total // PAGE_SIZE))
+    _, pages = clamp_page(page, total)
     cards = [battle_card(b, ctx.t) for b in battles] or [html.P("-", className="hint")]
     return cards, ctx.t("arena_page_of", page=page + 1, pages=pages, total=total), page
 
@@ -403,15 +393,12 @@ def register(app: Any, ctx: SiteContext) -> None:
         Input("arena-pair", "value"),
         Input("arena-verdict", "value"),
         Input("arena-search", "value"),
-        Input("arena-prev", "n_clicks"),
-        Input("arena-next", "n_clicks"),
+        *page_inputs("arena"),
         State("arena-page", "data"),
         State("arena-single", "data"),
     )
     def _battles(key, pair, verdict, search, _prev, _next, page, single):  # noqa: ANN001
-        trigger = callback_context.triggered_id
-        page = page or 0
-        page = page - 1 if trigger == "arena-prev" else page + 1 if trigger == "arena-next" else 0
+        page = turn_page("arena", page)
         allowed = SINGLE_VERDICTS if single else PAIR_VERDICTS
         verdict = verdict if verdict in allowed else "all"
         return battle_page(ctx, key, pair or "", verdict, search or "", page, bool(single))

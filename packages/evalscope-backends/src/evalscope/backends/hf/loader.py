@@ -27,6 +27,7 @@ import attrs
 from evalscope.backends.hub.offline import hf_libraries_offline, offline_requested
 from evalscope.core.registry import did_you_mean
 from evalscope.core.serialization import ConfigError, short_repr
+from evalscope.core.stores.workdir import safe_name
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class ResolvedModel:
     def label(self) -> str:
         """A short readable name (folder-safe) for cache directories."""
         base = Path(self.gguf_file).stem if self.gguf_file else Path(self.path.rstrip("/")).name
-        return "".join(c if c.isalnum() or c in "-_." else "_" for c in base) or "model"
+        return safe_name(base) or "model"
 
 
 def is_smollm2_alias(name: str) -> bool:

@@ -4,7 +4,7 @@ Each save is one short transaction committed before the call returns. SQLite run
 synchronous=NORMAL: a killed process loses nothing that a save already returned from (a power cut
 may lose the last transactions, never the file). Per-sample rows are upserted on
 (run_id, dataset, subset, sample_id), so reruns and resumed runs never duplicate a sample, and runs
-with distinct ids (many processes at once) share one database. `SQLiteResultStore(url)` reads
+with distinct ids (many processes at once) share one database. `SqlResultStore(url)` reads
 without `open`: list runs, load reports, page through per-sample results.
 
 PostgreSQL (`postgresql://user@host/db`, `--store-url`) goes through the same tables: a URL without a
@@ -115,7 +115,7 @@ def _writes(method: Any) -> Any:
     import functools
 
     @functools.wraps(method)
-    def wrapper(self: SQLiteResultStore, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: SqlResultStore, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sa.exc.DatabaseError as exc:
@@ -140,7 +140,7 @@ def _intact(method: Any) -> Any:
     import functools
 
     @functools.wraps(method)
-    def wrapper(self: SQLiteResultStore, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: SqlResultStore, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sa.exc.DatabaseError as exc:
@@ -231,7 +231,7 @@ class _Writer:
             conn.execute(table.insert(), params)
 
 
-class SQLiteResultStore(ResultStore):
+class SqlResultStore(ResultStore):
     """Per-sample predictions, reviews and reports of runs in one SQL database.
 
     `url` is any SQLAlchemy URL; by default `sqlite:///<run.work_dir>/evalscope.db`, decided at
@@ -369,7 +369,7 @@ class SQLiteResultStore(ResultStore):
                 self._engine.dispose()
                 self._engine = None
 
-    def __enter__(self) -> SQLiteResultStore:
+    def __enter__(self) -> SqlResultStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -377,7 +377,7 @@ class SQLiteResultStore(ResultStore):
 
     def _ready(self) -> tuple[sa.Connection, _Writer, str]:
         if self._conn is None or self._writer is None or self.run is None:
-            raise RuntimeError("SQLiteResultStore used before open(run) or after close()")
+            raise RuntimeError("SqlResultStore used before open(run) or after close()")
         return self._conn, self._writer, self.run.run_id
 
     def _reader(self) -> sa.Connection:
@@ -385,7 +385,7 @@ class SQLiteResultStore(ResultStore):
         if self._conn is not None:
             return self._conn
         if self.url is None:
-            raise RuntimeError("SQLiteResultStore has no database to read: pass a URL or open(run) first")
+            raise RuntimeError("SqlResultStore has no database to read: pass a URL or open(run) first")
         try:
             return self._connect(self.url, must_exist=True)
         except sa.exc.DatabaseError as exc:
@@ -630,4 +630,7 @@ class SQLiteResultStore(ResultStore):
         return int(rows[0][0])
 
 
-__all__: Sequence[str] = ["SQLiteResultStore", "DB_FILE_NAME"]
+#: the name before PostgreSQL was served too (deprecated: plug-ins and tests importing it keep working)
+SQLiteResultStore = SqlResultStore
+
+__all__: Sequence[str] = ["SqlResultStore", "SQLiteResultStore", "DB_FILE_NAME"]

@@ -108,7 +108,7 @@ def entries_from_store(store: ResultStore, run_id: str, dataset: str = "data_col
 def entries_from_run(run_dir: str | Path, model_id: str | None = None, dataset: str = "data_collection") -> list[tuple[dict[str, Any], dict[str, float]]]:
     """(row description, scores) of every scored collection sample in a run dir (all its models'
     runs, or `model_id`'s), read through the work-dir store."""
-    from evalscope.core.stores.workdir import WorkDirStore, _safe
+    from evalscope.core.stores.workdir import WorkDirStore, safe_name
 
     path = Path(run_dir)
     if not path.is_dir():
@@ -116,15 +116,25 @@ def entries_from_run(run_dir: str | Path, model_id: str | None = None, dataset: 
     store = WorkDirStore(path)
     out = []
     for run in store.list_runs():
-        if model_id is None or _safe(run.model_id) == _safe(model_id):
+        if model_id is None or safe_name(run.model_id) == safe_name(model_id):
             out.extend(entries_from_store(store, run.run_id, dataset))
     return out
 
 
-def write_collection_report(report: CollectionReport, run_dir: str | Path, model_id: str) -> Path:
-    from evalscope.core.stores.workdir import _safe
+def run_models(run_dir: str | Path) -> list[str]:
+    """The model folders of a run dir's runs (one per model evaluated in it), as its store lists them."""
+    from evalscope.core.stores.workdir import WorkDirStore, safe_name
 
-    path = Path(run_dir) / "reports" / _safe(model_id) / REPORT_FILE
+    path = Path(run_dir)
+    if not path.is_dir():
+        return []
+    return sorted({safe_name(run.model_id) for run in WorkDirStore(path).list_runs()})
+
+
+def write_collection_report(report: CollectionReport, run_dir: str | Path, model_id: str) -> Path:
+    from evalscope.core.stores.workdir import safe_name
+
+    path = Path(run_dir) / "reports" / safe_name(model_id) / REPORT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(unstructure(report), ensure_ascii=False, indent=2), encoding="utf-8")
     return path

@@ -45,8 +45,14 @@ RUN_INFO_DIR = "run_info"
 RUN_DIR_MARKERS = ("configs", "predictions", "reviews", "reports")
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """The one folder/file name of a model, dataset or subset in every layout (run dirs, arena
+    answers, caches): letters, digits and `-_.@` kept, anything else `_`. Existing run dirs are
+    found by it, so its characters never change."""
     return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in name)
+
+
+_safe = safe_name
 
 
 def prediction_line(result: SampleResult) -> dict[str, Any]:
@@ -136,6 +142,16 @@ def is_run_dir(path: Path) -> bool:
     if (path / RUN_FILE).is_file():
         return _run_json_kind(path) != "perf"
     return any((path / m).is_dir() for m in RUN_DIR_MARKERS)
+
+
+def latest_run_dir(path: str | os.PathLike[str]) -> Path | None:
+    """`path` when it is a run dir, else the newest run dir right inside it (names sort by their
+    timestamp), else None: how `--use-cache` and the arena's `use_cache` find an earlier run."""
+    root = Path(path)
+    if is_run_dir(root):
+        return root
+    runs = sorted(p for p in root.iterdir() if p.is_dir() and is_run_dir(p)) if root.is_dir() else []
+    return runs[-1] if runs else None
 
 
 def _run_json_kind(path: Path) -> str | None:
@@ -513,6 +529,12 @@ class WorkDirStore(ResultStore):
                 continue
         order = {name: i for i, name in enumerate(entry.info.datasets)}
         return sorted(reports, key=lambda r: (order.get(r.dataset_name, len(order)), r.dataset_name))
+
+    def report_location(self, run_id: str, dataset: str) -> str | None:
+        """`<run>/reports/<model folder of this run>/<dataset>.json`, when it exists."""
+        entry = self._locate(run_id)
+        path = entry.path / "reports" / entry.folder / f"{safe_name(dataset)}.json"
+        return str(path) if path.is_file() else None
 
     def _lines(self, dataset: str, files: dict[str, list[tuple[str, Path]]], subset: str | None) -> list[_Line]:
         """`_read_lines`, remembered for the last dataset read while its files are unchanged (a

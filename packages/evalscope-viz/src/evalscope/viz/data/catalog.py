@@ -204,6 +204,18 @@ class Catalog:
     def report(self, key: str, dataset: str) -> Report | None:
         return next((r for r in self.reports(key) if r.dataset_name == dataset), None)
 
+    def report_location(self, key: str, dataset: str) -> str | None:
+        """The file holding a run's report of `dataset` (its store's `report_location`; for a run
+        listed from a database, that of the work-dir store of its run dir), or None."""
+        entry = self.run(key)
+        location = entry.source.reader().report_location(entry.info.run_id, dataset)
+        if location is None and not entry.source.is_path and Path(entry.info.work_dir).is_dir():
+            try:
+                location = open_location(entry.info.work_dir).report_location(entry.info.run_id, dataset)
+            except (LookupError, OSError, ValueError):
+                return None
+        return location
+
     def datasets(self, key: str) -> list[str]:
         """Datasets of a run: those with reports first, then any with results only."""
         names = [r.dataset_name for r in self.reports(key)]

@@ -8,6 +8,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from evalscope.core.numeric import format_score
 from evalscope.viz.site.i18n import Translator
 
 #: text that looks like LaTeX: display math, \( \) / \[ \], or dollars around a command, ^, _ or braces
@@ -92,8 +93,7 @@ def field(label: str, body: Any, key: str) -> html.Div:
     )
 
 
-def fmt_score(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+fmt_score = format_score  # the one score cell (evalscope.core.numeric), CLI, TUI and site alike
 
 
 def fmt_seconds(seconds: float | None) -> str:

@@ -54,7 +54,7 @@ def run_eval_live(cfg: Any) -> Any:
     """
     import click
 
-    from evalscope.core.report import format_table
+    from evalscope.core.report import format_outcome
     from evalscope.run import run_task
 
     app, job = eval_app(lambda sink: run_task(cfg, sink=sink, print_table=False))
@@ -72,8 +72,5 @@ def run_eval_live(cfg: Any) -> Any:
     if job.error is not None:
         raise job.error
     result = job.result
-    reports = list(getattr(result, "reports", {}).values())
-    if reports:
-        click.echo(format_table(reports))
-    click.echo(f"Outputs: {getattr(result, 'run_dir', app.state.run_dir)}")
+    click.echo(format_outcome(getattr(result, "reports", {}).values(), getattr(result, "run_dir", app.state.run_dir)))
     return result

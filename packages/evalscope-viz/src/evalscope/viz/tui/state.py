@@ -20,6 +20,7 @@ from evalscope.core.events import (
     TaskStarted,
     TokensGenerated,
 )
+from evalscope.core.numeric import percentile as core_percentile
 
 Clock = Callable[[], float]
 #: rates are shown once a dataset has run this long
@@ -179,12 +180,8 @@ class EvalLiveState:
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile of sorted values (None when empty)."""
-    if not sorted_values:
-        return None
-    k = (len(sorted_values) - 1) * q / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+    """The `q`-th percentile (0..100) of sorted values, as perf computes it (None when empty)."""
+    return core_percentile(sorted_values, q / 100) if sorted_values else None
 
 
 @attrs.define

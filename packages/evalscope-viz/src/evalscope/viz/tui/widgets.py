@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
+from evalscope.core.numeric import format_score
 from evalscope.viz.tui.state import EvalLiveState, PerfLiveState
 
 BAR_WIDTH = 20
@@ -36,8 +37,7 @@ def fmt_eta(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
 
 
-def fmt_score(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+fmt_score = format_score  # the one score cell (evalscope.core.numeric)
 
 
 #: what a user watches first (an 80-column terminal shows up to Samples/s; the rest scrolls)

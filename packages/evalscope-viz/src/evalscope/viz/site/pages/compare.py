@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from dash import Input, Output, State, callback_context, dcc, html
+from dash import Input, Output, State, dcc, html
 
+from evalscope.core.numeric import format_p_value
 from evalscope.viz.data.pairs import PAIR_FILTERS, Pair, filter_pairs, pair_results, significance
 from evalscope.viz.data.samples import sample_view
 from evalscope.viz.site import charts
@@ -15,12 +15,7 @@ from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages import Page
 from evalscope.viz.site.pages.dataset import judge_block, output_field
-
-PAGE_SIZE = 10
-
-
-def _fmt_p(p: float) -> str:
-    return f"{p:.2e}" if p < 1e-4 else f"{p:.4f}"
+from evalscope.viz.site.paging import PAGE_SIZE, clamp_page, page_inputs, pager, turn_page
 
 
 def score_matrix(ctx: SiteContext, keys: list[str]) -> dict[str, dict[str, float]]:
@@ -87,15 +82,7 @@ def layout(ctx: SiteContext, keys: list[str]) -> Any:
                     ],
                     className="controls",
                 ),
-                html.Div(
-                    [
-                        html.Button(t("prev"), id="cmp-prev", n_clicks=0),
-                        html.Span(id="cmp-page-info", className="page-info"),
-                        html.Button(t("next"), id="cmp-next", n_clicks=0),
-                        dcc.Store(id="cmp-page", data=0),
-                    ],
-                    className="pager",
-                ),
+                pager("cmp", t),
                 html.Div(id="cmp-pairs"),
             ),
         ]
@@ -122,7 +109,7 @@ def significance_table(ctx: SiteContext, key_a: str, key_b: str, datasets: list[
                     f"{c.mean_b:.4f}",
                     f"{c.diff:+.4f}",
                     f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
-                    _fmt_p(c.p_value),
+                    format_p_value(c.p_value),
                     c.test,
                     discordant,
                 ]
@@ -206,19 +193,15 @@ def register(app: Any, ctx: SiteContext) -> None:
         Input("cmp-b", "value"),
         Input("cmp-dataset", "value"),
         Input("cmp-filter", "value"),
-        Input("cmp-prev", "n_clicks"),
-        Input("cmp-next", "n_clicks"),
+        *page_inputs("cmp"),
         State("cmp-page", "data"),
     )
     def _pairs(key_a, key_b, dataset, kind, _prev, _next, page):  # noqa: ANN001
         if not dataset:
             return html.P(ctx.t("no_shared"), className="hint"), "", 0
-        trigger = callback_context.triggered_id
-        page = page or 0
-        page = page - 1 if trigger == "cmp-prev" else page + 1 if trigger == "cmp-next" else 0
+        page = turn_page("cmp", page)
         chosen = filter_pairs(pair_results(ctx.catalog, key_a, key_b, dataset), kind or "all")
-        pages = max(1, math.ceil(len(chosen) / PAGE_SIZE))
-        page = min(max(page, 0), pages - 1)
+        page, pages = clamp_page(page, len(chosen))
         label_a, label_b = ctx.catalog.run(key_a).label, ctx.catalog.run(key_b).label
         if key_a == key_b or label_a == label_b:
             label_a, label_b = f"A: {label_a}", f"B: {label_b}"

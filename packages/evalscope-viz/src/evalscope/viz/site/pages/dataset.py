@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from dash import Input, Output, State, callback_context, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from evalscope.core.report import Report
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
@@ -15,8 +14,8 @@ from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages import Page
 from evalscope.viz.site.pages.model import run_picker
+from evalscope.viz.site.paging import PAGE_SIZE, clamp_page, page_inputs, pager, turn_page
 
-PAGE_SIZE = 10
 DEFAULT_THRESHOLD = 1.0
 
 
@@ -73,15 +72,7 @@ def layout(ctx: SiteContext, keys: list[str]) -> Any:
                     ],
                     className="controls",
                 ),
-                html.Div(
-                    [
-                        html.Button(t("prev"), id="ds-prev", n_clicks=0),
-                        html.Span(id="ds-page-info", className="page-info"),
-                        html.Button(t("next"), id="ds-next", n_clicks=0),
-                        dcc.Store(id="ds-page", data=0),
-                    ],
-                    className="pager",
-                ),
+                pager("ds", t),
                 html.Div(id="ds-samples"),
             ),
         ]
@@ -210,8 +201,7 @@ def predictions(
 ) -> tuple[Any, str, int]:
     where = browser_filter(dataset=dataset, subset=subset, kind=kind, threshold=threshold, search=search)
     total = ctx.catalog.count(key, where)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
+    page, pages = clamp_page(page, total)
     where.offset, where.limit = page * PAGE_SIZE, PAGE_SIZE
     views = [sample_view(r, threshold=threshold) for r in ctx.catalog.results(key, where)]
     cards = [sample_card(v, ctx.t) for v in views] or [html.P("-", className="hint")]
@@ -250,16 +240,13 @@ def register(app: Any, ctx: SiteContext) -> None:
         Input("ds-filter", "value"),
         Input("ds-threshold", "value"),
         Input("ds-search", "value"),
-        Input("ds-prev", "n_clicks"),
-        Input("ds-next", "n_clicks"),
+        *page_inputs("ds"),
         State("ds-page", "data"),
     )
     def _samples(key, dataset, subset, kind, threshold, search, _prev, _next, page):  # noqa: ANN001
         if not dataset:
             return [], "", 0
-        trigger = callback_context.triggered_id
-        page = page or 0
-        page = page - 1 if trigger == "ds-prev" else page + 1 if trigger == "ds-next" else 0
+        page = turn_page("ds", page)
         value = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         return predictions(ctx, key, dataset, subset or "", kind or "all", value, search or "", page)
 

@@ -94,11 +94,11 @@ def report_links(ctx: SiteContext, entry: RunEntry, reports: list[Report]) -> ht
         return None
     links = []
     for rep in reports:
-        path = report_file(Path(entry.info.work_dir), entry.info.model_id, rep.dataset_name)
-        if path is None:
+        location = ctx.catalog.report_location(entry.key, rep.dataset_name)
+        if location is None:
             continue
         try:
-            rel = path.resolve().relative_to(ctx.outputs)
+            rel = Path(location).resolve().relative_to(ctx.outputs)
         except ValueError:
             continue
         links.append(
@@ -109,13 +109,6 @@ def report_links(ctx: SiteContext, entry: RunEntry, reports: list[Report]) -> ht
             )
         )
     return html.Div(links, className="file-links") if links else None
-
-
-def report_file(run_dir: Path, model_id: str, dataset: str) -> Path | None:
-    """`<run>/reports/<model folder>/<dataset>.json`, preferring the folder named after the model."""
-    found = sorted(run_dir.glob(f"reports/*/{dataset}.json"))
-    preferred = [p for p in found if p.parent.name == model_id]
-    return (preferred or found or [None])[0]
 
 
 def body(ctx: SiteContext, key: str) -> Any:

@@ -3,11 +3,11 @@ throughput and latency across a sweep, and two runs compared."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from dash import Input, Output, dcc, html
 
+from evalscope.core.numeric import format_number as _fmt
 from evalscope.viz.data import perf as perf_data
 from evalscope.viz.site import charts
 from evalscope.viz.site.components import chart, section, table
@@ -15,18 +15,6 @@ from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.pages import Page
 
 DISTRIBUTIONS = (("ttft_ms", "TTFT", "ms"), ("itl_ms", "ITL", "ms"), ("latency_s", "Latency", "s"))
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "-"
-        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
-    return str(value)
 
 
 def layout(ctx: SiteContext, keys: list[str]) -> Any:
