@@ -285,7 +285,7 @@ async def run_task_async(
     print_table: bool = True,
 ) -> RunResult:
     """The evaluation itself; `await` it from async code (see `run_task` for the arguments)."""
-    from evalscope.benchmarks import get_benchmark
+    from evalscope.app.benchmark_files import resolve_benchmarks
     from evalscope.core.progress import TqdmProgress
 
     if cfg.eval_backend != "Native":
@@ -294,8 +294,8 @@ async def run_task_async(
         raise ConfigError("eval_config: only read by third-party backends; set eval_backend (OpenCompass, VLMEvalKit, RAGEval, ThirdParty)")
     if not cfg.datasets:
         raise ConfigError("datasets: name at least one benchmark (see `evalscope benchmarks`)")
-    specs = {name: get_benchmark(name) for name in cfg.datasets}  # unknown names fail before any work
-    unknown_args = set(cfg.dataset_args) - set(cfg.datasets)
+    specs = resolve_benchmarks(cfg.datasets)  # unknown names and bad YAML benchmarks fail before any work
+    unknown_args = set(cfg.dataset_args) - set(specs) - set(cfg.datasets)
     if unknown_args:
         raise ConfigError(f"dataset_args: {', '.join(sorted(unknown_args))} not in datasets {cfg.datasets}")
     owns_model = model is None
@@ -389,7 +389,7 @@ async def _evaluate_in(
         started_at=time.time(),
         name=run_dir.name,
         model_identity=identity,
-        datasets=list(cfg.datasets),
+        datasets=list(planned),
         planned={name: len(samples) for name, (_, samples) in planned.items()},
     )
     lock.note(run.run_id, run.model_id)
@@ -406,7 +406,7 @@ async def _evaluate_in(
         store.open(run)
     if judge is not None:  # verdicts stored by the run being resumed are reused
         judge.store, judge.run_id = result_stores[0], run.run_id
-    sink.on_event(RunStarted(run.run_id, str(run_dir), run.model_id, tuple(cfg.datasets)))
+    sink.on_event(RunStarted(run.run_id, str(run_dir), run.model_id, tuple(planned)))
     engine = Engine(
         wrapped,
         result_stores,

@@ -7,36 +7,26 @@ question written twice, ARC's numeric option labels (options are always lettered
 scores that depend on the batch (0.12 padded without an attention mask). Every difference is listed
 in docs/evalscope-0.12-compat.md.
 
-Specs opt in with `format_query=styled(ours, theirs)` and `build_request=build_request`; under the
-default style both fall through to the usual path.
+This module is the `evalscope-0.12` prompt style (`PROMPT_STYLE`, registered lazily by
+core/prompt_styles.py): it names the benchmarks it restyles and their overrides; the benchmark specs
+know nothing of it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from evalscope.benchmarks._ceval_subjects import SUBJECTS
 from evalscope.benchmarks._evalscope012_data import GSM8K_EXEMPLARS
 from evalscope.benchmarks._mcq import verbatim
 from evalscope.core.benchmark import LETTERS, PromptContext, Task
+from evalscope.core.prompt_styles import PromptStyle, StyleOverride
 from evalscope.core.serialization import ConfigError
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Sample
 
 STYLE = "evalscope-0.12"
 #: how 0.12's MultiChoiceModelAdapter read a letter: its bare token only (see ModelRequest.letter_rule)
 LETTER_RULE = "bare"
-
-QueryFn = Callable[[Sample, PromptContext], str]
-
-
-def styled(default: QueryFn, evalscope012: QueryFn) -> QueryFn:
-    """A `format_query` that writes 0.12's text under that prompt style and ours otherwise."""
-
-    def format_query(sample: Sample, ctx: PromptContext) -> str:
-        return (evalscope012 if ctx.prompt_style == STYLE else default)(sample, ctx)
-
-    return format_query
 
 
 def build_request(task: Task, sample: Sample) -> ModelRequest:
@@ -169,3 +159,19 @@ def hellaswag_predict(task: Task, sample: Sample, output: ModelOutput) -> tuple[
     lengths = [max(1, len(e)) for e in _hellaswag_endings(sample)]
     per_char = [s / n for s, n in zip(scores, lengths)]
     return None, LETTERS[max(range(len(per_char)), key=per_char.__getitem__)]
+
+
+#: the style: 0.12's query text everywhere it differs, its raw-prompt letter scoring for the MCQs,
+#: its cleaned, per-character HellaSwag continuations
+PROMPT_STYLE = PromptStyle(
+    name=STYLE,
+    description="EvalScope 0.12's prompts, byte for byte (docs/evalscope-0.12-compat.md)",
+    overrides={
+        "arc": StyleOverride(format_query=arc_query, build_request=build_request),
+        "mmlu": StyleOverride(format_query=mmlu_query, build_request=build_request),
+        "ceval": StyleOverride(format_query=ceval_query, build_request=build_request),
+        "cmmlu": StyleOverride(format_query=cmmlu_query, build_request=build_request),
+        "gsm8k": StyleOverride(format_query=gsm8k_query),
+        "hellaswag": StyleOverride(build_request=hellaswag_request, predict=hellaswag_predict),
+    },
+)

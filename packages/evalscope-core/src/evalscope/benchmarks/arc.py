@@ -6,7 +6,6 @@ sends 0.12's text as a raw prompt (_evalscope012.py).
 
 from __future__ import annotations
 
-from evalscope.benchmarks import _evalscope012 as es012
 from evalscope.benchmarks._mcq import few_shot_then_question, letter_of
 from evalscope.core.benchmark import mcq_spec
 from evalscope.core.types import Sample
@@ -37,7 +36,6 @@ SPEC = mcq_spec(
     local_dir="arc",
     local_patterns=("{subset}/{split}.jsonl", "{subset}/{split}_subset.jsonl"),
     record_to_sample=record_to_sample,
-    format_query=es012.styled(few_shot_then_question, es012.arc_query),
-    build_request=es012.build_request,
+    format_query=few_shot_then_question,
     output_types=("multiple_choice", "generation", "continuation"),
 )

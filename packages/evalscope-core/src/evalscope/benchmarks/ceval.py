@@ -7,7 +7,6 @@ Prompt: `以下是中国关于{Chinese subject}考试的单项选择题，请选
 
 from __future__ import annotations
 
-from evalscope.benchmarks import _evalscope012 as es012
 from evalscope.benchmarks._ceval_subjects import SUBJECTS
 from evalscope.benchmarks._mcq import letter_of, verbatim_metadata
 from evalscope.benchmarks._mcq_formats import options_from_columns, shots_then, zh_block
@@ -51,7 +50,6 @@ SPEC = mcq_spec(
     local_dir="ceval",
     local_patterns=("{split}/{subset}_{split}.csv",),
     record_to_sample=record_to_sample,
-    format_query=es012.styled(format_query, es012.ceval_query),
-    build_request=es012.build_request,
+    format_query=format_query,
     category=lambda subset: (SUBJECTS[subset][1] if subset in SUBJECTS else "Other",),
 )

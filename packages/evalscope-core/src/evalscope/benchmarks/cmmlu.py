@@ -8,7 +8,6 @@ evalscope-0.12` keeps 0.12's text, _evalscope012.py).
 
 from __future__ import annotations
 
-from evalscope.benchmarks import _evalscope012 as es012
 from evalscope.benchmarks._mcq import few_shot_then_question, letter_of, verbatim_metadata
 from evalscope.benchmarks._mcq_formats import options_from_columns
 from evalscope.core.benchmark import PromptContext, mcq_spec
@@ -120,7 +119,6 @@ SPEC = mcq_spec(
     local_dir="cmmlu",
     local_patterns=("{split}/{subset}.csv",),
     record_to_sample=record_to_sample,
-    format_query=es012.styled(format_query, es012.cmmlu_query),
-    build_request=es012.build_request,
+    format_query=format_query,
     category=lambda subset: (SUBJECTS[subset][1] if subset in SUBJECTS else "Other",),
 )

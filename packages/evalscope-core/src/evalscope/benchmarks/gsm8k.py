@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from evalscope.benchmarks import _evalscope012 as es012
 from evalscope.core.benchmark import BenchmarkSpec, PromptContext
 from evalscope.core.extractors import last_number, numbers_equal
 from evalscope.core.metrics import ACCURACY
@@ -71,7 +70,7 @@ SPEC = BenchmarkSpec(
     local_dir="gsm8k",
     local_patterns=("{split}.jsonl",),
     record_to_sample=record_to_sample,
-    format_query=es012.styled(format_query, es012.gsm8k_query),
+    format_query=format_query,
     extract=extract,
     score=score,
     generation_config=GenerationConfig(stop=["Question:"]),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from evalscope.benchmarks import _evalscope012 as es012
 from evalscope.benchmarks._mcq import letter_of, option_block, verbatim_metadata
 from evalscope.core.benchmark import PromptContext, mcq_spec
 from evalscope.core.types import Sample
@@ -62,7 +61,5 @@ SPEC = mcq_spec(
     format_query=format_query,
     format_context=lambda sample, ctx: str(sample.input),
     length_normalize=True,
-    build_request=es012.hellaswag_request,
-    predict=es012.hellaswag_predict,
     output_types=("continuation", "multiple_choice", "generation"),
 )

@@ -7,7 +7,6 @@ do not). `prompt_style: evalscope-0.12` sends 0.12's exact spacing instead (_eva
 
 from __future__ import annotations
 
-from evalscope.benchmarks import _evalscope012 as es012
 from evalscope.benchmarks._mcq import few_shot_then_question, letter_of
 from evalscope.core.benchmark import PromptContext, mcq_spec
 from evalscope.core.types import Sample
@@ -73,8 +72,7 @@ SPEC = mcq_spec(
     local_dir="mmlu",
     local_patterns=("{split}/{subset}_{split}.csv",),
     record_to_sample=record_to_sample,
-    format_query=es012.styled(format_query, es012.mmlu_query),
-    build_request=es012.build_request,
+    format_query=format_query,
     category=lambda subset: (CATEGORY_OF.get(subset, "Other"),),
     output_types=("multiple_choice", "generation", "continuation"),
 )

@@ -20,6 +20,7 @@ import attrs
 from evalscope.core.extractors import extract_choice
 from evalscope.core.filters import apply_filters
 from evalscope.core.metrics import ACCURACY, get_metric
+from evalscope.core.prompt_styles import StyleOverride
 from evalscope.core.types import (
     ChatMessage,
     GenerationConfig,
@@ -169,6 +170,8 @@ class Task:
     seed: int = 42
     params: dict[str, Any] = attrs.field(factory=dict)
     prompt_style: str = "default"
+    #: what the prompt style changes for this benchmark (core/prompt_styles.py); None: nothing
+    style: StyleOverride | None = None
     few_shot_pool: dict[str, list[Sample]] = attrs.field(factory=dict)
     #: metric -> judge strategy, for the metrics whose values are LLM-judge verdicts (core/judge/setup.py)
     judge_verdicts: dict[str, str] = attrs.field(factory=dict)
@@ -199,7 +202,8 @@ class Task:
         if not isinstance(sample.input, str) and self.spec.format_query is default_query:
             history = list(sample.input)  # chat-native samples keep their messages
         else:
-            query = self.spec.format_query(sample, ctx)
+            format_query = self.style.format_query if self.style and self.style.format_query else self.spec.format_query
+            query = format_query(sample, ctx)
             text = self.prompt_template.replace("{query}", query).replace("{subset_name}", sample.subset)
             history = [ChatMessage("user", text)]
         if self.system_prompt and history[0].role != "system":
@@ -207,6 +211,8 @@ class Task:
         return history
 
     def build_request(self, sample: Sample) -> ModelRequest:
+        if self.style is not None and self.style.build_request is not None:
+            return self.style.build_request(self, sample)
         if self.spec.build_request is not None:
             return self.spec.build_request(self, sample)
         return self.default_build_request(sample)
@@ -254,6 +260,8 @@ class Task:
 
     def predict(self, sample: Sample, output: ModelOutput) -> tuple[str | None, Any]:
         """(filtered text, prediction) for a model output."""
+        if self.style is not None and self.style.predict is not None:
+            return self.style.predict(self, sample, output)
         if self.spec.predict is not None:
             return self.spec.predict(self, sample, output)
         return self.default_predict(sample, output)

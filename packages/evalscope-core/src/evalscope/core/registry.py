@@ -1,4 +1,5 @@
-"""One registry for benchmarks, model APIs, metrics, filters, stores, dataset sources and suites.
+"""One registry for benchmarks, model APIs, metrics, filters, stores, dataset sources, suites,
+extractors and prompt styles.
 
 Built-in items register lazily (name -> "module:attr"); plug-ins arrive through entry points of
 the group ``evalscope.<kind>``. Nothing is imported until asked for by name.
@@ -113,3 +114,7 @@ dataset_sources: Registry[Callable[..., Any]] = Registry("dataset_sources")
 eval_backends: Registry[Callable[..., Any]] = Registry("eval_backends")
 #: where samples are evaluated when not in this process (`executor: ray`), by registry name
 executors: Registry[Callable[..., Any]] = Registry("executors")
+#: answer extractors `(text, sample) -> prediction` by name (YAML benchmarks' `scoring.extract`)
+extractors: Registry[Callable[..., Any]] = Registry("extractors")
+#: prompt styles by `prompt_style` name (`PromptStyle`, core/prompt_styles.py); the default is built in
+prompt_styles: Registry[Any] = Registry("prompt_styles")

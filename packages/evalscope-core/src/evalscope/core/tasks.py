@@ -14,6 +14,7 @@ from evalscope.core.datasets import DatasetFormatError, DatasetUnavailableError,
 from evalscope.core.datasets.local import StreamedRecords
 from evalscope.core.metrics import check_metric_list
 from evalscope.core.ports import DatasetRef
+from evalscope.core.prompt_styles import get_prompt_style
 from evalscope.core.registry import UnknownNameError, dataset_sources
 from evalscope.core.types import GenerationConfig, RequestKind, Sample
 
@@ -65,6 +66,8 @@ def build_task(
     if args.metric_list:
         check_metric_list(args.metric_list, spec.metrics, where=f"dataset_args.{spec.name}.metric_list")
     params = {**spec.extra_params, **(args.extra_params or {})}
+    style_name = args.prompt_style or prompt_style
+    style = get_prompt_style(style_name, where=f"dataset_args.{spec.name}.prompt_style" if args.prompt_style else "prompt_style")
     unknown = set(args.extra_params or {}) - set(spec.extra_params)
     if unknown:
         raise ValueError(
@@ -83,7 +86,8 @@ def build_task(
         few_shot_random=args.few_shot_random,
         seed=seed if seed is not None else 42,
         params=params,
-        prompt_style=args.prompt_style or prompt_style,
+        prompt_style=style_name,
+        style=style.for_benchmark(spec.name),
     )
 
 
@@ -111,7 +115,9 @@ class DatasetLoader:
         local_path = args.local_path or (args.dataset_id if args.dataset_id and os.path.exists(args.dataset_id) else None)
         if local_path:
             roots.append(local_path)
-        if self.dataset_dir and spec.local_dir:
+        if spec.local_dir and os.path.isabs(spec.local_dir):  # a YAML benchmark's own folder
+            roots.append(spec.local_dir)
+        elif self.dataset_dir and spec.local_dir:
             roots.append(os.path.join(self.dataset_dir, spec.local_dir))
         dataset_id = args.dataset_id if args.dataset_id and not os.path.exists(args.dataset_id) else spec.dataset_id
         if self.hub == "huggingface" and not args.dataset_id:

@@ -1,0 +1,68 @@
+"""Prompt styles: strategies chosen when a task is built (`prompt_style`, `build_task(prompt_style=)`).
+
+A style is a set of per-benchmark overrides of how a request is written and read: the query text,
+the request itself, the prediction. A benchmark the style does not name keeps its own. `default`
+overrides nothing; `evalscope-0.12` (EvalScope 0.12's prompts, `benchmarks/_evalscope012.py`)
+registers its overrides itself, so benchmark specs never know which styles exist. Plug-ins add
+styles through the `evalscope.prompt_styles` entry-point group (the entry point names a
+`PromptStyle`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from evalscope.core.registry import UnknownNameError, prompt_styles
+
+if TYPE_CHECKING:
+    from evalscope.core.benchmark import PromptContext, Task
+    from evalscope.core.types import ModelOutput, ModelRequest, Sample
+
+DEFAULT = "default"
+
+
+@attrs.frozen(kw_only=True)
+class StyleOverride:
+    """What a style changes for one benchmark; None keeps the benchmark's own."""
+
+    format_query: Callable[[Sample, PromptContext], str] | None = None
+    build_request: Callable[[Task, Sample], ModelRequest] | None = None
+    predict: Callable[[Task, Sample, ModelOutput], tuple[str | None, Any]] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PromptStyle:
+    """A named prompt style: benchmark name -> its override."""
+
+    name: str
+    description: str = ""
+    overrides: Mapping[str, StyleOverride] = attrs.field(factory=dict)
+
+    def for_benchmark(self, benchmark: str) -> StyleOverride | None:
+        return self.overrides.get(benchmark)
+
+
+prompt_styles.register(DEFAULT, PromptStyle(name=DEFAULT, description="our prompts"))
+# EvalScope 0.12's prompts live beside the benchmarks they restyle; imported when first named
+prompt_styles.register_lazy("evalscope-0.12", "evalscope.benchmarks._evalscope012:PROMPT_STYLE")
+
+
+def get_prompt_style(name: str, *, where: str = "prompt_style") -> PromptStyle:
+    """The registered style `name`; an unknown name is a ValueError naming `where` and close names."""
+    try:
+        style = prompt_styles.get(name)
+    except UnknownNameError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if not isinstance(style, PromptStyle):
+        raise ValueError(f"{where}: {name!r} is registered as {type(style).__name__}, not a PromptStyle")
+    return style
+
+
+def prompt_style_names() -> list[str]:
+    return prompt_styles.names()
+
+
+__all__ = ["DEFAULT", "PromptStyle", "StyleOverride", "get_prompt_style", "prompt_style_names"]
