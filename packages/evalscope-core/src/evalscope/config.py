@@ -10,8 +10,9 @@ from typing import Any
 
 import attrs
 
-from evalscope.core.dataset_args import PROMPT_STYLES, DatasetArgs
+from evalscope.core.dataset_args import DatasetArgs
 from evalscope.core.judge.config import JUDGE_STRATEGIES, JudgeModelArgs
+from evalscope.core.prompt_styles import check_prompt_style
 from evalscope.core.serialization import ConfigError, short_message, short_repr, structure_strict, unstructure
 from evalscope.core.types import GenerationConfig
 
@@ -58,7 +59,7 @@ class TaskConfig:
     model_api: str | None = None
     #: prompts longer than the model's context: "error" (the sample fails) or "left" (cut, counted)
     truncation: str = attrs.field(default="error", validator=_one_of(TRUNCATION))
-    prompt_style: str = attrs.field(default="default", validator=_one_of(PROMPT_STYLES))
+    prompt_style: str = attrs.field(default="default", validator=check_prompt_style)
     datasets: list[str] = attrs.field(factory=list)
     dataset_args: dict[str, DatasetArgs] = attrs.field(factory=dict)
     dataset_dir: str | None = None

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from evalscope.core.judge.config import JUDGE_STRATEGIES
+from evalscope.core.prompt_styles import check_prompt_style
 from evalscope.core.serialization import short_repr
 from evalscope.core.types import GenerationConfig
 
@@ -41,7 +42,7 @@ class DatasetArgs:
     metric_list: list[str] | None = None
     filters: list[str] | dict[str, Any] | None = None
     output_type: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(OUTPUT_TYPES)))
-    prompt_style: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(PROMPT_STYLES)))
+    prompt_style: str | None = attrs.field(default=None, validator=check_prompt_style)
     generation_config: GenerationConfig | None = None
     extra_params: dict[str, Any] = attrs.field(factory=dict)
     #: this benchmark's judge strategy (auto | rule | llm | llm_recall), overriding the run's `judge_strategy`

@@ -65,4 +65,22 @@ def prompt_style_names() -> list[str]:
     return prompt_styles.names()
 
 
-__all__ = ["DEFAULT", "PromptStyle", "StyleOverride", "get_prompt_style", "prompt_style_names"]
+def check_prompt_style(_inst: Any, attribute: Any, value: Any) -> None:
+    """attrs validator of a `prompt_style` setting: a registered style (None: not set)."""
+    if value is not None and value not in prompt_styles:
+        from evalscope.core.registry import did_you_mean
+
+        names = prompt_style_names()
+        raise ValueError(
+            f"{attribute.name}: unknown prompt style {value!r}.{did_you_mean(str(value), names)} Known: {', '.join(names)}"
+        )
+
+
+__all__ = [
+    "DEFAULT",
+    "PromptStyle",
+    "StyleOverride",
+    "check_prompt_style",
+    "get_prompt_style",
+    "prompt_style_names",
+]
