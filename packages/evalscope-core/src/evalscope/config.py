@@ -26,16 +26,21 @@ SECRET_FIELDS = ("api_key",)
 
 
 def _one_of(choices: tuple[str, ...]) -> Any:
-    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in choices:
             raise ValueError(f"{attribute.name}: must be one of {', '.join(choices)}, not {short_repr(value)}")
 
     return check
 
 
-def _positive(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and value <= 0:
         raise ValueError(f"{attribute.name}: must be positive, not {short_repr(value)}")
+
+
+def _eval_type(value: Any) -> Any:
+    """An `eval_type` by its current name (EvalScope's older aliases accepted)."""
+    return EVAL_TYPE_ALIASES.get(value, value)
 
 
 def _limit(value: Any) -> int | float | None:
@@ -65,10 +70,10 @@ class TaskConfig:
     dataset_dir: str | None = None
     #: dataset source by registry name (modelscope, huggingface, a plug-in) or "local" (files only)
     dataset_hub: str = "modelscope"
-    eval_type: str = attrs.field(default="checkpoint", converter=lambda v: EVAL_TYPE_ALIASES.get(v, v), validator=_one_of(EVAL_TYPES))
+    eval_type: str = attrs.field(default="checkpoint", converter=_eval_type, validator=_one_of(EVAL_TYPES))
     eval_backend: str = "Native"
     eval_config: dict[str, Any] | str | None = None
-    limit: int | float | None = attrs.field(default=None, converter=lambda v: _limit(v), validator=_positive)
+    limit: int | float | None = attrs.field(default=None, converter=_limit, validator=_positive)
     eval_batch_size: int = attrs.field(default=1, validator=_positive)
     use_cache: str | None = None
     work_dir: str = "./outputs"
@@ -107,7 +112,7 @@ class TaskConfig:
         return load_config_file(path)
 
     def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
-        data = unstructure(self)
+        data: dict[str, Any] = unstructure(self)
         if redact:
             for key in SECRET_FIELDS:
                 if data.get(key):
@@ -303,7 +308,7 @@ def config_yaml_loader() -> Any:
         return _LOADER
     import yaml
 
-    class ConfigYamlLoader(yaml.SafeLoader):
+    class ConfigYamlLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no stubs here: its base is Any
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()
@@ -368,7 +373,9 @@ def parse_kv_pairs(text: str | None, *, where: str) -> dict[str, Any]:
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside brackets or quotes (lists like stop=[a,b] stay whole)."""
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote

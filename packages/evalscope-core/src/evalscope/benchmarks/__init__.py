@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from evalscope.benchmarks._index import BUILTIN_BENCHMARKS
 from evalscope.core.registry import benchmarks
 
@@ -10,7 +12,7 @@ for _name, _module in BUILTIN_BENCHMARKS.items():
         benchmarks.register_lazy(_name, f"{_module}:SPEC")
 
 
-def get_benchmark(name: str):  # type: ignore[no-untyped-def]
+def get_benchmark(name: str) -> Any:
     """The BenchmarkSpec registered as `name` (built-in or plug-in)."""
     return benchmarks.get(name)
 

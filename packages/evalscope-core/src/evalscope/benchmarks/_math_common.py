@@ -10,7 +10,7 @@ stripped before extraction by default; an unclosed block scores 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from evalscope.benchmarks._lib.math_answer import extract_math_answer, last_boxed, math_equal
@@ -51,7 +51,7 @@ def problem_reader(question_keys: tuple[str, ...] = ("problem",), id_keys: tuple
     return record_to_sample
 
 
-def group_by_level(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def group_by_level(records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """MATH rows bucketed by `level` ("Level 3" or 3 -> "Level 3"; MATH's few "Level ?" rows are dropped)."""
     grouped: dict[str, list[dict[str, Any]]] = {level: [] for level in LEVELS}
     for record in records:
@@ -67,7 +67,7 @@ def extract(text: str, sample: Sample) -> str:
 
 
 def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[str, float]:
-    return {PASS_AT_1: float(bool(prediction) and math_equal(prediction, sample.target))}
+    return {PASS_AT_1: float(bool(prediction) and math_equal(str(prediction), sample.target))}
 
 
 def math_spec(**kwargs: Any) -> BenchmarkSpec:

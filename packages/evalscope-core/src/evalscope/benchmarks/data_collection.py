@@ -123,7 +123,7 @@ def on_report(report: Any, run_dir: str | Path, model_id: str, print_tables: boo
 
 
 #: per-row hooks, set where this core's BenchmarkSpec offers them
-_HOOKS = {"build_request": build_request, "predict": predict, "on_report": on_report}
+_HOOKS: dict[str, Any] = {"build_request": build_request, "predict": predict, "on_report": on_report}
 
 SPEC = BenchmarkSpec(
     name=NAME,

@@ -11,7 +11,7 @@ travel in each sample's metadata, so they are the same whatever few-shot setting
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalscope.benchmarks._lib.code_check import passes
@@ -26,7 +26,7 @@ TEST_IDS = range(11, 511)
 PROMPT_IDS = (2, 3, 4)
 
 
-def group_records(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def group_records(records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The test split (task ids 11-510), each record carrying the three exemplar records."""
     by_id = {int(r["task_id"]): r for r in records}
     shots = [by_id[i] for i in PROMPT_IDS if i in by_id]

@@ -9,6 +9,7 @@ target ending `A: Let's think step by step.`. Next-token letter mode drops the C
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from evalscope.benchmarks._mcq import letter_of
 from evalscope.benchmarks._mcq_formats import paren_options, shots_then
@@ -33,7 +34,7 @@ def record_to_sample(record: dict, index: int, subset: str) -> Sample:
     )
 
 
-def by_category(records: list[dict]) -> dict[str, list[dict]]:
+def by_category(records: Sequence[dict]) -> dict[str, list[dict]]:
     grouped: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         grouped[record["category"]].append(record)

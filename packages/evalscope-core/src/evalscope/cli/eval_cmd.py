@@ -41,7 +41,7 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--chat-template", help="Jinja chat template overriding the tokenizer's.")
 @click.option("--prompt-style", type=click.Choice(["default", "evalscope-0.12"]), help="Prompts: ours, or EvalScope 0.12's byte for byte.")
 @click.option("--truncation", type=click.Choice(TRUNCATION), help="Prompts longer than the model's context: error (the sample fails) or left (cut from the left, counted).")
-@click.option("--datasets", cls=SpaceSeparatedOption, help="Benchmark names: --datasets gsm8k arc")
+@click.option("--datasets", cls=SpaceSeparatedOption, help="Benchmark names or YAML benchmark files/folders: --datasets gsm8k arc my_bench.yaml")
 @click.option("--dataset-args", help='JSON: {"gsm8k": {"few_shot_num": 0}}')
 @click.option("--dataset-dir", help="Local dataset directory (env EVALSCOPE_DATASET_DIR).")
 @click.option("--dataset-hub", help="Dataset source by registry name: modelscope (default), huggingface, local, or a plug-in.")
@@ -197,7 +197,7 @@ def check_flag(key: str, value: Any, flag: str) -> Any:
         value = normalise_judge_model_args(value, flag)
     fields = attrs.fields_dict(attrs.resolve_types(TaskConfig))
     if key in fields:
-        structure_strict(value, fields[key].type, where=flag)
+        structure_strict(value, fields[key].type, where=flag)  # type: ignore[arg-type]  # resolve_types() typed every field
     return value
 
 

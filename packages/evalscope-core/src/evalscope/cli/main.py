@@ -9,8 +9,12 @@ Sub-commands are resolved lazily: built-in ones by module path, plug-in ones thr
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 BUILTIN_COMMANDS: dict[str, str] = {
     "eval": "evalscope.cli.eval_cmd:eval_command",
@@ -22,7 +26,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
 COMMAND_GROUP = "evalscope.commands"
 
 
-def _plugin_commands() -> dict[str, object]:
+def _plugin_commands() -> dict[str, EntryPoint]:
     from importlib.metadata import entry_points
 
     return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
@@ -76,7 +80,7 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
-    def resolve_command(self, ctx, args):  # type: ignore[override]
+    def resolve_command(self, ctx, args):
         cmd_name = args[0] if args else None
         if cmd_name and cmd_name not in self.list_commands(ctx) and not cmd_name.startswith("-"):
             from evalscope.core.registry import did_you_mean

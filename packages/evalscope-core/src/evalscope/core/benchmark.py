@@ -98,7 +98,7 @@ class BenchmarkSpec:
     #: the few-shot split may be missing (then zero-shot)
     fewshot_optional: bool = False
     #: when the source holds one bucket, spread records into subsets by a field (e.g. level)
-    group_records: Callable[[list[dict[str, Any]]], dict[str, list[dict[str, Any]]]] | None = None
+    group_records: Callable[[Sequence[dict[str, Any]]], dict[str, list[dict[str, Any]]]] | None = None
     #: modes this spec supports; the first is the default for models that can compute it
     output_types: tuple[str, ...] = ("generation",)
     metrics: tuple[str, ...] = (ACCURACY,)

@@ -21,7 +21,7 @@ OUTPUT_TYPES = ("generation", "multiple_choice", "continuation")
 
 
 def _one_of(choices: tuple[str, ...]) -> Any:
-    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in choices:
             raise ValueError(f"{attribute.name}: must be one of {', '.join(choices)}, not {short_repr(value)}")
 

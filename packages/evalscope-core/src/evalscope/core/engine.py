@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 import attrs
 
@@ -293,14 +293,15 @@ class Engine:
         self, task: Task, samples: Sequence[Sample], reused: frozenset[int], run: TaskRun, kept: ScoreTally
     ) -> None:
         fresh = (sample for i, sample in enumerate(samples) if i not in reused)
-        outcomes = self.executor.evaluate(task, fresh, self)  # type: ignore[union-attr]
+        # only called when an executor is set (`elsewhere` in evaluate)
+        outcomes = cast("Executor", self.executor).evaluate(task, fresh, self)
         try:
             async for done in outcomes:
                 kept.add(await self._record(task, done, run))
                 if run.stopped is not None:
                     return
         finally:
-            await outcomes.aclose()  # type: ignore[attr-defined]
+            await outcomes.aclose()  # type: ignore[attr-defined]  # executors' evaluate is an async generator
 
     async def _record(self, task: Task, done: Evaluated, run: TaskRun) -> SampleResult:
         """Store and count an executor's outcome the way a local evaluation of it would have been."""

@@ -50,7 +50,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.backoff_max)
-        base = min(self.backoff_max, self.backoff_base * (2**attempt))
+        base: float = min(self.backoff_max, self.backoff_base * (2**attempt))
         return base * (0.5 + _jitter.random() / 2)
 
 
@@ -162,7 +162,7 @@ class Model:
                     await asyncio.sleep(0)
             batch, queue[: self.batch_size] = queue[: self.batch_size], []
             callbacks = [p.on_delta for p in batch]
-            route = _router(callbacks, lambda i, b=batch: not b[i].future.cancelled()) if any(callbacks) else None
+            route = _router(callbacks, _waiting(batch)) if any(callbacks) else None
             try:
                 outputs = await self._call_with_policy([p.request for p in batch], route)
             except BaseException as exc:  # noqa: BLE001 - delivered to every waiter
@@ -240,6 +240,11 @@ def _deliver(callback: TextCallback, text: str) -> None:
         callback(text)
     except Exception:  # noqa: BLE001
         log.exception("on_delta callback failed")
+
+
+def _waiting(batch: list[_Pending]) -> Callable[[int], bool]:
+    """Whether someone still waits for the i-th request of `batch`."""
+    return lambda i: not batch[i].future.cancelled()
 
 
 def _router(callbacks: Sequence[TextCallback | None], waiting: Callable[[int], bool]) -> DeltaCallback:

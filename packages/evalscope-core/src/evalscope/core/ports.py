@@ -122,7 +122,7 @@ class DatasetSource(abc.ABC):
     name: str = "source"
 
     @abc.abstractmethod
-    def load(self, ref: DatasetRef) -> list[dict[str, Any]] | None:
+    def load(self, ref: DatasetRef) -> Sequence[dict[str, Any]] | None:
         """Records of `ref`, or None when this source does not hold it."""
 
 

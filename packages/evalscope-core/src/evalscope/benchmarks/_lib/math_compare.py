@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from typing import cast
 
 from evalscope.benchmarks._lib.math_latex import matching_close, split_top_level
 from evalscope.benchmarks._lib.math_normalize import normalize_math_answer
@@ -121,7 +122,8 @@ class _Comparer:
         pm, gm = _matrix_rows(pred), _matrix_rows(gold)
         if pm is not None or gm is not None:
             if pm is None or gm is None:
-                return self._vector_vs_matrix(pred if pm is None else gold, gm if pm is None else pm, depth)
+                rows = cast("list[list[str]]", gm if pm is None else pm)  # exactly one of the two is None here
+                return self._vector_vs_matrix(pred if pm is None else gold, rows, depth)
             if len(pm) != len(gm) or any(len(a) != len(b) for a, b in zip(pm, gm, strict=False)):
                 return False
             return all(
@@ -148,7 +150,7 @@ class _Comparer:
             if len(p_items) > 1 or len(g_items) > 1:
                 return len(p_items) == len(g_items) and self._unordered(p_items, g_items, depth)
             return None
-        br, bare = (pb, gold) if pb is not None else (gb, pred)
+        br, bare = (pb, gold) if pb is not None else (cast("tuple[str, str, str]", gb), pred)  # not both None
         br_items, bare_items = split_top_level(br[1]), split_top_level(bare)
         if len(br_items) < 2:
             return None  # (expr) or {expr} against a single expression: leave to sympy

@@ -14,8 +14,9 @@ from typing import Any
 
 import attrs
 
+from evalscope.core.metrics import mean
 from evalscope.core.ports import ResultFilter, ResultStore
-from evalscope.core.report import mean, standard_error
+from evalscope.core.report import standard_error
 from evalscope.core.serialization import unstructure
 from evalscope.core.types import SampleResult, SampleStatus
 

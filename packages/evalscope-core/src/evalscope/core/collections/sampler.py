@@ -46,7 +46,8 @@ class CollectionRow:
     weight: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return unstructure(self)
+        data: dict[str, Any] = unstructure(self)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, where: str = "row") -> CollectionRow:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import attrs
 import cattrs
@@ -20,7 +20,7 @@ import cattrs
 from evalscope.core.serialization import ConfigError, strict_converter
 
 
-def _positive(_inst: Any, attribute: attrs.Attribute, value: float) -> None:
+def _positive(_inst: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if not value > 0:
         raise ValueError(f"{attribute.name} must be positive, not {value!r}")
 
@@ -58,7 +58,8 @@ class CollectionSchema:
         return schema
 
     def to_dict(self) -> dict[str, Any]:
-        return _converter.unstructure(self)
+        data: dict[str, Any] = _converter.unstructure(self)
+        return data
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> CollectionSchema:
@@ -131,7 +132,10 @@ _converter = strict_converter.copy()
 def _structure_entry(value: Any, _type: Any) -> DatasetInfo | CollectionSchema:
     if not isinstance(value, dict):
         raise TypeError(f"expected a mapping (a dataset or a sub-collection), got {type(value).__name__}")
-    return _converter.structure(value, CollectionSchema if "datasets" in value else DatasetInfo)
+    return cast(  # structure() of a union of classes is typed as their common base, object
+        "DatasetInfo | CollectionSchema",
+        _converter.structure(value, CollectionSchema if "datasets" in value else DatasetInfo),
+    )
 
 
 _converter.register_structure_hook(Union[DatasetInfo, CollectionSchema], _structure_entry)  # noqa: UP007

@@ -22,7 +22,7 @@ from evalscope.core.datasets.errors import DatasetFormatError
 from evalscope.core.ports import DatasetRef, DatasetSource
 
 
-class Records(list):
+class Records(list[dict[str, Any]]):
     """The records of one file, knowing where they came from: `path`, and `lines[i]`, the line
     record `i` starts on (empty when the format has no lines, e.g. one JSON document)."""
 

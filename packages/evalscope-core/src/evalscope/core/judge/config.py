@@ -29,14 +29,14 @@ PROVIDER_KEY_ENVS = {"api-inference.modelscope.cn": "MODELSCOPE_SDK_TOKEN", "api
 
 
 def _one_of(choices: tuple[str, ...]) -> Any:
-    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and value not in choices:
             raise ValueError(f"{attribute.name}: must be one of {', '.join(choices)}, not {short_repr(value)}")
 
     return check
 
 
-def _regex_with_group(_inst: Any, attribute: attrs.Attribute, value: str | None) -> None:
+def _regex_with_group(_inst: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is None:
         return
     try:
@@ -47,7 +47,7 @@ def _regex_with_group(_inst: Any, attribute: attrs.Attribute, value: str | None)
         raise ValueError(f"{attribute.name}: needs one capturing group holding the verdict, e.g. \\[\\[([AB])\\]\\]")
 
 
-def _at_least_one(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
+def _at_least_one(_inst: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if value < 1:
         raise ValueError(f"{attribute.name}: must be at least 1, not {value}")
 

@@ -153,7 +153,8 @@ JSON_KEYS = frozenset({"verdict", "reason"})
 def _json_objects(text: str) -> list[object]:
     """Every top-level JSON object in `text` (also inside ```json fences)."""
     decoder = json.JSONDecoder()
-    found, i = [], 0
+    found: list[object] = []
+    i = 0
     while True:
         start = text.find("{", i)
         if start < 0:

@@ -94,7 +94,7 @@ class ModelSpec:
 def provider_factory(provider: str) -> Callable[..., ModelAPI]:
     """The registered constructor of `provider`; an unknown name is a ConfigError saying what is known."""
     try:
-        return model_apis.get(provider)  # type: ignore[no-any-return]
+        return model_apis.get(provider)
     except UnknownNameError as exc:
         hint = " (pip install evalscope-backends)" if provider in BACKENDS_PROVIDERS else ""
         raise ConfigError(f"model_api: {exc}{hint}") from None

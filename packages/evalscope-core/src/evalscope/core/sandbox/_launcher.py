@@ -14,6 +14,7 @@ import resource
 import signal
 import stat
 import sys
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -49,7 +50,9 @@ def _check(ret: int, what: str) -> None:
 
 
 def _mount(src: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: None if s is None else s.encode()  # noqa: E731
+    def enc(s: str | None) -> bytes | None:
+        return None if s is None else s.encode()
+
     _check(_libc.mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
@@ -142,7 +145,7 @@ def _expose_prefix(prefix: str, workdir: str) -> None:
     os.rmdir(staging)
 
 
-def _isolate(cfg: dict, as_root: bool) -> None:
+def _isolate(cfg: dict[str, Any], as_root: bool) -> None:
     workdir = cfg["workdir"]
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID
     if not as_root:
@@ -166,7 +169,7 @@ def _isolate(cfg: dict, as_root: bool) -> None:
     _make_tree_readonly(workdir)
 
 
-def _limits(cfg: dict) -> None:
+def _limits(cfg: dict[str, Any]) -> None:
     lim = cfg["limits"]
     mb = 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (lim["memory_mb"] * mb,) * 2)
@@ -178,7 +181,7 @@ def _limits(cfg: dict) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (lim["nproc"],) * 2)
 
 
-def _run_program(cfg: dict, as_root: bool) -> None:
+def _run_program(cfg: dict[str, Any], as_root: bool) -> None:
     """In the grandchild: drop privileges, apply limits, exec the program. Never returns."""
     try:
         os.chdir(cfg["workdir"])
@@ -195,7 +198,7 @@ def _run_program(cfg: dict, as_root: bool) -> None:
     os._exit(127)
 
 
-def _init(cfg: dict, as_root: bool, status_fd: int) -> None:
+def _init(cfg: dict[str, Any], as_root: bool, status_fd: int) -> None:
     """Process 1 of the new pid namespace: start the program, wait for it, report, exit (kills the rest)."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if cfg["isolated"]:
