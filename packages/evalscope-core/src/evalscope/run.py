@@ -115,7 +115,8 @@ def run_task(
     configs = as_task_configs(cfg)
     if len(configs) != 1:
         raise ConfigError(f"run_task: the input holds {len(configs)} tasks; use run_tasks() for several")
-    return _run_blocking(run_task_async(configs[0], model=model, sink=sink, print_table=print_table))
+    result: RunResult = _run_blocking(run_task_async(configs[0], model=model, sink=sink, print_table=print_table))
+    return result
 
 
 def run_tasks(

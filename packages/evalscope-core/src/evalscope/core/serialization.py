@@ -84,6 +84,95 @@ def _strict_scalar(kind: type) -> Any:
 
 for _kind in (str, int, float, bool):
     strict_converter.register_structure_hook(_kind, _strict_scalar(_kind))
+# -- message shapes: content parts tagged by `type`, tool calls, fields added after records existed --
+
+
+def _unstructure_part(part: ContentText | ContentImage) -> dict[str, Any]:
+    if isinstance(part, ContentText):
+        return {"type": "text", "text": part.text}
+    return {"type": "image", "image": part.image, "detail": part.detail}
+
+
+def _structure_part(value: Any) -> ContentText | ContentImage:
+    if isinstance(value, (ContentText, ContentImage)):
+        return value
+    if not isinstance(value, dict):
+        raise TypeError(f"content part: expected an object, got {type(value).__name__} {short_repr(value)}")
+    kind = value.get("type")
+    if kind == "text":
+        return ContentText(str(value["text"]))
+    if kind == "image":
+        return ContentImage(str(value["image"]), str(value.get("detail", "auto")))
+    if kind == "image_url":  # OpenAI's spelling of an image part
+        url = value["image_url"]
+        if not isinstance(url, dict):
+            return ContentImage(str(url))
+        return ContentImage(str(url["url"]), str(url.get("detail", "auto")))
+    raise ValueError(f"content part: unknown type {short_repr(kind)} (known: text, image)")
+
+
+def _unstructure_message(m: ChatMessage) -> dict[str, Any]:
+    """`{"role", "content"}` as always; parts, tool calls and the call id only when there are any."""
+    out: dict[str, Any] = {
+        "role": m.role,
+        "content": m.content if isinstance(m.content, str) else [_unstructure_part(p) for p in m.content],
+    }
+    if m.tool_calls is not None:
+        out["tool_calls"] = [converter.unstructure(c) for c in m.tool_calls]
+    if m.tool_call_id is not None:
+        out["tool_call_id"] = m.tool_call_id
+    return out
+
+
+def _structure_message(value: Any, _t: Any) -> ChatMessage:
+    if isinstance(value, ChatMessage):
+        return value
+    if not isinstance(value, dict):
+        raise TypeError(f"message: expected an object, got {type(value).__name__} {short_repr(value)}")
+    content = value.get("content")
+    if content is None:
+        content = ""
+    elif not isinstance(content, str):
+        content = [_structure_part(p) for p in content]
+    calls = value.get("tool_calls")
+    return ChatMessage(
+        role=str(value["role"]),
+        content=content,
+        tool_calls=None if calls is None else [converter.structure(c, ToolCall) for c in calls],
+        tool_call_id=value.get("tool_call_id"),
+    )
+
+
+def _structure_tool_calls(value: Any, _t: Any) -> list[ToolCall] | None:
+    return None if value is None else [converter.structure(c, ToolCall) for c in value]
+
+
+#: fields added after records were first written: left out of a record while at their default,
+#: so a record of today's shape is byte for byte what it was (and older records load as before).
+#: Inner types first: a generated hook binds the hooks of its fields' types when it is made.
+_ADDED_FIELDS: dict[type, tuple[str, ...]] = {
+    Usage: ("reasoning_tokens",),
+    ModelOutput: ("tool_calls", "choices"),
+    ModelRequest: ("tools", "tool_choice", "parallel_tool_calls"),
+    Sample: ("turns",),
+    SampleResult: ("repeat",),
+}
+
+for _conv in (converter, strict_converter):
+    _conv.register_unstructure_hook(ContentText, _unstructure_part)
+    _conv.register_unstructure_hook(ContentImage, _unstructure_part)
+    _conv.register_structure_hook(ContentText, lambda v, _t: _structure_part(v))
+    _conv.register_structure_hook(ContentImage, lambda v, _t: _structure_part(v))
+    _conv.register_unstructure_hook(ChatMessage, _unstructure_message)
+    _conv.register_structure_hook(ChatMessage, _structure_message)
+    _conv.register_structure_hook_func(lambda t: t == (list[ToolCall] | None), _structure_tool_calls)
+    for _cls, _names in _ADDED_FIELDS.items():
+        _conv.register_unstructure_hook(
+            _cls,
+            make_dict_unstructure_fn(_cls, _conv, **{n: override(omit_if_default=True) for n in _names}),  # type: ignore[arg-type]  # keywords name attributes, not the function's flags
+        )
+
+
 
 
 #: longest user value quoted in an error message; longer ones are cut with their length noted

@@ -24,8 +24,9 @@ from typing import Any
 
 import attrs
 
+from evalscope.core.metrics import mean
 from evalscope.core.numeric import percentile
-from evalscope.core.report import mean, standard_error
+from evalscope.core.report import standard_error
 from evalscope.core.stores.runs import RunRef, resolve_run
 
 __all__ = [
@@ -95,7 +96,8 @@ def _numpy_means(np: Any, values: list[float], distinct: dict[float, int], n: in
         levels = np.array(list(distinct), dtype=float)
         probs = np.array(list(distinct.values()), dtype=float) / m
         counts = rng.multinomial(m, probs, size=n)
-        return ((counts @ levels) / m).tolist()
+        means: list[float] = ((counts @ levels) / m).tolist()
+        return means
     arr = np.asarray(values)
     out: list[float] = []
     chunk = max(1, 2_000_000 // m)  # bound memory: at most ~2M indices at once
@@ -108,9 +110,9 @@ def _numpy_means(np: Any, values: list[float], distinct: dict[float, int], n: in
 def _cluster_means(values: list[float], clusters: Sequence[Hashable], n: int, seed: int, np: Any) -> list[float]:
     sums: dict[Hashable, float] = defaultdict(float)
     counts: dict[Hashable, int] = defaultdict(int)
-    for v, c in zip(values, clusters, strict=True):
-        sums[c] += v
-        counts[c] += 1
+    for v, cluster in zip(values, clusters, strict=True):
+        sums[cluster] += v
+        counts[cluster] += 1
     keys = list(sums)
     s = [sums[k] for k in keys]
     c = [counts[k] for k in keys]
@@ -118,7 +120,8 @@ def _cluster_means(values: list[float], clusters: Sequence[Hashable], n: int, se
     if np is not None:
         rng = np.random.default_rng(seed)
         idx = rng.integers(0, g, size=(n, g))
-        return (np.asarray(s)[idx].sum(axis=1) / np.asarray(c)[idx].sum(axis=1)).tolist()
+        ratios: list[float] = (np.asarray(s)[idx].sum(axis=1) / np.asarray(c)[idx].sum(axis=1)).tolist()
+        return ratios
     rng_py = random.Random(seed)
     out = []
     for _ in range(n):
@@ -200,7 +203,8 @@ def mcnemar_exact(b: int, c: int) -> float:
         for i in range(k + 1):
             total += term
             term = term * (n - i) // (i + 1)
-        return min(1.0, 2 * total / 2**n)
+        p: float = min(1.0, 2 * total / 2**n)
+        return p
     logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2) for i in range(k + 1)]
     top = max(logs)
     return min(1.0, 2 * math.exp(top) * math.fsum(math.exp(x - top) for x in logs))
@@ -329,6 +333,7 @@ def compare_runs(
     scores_b = load_run_scores(run_b, dataset, model_b)
     groups: dict[tuple[str, str | None, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     unpaired: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    sub: str | None  # a subset below, None in the groups when not by_subset
     for key in sorted(set(scores_a) | set(scores_b)):
         ds, sub, _ = key
         group = (ds, sub if by_subset else None)
@@ -356,7 +361,7 @@ def _counts(result: Any) -> bool:
     """Whether a result's scores count: SCORED (results without a status: no error)."""
     status = getattr(result, "status", None)
     if status is not None:
-        return getattr(status, "value", status) == "scored"
+        return bool(getattr(status, "value", status) == "scored")
     return getattr(result, "error", None) is None
 
 

@@ -137,9 +137,9 @@ class DatasetLoader:
             local_patterns=spec.local_patterns,
         )
 
-    def records(self, spec: BenchmarkSpec, subset: str, split: str, args: Any) -> list[dict[str, Any]]:
+    def records(self, spec: BenchmarkSpec, subset: str, split: str, args: Any) -> Sequence[dict[str, Any]]:
         ref = self.ref(spec, subset, split, args)
-        found = self.local.load(ref)
+        found: Sequence[dict[str, Any]] | None = self.local.load(ref)
         if found is not None:
             return found
         tried = [str(p) for p in self.local.candidates(ref)]
@@ -226,7 +226,9 @@ def load_samples(
     return samples
 
 
-def _subset_records(spec, loader, args, subsets, split):  # type: ignore[no-untyped-def]
+def _subset_records(
+    spec: BenchmarkSpec, loader: DatasetLoader, args: Any, subsets: Sequence[str], split: str
+) -> Iterator[tuple[str, Sequence[dict[str, Any]]]]:
     if spec.build_records is not None:  # records made by code (general_arena: battles from earlier runs)
         built = spec.build_records({**spec.extra_params, **(args.extra_params or {})})
         for subset in args.subset_list or list(built):

@@ -60,7 +60,7 @@ def _bounds(*, ge: float | None = None, gt: float | None = None, le: float | Non
     ]
     wanted = " and ".join(r for r in rules if r)
 
-    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -235,3 +235,17 @@ class SampleResult:
     error: str | None = None
     status: SampleStatus = SampleStatus.SCORED
     details: dict[str, Any] = attrs.field(factory=dict)
+    #: tools offered to the model (a provider needs `Feature.TOOLS`)
+    tools: list[ToolSpec] | None = None
+    #: "auto", "none", "required", or the name of the one tool to call; None: the provider's default
+    tool_choice: str | None = attrs.field(default=None)
+    #: whether the model may call several tools in one answer; None: the provider's default
+    parallel_tool_calls: bool | None = None
+
+    @tool_choice.validator
+    def _check_tool_choice(self, _attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is None or value in ("auto", "none", "required"):
+            return
+        names = [t.name for t in self.tools or []]
+        if value not in names:
+            raise ValueError(f"tool_choice: {value!r} is neither auto, none, required nor an offered tool {names}")

@@ -26,14 +26,14 @@ def run_many(
     results: list[SandboxResult | None] = [None] * len(jobs)
 
     def one(i: int) -> None:
-        results[i] = run_job(jobs[i])
+        result = results[i] = run_job(jobs[i])
         if on_result is not None:
-            on_result(i, results[i])
+            on_result(i, result)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as ex:
         for fut in [ex.submit(one, i) for i in range(len(jobs))]:
             fut.result()
-    return results  # type: ignore[return-value]
+    return results  # type: ignore[return-value]  # every slot was filled: each job's future completed
 
 
 _slots: threading.BoundedSemaphore | None = None

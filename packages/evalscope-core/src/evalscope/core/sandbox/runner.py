@@ -13,8 +13,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from evalscope.core.sandbox.types import SandboxJob, SandboxResult
+from evalscope.core.sandbox.types import SandboxJob, SandboxResult, SandboxStatus
 
 _LAUNCHER = str(Path(__file__).with_name("_launcher.py"))
 _PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -75,8 +76,8 @@ def _kill_uid(uid: int) -> None:
         time.sleep(0.01)
 
 
-def _parse_status(raw: str) -> dict:
-    info: dict = {"isolation": "unknown", "error": None, "exit": None, "warning": None}
+def _parse_status(raw: str) -> dict[str, Any]:
+    info: dict[str, Any] = {"isolation": "unknown", "error": None, "exit": None, "warning": None}
     for line in raw.splitlines():
         kind, _, rest = line.partition(" ")
         if kind == "isolation":
@@ -91,7 +92,7 @@ def _parse_status(raw: str) -> dict:
     return info
 
 
-def _classify(info: dict, timed_out: bool, stderr: str) -> tuple[str, str | None]:
+def _classify(info: dict[str, Any], timed_out: bool, stderr: str) -> tuple[SandboxStatus, str | None]:
     if info["error"]:
         return "error", info["error"]
     if timed_out:
@@ -168,7 +169,7 @@ def run_job(job: SandboxJob) -> SandboxResult:
         shutil.rmtree(host, ignore_errors=True)
 
 
-def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
+def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     """Wait for the launcher to exit; False on timeout. A pidfd wakes us at once (Popen.wait polls)."""
     try:
         pidfd = os.pidfd_open(proc.pid)

@@ -33,7 +33,7 @@ def effective_status(recorded: str | SampleStatus | None, *, reviewed: bool, err
         status = None
     if reviewed:
         if status in REVIEW_STATUSES:
-            return status  # type: ignore[return-value]
+            return status
         return SampleStatus.ERROR if error is not None else SampleStatus.SCORED
     if status is SampleStatus.ERROR or error is not None:
         return SampleStatus.ERROR

@@ -55,7 +55,8 @@ def store_for_url(url: str) -> ResultStore:
     scheme = url_scheme(url)
     if scheme is None:
         raise ConfigError(f"store_url: {url!r} is not a URL (expected scheme://...)")
-    return _factory(scheme, "store_url")(url)
+    store: ResultStore = _factory(scheme, "store_url")(url)
+    return store
 
 
 def open_reader(location: str | os.PathLike[str]) -> ResultStore:

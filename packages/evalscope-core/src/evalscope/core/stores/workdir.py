@@ -286,7 +286,9 @@ def _line_id(line: dict[str, Any], position: int) -> str:
     record = line.get(RECORD_KEY) or {}
     if "sample_id" in record:
         return str(record["sample_id"])
-    origin = line.get("origin_prompt") if isinstance(line.get("origin_prompt"), dict) else {}
+    origin = line.get("origin_prompt")
+    if not isinstance(origin, dict):
+        origin = {}
     return str(line.get("sample_id", origin.get("index", position)))
 
 
@@ -305,7 +307,9 @@ def _legacy_result(line: dict[str, Any], position: int, *, reviewed: bool) -> Sa
         text = str(choice["message"]["content"] or "")
     except (KeyError, IndexError, TypeError):
         choice, text = {}, ""
-    review = choice.get("review") if isinstance(choice, dict) and isinstance(choice.get("review"), dict) else {}
+    review = choice.get("review") if isinstance(choice, dict) else None
+    if not isinstance(review, dict):
+        review = {}
     usage = line.get("usage") or {}
     output = ModelOutput(text=text, model=line.get("model"))
     output.usage.input_tokens = int(usage.get("prompt_tokens") or 0)
