@@ -13,72 +13,38 @@ Safe to call from inside a training loop (ms-swift style):
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import os
-import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
+from evalscope.app.execute import RunResult, check_outcome, execute
+from evalscope.app.open import (
+    OpenRun,
+    end_run,
+    ended_by,
+    model_identity,
+    note_takeover,
+    open_run,
+    resolve_run_dir,
+)
+from evalscope.app.plan import DEFAULT_GENERATION, plan_run  # noqa: F401 - DEFAULT_GENERATION: public here before
 from evalscope.config import ConfigError, TaskConfig, load_config_file
-from evalscope.core.engine import Engine, EvaluationError
 from evalscope.core.events import RunFinished, RunStarted
 from evalscope.core.logs import attach_run_log, detach
-from evalscope.core.models.spec import (
-    ModelSpec,
-    open_model,
-    open_model_api,
-    provider_factory,
-    provider_for,
-)
-from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo, new_run_id
+from evalscope.core.models.spec import ModelSpec, open_model_api, provider_factory, provider_for
+from evalscope.core.ports import ModelAPI, ProgressSink, RunInfo, new_run_id
 from evalscope.core.registry import UnknownNameError, model_apis
-from evalscope.core.report import Report, format_outcome
+from evalscope.core.report import format_outcome
 from evalscope.core.stopping import registered
+from evalscope.core.stores import build_stores as select_stores
 from evalscope.core.stores.lock import RunDirLock
-from evalscope.core.stores.workdir import safe_name
-from evalscope.core.types import GenerationConfig, RequestKind
+from evalscope.core.types import RequestKind
 
 log = logging.getLogger("evalscope.run")
-
-DEFAULT_GENERATION = {
-    "checkpoint": GenerationConfig(max_tokens=512, do_sample=False),
-    "service": GenerationConfig(max_tokens=2048, temperature=0.0),
-    "mock": GenerationConfig(max_tokens=16),
-    "custom": GenerationConfig(max_tokens=512),
-}
-
-
-@attrs.define
-class RunResult(Mapping[str, Report]):
-    """What one evaluation run produced: its reports by dataset, plus where and how it ran.
-
-    It is a read-only mapping dataset -> Report, so `run_task(cfg)["arc"].score` works.
-    """
-
-    run_id: str
-    run_dir: str
-    model_id: str
-    reports: dict[str, Report] = attrs.field(factory=dict)
-    #: "dataset: subset/id: error" of every sample that failed
-    errors: list[str] = attrs.field(factory=list)
-
-    def __getitem__(self, dataset: str) -> Report:
-        return self.reports[dataset]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.reports)
-
-    def __len__(self) -> int:
-        return len(self.reports)
-
 
 ConfigInput = TaskConfig | dict[str, Any] | str | os.PathLike[str] | list[Any]
 
@@ -154,34 +120,6 @@ def _run_blocking(coro: Any) -> Any:
     return box["value"]
 
 
-def resolve_run_dir(cfg: TaskConfig) -> Path:
-    """`use_cache` names a run dir (or a work dir whose newest run is reused); else a new timestamped dir."""
-    if cfg.use_cache:
-        path = Path(cfg.use_cache)
-        if _is_run_dir(path):
-            return path
-        runs = sorted(p for p in path.glob("*") if _is_run_dir(p)) if path.is_dir() else []
-        if runs:
-            return runs[-1]
-        raise ConfigError(f"use_cache: {path} holds no previous run (expected a run dir with configs/ or predictions/)")
-    root = Path(cfg.work_dir)
-    if cfg.no_timestamp:
-        return root
-    stamp = time.strftime("%Y%m%d_%H%M%S")
-    candidate, n = root / stamp, 1
-    while True:  # two runs started in the same second never share a folder: creating it claims it
-        try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            n += 1
-            candidate = root / f"{stamp}_{n}"
-
-
-def _is_run_dir(path: Path) -> bool:
-    return (path / "configs").is_dir() or (path / "predictions").is_dir()
-
-
 def provider_name(cfg: TaskConfig) -> str:
     """The model provider's registry name: `model_api`, else the one `eval_type` stands for."""
     return provider_for(cfg.eval_type, cfg.model_api)
@@ -215,67 +153,6 @@ def build_model_api(cfg: TaskConfig) -> ModelAPI:
     if cfg.eval_type == "service" and not cfg.api_url:
         raise ConfigError("api_url: required when eval_type is 'service'")
     return open_model_api(spec)
-
-
-def build_stores(cfg: TaskConfig) -> list[ResultStore]:
-    """The run's write stores by registry name (`evalscope.core.stores.select.build_stores`)."""
-    from evalscope.core.stores import build_stores as select_stores
-
-    return select_stores(cfg)
-
-
-def _build_judge(cfg: TaskConfig, planned: dict[str, Any]) -> Any:
-    """The engine's judge step (evalscope.core.judge), or None when no task is judged."""
-    if cfg.stage == "infer":
-        return None
-    from evalscope.app.judging import build_sample_judge
-
-    return build_sample_judge(cfg, {name: task for name, (task, _) in planned.items()})
-
-
-def _judge_secrets(cfg: TaskConfig) -> list[str]:
-    from evalscope.core.judge.setup import judge_secrets
-
-    return judge_secrets(cfg)
-
-
-def model_identity(api: ModelAPI | None) -> str:
-    """A short digest of what identifies the model's answers (never secrets)."""
-    if api is None:
-        return ""
-    raw = json.dumps(api.identity(), sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()[:12]
-
-
-def _previous_run(run_dir: Path, model_id: str, identity: str = "") -> RunInfo | None:
-    """The run of `model_id` an earlier process stored in `run_dir` (resume, review stage), if any.
-    A run dir that was copied or moved still counts (its run info names the old place).
-
-    Another model's run is never reused: this model gets a run of its own beside it. The same model
-    name with another identity (revision, weights) is refused: its answers are not this model's.
-    """
-    from evalscope.core.stores import WorkDirStore
-
-    try:
-        runs = WorkDirStore(root=str(run_dir)).list_runs()
-    except (NotImplementedError, TypeError, OSError, ValueError, LookupError):
-        return None
-    folder = _folder_name(model_id)
-    mine = [r for r in runs if r.model_id == model_id or _folder_name(r.model_id) == folder]
-    if not mine:
-        return None
-    previous = mine[-1]
-    if identity and previous.model_identity and previous.model_identity != identity:
-        raise ConfigError(
-            f"use_cache: {run_dir} holds {previous.model_id} with model identity {previous.model_identity}; this model "
-            f"is {model_id} with identity {identity} (another revision or weights), whose answers must not be mixed: "
-            "evaluate it in another --work-dir or under another --model-id"
-        )
-    return previous
-
-
-def _folder_name(model_id: str) -> str:
-    return safe_name(model_id)
 
 
 async def run_task_async(
@@ -345,154 +222,20 @@ async def _evaluate(
     cfg: TaskConfig, api: ModelAPI | None, specs: dict[str, Any], sink: ProgressSink, print_table: bool,
     executor: Any = None,
 ) -> RunResult:
-    from evalscope.core.tasks import DatasetLoader, build_task, load_samples
-
-    capabilities = api.capabilities if api is not None else review_capabilities(cfg)
+    """plan -> open -> execute; the table printed (print_table) whether or not samples failed."""
+    plan = plan_run(cfg, specs, api.capabilities if api is not None else review_capabilities(cfg))
+    opened: OpenRun | None = None
     try:
-        loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    base_gen = DEFAULT_GENERATION.get(cfg.eval_type, GenerationConfig()).merged(cfg.generation_config)
-    planned = {}
-    for name, spec in specs.items():  # load every dataset first: bad names and missing data fail before any work
-        args = cfg.args_for(name)
-        try:
-            task = build_task(
-                spec, args=args, capabilities=capabilities, generation_config=base_gen, seed=cfg.seed, prompt_style=cfg.prompt_style
-            )
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        try:
-            planned[name] = (task, load_samples(task, loader, args, cfg.limit))
-        except ValueError as exc:
-            if type(exc) is not ValueError:  # dataset format errors keep their own type
-                raise
-            raise ConfigError(str(exc)) from None
-    judge = _build_judge(cfg, planned)  # LLM judge of the judged tasks (core/judge); None when all are rule-scored
-    run_dir = resolve_run_dir(cfg)
-    with RunDirLock(run_dir) as lock:  # one writer per run dir, taken before anything is written there
-        return await _evaluate_in(run_dir, lock, cfg, api, planned, judge, sink, print_table, executor)
-
-
-async def _evaluate_in(
-    run_dir: Path, lock: RunDirLock, cfg: TaskConfig, api: ModelAPI | None, planned: dict[str, Any], judge: Any,
-    sink: ProgressSink, print_table: bool, executor: Any,
-) -> RunResult:
-    """The run itself, in `run_dir` whose lock this process holds."""
-    identity = model_identity(api) if api is not None else ""
-    previous = _previous_run(run_dir, cfg.resolved_model_id, identity) if cfg.use_cache else None
-    identity = identity or (previous.model_identity if previous else "")
-    run = RunInfo(
-        run_id=previous.run_id if previous else new_run_id(),
-        work_dir=str(run_dir),
-        model_id=cfg.resolved_model_id,
-        config=cfg.to_dict(),
-        started_at=time.time(),
-        name=run_dir.name,
-        model_identity=identity,
-        datasets=list(planned),
-        planned={name: len(samples) for name, (_, samples) in planned.items()},
-    )
-    lock.note(run.run_id, run.model_id)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or "", *_judge_secrets(cfg)], cfg.debug)
-    _note_takeover(lock)
-    wrapped = (
-        open_model(model_spec(cfg), api=api)
-        if api is not None
-        else None
-    )
-    result_stores = build_stores(cfg)
-    for store in result_stores:
-        store.open(run)
-    if judge is not None:  # verdicts stored by the run being resumed are reused
-        judge.store, judge.run_id = result_stores[0], run.run_id
-    sink.on_event(RunStarted(run.run_id, str(run_dir), run.model_id, tuple(planned)))
-    engine = Engine(
-        wrapped,
-        result_stores,
-        concurrency=cfg.eval_batch_size,
-        stage=cfg.stage,
-        model_id=cfg.resolved_model_id,
-        sink=sink,
-        identity=identity,
-        judge=judge,
-        executor=executor,
-    )
-    outcome = RunResult(run_id=run.run_id, run_dir=str(run_dir), model_id=run.model_id)
-    stopped: str | None = None
-    try:
-        for name, (task, samples) in planned.items():
-            log.info("%s: %d samples, output type %s, %d-shot", name, len(samples), task.output_type, task.few_shot_num)
-            report = await engine.run(task, samples)
-            stats = engine.last_run
-            log.info(
-                "%s: %d samples, %d from cache, %d inferred, %d failed, %d skipped, %.2fs",
-                name, stats.total, stats.cached, stats.inferred, len(stats.errors), len(stats.skipped), stats.seconds,
-            )
-            outcome.errors.extend(f"{name}: {e}" for e in stats.errors)
-            if report is not None:
-                outcome.reports[name] = report
-                if task.spec.on_report is not None:
-                    task.spec.on_report(report, run_dir, cfg.resolved_model_id, print_table)
-            if stats.stopped:
-                stopped = f"{name}: {stats.stopped}"
-                break
-        run.status = "failed" if stopped or (outcome.errors and not cfg.ignore_errors) else "finished"
+        async with open_run(plan, api=api, spec=model_spec(cfg), sink=sink, executor=executor) as opened:
+            outcome = await execute(opened, print_tables=print_table)
     except BaseException as exc:
-        run.status = "stopped" if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError, SystemExit)) else "failed"
-        if run.status == "stopped" and print_table:
+        if print_table and opened is not None and ended_by(exc) == "stopped":
+            run_dir = opened.run_dir
             print(f"Stopped. Finished samples are stored in {run_dir}; resume with --use-cache {run_dir}.", file=sys.stderr, flush=True)
         raise
-    finally:
-        _end_run(run, result_stores)
-        if wrapped is not None:
-            await wrapped.aclose(close_api=False)  # the api is closed by whoever built it
-        if judge is not None:
-            log.info("%s", judge.judge.summary())
-            await judge.aclose()
-        detach(handler)
-        sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished", stopped or ""))
     if print_table:
-        print(format_outcome(outcome.reports.values(), run_dir), flush=True)
-    if stopped:
-        raise EvaluationError(f"{stopped}. Finished samples are stored in {run_dir}; rerun with --use-cache {run_dir}.")
-    if outcome.errors and not cfg.ignore_errors:
-        if all(map(_refused_request, outcome.errors)):  # a retry sends the same request again: no advice to retry
-            raise EvaluationError(
-                f"{len(outcome.errors)} sample(s) failed (first: {outcome.errors[0]}). The model refused the request "
-                "as invalid, so a retry would fail the same way: change the setting it names and run again. "
-                f"Finished samples are stored in {run_dir}."
-            )
-        raise EvaluationError(
-            f"{len(outcome.errors)} sample(s) failed (first: {outcome.errors[0]}). Finished samples are stored in {run_dir}; "
-            f"rerun with --use-cache {run_dir} to retry only the failed ones, or pass --ignore-errors."
-        )
-    return outcome
-
-
-#: a sample error from a request the provider refused as invalid (HTTP 400/422, an adapter's ValueError)
-_REFUSED = re.compile(r"\(HTTP 4(00|22)\)|(^|: )(ValueError|SettingValueError): ")
-
-
-def _refused_request(error: str) -> bool:
-    return _REFUSED.search(error) is not None
-
-
-def _note_takeover(lock: RunDirLock) -> None:
-    """Say (log and console) that the run dir's lock was left by a process that is gone."""
-    if lock.taken_over is not None:
-        note = f"{lock.run_dir}: took over the lock left by {lock.taken_over.describe()}, which is gone"
-        log.warning("%s", note)
-        print(f"Note: {note}", file=sys.stderr, flush=True)
-
-
-def _end_run(run: RunInfo, stores: Sequence[ResultStore]) -> None:
-    """Record in every store how the run ended, and close them."""
-    run.finished_at = time.time()
-    for store in stores:
-        store.update_run(run)
-        store.close()
+        print(format_outcome(outcome.reports.values(), outcome.run_dir), flush=True)
+    return check_outcome(outcome, ignore_errors=cfg.ignore_errors)
 
 
 def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunResult:
@@ -509,7 +252,7 @@ def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunRes
     suite.check_config(eval_config, where="eval_config")
     run_dir = resolve_run_dir(cfg)
     with RunDirLock(run_dir) as lock:  # one writer per run dir
-        _note_takeover(lock)
+        note_takeover(lock)
         return _run_suite_in(run_dir, suite, eval_config, cfg, sink, print_table)
 
 
@@ -522,7 +265,7 @@ def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, 
         started_at=time.time(), name=run_dir.name, kind="eval",
     )
     handler = attach_run_log(run_dir / "logs" / "eval_log.log", [cfg.api_key or ""], cfg.debug)
-    result_stores = build_stores(cfg)
+    result_stores = select_stores(cfg)
     outcome = RunResult(run_id=run.run_id, run_dir=str(run_dir), model_id=run.model_id)
     try:
         for store in result_stores:
@@ -544,7 +287,7 @@ def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, 
         run.status = "stopped" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
         raise
     finally:
-        _end_run(run, result_stores)
+        end_run(run, result_stores)
         detach(handler)
         sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished"))
     if print_table:

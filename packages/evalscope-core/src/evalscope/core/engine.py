@@ -100,6 +100,14 @@ class TaskRun:
         )
 
 
+@attrs.define
+class TaskResult:
+    """What `Engine.run` returns for one task: its report (None under stage infer) and its counters."""
+
+    report: Report | None
+    run: TaskRun
+
+
 class Engine:
     """Runs tasks against one model, writing every step to the result stores."""
 
@@ -127,11 +135,11 @@ class Engine:
         self.judge = judge
         #: where model calls and reviews run when not here (None: in this process)
         self.executor = executor
-        self.last_run = TaskRun()
 
-    async def run(self, task: Task, samples: Sequence[Sample]) -> Report | None:
+    async def run(self, task: Task, samples: Sequence[Sample]) -> TaskResult:
+        """Evaluate `samples` of `task`; the report is stored and returned with the task's counters."""
         started = time.perf_counter()
-        run = self.last_run = TaskRun(total=len(samples))
+        run = TaskRun(total=len(samples))
         done, restored = self._stored(task, len(samples))
         # with earlier results to reuse, count the cache hits up front (keys only: memory stays small)
         hits: dict[int, SampleResult] = {}
@@ -170,7 +178,7 @@ class Engine:
         run.seconds = time.perf_counter() - started
         self.sink.on_event(TaskFinished(task.name, len(samples)))
         if self.stage == "infer":
-            return None
+            return TaskResult(None, run)
         report = kept.report(
             dataset=task.name,
             model=self.model_id,
@@ -184,7 +192,7 @@ class Engine:
         report.stats = run.stats()
         for store in self.stores:
             store.save_report(report)
-        return report
+        return TaskResult(report, run)
 
     def _stored(self, task: Task, planned: int) -> tuple[dict[tuple[str, str], SampleResult], set[tuple[str, str]]]:
         """The run's stored predictions of `task`, by (subset, id), and the keys of those only a later

@@ -1,0 +1,93 @@
+"""Planning a native run: each benchmark bound to the run (`Task`), its samples loaded, its judging
+planned. Nothing is written and no model or judge is opened: a bad name, missing data or a bad
+judge strategy fails here, before the run dir exists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from evalscope.config import ConfigError, TaskConfig
+from evalscope.core.benchmark import Task
+from evalscope.core.judge.sample import TaskPlan
+from evalscope.core.types import GenerationConfig, RequestKind, Sample
+
+#: generation settings by eval_type, under the run's generation_config
+DEFAULT_GENERATION = {
+    "checkpoint": GenerationConfig(max_tokens=512, do_sample=False),
+    "service": GenerationConfig(max_tokens=2048, temperature=0.0),
+    "mock": GenerationConfig(max_tokens=16),
+    "custom": GenerationConfig(max_tokens=512),
+}
+
+
+@attrs.define
+class PlannedTask:
+    """One benchmark of the run: the bound task and the samples to evaluate."""
+
+    task: Task
+    samples: Sequence[Sample]
+
+
+@attrs.define
+class RunPlan:
+    """What a native run will do: its settings, its tasks by dataset name (in order) and the judge
+    plan of each judged task (empty: every task is rule-scored, or the stage is infer)."""
+
+    cfg: TaskConfig
+    tasks: dict[str, PlannedTask] = attrs.field(factory=dict)
+    judging: dict[str, TaskPlan] = attrs.field(factory=dict)
+
+    @property
+    def planned(self) -> dict[str, int]:
+        """Samples per dataset (RunInfo.planned: the TUI's totals and ETA)."""
+        return {name: len(p.samples) for name, p in self.tasks.items()}
+
+
+def base_generation(cfg: TaskConfig) -> GenerationConfig:
+    """The eval_type's defaults overridden by the run's generation_config."""
+    return DEFAULT_GENERATION.get(cfg.eval_type, GenerationConfig()).merged(cfg.generation_config)
+
+
+def plan_run(cfg: TaskConfig, specs: Mapping[str, Any], capabilities: Iterable[RequestKind]) -> RunPlan:
+    """Bind every benchmark spec to the run and load its samples (all of them first: bad names and
+    missing data fail before any work), then plan the judging. `capabilities` are the model's (a
+    review stage without a model: the provider's declared ones)."""
+    from evalscope.core.tasks import DatasetLoader, build_task, load_samples
+
+    try:
+        loader = DatasetLoader(cfg.resolved_dataset_dir, cfg.dataset_hub)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    kinds = frozenset(capabilities)
+    gen = base_generation(cfg)
+    plan = RunPlan(cfg)
+    for name, spec in specs.items():
+        args = cfg.args_for(name)
+        try:
+            task = build_task(
+                spec,
+                args=args,
+                capabilities=kinds,
+                generation_config=gen,
+                seed=cfg.seed,
+                prompt_style=cfg.prompt_style,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        try:
+            plan.tasks[name] = PlannedTask(task, load_samples(task, loader, args, cfg.limit))
+        except ValueError as exc:
+            if type(exc) is not ValueError:  # dataset format errors keep their own type
+                raise
+            raise ConfigError(str(exc)) from None
+    if cfg.stage != "infer":  # an infer stage judges nothing
+        from evalscope.app.judging import plan_judging
+
+        plan.judging = plan_judging(cfg, {name: p.task for name, p in plan.tasks.items()})
+    return plan
+
+
+__all__ = ["DEFAULT_GENERATION", "PlannedTask", "RunPlan", "base_generation", "plan_run"]
