@@ -217,3 +217,19 @@ def test_unknown_metric_name_suggests_the_close_one(tmp_path):
 def test_yaml_benchmark_name_may_not_shadow_a_builtin(tmp_path):
     line = error_of(tmp_path, GSM8K_YAML.replace("name: my_gsm8k", "name: gsm8k"))
     assert "name: 'gsm8k' is a registered benchmark" in line
+
+
+@pytest.mark.slow
+def test_benchmarks_command_shows_a_yaml_benchmark_and_its_errors(tmp_path):
+    (tmp_path / "my_gsm8k.yaml").write_text(GSM8K_YAML, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(GSM8K_YAML.replace("[AverageAccuracy]", "[nope]"), encoding="utf-8")
+    shown = run_cli("benchmarks", "my_gsm8k.yaml", "--format", "json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    (info,) = json.loads(shown.stdout)
+    assert (info["name"], info["subsets"], info["metrics"]) == ("my_gsm8k", ["main"], ["AverageAccuracy"])
+    bad = run_cli("benchmarks", "bad.yaml", cwd=tmp_path)
+    assert bad.returncode == 1
+    lines = [line for line in bad.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(
+        "Error: bad.yaml: scoring.metrics[0]: unknown metric 'nope'."
+    ), bad.stderr

@@ -16,10 +16,17 @@ import click
 
 def benchmark_info(name: str, dataset_dir: str | None = None, max_subsets: int = 4) -> dict[str, Any]:
     """What `evalscope benchmarks` shows for one benchmark (an `error` key where its spec fails to load)."""
+    from evalscope.app.benchmark_files import is_benchmark_file, load_benchmark_file
     from evalscope.benchmarks import get_benchmark
+    from evalscope.core.serialization import ConfigError
 
     try:
-        spec = get_benchmark(name)
+        if is_benchmark_file(name):  # a YAML benchmark (docs/yaml-benchmarks.md): its errors are the user's
+            spec = load_benchmark_file(name)
+        else:
+            spec = get_benchmark(name)
+    except ConfigError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a broken or missing spec module is listed, not fatal
         return {"name": name, "error": f"{type(exc).__name__}: {exc}"}
     local = str(Path(dataset_dir) / spec.local_dir) if dataset_dir and spec.local_dir else None
@@ -104,11 +111,15 @@ def format_text(infos: list[dict[str, Any]]) -> str:
 def benchmarks_command(names: tuple[str, ...], fmt: str, dataset_dir: str | None, max_subsets: int) -> None:
     """List registered benchmarks: subsets, metrics, output types and data source.
 
-    NAMES filters the list (exact names or wildcards such as 'mmlu*').
+    NAMES filters the list (exact names or wildcards such as 'mmlu*'); a YAML benchmark file is shown too.
     """
+    from evalscope.app.benchmark_files import is_benchmark_file
     from evalscope.benchmarks import benchmark_names
 
-    infos = [benchmark_info(n, dataset_dir, max_subsets) for n in select_names(names, benchmark_names())]
+    files = [n for n in names if is_benchmark_file(n)]
+    rest = tuple(n for n in names if not is_benchmark_file(n))
+    selected = select_names(rest, benchmark_names()) if rest or not files else []
+    infos = [benchmark_info(n, dataset_dir, max_subsets) for n in [*selected, *files]]
     if fmt == "json":
         click.echo(json.dumps(infos, ensure_ascii=False, indent=2))
     else:
