@@ -162,7 +162,7 @@ def test_symbolic_work_is_time_limited() -> None:
     # a huge power that sympy would expand forever is refused before sympy starts
     start = time.monotonic()
     assert math_equal("10^{10^{10}}", "10^{10^{10}}+1", timeout=1.0) is False
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 8  # milliseconds when refused; sympy expanding it never returns
 
 
 def test_run_with_timeout_interrupts_in_main_and_other_threads() -> None:
@@ -176,7 +176,7 @@ def test_run_with_timeout_interrupts_in_main_and_other_threads() -> None:
     outer = signal.getitimer(signal.ITIMER_REAL)[0]  # pytest-timeout's timer, when it runs one
     with pytest.raises(TimeoutError):
         run_with_timeout(spin, 0.2)  # main thread: SIGALRM
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 4  # ~0.2 s; not interrupted, spin runs its 5 s
     if outer:
         assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= outer
     assert run_with_timeout(lambda: 41 + 1, 1.0) == 42
@@ -192,8 +192,8 @@ def test_run_with_timeout_interrupts_in_main_and_other_threads() -> None:
 
     worker = threading.Thread(target=in_worker)
     worker.start()
-    worker.join(3)
-    assert outcome["elapsed"] < 1.5  # type: ignore[operator]
+    worker.join(10)
+    assert "elapsed" in outcome and outcome["elapsed"] < 4  # type: ignore[operator]  # ~0.2 s, not the 5 s sleep
 
 
 def test_symbolic_equal_from_worker_thread() -> None:
