@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, SampleResult, SampleStatus
+from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, SampleResult, SampleStatus
 
 if TYPE_CHECKING:
     from evalscope.core.report import Report
@@ -28,6 +28,9 @@ class ModelAPI(abc.ABC):
 
     #: request kinds this provider can answer
     capabilities: frozenset[RequestKind] = frozenset({RequestKind.GENERATE})
+    #: features beyond a request kind (tools, multi_turn, n_choices, reasoning, images) this provider
+    #: serves; a task needing one it lacks is refused (`evalscope.core.features.require_features`)
+    features: frozenset[Feature] = frozenset()
     #: how many requests `call` accepts at once (1 for per-request HTTP APIs)
     max_batch_size: int = 1
     #: whether `call_streaming` reports text as it is produced (else only once it is finished)

@@ -7,9 +7,22 @@ import typing
 from typing import Any, TypeVar
 
 import cattrs
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from evalscope.core.types import ChatMessage, RequestKind, SampleStatus, SettingValueError
+from evalscope.core.types import (
+    ChatMessage,
+    ContentImage,
+    ContentText,
+    ModelOutput,
+    ModelRequest,
+    RequestKind,
+    Sample,
+    SampleResult,
+    SampleStatus,
+    SettingValueError,
+    ToolCall,
+    Usage,
+)
 
 T = TypeVar("T")
 
@@ -71,19 +84,6 @@ for _conv in (converter, strict_converter):
     )
 
 
-def _strict_scalar(kind: type) -> Any:
-    def hook(value: Any, _t: Any) -> Any:
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {short_repr(value)}")
-        return value
-
-    return hook
-
-
-for _kind in (str, int, float, bool):
-    strict_converter.register_structure_hook(_kind, _strict_scalar(_kind))
 # -- message shapes: content parts tagged by `type`, tool calls, fields added after records existed --
 
 
@@ -173,6 +173,19 @@ for _conv in (converter, strict_converter):
         )
 
 
+def _strict_scalar(kind: type) -> Any:
+    def hook(value: Any, _t: Any) -> Any:
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {short_repr(value)}")
+        return value
+
+    return hook
+
+
+for _kind in (str, int, float, bool):
+    strict_converter.register_structure_hook(_kind, _strict_scalar(_kind))
 
 
 #: longest user value quoted in an error message; longer ones are cut with their length noted

@@ -8,12 +8,103 @@ from typing import Any
 import attrs
 
 
+class Feature(str, enum.Enum):
+    """What a provider can do beyond a request kind; adapters declare theirs in `ModelAPI.features`
+    and `evalscope.core.features.require_features` refuses a task that needs one its provider lacks."""
+
+    TOOLS = "tools"  # requests with `tools`; answers with `tool_calls` (tool calling, agents)
+    MULTI_TURN = "multi_turn"  # whole conversations, answered turn after turn (`Sample.turns`)
+    N_CHOICES = "n_choices"  # several completions per request (`GenerationConfig.n`; repeats)
+    REASONING = "reasoning"  # reasoning content returned apart from the answer (`ModelOutput.reasoning`)
+    IMAGES = "images"  # `ContentImage` parts in messages
+
+
+@attrs.frozen
+class ContentText:
+    """A text part of a message's content (stored as `{"type": "text", "text": ...}`)."""
+
+    text: str
+
+
+@attrs.frozen
+class ContentImage:
+    """An image part: a URL or a `data:` URI (stored as `{"type": "image", ...}`). Declared for
+    vision benchmarks to come; no adapter sends one yet (they need `Feature.IMAGES`)."""
+
+    image: str
+    detail: str = "auto"
+
+
+#: one part of a message's content; a new kind of part is a new attrs type here plus its `type`
+#: tag in `evalscope.core.serialization` (the stored form is OpenAI-like, tagged by `type`)
+ContentPart = ContentText | ContentImage
+
+
+@attrs.frozen
+class ToolCall:
+    """A call of a tool written by the model. `arguments` is the parsed JSON object; the model's
+    own text is kept in `raw_arguments`, and when it is not a JSON object `parse_error` says why
+    (`arguments` is then empty: a bad call is flagged, never dropped or repaired)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = attrs.field(factory=dict)
+    raw_arguments: str | None = None
+    parse_error: str | None = None
+
+    @classmethod
+    def parse(cls, id: str, name: str, raw_arguments: str) -> ToolCall:
+        """A call from the text a model wrote for its arguments."""
+        import json
+
+        try:
+            value = json.loads(raw_arguments) if raw_arguments.strip() else {}
+        except ValueError as exc:
+            return cls(id, name, {}, raw_arguments, f"not valid JSON: {exc}")
+        if not isinstance(value, dict):
+            return cls(id, name, {}, raw_arguments, f"not a JSON object: {type(value).__name__}")
+        return cls(id, name, value, raw_arguments)
+
+
+@attrs.frozen
+class ToolSpec:
+    """A tool offered to the model: its name, what it does, and its parameters as JSON Schema."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = attrs.field(factory=lambda: {"type": "object", "properties": {}})
+
+
 @attrs.frozen
 class ChatMessage:
-    """One chat turn."""
+    """One chat turn: role system, user, assistant or tool.
+
+    `content` is a string or a list of parts (`ContentText`, `ContentImage`); read `text` for its
+    text either way. An assistant message may carry `tool_calls`; a `tool` message answers the call
+    whose id is `tool_call_id`.
+    """
 
     role: str
-    content: str
+    content: str | list[ContentPart] = ""
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The content as text: the string itself, or the text parts joined by newlines."""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(p.text for p in self.content if isinstance(p, ContentText))
+
+    @property
+    def parts(self) -> list[ContentPart]:
+        """The content as parts (a string is one text part)."""
+        return [ContentText(self.content)] if isinstance(self.content, str) else list(self.content)
+
+    @property
+    def plain(self) -> bool:
+        """Only a role and a string: the shape of every message before content parts and tools."""
+        return isinstance(self.content, str) and self.tool_calls is None and self.tool_call_id is None
 
 
 @attrs.define
@@ -30,6 +121,46 @@ class Sample:
     choices: list[str] | None = None
     subset: str = "default"
     metadata: dict[str, Any] = attrs.field(factory=dict)
+    #: later user turns of a multi-turn item: after the model answered `input`, each is sent in
+    #: order with the whole conversation so far (the model's own earlier answers included) and
+    #: answered in turn. Empty for a single-turn item; a provider needs `Feature.MULTI_TURN`.
+    turns: list[ChatMessage] = attrs.field(factory=list)
+
+    @property
+    def n_turns(self) -> int:
+        """How many answers the item asks of the model (1 + later turns)."""
+        return 1 + len(self.turns)
+
+
+#: separates an item's id from its repeat number in a record's id (`SampleKey.record_id`)
+REPEAT_MARK = "@r"
+
+
+@attrs.frozen(order=True)
+class SampleKey:
+    """Which answer of which item: the engine's key when an item is answered several times
+    (repeats: k answers per item). Repeat 0 is stored under the item's own id, as every record was
+    before repeats, so older runs resume unchanged; repeat k >= 1 under `<id>@r<k>` (`record_id`),
+    the `sample_id` the stores key by (no schema change: one row or line per record)."""
+
+    subset: str
+    sample_id: str
+    repeat: int = 0
+
+    @property
+    def record_id(self) -> str:
+        return self.sample_id if self.repeat == 0 else f"{self.sample_id}{REPEAT_MARK}{self.repeat}"
+
+    @staticmethod
+    def repeat_of(record_id: str, item_id: Any) -> int:
+        """The repeat a stored record id stands for, given its item's id (0 when they are equal or
+        the record id is not `<item_id>@r<k>`)."""
+        if item_id is None or record_id == str(item_id):
+            return 0
+        head, mark, tail = record_id.rpartition(REPEAT_MARK)
+        if mark and head == str(item_id) and tail.isdigit() and int(tail) > 0:
+            return int(tail)
+        return 0
 
 
 class RequestKind(str, enum.Enum):
@@ -141,6 +272,20 @@ class ModelRequest:
     config: GenerationConfig = attrs.field(factory=GenerationConfig)
     contexts: list[str] | None = None
     letter_rule: str = "sum"
+    #: tools offered to the model (a provider needs `Feature.TOOLS`)
+    tools: list[ToolSpec] | None = None
+    #: "auto", "none", "required", or the name of the one tool to call; None: the provider's default
+    tool_choice: str | None = attrs.field(default=None)
+    #: whether the model may call several tools in one answer; None: the provider's default
+    parallel_tool_calls: bool | None = None
+
+    @tool_choice.validator
+    def _check_tool_choice(self, _attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is None or value in ("auto", "none", "required"):
+            return
+        names = [t.name for t in self.tools or []]
+        if value not in names:
+            raise ValueError(f"tool_choice: {value!r} is neither auto, none, required nor an offered tool {names}")
 
     def cache_key(self) -> str:
         """A stable digest of everything that determines the answer."""
@@ -149,7 +294,7 @@ class ModelRequest:
 
         payload = {
             "kind": self.kind.value,
-            "messages": [[m.role, m.content] for m in self.messages] if self.messages else None,
+            "messages": [_message_key(m) for m in self.messages] if self.messages else None,
             "prompt": self.prompt,
             "choices": self.choices,
             "config": attrs.asdict(self.config),
@@ -158,8 +303,24 @@ class ModelRequest:
             payload["contexts"] = self.contexts
         if self.letter_rule != "sum":  # likewise
             payload["letter_rule"] = self.letter_rule
+        if self.tools is not None:  # likewise
+            payload["tools"] = [attrs.asdict(t) for t in self.tools]
+        if self.tool_choice is not None:
+            payload["tool_choice"] = self.tool_choice
+        if self.parallel_tool_calls is not None:
+            payload["parallel_tool_calls"] = self.parallel_tool_calls
         raw = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def _message_key(m: ChatMessage) -> Any:
+    """A message in a request's digest: `[role, content]` as before parts and tools (so keys of
+    earlier runs stay valid), its whole shape otherwise."""
+    if m.plain:
+        return [m.role, m.content]
+    parts = None if isinstance(m.content, str) else [[type(p).__name__, attrs.asdict(p)] for p in m.content]
+    calls = [attrs.asdict(c) for c in m.tool_calls] if m.tool_calls is not None else None
+    return [m.role, m.content if parts is None else parts, calls, m.tool_call_id]
 
 
 @attrs.frozen
@@ -170,8 +331,12 @@ class TokenLogprob:
 
 @attrs.define
 class Usage:
+    """Tokens of one request: prompt (`input_tokens`) and completion (`output_tokens`, reasoning
+    included, as OpenAI counts them), and of those the reasoning's (`reasoning_tokens`)."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -179,11 +344,23 @@ class Usage:
 
 
 @attrs.define
+class ModelChoice:
+    """One completion of a request: its text, why it stopped, its tool calls and its reasoning."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    reasoning: str | None = None
+
+
+@attrs.define
 class ModelOutput:
     """What a model returned for one request.
 
     `text` for generation; `scores` for CHOICE_PROBS (probabilities) and LOGLIKELIHOOD (summed
-    log-probabilities, `token_counts` beside them); `latency`/`ttft` in seconds.
+    log-probabilities, `token_counts` beside them); `latency`/`ttft` in seconds. `tool_calls` and
+    `reasoning` belong to the first completion; with n > 1 an adapter may give each completion's
+    own in `choices` (`completions()` reads either shape).
     """
 
     text: str = ""
@@ -201,6 +378,25 @@ class ModelOutput:
     reasoning: str | None = None
     #: the prompt was longer than the context and was cut (only when the user allowed truncation)
     prompt_truncated: bool = False
+    #: tool calls of the (first) completion, in the order written
+    tool_calls: list[ToolCall] | None = None
+    #: every completion with its finish reason, tool calls and reasoning (n > 1), when the adapter
+    #: gives them; `texts` holds the same texts
+    choices: list[ModelChoice] | None = None
+
+    def completions(self) -> list[ModelChoice]:
+        """Every completion: `choices` when given, else built from `texts` (or `text`), the first
+        with this output's finish reason, tool calls and reasoning."""
+        if self.choices is not None:
+            return list(self.choices)
+        texts = self.texts if self.texts else [self.text]
+        first = ModelChoice(texts[0], self.finish_reason, self.tool_calls, self.reasoning)
+        return [first, *(ModelChoice(t) for t in texts[1:])]
+
+    @property
+    def message(self) -> ChatMessage:
+        """The (first) completion as the assistant's turn of a conversation."""
+        return ChatMessage("assistant", self.text, tool_calls=self.tool_calls)
 
 
 class SampleStatus(str, enum.Enum):
@@ -219,7 +415,8 @@ class SampleResult:
 
     `status` says whether the scores count (see `SampleStatus`); `error` holds the reason of an
     ERROR, INVALID or SKIPPED sample; `details` holds review extras (a judge's prompt, raw reply and
-    verdict, a sandbox's report...).
+    verdict, a sandbox's report...). `sample_id` is the record's id: the item's id, or for a later
+    repeat `SampleKey.record_id` (`key` gives the item's id and the repeat back).
     """
 
     sample_id: str
@@ -235,17 +432,14 @@ class SampleResult:
     error: str | None = None
     status: SampleStatus = SampleStatus.SCORED
     details: dict[str, Any] = attrs.field(factory=dict)
-    #: tools offered to the model (a provider needs `Feature.TOOLS`)
-    tools: list[ToolSpec] | None = None
-    #: "auto", "none", "required", or the name of the one tool to call; None: the provider's default
-    tool_choice: str | None = attrs.field(default=None)
-    #: whether the model may call several tools in one answer; None: the provider's default
-    parallel_tool_calls: bool | None = None
+    #: which answer of the item this is (repeats); `sample_id` is then `key.record_id`
+    repeat: int = 0
 
-    @tool_choice.validator
-    def _check_tool_choice(self, _attribute: attrs.Attribute[Any], value: str | None) -> None:
-        if value is None or value in ("auto", "none", "required"):
-            return
-        names = [t.name for t in self.tools or []]
-        if value not in names:
-            raise ValueError(f"tool_choice: {value!r} is neither auto, none, required nor an offered tool {names}")
+    @property
+    def key(self) -> SampleKey:
+        """The engine's key: subset, the item's id and the repeat."""
+        item = self.sample_id
+        suffix = f"{REPEAT_MARK}{self.repeat}"
+        if self.repeat and item.endswith(suffix):
+            item = item[: -len(suffix)]
+        return SampleKey(self.subset, item, self.repeat)

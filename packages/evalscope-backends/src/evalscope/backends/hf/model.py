@@ -17,7 +17,7 @@ from evalscope.backends.hf import continuations, generation, length_bound, promp
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
 from evalscope.backends.hf.streaming import BatchStreamer, Emit, abandoned_rows_stop
 from evalscope.core.ports import DeltaCallback, ModelAPI
-from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
+from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, Usage
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class HFModelAPI(ModelAPI):
     """
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
+    #: conversations through the chat template; n completions as `num_return_sequences`
+    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES})
     streams = True
     #: the model object belongs to the caller (`from_loaded`): never dropped by `aclose`
     borrowed = False

@@ -44,7 +44,7 @@ from evalscope.backends.openai_api.errors import (
 )
 from evalscope.backends.openai_api.params import build_body
 from evalscope.core.ports import ModelAPI
-from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, TokenLogprob, Usage
+from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, TokenLogprob, Usage
 
 #: sent as the bearer token when no key is given (local servers ignore it; never the env's key)
 PLACEHOLDER_KEY = "EMPTY"
@@ -101,6 +101,9 @@ class OpenAIModelAPI(ModelAPI):
     """
 
     capabilities = frozenset({RequestKind.GENERATE})
+    #: chat completions take conversations, `n`, and give `reasoning_content`; `tools` is declared
+    #: for the service's native tool calling (sending them and reading `tool_calls`: issue 20)
+    features = frozenset({Feature.TOOLS, Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
     max_batch_size = 1
 
     def __init__(
@@ -238,7 +241,7 @@ class OpenAIModelAPI(ModelAPI):
         elif self.timeout is not None:
             seconds, source = float(self.timeout), "setting"
         else:
-            seconds, source = DEFAULT_READ_TIMEOUT_S, "default"
+            seconds, source = DEFAULT_READ_TIMEOUT_S, "default"  # type: ignore[assignment]  # the SDK's default read timeout is set (600 s)
         connect = seconds if source != "default" else DEFAULT_CONNECT_TIMEOUT_S
         return timeout_error(
             error,
@@ -254,7 +257,7 @@ class OpenAIModelAPI(ModelAPI):
     ) -> ModelOutput:
         start = time.perf_counter()
         path, result_type = ("/chat/completions", ChatCompletion) if chat else ("/completions", Completion)
-        response = await client.post(path, cast_to=result_type, body=payload, options=options)
+        response: Any = await client.post(path, cast_to=result_type, body=payload, options=options)
         latency = time.perf_counter() - start
         out = ModelOutput(latency=latency, model=getattr(response, "model", None))
         out.usage = _usage_of(getattr(response, "usage", None))
@@ -290,13 +293,13 @@ class OpenAIModelAPI(ModelAPI):
             else ("/completions", Completion, Completion)
         )
         payload = {**payload, "stream": True, "stream_options": {"include_usage": True}}
-        stream = await client.post(
+        stream: Any = await client.post(
             path,
             cast_to=result_type,
             body=payload,
             options=options,
             stream=True,
-            stream_cls=openai.AsyncStream[chunk_type],
+            stream_cls=openai.AsyncStream[chunk_type],  # type: ignore[valid-type]  # the chunk class is picked at run time
         )
         completions: dict[int, _Completion] = {}
         out = ModelOutput()

@@ -18,7 +18,7 @@ from evalscope.backends.store.tables import PredictionRow, SampleRow, ScoreRow
 from evalscope.core.ports import ResultFilter
 from evalscope.core.serialization import structure
 from evalscope.core.stores.query import effective_status, needs_python_filter
-from evalscope.core.types import SampleResult, SampleStatus, TokenLogprob
+from evalscope.core.types import SampleKey, SampleResult, SampleStatus, TokenLogprob
 
 KEY = ("run_id", "dataset", "subset", "sample_id")
 predictions = PredictionRow.__table__  # type: ignore[attr-defined]
@@ -152,6 +152,8 @@ def to_result(row: Any) -> SampleResult:
         "output": row.output or {},
         "sample": row.input,
         "error": row.prediction_error,
+        # no column of its own: a later repeat's row is keyed `<item id>@r<k>` (`SampleKey`)
+        "repeat": SampleKey.repeat_of(row.sample_id, (row.input or {}).get("id")),
     }
     if reviewed:
         data.update(

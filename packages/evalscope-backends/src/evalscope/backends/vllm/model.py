@@ -33,7 +33,7 @@ from typing import Any
 from evalscope.backends import context_window
 from evalscope.backends.hf import continuations, prompts, scoring
 from evalscope.core.ports import ModelAPI
-from evalscope.core.types import GenerationConfig, ModelOutput, ModelRequest, RequestKind, Usage
+from evalscope.core.types import Feature, GenerationConfig, ModelOutput, ModelRequest, RequestKind, Usage
 
 #: model_args read by this adapter (the rest go to vllm.LLM as they are)
 OWN_ARGS = ("kv_cache_gb", "multiprocessing", "chat_template")
@@ -66,6 +66,8 @@ class VLLMModelAPI(ModelAPI):
     """A vLLM offline engine; see the module docstring."""
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
+    #: conversations through the chat template; n completions as vLLM's `n`
+    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES})
 
     def __init__(
         self,

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from evalscope.core.ports import ModelAPI
-from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Usage
+from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, Usage
 
 
 class MockModelAPI(ModelAPI):
     """Answers every prompt with a fixed text (default: "The answer is A.") and uniform choice scores."""
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
+    #: it answers a whole conversation (its one reply, whatever came before)
+    features = frozenset({Feature.MULTI_TURN})
 
     def __init__(
         self,

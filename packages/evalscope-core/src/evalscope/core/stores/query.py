@@ -52,13 +52,12 @@ def primary_score(result: SampleResult, metric: str | None = None) -> float | No
 
 
 def prompt_text(result: SampleResult) -> str:
-    """The sample's input as plain text (chat messages joined by newlines)."""
+    """The sample's input as plain text (chat messages and later turns joined by newlines)."""
     sample = result.sample
     if sample is None:
         return ""
-    if isinstance(sample.input, str):
-        return sample.input
-    return "\n".join(m.content for m in sample.input)
+    head = [sample.input] if isinstance(sample.input, str) else [m.text for m in sample.input]
+    return "\n".join([*head, *(m.text for m in sample.turns)])
 
 
 def value_text(value: Any) -> str:
