@@ -41,7 +41,7 @@ def test_subset_bars_clip_the_interval_to_the_score_range():
     assert trace.error_y.arrayminus[1] == pytest.approx(0.25)  # 0.25 - 0.49 would pass 0
 
 
-def test_subset_table_shows_the_bootstrap_interval_when_the_report_has_one():
+def test_subset_table_shows_each_rows_interval_and_method_from_the_report():
     from evalscope.viz.site.pages.dataset import scores
 
     class Ctx:
@@ -49,9 +49,14 @@ def test_subset_table_shows_the_bootstrap_interval_when_the_report_has_one():
 
         t = Translator("en")
 
-    text = str(scores(report(ci=(0.3, 0.7)), Ctx()).to_plotly_json())
-    assert "[0.3000, 0.7000] (bootstrap)" in text
-    assert "(bootstrap)" not in str(scores(report(), Ctx()).to_plotly_json())
+    rep = report(ci=(0.3, 0.7))
+    rep.metrics[0].ci_method = "clustered"
+    sub = rep.metrics[0].categories[0].subsets[0]
+    sub.ci_low, sub.ci_high, sub.ci_method = 0.4, 0.9, "wilson"
+    text = str(scores(rep, Ctx()).to_plotly_json())
+    assert "[0.3000, 0.7000] (clustered)" in text and "[0.4000, 0.9000] (wilson)" in text
+    # a report written before intervals: "-", never a normal interval made up from the stderr
+    assert "(normal)" not in str(scores(report(), Ctx()).to_plotly_json())
 
 
 def test_radar_leaves_a_gap_where_a_model_did_not_run_a_dataset():

@@ -28,6 +28,7 @@ from evalscope.core.collections.report import (
 )
 from evalscope.core.collections.sampler import CollectionRow, request_from_prompt
 from evalscope.core.metrics import ACCURACY
+from evalscope.core.report import CLUSTER_KEY
 from evalscope.core.serialization import structure
 from evalscope.core.types import ChatMessage, GenerationConfig, ModelOutput, ModelRequest, Sample
 
@@ -51,7 +52,8 @@ def record_to_sample(record: dict, index: int, subset: str) -> Sample:
         target=inner.target,
         choices=inner.choices,
         subset=f"{row.dataset_name}/{row.subset_name}",
-        metadata={COLLECTION_KEY: row.to_dict()},
+        # items of one source benchmark form a cluster (the report's clustered interval)
+        metadata={COLLECTION_KEY: row.to_dict(), CLUSTER_KEY: row.dataset_name},
     )
 
 

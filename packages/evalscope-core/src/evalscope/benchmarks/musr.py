@@ -9,10 +9,12 @@ The `choices` field is a Python-literal list string, parsed with `ast.literal_ev
 from __future__ import annotations
 
 import ast
+import hashlib
 
 from evalscope.benchmarks._mcq import letter_of
 from evalscope.benchmarks._mcq_formats import paren_options
 from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.report import CLUSTER_KEY
 from evalscope.core.types import Sample
 
 COT = 'Think step by step and then finish your answer with "the answer is (X)" where X is the correct letter choice.'
@@ -26,12 +28,14 @@ def parse_choices(value: object) -> list[str]:
 
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    narrative = str(record["narrative"]).strip()
     return Sample(
         id=str(record.get("id", index)),
         input=str(record["question"]).strip(),
         choices=parse_choices(record["choices"]),
         target=letter_of(record["answer_index"]),
-        metadata={"narrative": str(record["narrative"]).strip()},
+        # the questions about one story form a cluster (clustered interval)
+        metadata={"narrative": narrative, CLUSTER_KEY: hashlib.sha1(narrative.encode()).hexdigest()[:16]},
     )
 
 

@@ -7,21 +7,27 @@ EvalScope 0.9-0.13 appended it twice).
 
 from __future__ import annotations
 
+import hashlib
+
 from evalscope.benchmarks._mcq import letter_of, option_block
 from evalscope.benchmarks._mcq_formats import shots_then
 from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.report import CLUSTER_KEY
 from evalscope.core.types import Sample
 
 HEADER = "The following are multiple choice reading comprehension questions (with answers).\n\n"
 
 
 def record_to_sample(record: dict, index: int, subset: str) -> Sample:
+    article = str(record["article"]).strip()
+    # the questions of one article form a cluster (clustered interval): its file name, else its text's digest
+    cluster = record.get("example_id") or hashlib.sha1(article.encode()).hexdigest()[:16]
     return Sample(
         id=str(record.get("example_id", index)),
         input=str(record["question"]).strip(),
         choices=[str(o).strip() for o in record["options"]],
         target=letter_of(record["answer"]),
-        metadata={"article": str(record["article"]).strip()},
+        metadata={"article": article, CLUSTER_KEY: str(cluster)},
     )
 
 

@@ -56,7 +56,9 @@ def compare_command(
     """Compare RUN_B against RUN_A on the samples both scored.
 
     Binary scores: exact McNemar test; other scores: paired bootstrap. The interval is a 95%
-    bootstrap interval of the mean difference (B - A).
+    bootstrap interval of the mean difference (B - A). MDE is the smallest difference these pairs
+    would detect with 80% power at alpha 0.05: 2.8016 * sd / sqrt(N), sd = sqrt(discordant / N)
+    for 0/1 scores, else the standard deviation of the paired differences.
     """
     from evalscope.core.numeric import format_p_value
     from evalscope.core.serialization import unstructure
@@ -85,12 +87,14 @@ def compare_command(
             f"{c.diff:+.4f}",
             f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
             format_p_value(c.p_value),
+            "-" if c.min_detectable_diff is None else f"{c.min_detectable_diff:.4f}",
             c.test,
         ]
         for c in comparisons
     ]
-    headers = ["Dataset", "Subset", "Metric", "N", "A", "B", "B-A", "95% CI", "p", "Test"]
+    headers = ["Dataset", "Subset", "Metric", "N", "A", "B", "B-A", "95% CI", "p", "MDE", "Test"]
     click.echo(tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True))
     unpaired = [(c.dataset, c.only_in_a, c.only_in_b) for c in comparisons if c.only_in_a or c.only_in_b]
     for name, only_a, only_b in dict.fromkeys(unpaired):
         click.echo(f"note: {name}: {only_a} sample(s) only in A, {only_b} only in B (left out)")
+    click.echo("MDE: smallest |B-A| detectable at this N (80% power, alpha 0.05, two-sided); '-': the differences show no spread")

@@ -12,9 +12,11 @@ import math
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import attrs
 
+from evalscope.core.intervals import Interval, score_interval
 from evalscope.core.metrics import get_metric, mean
 from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
@@ -74,6 +76,11 @@ class SubsetReport:
     num: int
     stderr: float = 0.0
     counts: SampleCounts = attrs.field(factory=SampleCounts)
+    #: 95% interval of the score and how it was computed (wilson | bootstrap | clustered;
+    #: evalscope.core.intervals); None when no sample was scored or the metric is the benchmark's own aggregate
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_method: str | None = None
 
 
 @attrs.define
@@ -83,6 +90,10 @@ class CategoryReport:
     macro_score: float
     num: int
     subsets: list[SubsetReport] = attrs.field(factory=list)
+    #: 95% interval of the micro score (as SubsetReport's)
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_method: str | None = None
 
 
 @attrs.define
@@ -93,10 +104,11 @@ class MetricReport:
     num: int
     stderr: float = 0.0
     categories: list[CategoryReport] = attrs.field(factory=list)
-    #: bootstrap 95% interval, when asked for (evalscope.core.stats.add_bootstrap_ci)
+    #: 95% interval of the micro score over every sample (as SubsetReport's)
     ci_low: float | None = None
     ci_high: float | None = None
     higher_is_better: bool = True
+    ci_method: str | None = None
 
 
 @attrs.define
@@ -149,17 +161,37 @@ _EMPTY = ModelOutput()
 _TRUNCATED = ModelOutput(prompt_truncated=True)
 
 
+#: the `Sample.metadata` key naming the cluster an item shares with others (a passage, a story...)
+CLUSTER_KEY = "cluster"
+
+
 class ScoreTally:
     """What a report needs of each result, kept compactly as a run streams: per (category, subset)
     how the samples ended, and each metric's per-sample values as doubles (8 bytes a sample), so a
-    long run's memory hardly grows. Only a benchmark with its own aggregation (`keep_scored`)
-    keeps its scored results whole."""
+    long run's memory hardly grows; the values are what the intervals (bootstrap, clustered) need.
+    Samples naming a cluster (`metadata["cluster"]`) add a cluster number beside each value (8
+    bytes more, only in subsets where one does). Only a benchmark with its own aggregation
+    (`keep_scored`) keeps its scored results whole."""
 
     def __init__(self, *, keep_scored: bool = False) -> None:
         self.counts: dict[GroupKey, SampleCounts] = defaultdict(SampleCounts)
         #: metric -> category -> subset -> values, in the order first seen
         self.values: dict[str, dict[tuple[str, ...], dict[str, array[float]]]] = {}
+        #: (metric, category, subset) -> cluster number of each value (>= 0 named, < 0 an item alone)
+        self.clusters: dict[tuple[str, tuple[str, ...], str], array[int]] = {}
+        self._cluster_numbers: dict[str, int] = {}
+        self._alone = 0
         self.scored: list[SampleResult] | None = [] if keep_scored else None
+
+    def _cluster_of(self, r: SampleResult) -> int | None:
+        label = r.sample.metadata.get(CLUSTER_KEY) if r.sample is not None else None
+        if label is None:
+            return None
+        return self._cluster_numbers.setdefault(str(label), len(self._cluster_numbers))
+
+    def _single(self) -> int:
+        self._alone -= 1
+        return self._alone
 
     def add(self, r: SampleResult) -> None:
         category = r.category or ("default",)
@@ -176,11 +208,28 @@ class ScoreTally:
         counts.truncated += int(r.output.prompt_truncated)
         if self.scored is not None:  # without the prompt and the raw output: memory does not grow with the text
             self.scored.append(attrs.evolve(r, sample=None, output=_TRUNCATED if r.output.prompt_truncated else _EMPTY))
+        cluster = self._cluster_of(r)
         for name, value in r.scores.items():
             if name.startswith("_"):  # helper values for an aggregator, not metrics
                 continue
             by_subset = self.values.setdefault(name, {}).setdefault(category, {})
-            by_subset.setdefault(r.subset, array("d")).append(float(value))
+            values = by_subset.setdefault(r.subset, array("d"))
+            key = (name, category, r.subset)
+            numbers = self.clusters.get(key)
+            if numbers is None and cluster is not None:  # earlier items of the subset: each alone
+                numbers = self.clusters[key] = array("q", (self._single() for _ in values))
+            values.append(float(value))
+            if numbers is not None:
+                numbers.append(self._single() if cluster is None else cluster)
+
+    def _subset_clusters(self, name: str, cat: tuple[str, ...], subset: str) -> list[int] | None:
+        numbers = self.clusters.get((name, cat, subset))
+        return None if numbers is None else list(numbers)
+
+    def _cluster_list(self, name: str, cat: tuple[str, ...], subset: str, size: int) -> list[int]:
+        """The subset's cluster numbers; an item alone each where its samples named none."""
+        numbers = self._subset_clusters(name, cat, subset)
+        return numbers if numbers is not None else [self._single() for _ in range(size)]
 
     def report(
         self,
@@ -218,6 +267,12 @@ class ScoreTally:
             own = custom.get(key, {})
             return own[name] if name in own else get_metric(name).aggregate(values)
 
+        def interval(name: str, key: object, values: Sequence[float], clusters: list[int] | None) -> Interval | None:  # noqa: E501
+            """Intervals of means only: not of a benchmark's own aggregate (IFEval instruction level...)."""
+            if name in custom.get(key, {}) or get_metric(name).aggregate is not mean:
+                return None
+            return score_interval(values, clusters)
+
         ordered = [m for m in (metric_names or []) if m in by_metric] + [
             m for m in seen_metrics if m not in (metric_names or [])
         ]
@@ -226,37 +281,54 @@ class ScoreTally:
         for name in ordered:
             categories: list[CategoryReport] = []
             all_values: list[float] = []
+            all_clusters: list[int] | None = None
             for cat, subsets in by_metric[name].items():
+                clustered = any((name, cat, s) in self.clusters for s in subsets)
                 subset_reports = [
-                    SubsetReport(
-                        name=s,
-                        score=_round(score(name, (cat, s), v)),
-                        num=len(v),
-                        stderr=_round(standard_error(v)),
-                        counts=self.counts.get((cat, s), SampleCounts()),
+                    _with_ci(
+                        SubsetReport(
+                            name=s,
+                            score=_round(score(name, (cat, s), v)),
+                            num=len(v),
+                            stderr=_round(standard_error(v)),
+                            counts=self.counts.get((cat, s), SampleCounts()),
+                        ),
+                        interval(name, (cat, s), v, self._subset_clusters(name, cat, s)),
                     )
                     for s, v in sorted(subsets.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
                 ]
                 values = [x for v in subsets.values() for x in v]
+                clusters = None
+                if clustered:  # the category's items by cluster (the OVERALL row's too)
+                    clusters = [c for s, v in subsets.items() for c in self._cluster_list(name, cat, s, len(v))]
+                if clusters is not None or all_clusters is not None:
+                    before = [self._single() for _ in all_values] if all_clusters is None else all_clusters
+                    all_clusters = before + (clusters if clusters is not None else [self._single() for _ in values])
                 all_values.extend(values)
                 categories.append(
-                    CategoryReport(
-                        name=cat,
-                        score=_round(score(name, cat, values)),
-                        macro_score=_round(mean([sub.score for sub in subset_reports])),
-                        num=len(values),
-                        subsets=subset_reports,
+                    _with_ci(
+                        CategoryReport(
+                            name=cat,
+                            score=_round(score(name, cat, values)),
+                            macro_score=_round(mean([sub.score for sub in subset_reports])),
+                            num=len(values),
+                            subsets=subset_reports,
+                        ),
+                        interval(name, cat, values, clusters),
                     )
                 )
             metrics.append(
-                MetricReport(
-                    name=name,
-                    score=_round(score(name, "all", all_values)),
-                    macro_score=_round(mean([c.macro_score for c in categories])),
-                    num=len(all_values),
-                    stderr=_round(standard_error(all_values)),
-                    categories=categories,
-                    higher_is_better=get_metric(name).higher_is_better,
+                _with_ci(
+                    MetricReport(
+                        name=name,
+                        score=_round(score(name, "all", all_values)),
+                        macro_score=_round(mean([c.macro_score for c in categories])),
+                        num=len(all_values),
+                        stderr=_round(standard_error(all_values)),
+                        categories=categories,
+                        higher_is_better=get_metric(name).higher_is_better,
+                    ),
+                    interval(name, "all", all_values, all_clusters),
                 )
             )
         counts = dict(self.counts)
@@ -305,7 +377,27 @@ def _round(x: float) -> float:
     return round(x, 4)
 
 
+_Row = TypeVar("_Row", SubsetReport, CategoryReport, MetricReport)
+
+
+def _with_ci(row: _Row, ci: Interval | None) -> _Row:
+    if ci is not None:
+        row.ci_low, row.ci_high, row.ci_method = _round(ci.low), _round(ci.high), ci.method
+    return row
+
+
 TABLE_HEADERS = ["Model Name", "Dataset Name", "Metric Name", "Category Name", "Subset Name", "Num", "Score"]
+#: the interval column, after Score, where a front-end asks for it (`table_rows(ci=True)`: the TUI)
+CI_HEADER = "95% CI"
+
+
+def ci_cell(row: SubsetReport | CategoryReport | MetricReport) -> str:
+    """`[0.0000, 0.4345] (wilson)`: a row's 95% interval and its method; "-" when it has none (no
+    scored sample, a benchmark's own aggregate, a report written before intervals)."""
+    if row.ci_low is None or row.ci_high is None:
+        return "-"
+    method = getattr(row, "ci_method", None)
+    return f"[{row.ci_low:.4f}, {row.ci_high:.4f}]" + (f" ({method})" if method else "")
 
 
 NOT_SCORED_HEADER = "Not scored"
@@ -321,11 +413,12 @@ def _score_cell(score: float, num: int) -> str:
     return f"{score:.4f}" if num else "n/a"
 
 
-def table_rows(reports: Iterable[Report]) -> list[list[object]]:
+def table_rows(reports: Iterable[Report], *, ci: bool = False) -> list[list[object]]:
     """One row per (metric, category, subset), plus an OVERALL row where a metric has several subsets.
 
     When any sample was not scored (errored, judged invalid, skipped) or had its prompt truncated,
-    each row gets a last column saying how many, so a score is never read without them.
+    each row gets a last column saying how many, so a score is never read without them. With `ci`,
+    the row's 95% interval (`ci_cell`) follows Score (EvalScope's columns stay as they are without).
     """
     reports = list(reports)
     rows: list[list[object]] = []
@@ -339,14 +432,21 @@ def table_rows(reports: Iterable[Report]) -> list[list[object]]:
                     overall.add(sub.counts)
                     rows.append(
                         [rep.model_name, rep.dataset_name, metric.name, "/".join(cat.name), sub.name, sub.num,
-                         _score_cell(sub.score, sub.num), sub.counts.describe()]
+                         _score_cell(sub.score, sub.num), *([ci_cell(sub)] if ci else []), sub.counts.describe()]
                     )
             if subsets > 1:
                 rows.append([rep.model_name, rep.dataset_name, metric.name, "-", "OVERALL", metric.num,
-                             _score_cell(metric.score, metric.num), overall.describe()])
+                             _score_cell(metric.score, metric.num), *([ci_cell(metric)] if ci else []),
+                             overall.describe()])
     if not any(row[-1] for row in rows):
         rows = [row[:-1] for row in rows]
     return rows
+
+
+def table_headers(rows: Sequence[Sequence[object]], *, ci: bool = False) -> list[str]:
+    """The headers of `table_rows(..., ci=ci)`: EvalScope's, the interval, and "Not scored" when the rows have it."""
+    headers = TABLE_HEADERS + ([CI_HEADER] if ci else [])
+    return headers + ([NOT_SCORED_HEADER] if rows and len(rows[0]) > len(headers) else [])
 
 
 def format_table(reports: Iterable[Report]) -> str:
@@ -355,8 +455,7 @@ def format_table(reports: Iterable[Report]) -> str:
 
     reports = list(reports)
     rows = table_rows(reports)
-    headers = TABLE_HEADERS + ([NOT_SCORED_HEADER] if rows and len(rows[0]) > len(TABLE_HEADERS) else [])
-    table: str = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
+    table: str = tabulate(rows, headers=table_headers(rows), tablefmt="grid", disable_numparse=True)
     notes = [
         f"{rep.dataset_name}: {rep.output_type} ({OUTPUT_TYPE_NOTES.get(rep.output_type, rep.output_type)})"
         for rep in reports

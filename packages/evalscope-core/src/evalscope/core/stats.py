@@ -3,6 +3,7 @@
 - `bootstrap_ci`: percentile interval of the mean, optionally resampling whole clusters (subsets).
 - `mcnemar_exact`: exact two-sided McNemar test for paired binary scores.
 - `paired_bootstrap`: interval and p-value of the mean paired difference (continuous scores).
+- `min_detectable_difference`: the smallest difference the pairs detect (80% power, alpha 0.05).
 - `compare_runs`: both tests on two runs' scored samples, aligned by (dataset, subset, sample_id),
   read through the stores' read side (`evalscope.core.stores.runs.resolve_run`).
 
@@ -20,6 +21,7 @@ import random
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import attrs
@@ -39,6 +41,7 @@ __all__ = [
     "compare_scores",
     "load_run_scores",
     "mcnemar_exact",
+    "min_detectable_difference",
     "paired_bootstrap",
     "resolve_run",
     "standard_error",
@@ -253,6 +256,38 @@ class Comparison:
     c_only_b_right: int | None = None
     only_in_a: int = 0
     only_in_b: int = 0
+    #: smallest |B - A| this many pairs detect with 80% power at alpha 0.05 (`min_detectable_difference`)
+    min_detectable_diff: float | None = None
+
+
+def min_detectable_difference(
+    a: Sequence[float], b: Sequence[float], *, alpha: float = 0.05, power: float = 0.8
+) -> float | None:
+    """The smallest mean paired difference a two-sided test at `alpha` detects with `power` on
+    these n pairs: (z_{1-alpha/2} + z_{power}) * sd_d / sqrt(n) (2.8016 * sd_d / sqrt(n) at the
+    defaults), where sd_d is the spread of the paired differences d = b - a: for 0/1 scores
+    sqrt(p_disc), p_disc = (discordant pairs) / n, the variance of d when the two runs are equally
+    good (McNemar's setting); otherwise the sample standard deviation of d (n - 1 denominator).
+    None when that spread is 0 (no pair differs, or fewer than two pairs of other scores): these
+    pairs say nothing about the variance.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"paired samples differ in length ({len(a)} vs {len(b)})")
+    n = len(a)
+    if n == 0:
+        return None
+    if all(v in (0.0, 1.0) for v in (*a, *b)):
+        sd = math.sqrt(sum(1 for x, y in zip(a, b, strict=True) if x != y) / n)
+    elif n < 2:
+        return None
+    else:
+        diffs = [float(y) - float(x) for x, y in zip(a, b, strict=True)]
+        mu = mean(diffs)
+        sd = math.sqrt(math.fsum((d - mu) ** 2 for d in diffs) / (n - 1))
+    if sd == 0.0:
+        return None
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    return z * sd / math.sqrt(n)
 
 
 def compare_scores(
@@ -288,6 +323,7 @@ def compare_scores(
         test="mcnemar" if binary else "paired_bootstrap",
         b_only_a_right=disc_b,
         c_only_b_right=disc_c,
+        min_detectable_diff=min_detectable_difference(a, b),
     )
 
 
@@ -368,8 +404,9 @@ def _counts(result: Any) -> bool:
 def add_bootstrap_ci(
     report: Any, results: Sequence[Any], n: int = 1000, seed: int = 0, *, cluster_by_subset: bool = False, confidence: float = 0.95
 ) -> dict[str, tuple[float, float]]:
-    """Bootstrap interval of each metric's micro score; set on `MetricReport.ci_low/ci_high` where
-    the report has those fields. Returns {metric: (low, high)}."""
+    """Bootstrap interval of each metric's micro score (optionally resampling whole subsets); set on
+    `MetricReport.ci_low/ci_high` (and `ci_method` "bootstrap") where the report has those fields,
+    replacing the interval the run computed (`evalscope.core.intervals`). Returns {metric: (low, high)}."""
     intervals: dict[str, tuple[float, float]] = {}
     for metric in report.metrics:
         scored = [r for r in results if metric.name in r.scores and _counts(r)]
@@ -382,4 +419,6 @@ def add_bootstrap_ci(
         fields = attrs.fields_dict(type(metric)) if attrs.has(type(metric)) else {}
         if "ci_low" in fields and "ci_high" in fields:
             metric.ci_low, metric.ci_high = intervals[metric.name]
+            if "ci_method" in fields:
+                metric.ci_method = "bootstrap"
     return intervals

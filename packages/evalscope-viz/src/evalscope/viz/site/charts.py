@@ -67,15 +67,20 @@ def dataset_bars(reports: Sequence[Report], title: str) -> go.Figure:
 
 
 def subset_bars(report: Report, metric_index: int, title: str) -> go.Figure:
-    """Per-subset scores with a normal-approximation 95% interval from each subset's standard error."""
+    """Per-subset scores with the report's 95% interval of each subset (wilson, bootstrap or
+    clustered); a report written before intervals: the normal interval from the standard error."""
     metric = report.metrics[metric_index]
     names, scores, above, below = [], [], [], []
     for cat in metric.categories:
         for sub in cat.subsets:
             names.append(sub.name)
             scores.append(sub.score)
-            above.append(min(1.0, sub.score + 1.96 * sub.stderr) - sub.score)
-            below.append(sub.score - max(0.0, sub.score - 1.96 * sub.stderr))
+            if sub.ci_low is not None and sub.ci_high is not None:
+                high, low = max(sub.ci_high, sub.score), min(sub.ci_low, sub.score)
+            else:
+                high, low = min(1.0, sub.score + 1.96 * sub.stderr), max(0.0, sub.score - 1.96 * sub.stderr)
+            above.append(high - sub.score)
+            below.append(sub.score - low)
     fig = _fig(title, yaxis=dict(range=[0, 1.05], title=metric.name))
     fig.add_trace(
         go.Bar(

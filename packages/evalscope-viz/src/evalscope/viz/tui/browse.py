@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from evalscope.core.report import NOT_SCORED_HEADER, TABLE_HEADERS, table_rows
+from evalscope.core.report import CI_HEADER, NOT_SCORED_HEADER, table_headers, table_rows
 from evalscope.viz.data.catalog import Catalog, RunEntry
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
 
@@ -27,6 +27,7 @@ REPORT_COLUMNS = (
     "Subset Name",
     "Num",
     "Score",
+    CI_HEADER,
     NOT_SCORED_HEADER,
     "Metric Name",
     "Category Name",
@@ -58,9 +59,10 @@ def fill_table(table: DataTable, headers: Sequence[str], rows: list[list[str]]) 
 
 
 def report_table(reports: list) -> tuple[list[str], list[list[str]]]:
-    """The score table's headers and rows in the TUI's column order (`REPORT_COLUMNS`)."""
-    rows = table_rows(reports)
-    headers = TABLE_HEADERS + ([NOT_SCORED_HEADER] if rows and len(rows[0]) > len(TABLE_HEADERS) else [])
+    """The score table's headers and rows in the TUI's column order (`REPORT_COLUMNS`), with each
+    row's 95% interval and its method."""
+    rows = table_rows(reports, ci=True)
+    headers = table_headers(rows, ci=True)
     order = [headers.index(name) for name in REPORT_COLUMNS if name in headers]
     cut = {headers.index("Dataset Name"): 20, headers.index("Subset Name"): 24}
     return [headers[i] for i in order], [[_short(str(row[i]), cut.get(i, 60)) for i in order] for row in rows]

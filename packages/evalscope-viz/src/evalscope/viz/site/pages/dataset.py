@@ -6,7 +6,7 @@ from typing import Any
 
 from dash import Input, Output, State, dcc, html
 
-from evalscope.core.report import Report
+from evalscope.core.report import Report, ci_cell
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
 from evalscope.viz.site import charts
 from evalscope.viz.site.components import chart, field, fmt_score, markdown, section, table
@@ -91,7 +91,8 @@ def subset_options(report: Report | None, t: Translator) -> list[dict[str, str]]
 
 
 def scores(report: Report | None, ctx: SiteContext) -> Any:
-    """One bar chart and one table per metric: subset, category, num, score, stderr, interval, not scored."""
+    """One bar chart and one table per metric: subset, category, num, score, stderr, the report's 95%
+    interval with its method (wilson, bootstrap, clustered), not scored."""
     t = ctx.t
     if report is None or not report.metrics:
         return html.P("-", className="hint")
@@ -110,8 +111,6 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
         )
         for cat in metric.categories:
             for sub in cat.subsets:
-                low, high = max(0.0, sub.score - 1.96 * sub.stderr), min(1.0, sub.score + 1.96 * sub.stderr)
-                interval = f"[{low:.4f}, {high:.4f}] (normal)" if sub.num > 1 else "-"
                 rows.append(
                     [
                         metric.name,
@@ -120,15 +119,10 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
                         sub.num,
                         fmt_score(sub.score) if sub.num else "n/a",
                         f"{sub.stderr:.4f}",
-                        interval,
+                        ci_cell(sub),
                         sub.counts.describe(),
                     ]
                 )
-        overall_ci = (
-            f"[{metric.ci_low:.4f}, {metric.ci_high:.4f}] (bootstrap)"
-            if metric.ci_low is not None and metric.ci_high is not None
-            else "-"
-        )
         rows.append(
             [
                 metric.name,
@@ -137,7 +131,7 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
                 metric.num,
                 fmt_score(metric.score),
                 f"{metric.stderr:.4f}",
-                overall_ci,
+                ci_cell(metric),
                 report.counts.describe(),
             ]
         )
