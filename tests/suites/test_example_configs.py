@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from evalscope.app.requests import suite_request
+from evalscope.app.suites import load_eval_config
 from evalscope.config import TaskConfig
 from evalscope.core.registry import eval_backends
-from evalscope.core.suites import load_eval_config
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "backends"
@@ -82,7 +83,7 @@ def test_relative_data_paths_reach_the_worker_absolute(tmp_path, dataset_dir, mo
     monkeypatch.chdir(root)
     oc = example("opencompass.yaml", root)
     oc["datasets"][0]["path"] = "ceval/val/computer_network_val.csv"
-    plan = resolve_plan(parse_config(oc, where="eval_config"), TaskConfig(), tmp_path / "run")
+    plan = resolve_plan(parse_config(oc, where="eval_config"), suite_request(TaskConfig()), tmp_path / "run")
     (dataset,) = plan.datasets
     assert dataset.name == "computer_network_val"
     assert dataset.custom.path == str(root / "ceval" / "val" / "computer_network_val.csv")
@@ -95,5 +96,5 @@ def test_relative_data_paths_reach_the_worker_absolute(tmp_path, dataset_dir, mo
     mteb_cfg = example("mteb.yaml", root)
     mteb_cfg["eval"]["dataset_path"] = "cranfield/beir_format"
     parsed = cfgmod.parse(mteb_cfg, "eval_config")
-    RAGEvalSuite()._mteb(parsed, TaskConfig(), tmp_path / "run")
+    RAGEvalSuite()._mteb(parsed, suite_request(TaskConfig()), tmp_path / "run")
     assert parsed.eval.dataset_path == str(root / "cranfield" / "beir_format")

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from evalscope.app.requests import suite_request
 from evalscope.backends.suites import envs
 from evalscope.backends.suites.rageval import config as ragcfg
 from evalscope.backends.suites.rageval.suite import RAGEvalSuite, build_request
@@ -93,7 +94,7 @@ def test_bad_eval_config_names_the_key(tmp_path, change, expected):
 def test_request_is_built_and_a_missing_env_names_the_install_command(tmp_path, monkeypatch):
     make_shapes(tmp_path / "data")
     cfg = clip_cfg(tmp_path / "data")
-    task = TaskConfig(eval_backend="RAGEval", eval_config=cfg)
+    task = suite_request(TaskConfig(eval_backend="RAGEval", eval_config=cfg))
     parsed = ragcfg.parse(cfg, "eval_config")
     request = build_request("clip_benchmark", task, unstructure(parsed), tmp_path / "run",
                             {"output_dir": str(tmp_path / "run" / "clip_benchmark"), "data_dir": str(tmp_path / "data")})

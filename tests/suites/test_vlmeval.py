@@ -20,6 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from evalscope.app.requests import suite_request
 from evalscope.backends.suites import envs
 from evalscope.backends.suites.vlmeval import config as vlmcfg
 from evalscope.backends.suites.vlmeval.suite import VLMEvalKitSuite, build_request
@@ -109,7 +110,7 @@ def test_missing_dataset_file_is_named(tmp_path):
 def test_request_is_built_and_a_missing_env_names_the_install_command(tmp_path, dataset_dir, monkeypatch):
     data = arc_tsv(dataset_dir, tmp_path / "lmu")
     cfg = vlm_cfg(data, limit=3)
-    task = TaskConfig(eval_backend="VLMEvalKit", eval_config=cfg)
+    task = suite_request(TaskConfig(eval_backend="VLMEvalKit", eval_config=cfg))
     request = build_request(task, vlmcfg.parse(cfg, "eval_config"), tmp_path / "run")
     sent = json.loads(json.dumps(unstructure(request)))  # what crosses the boundary is plain JSON
     assert sent["suite"] == "VLMEvalKit" and sent["eval_config"]["data"] == ["ArcEasyMini"]

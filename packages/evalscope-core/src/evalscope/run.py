@@ -32,6 +32,7 @@ from evalscope.app.open import (
     resolve_run_dir,
 )
 from evalscope.app.plan import DEFAULT_GENERATION, plan_run  # noqa: F401 - DEFAULT_GENERATION: public here before
+from evalscope.app.requests import executor_request, suite_request
 from evalscope.config import ConfigError, TaskConfig, load_config_file
 from evalscope.core.events import RunFinished, RunStarted
 from evalscope.core.logs import attach_run_log, detach
@@ -215,7 +216,7 @@ def build_executor(cfg: TaskConfig, model: ModelAPI | None = None) -> Any:
         factory = executors.get(cfg.executor)
     except UnknownNameError as exc:
         raise ConfigError(f"executor: {exc} ('ray' comes with pip install evalscope-backends[ray])") from None
-    return factory(cfg)
+    return factory(executor_request(cfg))
 
 
 async def _evaluate(
@@ -258,8 +259,8 @@ def _run_suite(cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunRes
 
 def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, sink: ProgressSink, print_table: bool) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
-    named = cfg.model or cfg.model_id
-    model_id = cfg.resolved_model_id if named else (suite.model_id(cfg, eval_config) or cfg.resolved_model_id)
+    request = suite_request(cfg)
+    model_id = cfg.resolved_model_id if request.named else (suite.model_id(request, eval_config) or cfg.resolved_model_id)
     run = RunInfo(
         run_id=new_run_id(), work_dir=str(run_dir), model_id=model_id, config=cfg.to_dict(),
         started_at=time.time(), name=run_dir.name, kind="eval",
@@ -271,7 +272,7 @@ def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, 
         for store in result_stores:
             store.open(run)
         sink.on_event(RunStarted(run.run_id, str(run_dir), run.model_id, tuple(cfg.datasets)))
-        produced = suite.run(cfg, eval_config, run_dir, sink)
+        produced = suite.run(request, eval_config, run_dir, sink)
         for dataset, results in produced.results.items():
             for result in results:
                 for store in result_stores:

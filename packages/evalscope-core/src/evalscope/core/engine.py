@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import attrs
 
@@ -33,6 +33,7 @@ from evalscope.core.benchmark import SampleNotEvaluated, Task
 from evalscope.core.events import NullSink, SampleFinished, TaskFinished, TaskStarted, TokensGenerated
 from evalscope.core.filters import FilterError
 from evalscope.core.model import Model
+from evalscope.core.models.spec import ModelSpec
 from evalscope.core.ports import ProgressSink, ResultStore
 from evalscope.core.report import Report, ScoreTally, TaskStats
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Sample, SampleResult, SampleStatus
@@ -54,6 +55,21 @@ class Evaluated:
 
     result: SampleResult
     skipped: tuple[str, str, bool] | None = None
+
+
+@attrs.define
+class ExecutorRequest:
+    """What an executor factory receives (the `executors` registry: `factory(request)`), converted
+    from the run's `TaskConfig` by the application layer (`evalscope.app.requests.executor_request`)."""
+
+    #: the run's model, as every worker builds it (`open_model_api` + `open_model`)
+    model: ModelSpec
+    stage: str = "all"
+    #: the executor's own settings (`executor_args`: workers, num_gpus, shard_size, ...)
+    executor_args: dict[str, Any] = attrs.field(factory=dict)
+    #: a cluster to join (`ray_address`), else a local one
+    address: str | None = None
+    debug: bool = False
 
 
 class Executor(Protocol):

@@ -30,13 +30,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from evalscope.core.ports import ModelAPI
-from evalscope.core.serialization import ConfigError, structure_strict
+from evalscope.core.serialization import ConfigError, structure_strict, unstructure
 from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Sample
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
     from evalscope.core.benchmark import Task
-    from evalscope.core.engine import Engine, Evaluated
+    from evalscope.core.engine import Engine, Evaluated, ExecutorRequest
 
 log = logging.getLogger("evalscope.ray")
 
@@ -110,9 +109,9 @@ class _Actor:
 class RayExecutor:
     """Shards samples across `workers` Ray actors; see the module docstring."""
 
-    def __init__(self, cfg: TaskConfig) -> None:
-        self.cfg = cfg
-        self.options = structure_strict(dict(cfg.executor_args), RayOptions, where="executor_args")
+    def __init__(self, request: ExecutorRequest) -> None:
+        self.request = request
+        self.options = structure_strict(dict(request.executor_args), RayOptions, where="executor_args")
         if self.options.api_urls is not None and not self.options.api_urls:
             raise ConfigError("executor_args.api_urls: name at least one endpoint, or leave it out")
         self.ray = _import_ray()
@@ -131,9 +130,9 @@ class RayExecutor:
         ray = self.ray
         if ray.is_initialized():
             return
-        common = {"include_dashboard": False, "log_to_driver": bool(self.cfg.debug), "logging_level": logging.WARNING}
-        if self.cfg.ray_address:
-            ray.init(address=self.cfg.ray_address, **common)
+        common = {"include_dashboard": False, "log_to_driver": bool(self.request.debug), "logging_level": logging.WARNING}
+        if self.request.address:
+            ray.init(address=self.request.address, **common)
         else:
             needed = math.ceil(self.options.workers * self.options.num_cpus)
             ray.init(num_cpus=max(needed, os.cpu_count() or 1), _node_ip_address="127.0.0.1", **common)
@@ -152,7 +151,8 @@ class RayExecutor:
             max_restarts=0,
             runtime_env=self.options.runtime_env,
         )
-        handle = remote.remote(self.cfg.to_dict(redact=False), self.identity, self.cfg.stage, api_url)
+        spec = unstructure(self.request.model)  # the key included: the worker calls the model
+        handle = remote.remote(spec, self.identity, self.request.stage, api_url, debug=self.request.debug)
         return _Actor(handle, index)
 
     def model_api(self) -> RayModelAPI:
@@ -160,14 +160,14 @@ class RayExecutor:
         if self._api is not None:
             return self._api
         self._init_ray()
-        from evalscope.run import model_identity
+        from evalscope.app.open import model_identity
 
         spawned = [self._spawn() for _ in range(self.options.workers)]
         infos = self.ray.get([a.handle.info.remote() for a in spawned])
         for actor, info in zip(spawned, infos):
             actor.pid, actor.host = info["pid"], info["host"]
         self.actors = spawned
-        self._api = RayModelAPI(self.cfg.model, infos[0], spawned[0].handle)
+        self._api = RayModelAPI(self.request.model.model, infos[0], spawned[0].handle)
         self.identity = model_identity(self._api)  # request keys carry the same identity as a local run's
         log.info("ray: %d workers (%s)", len(spawned), ", ".join(f"pid {a.pid} on {a.host}" for a in spawned))
         return self._api
@@ -199,7 +199,7 @@ class RayExecutor:
     async def evaluate(self, task: Task, samples: Iterator[Sample], engine: Engine) -> AsyncIterator[Evaluated]:
         """Shards of `samples` to the actors, outcomes back as they finish (see the module docstring)."""
         ray_errors = (self.ray.exceptions.RayActorError,)
-        shard_size = self.options.shard_size or max(1, self.cfg.eval_batch_size)
+        shard_size = self.options.shard_size or max(1, self.request.model.concurrency)
         for actor in self.actors:
             await self._send_task(actor, task, engine)
         requeued: collections.deque[list[Sample]] = collections.deque()

@@ -1,6 +1,6 @@
 """The Ray actor of `executor: ray`: one model replica that infers and reviews shards of samples.
 
-It builds its model exactly as a local run would (`open_model` of the run's `model_spec`: the same
+It builds its model exactly as a local run would (`open_model` of the run's `ModelSpec`: the same
 adapter and the same `Model` policy of retries, timeout and concurrency) and evaluates shards with
 `Engine.evaluate_detached`; it never writes a store. Imported only inside Ray workers and by the
 executor, never by core.
@@ -14,26 +14,31 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from evalscope.core.benchmark import Task
 from evalscope.core.engine import Engine, Evaluated
-from evalscope.core.models.spec import open_model
+from evalscope.core.models.spec import ModelSpec, open_model, open_model_api
 from evalscope.core.types import ModelOutput, ModelRequest, Sample
 
 
 class EvalWorker:
     """One model replica; the driver sends it tasks once and shards of samples many times."""
 
-    def __init__(self, config: dict[str, Any], identity: str, stage: str, api_url: str | None = None) -> None:
-        from evalscope.config import TaskConfig
-        from evalscope.run import build_model_api, model_spec
+    def __init__(
+        self, spec: dict[str, Any], identity: str, stage: str, api_url: str | None = None, *, debug: bool = False
+    ) -> None:
+        """`spec`: the run's `ModelSpec` as data (`ExecutorRequest.model`); `api_url` replaces its
+        endpoint (executor_args.api_urls: one per replica)."""
+        from evalscope.core.serialization import structure
 
-        logging.basicConfig(level=logging.DEBUG if config.get("debug") else logging.WARNING)
-        cfg = TaskConfig.from_dict(config, where="executor worker")
+        logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING)
+        model_spec = structure(spec, ModelSpec)
         if api_url:
-            cfg.api_url = api_url
-        self.api = build_model_api(cfg)
-        self.model = open_model(model_spec(cfg), api=self.api)
-        self.engine = Engine(self.model, [], concurrency=cfg.eval_batch_size, stage=stage, identity=identity)
+            model_spec = attrs.evolve(model_spec, api_url=api_url)
+        self.api = open_model_api(model_spec)
+        self.model = open_model(model_spec, api=self.api)
+        self.engine = Engine(self.model, [], concurrency=model_spec.concurrency, stage=stage, identity=identity)
         self.tasks: dict[str, Task] = {}
 
     def info(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from evalscope.core.ports import ProgressSink
 from evalscope.core.suites import EvalSuite, SuiteRun
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
+    from evalscope.core.suites import SuiteRequest
 
 ENV_NAME = "opencompass"
 WORKER = "evalscope.backends.suites.opencompass.worker"
@@ -41,11 +41,11 @@ class OpenCompassSuite(EvalSuite):
     def check_config(self, eval_config: dict[str, Any], *, where: str) -> None:
         parse_config(eval_config, where=where)
 
-    def model_id(self, task: TaskConfig, eval_config: dict[str, Any]) -> str | None:
+    def model_id(self, task: SuiteRequest, eval_config: dict[str, Any]) -> str | None:
         models = parse_config(eval_config, where="eval_config").models
         return (models[0].abbr or models[0].path) if models else None
 
-    def run(self, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
+    def run(self, task: SuiteRequest, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
         from evalscope.backends.suites.boundary import WorkerRequest, call_worker, default_timeout
         from evalscope.backends.suites.envs import require_env
         from evalscope.core.serialization import unstructure
@@ -61,7 +61,7 @@ class OpenCompassSuite(EvalSuite):
         if plan.model.key not in ("", "EMPTY", "ENV"):  # OpenCompass dumps its config: the key travels in the env
             env["OPENAI_API_KEY"], plan.model.key = plan.model.key, "ENV"
         request = WorkerRequest(
-            suite=self.name, task=task.to_dict(), eval_config={}, run_dir=str(run_dir),
+            suite=self.name, task=task.worker_settings(), eval_config={}, run_dir=str(run_dir),
             model_id=report_model_name(task, plan.model), options={"plan": unstructure(plan)},
         )
         return call_worker(
@@ -71,14 +71,14 @@ class OpenCompassSuite(EvalSuite):
         )
 
 
-def report_model_name(task: TaskConfig, model: OCModel) -> str:
+def report_model_name(task: SuiteRequest, model: OCModel) -> str:
     """The run's model name when the task names one, else the eval_config model's abbr or path."""
     if task.model_id or task.model:
         return task.resolved_model_id
     return model.abbr or model.path
 
 
-def resolve_plan(cfg: OpenCompassConfig, task: TaskConfig, run_dir: Path) -> ResolvedPlan:
+def resolve_plan(cfg: OpenCompassConfig, task: SuiteRequest, run_dir: Path) -> ResolvedPlan:
     """Fill what the eval_config leaves out from the task, and resolve names and paths for the worker."""
     from evalscope.backends.suites.opencompass.config import BUILTIN_DATASETS, _parse_datasets
     from evalscope.core.serialization import ConfigError
@@ -112,7 +112,7 @@ def resolve_plan(cfg: OpenCompassConfig, task: TaskConfig, run_dir: Path) -> Res
     if not cfg.models and task.eval_batch_size:
         model.batch_size = task.eval_batch_size
     limit = cfg.limit if cfg.limit is not None else task.limit
-    max_tokens = task.generation_config.max_tokens if task.generation_config is not None else None
+    max_tokens = task.max_tokens
     data_dir = cfg.data_dir or os.environ.get("COMPASS_DATA_CACHE") or task.dataset_dir
     return ResolvedPlan(
         datasets=datasets,
@@ -145,7 +145,7 @@ def custom_name(entry: OCCustomDataset) -> str:
     return entry.abbr or os.path.basename(entry.path).split(".")[0]
 
 
-def model_from_task(task: TaskConfig) -> OCModel:
+def model_from_task(task: SuiteRequest) -> OCModel:
     from evalscope.core.serialization import ConfigError
 
     if not (task.model and task.api_url):

@@ -24,7 +24,7 @@ from evalscope.core.serialization import unstructure
 from evalscope.core.suites import EvalSuite, SuiteRun, SuiteUnavailableError
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
+    from evalscope.core.suites import SuiteRequest
 
 MTEB_INSTALL = "pip install 'evalscope-backends[rag]'"
 WORKERS = {
@@ -42,7 +42,7 @@ class RAGEvalSuite(EvalSuite):
     def check_config(self, eval_config: dict[str, Any], *, where: str) -> None:
         cfgmod.parse(eval_config, where)
 
-    def model_id(self, task: TaskConfig, eval_config: dict[str, Any]) -> str | None:
+    def model_id(self, task: SuiteRequest, eval_config: dict[str, Any]) -> str | None:
         """MTEB: the embedding model (+ reranker); RAGAS: the critic; CLIP: the first model."""
         from evalscope.backends.suites.rageval.models import model_label
 
@@ -54,7 +54,7 @@ class RAGEvalSuite(EvalSuite):
             return llm.model_name or None
         return model_label(parsed.eval.models[0].model_name) if parsed.eval.models else None
 
-    def run(self, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
+    def run(self, task: SuiteRequest, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
         parsed = cfgmod.parse(eval_config, "eval_config")
         tool = cfgmod.tool_of(eval_config, "eval_config")
         if isinstance(parsed, cfgmod.MTEBConfig):
@@ -68,7 +68,7 @@ class RAGEvalSuite(EvalSuite):
 
     # -- per tool -------------------------------------------------------------------------------
 
-    def _mteb(self, cfg: cfgmod.MTEBConfig, task: TaskConfig, run_dir: Path) -> tuple[Path, dict[str, Any]]:
+    def _mteb(self, cfg: cfgmod.MTEBConfig, task: SuiteRequest, run_dir: Path) -> tuple[Path, dict[str, Any]]:
         from evalscope.backends.suites.rageval.models import resolve_model_dir
 
         missing = [m for m in ("mteb", "sentence_transformers") if importlib.util.find_spec(m) is None]
@@ -128,7 +128,7 @@ class RAGEvalSuite(EvalSuite):
     # -- the boundary ---------------------------------------------------------------------------
 
     def _call(
-        self, tool: str, python: Path, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path,
+        self, tool: str, python: Path, task: SuiteRequest, eval_config: dict[str, Any], run_dir: Path,
         options: dict[str, Any], secrets: list[str], model_id: str,
     ) -> SuiteRun:
         from evalscope.backends.suites.boundary import call_worker
@@ -146,13 +146,13 @@ class RAGEvalSuite(EvalSuite):
 
 
 def build_request(
-    tool: str, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path, options: dict[str, Any], *, model_id: str = ""
+    tool: str, task: SuiteRequest, eval_config: dict[str, Any], run_dir: Path, options: dict[str, Any], *, model_id: str = ""
 ) -> Any:
     """The JSON request a RAGEval worker receives (tests build it without running a worker)."""
     from evalscope.backends.suites.boundary import WorkerRequest
 
     return WorkerRequest(
-        suite=f"RAGEval/{tool}", task=task.to_dict(), eval_config=eval_config, run_dir=str(run_dir),
+        suite=f"RAGEval/{tool}", task=task.worker_settings(), eval_config=eval_config, run_dir=str(run_dir),
         model_id=model_id or task.model_id or "", options=options,
     )
 

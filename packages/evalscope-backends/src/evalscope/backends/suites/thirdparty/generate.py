@@ -21,12 +21,12 @@ from evalscope.core.serialization import ConfigError
 from evalscope.core.types import ModelOutput, ModelRequest
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
+    from evalscope.core.suites import SuiteRequest
 
 
 @attrs.define
 class ModelTarget:
-    """Which model answers: a TaskConfig's model settings (a checkpoint, a service, an alias)."""
+    """Which model answers: a SuiteRequest's model settings (a checkpoint, a service, an alias)."""
 
     model: str
     eval_type: str = "checkpoint"
@@ -45,7 +45,7 @@ def base_url(url: str) -> str:
     return url
 
 
-def target_spec(target: ModelTarget, task: TaskConfig) -> ModelSpec:
+def target_spec(target: ModelTarget, task: SuiteRequest) -> ModelSpec:
     """The target as a `ModelSpec`: the task's model_args when it is the task's model, the task's
     seed and retries, the target's timeout else the task's."""
     if target.eval_type == "service" and not target.api_url:
@@ -57,7 +57,7 @@ def target_spec(target: ModelTarget, task: TaskConfig) -> ModelSpec:
     )
 
 
-def build_model(target: ModelTarget, task: TaskConfig) -> Model:
+def build_model(target: ModelTarget, task: SuiteRequest) -> Model:
     """A `Model` (concurrency, retries, timeout) over the adapter the target names."""
     return open_model(target_spec(target, task))
 
@@ -93,9 +93,9 @@ async def answer_all(
         async def one(i: int, request: ModelRequest) -> None:
             key = request.cache_key()
             if key in known:
-                outputs[i] = structure(known[key]["output"], ModelOutput)
+                stored = outputs[i] = structure(known[key]["output"], ModelOutput)
                 if on_done:
-                    on_done(i, outputs[i], True)
+                    on_done(i, stored, True)
                 return
             try:
                 output = await model.call(request)

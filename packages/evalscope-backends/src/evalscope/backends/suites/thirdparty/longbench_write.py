@@ -46,8 +46,8 @@ from evalscope.core.types import (
 )
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
     from evalscope.core.ports import ProgressSink
+    from evalscope.core.suites import SuiteRequest
 
 log = logging.getLogger("evalscope.thirdparty.longbench_write")
 
@@ -204,7 +204,7 @@ def parse_verdict(text: str) -> dict[str, float] | None:
     for dim in DIMENSIONS:
         value = data.get(dim)
         try:
-            number = float(value)
+            number = float(value)  # type: ignore[arg-type]  # None or a non-number falls to the except below
         except (TypeError, ValueError):
             return None
         if not 1.0 <= number <= 5.0:
@@ -238,7 +238,7 @@ def load_prompts(path: str, limit: int | None) -> list[dict[str, Any]]:
     return rows[:limit] if limit else rows
 
 
-def model_target(cfg: LongBenchWriteConfig, task: TaskConfig) -> ModelTarget:
+def model_target(cfg: LongBenchWriteConfig, task: SuiteRequest) -> ModelTarget:
     from evalscope.core.serialization import ConfigError
 
     name = cfg.model or task.model
@@ -253,7 +253,7 @@ def model_target(cfg: LongBenchWriteConfig, task: TaskConfig) -> ModelTarget:
                        concurrency=max(task.eval_batch_size, 1))
 
 
-def run(cfg: LongBenchWriteConfig, task: TaskConfig, run_dir: Path, sink: ProgressSink, model_name: str) -> SuiteRun:
+def run(cfg: LongBenchWriteConfig, task: SuiteRequest, run_dir: Path, sink: ProgressSink, model_name: str) -> SuiteRun:
     from evalscope.core.serialization import ConfigError
 
     rows = load_prompts(cfg.input_data_path or "", cfg.limit)
@@ -302,7 +302,7 @@ def run(cfg: LongBenchWriteConfig, task: TaskConfig, run_dir: Path, sink: Progre
     return SuiteRun(reports=[report], results={NAME: results}, artefacts=[str(work)])
 
 
-async def _answers(target: ModelTarget, task: TaskConfig, requests: list[ModelRequest], path: Path) -> list[ModelOutput]:
+async def _answers(target: ModelTarget, task: SuiteRequest, requests: list[ModelRequest], path: Path) -> list[ModelOutput]:
     model = build_model(target, task)
     try:
         return await answer_all(model, requests, path)
@@ -311,7 +311,7 @@ async def _answers(target: ModelTarget, task: TaskConfig, requests: list[ModelRe
 
 
 async def _judge(
-    judge: JudgeConfig, task: TaskConfig, rows: list[dict[str, Any]], outputs: list[ModelOutput], path: Path
+    judge: JudgeConfig, task: SuiteRequest, rows: list[dict[str, Any]], outputs: list[ModelOutput], path: Path
 ) -> list[tuple[str, dict[str, float] | None, str | None]]:
     import os
 

@@ -19,7 +19,7 @@ from evalscope.core.ports import ProgressSink
 from evalscope.core.suites import EvalSuite, SuiteRun
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
+    from evalscope.core.suites import SuiteRequest
 
 TOOLS = ("longbench_write", "toolbench_static")
 
@@ -58,13 +58,13 @@ class ThirdPartySuite(EvalSuite):
         name = tool_name(eval_config, where)
         _module(name).parse({**eval_config, "tool": name}, where)
 
-    def model_id(self, task: TaskConfig, eval_config: dict[str, Any]) -> str | None:
+    def model_id(self, task: SuiteRequest, eval_config: dict[str, Any]) -> str | None:
         name = tool_name(eval_config, "eval_config")
         cfg = _module(name).parse({**eval_config, "tool": name}, "eval_config")
         model = cfg.model if name == "longbench_write" else cfg.infer_args.model_name_or_path
         return Path(model.rstrip("/")).name if model else None
 
-    def run(self, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
+    def run(self, task: SuiteRequest, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
         name = tool_name(eval_config, "eval_config")
         module = _module(name)
         cfg = module.parse({**eval_config, "tool": name}, "eval_config")

@@ -49,8 +49,8 @@ from evalscope.core.types import (
 )
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
     from evalscope.core.ports import ProgressSink
+    from evalscope.core.suites import SuiteRequest
 
 NAME = "toolbench_static"
 DOMAINS = ("in_domain", "out_of_domain")
@@ -193,7 +193,7 @@ def score_step(prediction: str, target: str, tools: list[str]) -> tuple[dict[str
     from evalscope.core.text_overlap import rouge_scores
 
     ref, pred = parse_step(target), parse_step(prediction)
-    details = {"reference": attrs.asdict(ref), "predicted": attrs.asdict(pred)}
+    details: dict[str, Any] = {"reference": attrs.asdict(ref), "predicted": attrs.asdict(pred)}
     left_out = ref.action == HALLUCINATED_REFERENCE or (
         pred.action is not None and ref.action != "none" and ref.action not in tools
     )
@@ -246,7 +246,7 @@ def to_request(item: dict[str, Any], max_tokens: int) -> ModelRequest:
     return ModelRequest(RequestKind.GENERATE, messages=messages, config=GenerationConfig(max_tokens=max_tokens, temperature=0.0))
 
 
-def model_target(cfg: ToolBenchConfig, task: TaskConfig) -> ModelTarget:
+def model_target(cfg: ToolBenchConfig, task: SuiteRequest) -> ModelTarget:
     from evalscope.core.serialization import ConfigError
 
     args = cfg.infer_args
@@ -264,7 +264,7 @@ def model_target(cfg: ToolBenchConfig, task: TaskConfig) -> ModelTarget:
     return ModelTarget(model=args.model_name_or_path, eval_type="checkpoint", concurrency=max(task.eval_batch_size, 1))
 
 
-def run(cfg: ToolBenchConfig, task: TaskConfig, run_dir: Path, sink: ProgressSink, model_name: str) -> SuiteRun:
+def run(cfg: ToolBenchConfig, task: SuiteRequest, run_dir: Path, sink: ProgressSink, model_name: str) -> SuiteRun:
     work = Path(cfg.infer_args.output_dir).expanduser().resolve() if cfg.infer_args.output_dir else run_dir / NAME
     files = domain_files(cfg.infer_args.data_path)
     domains = {d: load_items(p, cfg.infer_args.num_infer_samples) for d, p in files.items()}
@@ -287,7 +287,7 @@ def run(cfg: ToolBenchConfig, task: TaskConfig, run_dir: Path, sink: ProgressSin
     return SuiteRun(reports=[report], results={NAME: results}, artefacts=[str(work)])
 
 
-async def _answers(target: ModelTarget, task: TaskConfig, requests: list[ModelRequest], path: Path) -> list[ModelOutput]:
+async def _answers(target: ModelTarget, task: SuiteRequest, requests: list[ModelRequest], path: Path) -> list[ModelOutput]:
     model = build_model(target, task)
     try:
         return await answer_all(model, requests, path)

@@ -16,7 +16,7 @@ from evalscope.core.serialization import unstructure
 from evalscope.core.suites import EvalSuite, SuiteRun
 
 if TYPE_CHECKING:
-    from evalscope.config import TaskConfig
+    from evalscope.core.suites import SuiteRequest
 
 ENV = "vlmeval"
 WORKER = "evalscope.backends.suites.vlmeval.worker"
@@ -29,11 +29,11 @@ class VLMEvalKitSuite(EvalSuite):
     def check_config(self, eval_config: dict[str, Any], *, where: str) -> None:
         cfgmod.parse(eval_config, where)
 
-    def model_id(self, task: TaskConfig, eval_config: dict[str, Any]) -> str | None:
+    def model_id(self, task: SuiteRequest, eval_config: dict[str, Any]) -> str | None:
         names = cfgmod.model_names(cfgmod.parse(eval_config, "eval_config"))
         return "+".join(names) or None
 
-    def run(self, task: TaskConfig, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
+    def run(self, task: SuiteRequest, eval_config: dict[str, Any], run_dir: Path, sink: ProgressSink) -> SuiteRun:
         from evalscope.backends.suites.boundary import call_worker
         from evalscope.backends.suites.envs import require_env
 
@@ -48,14 +48,14 @@ class VLMEvalKitSuite(EvalSuite):
         )
 
 
-def build_request(task: TaskConfig, cfg: cfgmod.VLMEvalConfig, run_dir: Path) -> Any:
+def build_request(task: SuiteRequest, cfg: cfgmod.VLMEvalConfig, run_dir: Path) -> Any:
     """The JSON request the worker receives (tests build it without the env)."""
     from evalscope.backends.suites.boundary import WorkerRequest
 
     work_dir = Path(cfg.work_dir).expanduser().resolve() if cfg.work_dir else run_dir / "vlmeval"
     limit = cfg.limit if cfg.limit is not None else (task.limit if isinstance(task.limit, int) else None)
     return WorkerRequest(
-        suite="VLMEvalKit", task=task.to_dict(), eval_config=unstructure(cfg), run_dir=str(run_dir),
+        suite="VLMEvalKit", task=task.worker_settings(), eval_config=unstructure(cfg), run_dir=str(run_dir),
         model_id=task.model_id or "",
         options={"data_dir": str(cfgmod.data_dir(cfg)), "work_dir": str(work_dir), "limit": limit,
                  "models": cfgmod.model_names(cfg)},
