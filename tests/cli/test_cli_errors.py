@@ -15,8 +15,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import evalscope.cli.main as cli_main
 from evalscope.cli.main import main
+from evalscope.core.registry import commands
 from evalscope.core.serialization import ConfigError
 
 _SCRIPT = Path(sys.executable).with_name("evalscope")  # the command a user types
@@ -170,8 +170,8 @@ def bad_setting_command() -> None:
 
 
 def test_every_command_gets_the_policy(monkeypatch):
-    monkeypatch.setitem(cli_main.BUILTIN_COMMANDS, "boom", f"{__name__}:boom_command")
-    monkeypatch.setitem(cli_main.BUILTIN_COMMANDS, "bad-setting", f"{__name__}:bad_setting_command")
+    monkeypatch.setitem(commands._items, "boom", boom_command)
+    monkeypatch.setitem(commands._items, "bad-setting", bad_setting_command)
     result = invoke("boom")
     assert result.exit_code == 1
     assert error_line(result.output) == "Error: KeyError: 'answer' (rerun with --debug for the traceback)"
@@ -183,7 +183,7 @@ def test_every_command_gets_the_policy(monkeypatch):
 
 
 def test_debug_from_the_environment(monkeypatch):
-    monkeypatch.setitem(cli_main.BUILTIN_COMMANDS, "boom", f"{__name__}:boom_command")
+    monkeypatch.setitem(commands._items, "boom", boom_command)
     monkeypatch.setenv("EVALSCOPE_DEBUG", "1")
     assert isinstance(invoke("boom").exception, KeyError)
 

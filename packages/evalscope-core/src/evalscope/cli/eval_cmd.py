@@ -92,17 +92,13 @@ def eval_command(config_file: str | None, display: str | None, **flags: Any) -> 
         _run(cfg, display)
 
 
-#: front-ends that can show a run live register `name = "module:function(cfg)"` here (--tui: "tui")
-DISPLAY_GROUP = "evalscope.displays"
-
-
 def _display(name: str) -> Any:
-    from importlib.metadata import entry_points
+    """A live display from the `displays` registry (entry points `evalscope.displays`: `module:function(cfg)`)."""
+    from evalscope.core.registry import displays
 
-    for ep in entry_points(group=DISPLAY_GROUP):
-        if ep.name == name:
-            return ep.load()
-    raise click.ClickException(f"--{name}: no live display {name!r} installed (pip install evalscope-viz)")
+    if name not in displays:
+        raise click.ClickException(f"--{name}: no live display {name!r} installed (pip install evalscope-viz)")
+    return displays.get(name)
 
 
 def _run(cfg: Any, display: str | None = None) -> None:

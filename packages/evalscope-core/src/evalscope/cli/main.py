@@ -1,20 +1,17 @@
 """Root `evalscope` command.
 
-Sub-commands are resolved lazily: built-in ones by module path, plug-in ones through the
-``evalscope.commands`` entry-point group. Nothing heavy is imported until a command runs, so
+Sub-commands come from the `commands` registry (`evalscope.core.registry`): built-in ones by
+module path, plug-in ones through the ``evalscope.commands`` entry-point group, and listing their
+names imports none of them. Nothing heavy is imported until a command runs, so
 ``evalscope --help`` stays fast. Every sub-command runs under one error policy
 (`evalscope.cli.errors.user_errors`): one line for a user's mistake, a traceback only with --debug.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
-
 import click
 
-if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
+from evalscope.core.registry import commands
 
 BUILTIN_COMMANDS: dict[str, str] = {
     "eval": "evalscope.cli.eval_cmd:eval_command",
@@ -23,18 +20,8 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "compare": "evalscope.cli.compare_cmd:compare_command",
 }
 
-COMMAND_GROUP = "evalscope.commands"
-
-
-def _plugin_commands() -> dict[str, EntryPoint]:
-    from importlib.metadata import entry_points
-
-    return {ep.name: ep for ep in entry_points(group=COMMAND_GROUP)}
-
-
-def _load_target(target: str) -> click.Command:
-    module_name, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+for _name, _target in BUILTIN_COMMANDS.items():
+    commands.register_lazy(_name, _target)
 
 
 class LazyGroup(click.Group):
@@ -51,15 +38,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(BUILTIN_COMMANDS) | set(_plugin_commands()))
+        return commands.names()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in BUILTIN_COMMANDS:
-            return _load_target(BUILTIN_COMMANDS[cmd_name])
-        plugin = _plugin_commands().get(cmd_name)
-        if plugin is None:
-            return None
-        return plugin.load()
+        return commands.get(cmd_name) if cmd_name in commands else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Listing must not import every command: show names with a short static hint.

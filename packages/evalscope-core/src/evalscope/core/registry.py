@@ -90,7 +90,8 @@ class Registry(Generic[T]):
         if key not in self._lazy:
             self._load_entry_points()
         if key in self._lazy:
-            item = _load(self._lazy.pop(key))
+            item = _load(self._lazy[key])  # an entry that fails to import stays listed (and fails again)
+            self._lazy.pop(key, None)
             # a lazily imported module may have registered itself already
             self._items.setdefault(key, item)
             return self._items[key]
@@ -118,3 +119,10 @@ executors: Registry[Callable[..., Any]] = Registry("executors")
 extractors: Registry[Callable[..., Any]] = Registry("extractors")
 #: prompt styles by `prompt_style` name (`PromptStyle`, core/prompt_styles.py); the default is built in
 prompt_styles: Registry[Any] = Registry("prompt_styles")
+#: `evalscope` sub-commands (click commands) by name: built-ins lazily, plug-ins from `evalscope.commands`;
+#: listing names imports none of them (`evalscope --help` stays fast)
+commands: Registry[Any] = Registry("commands")
+#: live views of a running evaluation or perf run (`--tui`), `evalscope.displays`: `display(cfg)`
+displays: Registry[Callable[..., Any]] = Registry("displays")
+#: report-site pages other packages add (`evalscope.site_pages`: each names a `viz.site.pages.Page`)
+site_pages: Registry[Any] = Registry("site_pages")

@@ -73,13 +73,12 @@ def _at_least(least: float, *, above: bool = False):
 
 
 def _display(name: str):
-    """A live display registered under the `evalscope.displays` entry points (--tui: evalscope-viz)."""
-    from importlib.metadata import entry_points
+    """A live display from the `displays` registry (entry points `evalscope.displays`; --tui: evalscope-viz)."""
+    from evalscope.core.registry import displays
 
-    for ep in entry_points(group="evalscope.displays"):
-        if ep.name == name:
-            return ep.load()
-    raise click.ClickException(f"--tui: no live display {name!r} installed (pip install evalscope-viz)")
+    if name not in displays:
+        raise click.ClickException(f"--tui: no live display {name!r} installed (pip install evalscope-viz)")
+    return displays.get(name)
 
 
 @click.command(cls=MultiValueCommand, context_settings={"help_option_names": ["-h", "--help"]})

@@ -41,19 +41,18 @@ def builtin_pages() -> list[Page]:
 
 
 def plugin_pages() -> list[Page]:
-    from importlib.metadata import entry_points
+    """Pages of the `site_pages` registry (entry points `evalscope.site_pages`)."""
+    from evalscope.core.registry import site_pages
 
     pages = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for name in site_pages.names():
         try:
-            page = ep.load()
+            page = site_pages.get(name)
         except ImportError as exc:  # a plug-in whose own dependencies are missing: the site still starts
-            log.warning("site page %r (%s) is left out: %s", ep.name, ep.value, exc)
+            log.warning("site page %r is left out: %s", name, exc)
             continue
         if not isinstance(page, Page):
-            raise TypeError(
-                f"entry point {ep.name!r} of {ENTRY_POINT_GROUP} is {type(page).__name__}, not a Page"
-            )
+            raise TypeError(f"entry point {name!r} of {ENTRY_POINT_GROUP} is {type(page).__name__}, not a Page")
         pages.append(page)
     return pages
 
