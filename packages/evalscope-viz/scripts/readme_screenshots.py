@@ -159,7 +159,7 @@ def site_screenshots(outputs: Path) -> None:
         [str(EXE), "app", "--outputs", str(outputs), "--port", "0"], stdout=subprocess.PIPE, text=True
     )
     try:
-        url = re.search(r"(http://\S+)", proc.stdout.readline()).group(1)  # type: ignore[union-attr]
+        url = re.search(r"(http://\S+)", proc.stdout.readline()).group(1)  # type: ignore[union-attr]  # the app prints its URL first; a miss should fail loudly
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900})

@@ -95,7 +95,7 @@ def pairs(models: Sequence[str], mode: str, baseline: str | None) -> list[tuple[
     if mode == "single":
         return [(m,) for m in models]
     if mode == "pairwise_baseline":
-        return [(m, baseline) for m in models if m != baseline]  # type: ignore[misc]
+        return [(m, baseline) for m in models if m != baseline]  # type: ignore[misc]  # the config requires a baseline in this mode
     return list(itertools.combinations(models, 2))
 
 

@@ -3,6 +3,8 @@ Only click is imported here; the arena (numpy, scipy, the adapters) loads when t
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
@@ -21,5 +23,5 @@ def arena(config_file: str, use_cache: str | None, work_dir: str | None, limit: 
     from evalscope.arena.runner import run_arena
 
     cfg = load_arena_config(config_file)
-    overrides = {k: v for k, v in {"use_cache": use_cache, "work_dir": work_dir, "limit": limit, "debug": debug}.items() if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in {"use_cache": use_cache, "work_dir": work_dir, "limit": limit, "debug": debug}.items() if v is not None}
     run_arena(attrs.evolve(cfg, **overrides))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -40,7 +41,7 @@ def _models(battles: Sequence[Battle], models: Sequence[str] | None) -> list[str
     return names
 
 
-def _win_matrix(battles: Sequence[Battle], index: dict[str, int]):  # type: ignore[no-untyped-def]
+def _win_matrix(battles: Sequence[Battle], index: dict[str, int]) -> tuple[Any, Any, Any]:
     """Arrays (first, second, score) of the battles: the input of `_fit`."""
     import numpy as np
 
@@ -50,7 +51,7 @@ def _win_matrix(battles: Sequence[Battle], index: dict[str, int]):  # type: igno
     return first, second, score
 
 
-def _fit(first, second, score, n: int, ridge: float):  # type: ignore[no-untyped-def]
+def _fit(first: Any, second: Any, score: Any, n: int, ridge: float) -> Any:
     """Maximum-likelihood strengths (natural log scale) by Newton's method on the penalised log-likelihood.
 
     wins[i, j] counts (fractional) wins of i over j; a tie is half a win for each side. The ridge
@@ -99,8 +100,8 @@ def bradley_terry(
     return _scaled(beta, names, init=init, scale=scale, base=base, anchor=anchor)
 
 
-def _scaled(beta, names: Sequence[str], *, init: float, scale: float, base: float, anchor: str | None) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    centre = float(beta[list(names).index(anchor)]) if anchor in names else float(beta.mean())
+def _scaled(beta: Any, names: Sequence[str], *, init: float, scale: float, base: float, anchor: str | None) -> dict[str, float]:
+    centre = float(beta[list(names).index(anchor)]) if anchor is not None and anchor in names else float(beta.mean())
     factor = scale / math.log(base)
     return {m: float(init + factor * (beta[i] - centre)) for i, m in enumerate(names)}
 
@@ -111,7 +112,7 @@ class Interval:
     high: float
 
 
-def _rng(seed: int):  # type: ignore[no-untyped-def]
+def _rng(seed: int) -> Any:
     import numpy as np
 
     return np.random.default_rng(seed)
@@ -164,7 +165,7 @@ def win_rate(wins: float, losses: float, ties: float) -> float | None:
     return (wins + ties / 2) / battles if battles else None
 
 
-def win_rate_of(outcomes) -> float | None:  # type: ignore[no-untyped-def]
+def win_rate_of(outcomes: Any) -> float | None:
     """`win_rate` of a model's battle outcomes (its score per battle: 1 win, 0 loss, else a tie)."""
     import numpy as np
 

@@ -76,7 +76,7 @@ def generate_answers(cfg: ArenaConfig, model: ArenaModel, questions_path: str, r
 
     answers_dir = run_dir / "answers" / safe_name(model.name)
     source = Path(questions_path)
-    data = {
+    data: dict[str, Any] = {
         "model": model.model,
         "model_id": model.name,
         "eval_type": "service" if model.api_url and model.eval_type == "checkpoint" else model.eval_type,

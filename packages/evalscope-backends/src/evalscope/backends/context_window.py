@@ -49,7 +49,7 @@ def check_mode(mode: str) -> str:
 
 def is_context_error(error: str | None) -> bool:
     """Whether an output's `error` is a prompt that did not fit the context."""
-    return bool(error) and error.startswith(CONTEXT_ERROR)  # type: ignore[union-attr]
+    return bool(error) and error.startswith(CONTEXT_ERROR)  # type: ignore[union-attr]  # bool(error) excludes None
 
 
 @attrs.frozen

@@ -15,6 +15,7 @@ import ctypes.util
 import functools
 import logging
 import os
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ TRIM_AFTER_CHARS = 256 * 1024
 
 
 @functools.cache
-def _malloc_trim():  # type: ignore[no-untyped-def]
+def _malloc_trim() -> Any:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         trim = libc.malloc_trim

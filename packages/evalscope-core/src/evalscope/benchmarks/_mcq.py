@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from evalscope.core.benchmark import LETTERS, PromptContext
 from evalscope.core.types import Sample
 
@@ -42,6 +44,6 @@ def verbatim_metadata(**pairs: tuple[object, object]) -> dict:
     return {"verbatim": changed} if changed else {}
 
 
-def verbatim(sample: Sample, key: str, cleaned: object) -> object:
+def verbatim(sample: Sample, key: str, cleaned: object) -> Any:
     """The source text of `key` if cleaning changed it, else `cleaned`."""
     return sample.metadata.get("verbatim", {}).get(key, cleaned)

@@ -365,7 +365,7 @@ class Engine:
                 out[i] = Evaluated(result, skipped)
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, max(1, len(samples))))))
-        return out  # type: ignore[return-value]
+        return out  # type: ignore[return-value]  # every slot was filled by a worker above
 
     async def _infer(self, task: Task, sample: Sample, run: TaskRun) -> SampleResult:
         """Call the model; an exception or an output carrying an error makes an ERROR result."""
@@ -373,7 +373,7 @@ class Engine:
         key = self._key(request)
         on_delta = self._token_counter(task, request)
         try:
-            output = await self.model.call(request, on_delta=on_delta)  # type: ignore[union-attr]
+            output = await self.model.call(request, on_delta=on_delta)  # type: ignore[union-attr]  # inference runs only with a model
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded per sample, never silently scored
@@ -396,7 +396,7 @@ class Engine:
             run.output_tokens += output.usage.output_tokens
         return result
 
-    def _token_counter(self, task: Task, request: ModelRequest):  # type: ignore[no-untyped-def]
+    def _token_counter(self, task: Task, request: ModelRequest) -> Callable[[str], None] | None:
         """An `on_delta` that reports generated tokens (one delta per decoding step) for local
         models that stream; None otherwise (a callback would disable retries of streamed calls)."""
         if request.kind is not RequestKind.GENERATE or self.model is None or not self.model.api.streams:

@@ -83,4 +83,4 @@ class FanOutSink:
 
     def on_event(self, event: object) -> None:
         for sink in self.sinks:
-            sink.on_event(event)  # type: ignore[attr-defined]
+            sink.on_event(event)  # type: ignore[attr-defined]  # sinks are ProgressSinks (duck-typed)

@@ -109,9 +109,9 @@ class Model:
                 f"it supports {sorted(k.value for k in self.api.capabilities)}"
             )
         key = request.cache_key() if self._cache is not None else None
-        if key is not None and key in self._cache:  # type: ignore[operator]
-            cached = self._cache[key]  # type: ignore[index]
-            self._cache.move_to_end(key)  # type: ignore[union-attr]
+        if key is not None and key in self._cache:  # type: ignore[operator]  # the cache exists whenever key is set
+            cached = self._cache[key]  # type: ignore[index]  # the cache exists whenever key is set
+            self._cache.move_to_end(key)  # type: ignore[union-attr]  # the cache exists whenever key is set
             if on_delta is not None and cached.text:
                 _deliver(on_delta, cached.text)
             return cached
@@ -126,9 +126,9 @@ class Model:
                 waiting[0] = False  # a streaming adapter still running in a thread may stop now
                 raise
         if key is not None and output.error is None:
-            self._cache[key] = output  # type: ignore[index]
-            if len(self._cache) > self.cache_size:  # type: ignore[arg-type]
-                self._cache.popitem(last=False)  # type: ignore[union-attr]
+            self._cache[key] = output  # type: ignore[index]  # the cache exists whenever key is set
+            if len(self._cache) > self.cache_size:  # type: ignore[arg-type]  # the cache exists whenever key is set
+                self._cache.popitem(last=False)  # type: ignore[union-attr]  # the cache exists whenever key is set
         return output
 
     async def generate(self, request: ModelRequest, *, on_delta: TextCallback | None = None) -> ModelOutput:
@@ -188,7 +188,7 @@ class Model:
         def tracked(index: int, text: str) -> bool | None:
             nonlocal emitted
             emitted = True
-            return on_delta(index, text)  # type: ignore[misc]
+            return on_delta(index, text)  # type: ignore[misc]  # on_delta is set when tracked is used
 
         while True:
             try:

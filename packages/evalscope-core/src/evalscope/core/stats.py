@@ -319,7 +319,7 @@ def compare_scores(
         diff=mean_b - mean_a,
         ci_low=low,
         ci_high=high,
-        p_value=mcnemar_exact(disc_b, disc_c) if binary else p_boot,  # type: ignore[arg-type]
+        p_value=mcnemar_exact(disc_b, disc_c) if binary else p_boot,  # type: ignore[arg-type]  # p_boot is set when not binary
         test="mcnemar" if binary else "paired_bootstrap",
         b_only_a_right=disc_b,
         c_only_b_right=disc_c,

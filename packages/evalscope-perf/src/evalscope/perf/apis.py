@@ -13,7 +13,7 @@ try:  # optional speed-up
 
     _loads = _orjson.loads
 except ImportError:  # pragma: no cover - depends on the environment
-    _loads = json.loads
+    _loads = json.loads  # type: ignore[assignment]  # called as orjson.loads is: one str/bytes argument
 
 API_PATHS = {
     "chat": "/v1/chat/completions",
@@ -122,7 +122,7 @@ def parse_event_src(payload: bytes) -> tuple[str, dict[str, Any] | None, str]:
         return "", None, ""
     if not isinstance(obj, dict):
         return "", None, ""
-    text = ""
+    text: str | None = ""
     key = ""
     choices = obj.get("choices")
     if choices and isinstance(choices, list) and isinstance(choices[0], dict):
@@ -139,7 +139,7 @@ def parse_event_src(payload: bytes) -> tuple[str, dict[str, Any] | None, str]:
         if not isinstance(text, str) or not text:
             text, key = "", ""
     usage = obj.get("usage")
-    return text, usage if isinstance(usage, dict) else None, key
+    return text or "", usage if isinstance(usage, dict) else None, key
 
 
 def parse_full(body: bytes) -> tuple[str, dict[str, Any] | None]:

@@ -265,7 +265,7 @@ class _Conn(asyncio.Protocol):
         self.pool = pool
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # a TCP connection's transport is an asyncio.Transport
 
     def data_received(self, data: bytes) -> None:
         t = _perf()
@@ -291,7 +291,7 @@ class _Conn(asyncio.Protocol):
         return not self.closed and self.transport is not None and not self.transport.is_closing()
 
     def write(self, payload: bytes) -> None:
-        self.transport.write(payload)  # type: ignore[union-attr]
+        self.transport.write(payload)  # type: ignore[union-attr]  # set by connection_made before any send
 
     def close(self) -> None:
         self.closed = True
@@ -435,7 +435,7 @@ class Pool:
         try:
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)  # type: ignore[arg-type]
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)  # type: ignore[arg-type]  # only reached on Linux, where the option is an int
             await loop.sock_connect(sock, addr)
         except BaseException:
             sock.close()

@@ -63,7 +63,7 @@ class _Server(asyncio.Protocol):
         self.pending: list[tuple[bytes, bytes, float]] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # a TCP connection's transport is an asyncio.Transport
 
     def data_received(self, data: bytes, t: float | None = None) -> None:
         t_app = _perf()
@@ -106,7 +106,7 @@ class _Server(asyncio.Protocol):
     def _send_json(self, obj: Any, status: int = 200) -> None:
         data = json.dumps(obj).encode()
         reason = b"OK" if status == 200 else b"ERR"
-        self.transport.write(  # type: ignore[union-attr]
+        self.transport.write(  # type: ignore[union-attr]  # set by connection_made before any write
             b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
             % (status, reason, len(data), data)
         )
@@ -125,7 +125,7 @@ class _Server(asyncio.Protocol):
             return self._next()
         if cfg.fail_status and path.startswith("/v1/"):
             data = cfg.fail_body.encode()
-            self.transport.write(  # type: ignore[union-attr]
+            self.transport.write(  # type: ignore[union-attr]  # set by connection_made before any write
                 b"HTTP/1.1 %d ERR\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
                 % (cfg.fail_status, len(data), data)
             )
@@ -175,7 +175,7 @@ class _Server(asyncio.Protocol):
             else:
                 loop.call_at(loop.time() + delay - (_perf() - t), full)
             return
-        w = self.transport.write  # type: ignore[union-attr]
+        w = self.transport.write  # type: ignore[union-attr]  # set by connection_made before any write
         head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
         first = b""
         if chat and cfg.role_chunk:
@@ -246,7 +246,7 @@ class _RawTransport:
             sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         except OSError:
             pass
-        proto.connection_made(self)  # type: ignore[arg-type]
+        proto.connection_made(self)  # type: ignore[arg-type]  # this socket wrapper offers the transport methods the protocol uses
         loop.add_reader(self.fd, self._read)
 
     def _read(self) -> None:

@@ -391,7 +391,7 @@ def compare_runs(a: PerfRun, b: PerfRun) -> list[MetricDelta]:
         x, y = va.get(key), vb.get(key)
         nx, ny = _number(x), _number(y)
         delta = ny - nx if nx is not None and ny is not None else None
-        ratio = ny / nx if delta is not None and nx else None
+        ratio = ny / nx if ny is not None and nx else None
         out.append(MetricDelta(key, x, y, delta, ratio))
     return out
 

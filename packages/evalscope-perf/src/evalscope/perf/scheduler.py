@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from evalscope.perf.records import RequestRecord
 
 _perf = time.perf_counter
 
-SendFn = Callable[[int, float], Awaitable[RequestRecord]]
+SendFn = Callable[[int, float], Coroutine[Any, Any, RequestRecord]]
 
 
 def open_loop_offsets(n: int, rate: float, distribution: str = "poisson", seed: int | None = 0) -> list[float]:
@@ -106,7 +107,7 @@ async def run_open(
             await asyncio.sleep(delay)
         if sem is not None:
             await sem.acquire()
-            task = loop.create_task(capped(i, target))
+            task: asyncio.Task[Any] = loop.create_task(capped(i, target))
         else:
             task = loop.create_task(send(i, target))
         tasks.add(task)

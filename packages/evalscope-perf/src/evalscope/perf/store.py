@@ -79,7 +79,7 @@ def read_records(path: Path) -> list[RequestRecord]:
     engine = create_engine(f"sqlite:///{path}")
     nan = math.nan
     with Session(engine) as session:
-        rows = session.exec(select(RequestRow).order_by(RequestRow.id)).all()
+        rows = session.exec(select(RequestRow).order_by(RequestRow.id)).all()  # type: ignore[arg-type]  # a SQLModel field reads as its value type
         out = [
             RequestRecord(
                 index=row.idx, intended_send=row.intended_send,

@@ -14,7 +14,7 @@ def load_tokenizer(name_or_path: str) -> Any:
     try:
         from evalscope.backends.hf.loader import load_tokenizer as shared
     except ImportError:
-        shared = None
+        shared = None  # type: ignore[assignment]  # no backends installed: transformers directly below
     if shared is not None:
         return shared(name_or_path)
     from transformers import AutoTokenizer

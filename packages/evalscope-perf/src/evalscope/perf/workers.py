@@ -80,7 +80,7 @@ async def _execute_async(plan: WorkPlan, t0: float) -> tuple[list[RequestRecord]
         else:
             rec = RequestRecord(item.index, intended, stream=stream, intended_prompt_tokens=item.intended_tokens, worker=worker)
             records.append(rec)
-            rec = await send_one(pool, item.payload, rec, timeout=timeout, keep_text=keep_text)  # type: ignore[arg-type]
+            rec = await send_one(pool, item.payload, rec, timeout=timeout, keep_text=keep_text)  # type: ignore[arg-type]  # the payload of a single-turn item is set
         if progress is not None:
             progress.put(("request", rec.success, rec.ttft, rec.latency, rec.itls))
         return rec
@@ -197,8 +197,8 @@ def run_plan(plan: WorkPlan, workers: int = 1) -> tuple[list[RequestRecord], lis
     parts = split_plan(plan, workers)
     if len(parts) == 1:
         t0 = _perf() + 0.02
-        recs, stats = execute(parts[0], t0)
-        return recs, [stats], t0
+        recs, one = execute(parts[0], t0)
+        return recs, [one], t0
     ctx = mp.get_context("spawn")
     procs = []
     pipes = []

@@ -66,7 +66,8 @@ def app_command(
     require_token: bool,
 ) -> None:
     """Open the report site: runs, datasets, predictions, model comparison and perf runs."""
-    outputs_dir: Path | None = Path(outputs)
+    outputs_dir: Path | None
+    outputs_dir = Path(outputs)  # narrowed to Path until it may become None below
     if outputs_dir.exists() and not outputs_dir.is_dir():
         raise click.ClickException(f"--outputs {outputs}: is a file, not an outputs directory")
     if not outputs_dir.is_dir():

@@ -181,7 +181,7 @@ def ratings_section(ctx: SiteContext, entry: RunEntry, ratings: Ratings) -> Any:
         why = t("arena_still_running") if info.status == "running" else t("arena_no_file")
         note = t("arena_recomputed", n=result.battles_total, why=why)
     headers, rows = table_rows(result)
-    lines = [html.P(note, className="hint", id="arena-source", **{"data-source": ratings.source})]
+    lines = [html.P(note, className="hint", id="arena-source", **{"data-source": ratings.source})]  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     if result.invalid_by_pair:
         text = ", ".join(f"{k}: {v}" for k, v in sorted(result.invalid_by_pair.items()))
         lines.append(html.P(f"{t('arena_invalid_by_pair')}: {text}", id="arena-invalid-by-pair"))
@@ -336,10 +336,10 @@ def battle_card(b: Battle, t: Translator) -> html.Div:
         ],
         className="sample-head",
     )
-    sides = [html.Div([html.Div(b.model_a, className="side-label"), markdown(b.answer_a)], className="side", **{"data-side": "a"})]
+    sides = [html.Div([html.Div(b.model_a, className="side-label"), markdown(b.answer_a)], className="side", **{"data-side": "a"})]  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     if b.model_b is not None:
         sides.append(
-            html.Div([html.Div(b.model_b, className="side-label"), markdown(b.answer_b)], className="side", **{"data-side": "b"})
+            html.Div([html.Div(b.model_b, className="side-label"), markdown(b.answer_b)], className="side", **{"data-side": "b"})  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
         )
     fields = [field(t("arena_question"), markdown(b.question), "question")]
     if b.reference:
@@ -354,7 +354,7 @@ def battle_card(b: Battle, t: Translator) -> html.Div:
     return html.Div(
         [header, *fields],
         className=f"sample battle {css}",
-        **{"data-battle-id": b.sample_id, "data-verdict": b.verdict},
+        **{"data-battle-id": b.sample_id, "data-verdict": b.verdict},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 
@@ -367,7 +367,7 @@ def battle_page(
         verdict=verdict, subset=pair or None, search=search, single=single, page=page, size=PAGE_SIZE,
     )
     _, pages = clamp_page(page, total)
-    cards = [battle_card(b, ctx.t) for b in battles] or [html.P("-", className="hint")]
+    cards: list[Any] = [battle_card(b, ctx.t) for b in battles] or [html.P("-", className="hint")]
     return cards, ctx.t("arena_page_of", page=page + 1, pages=pages, total=total), page
 
 

@@ -27,7 +27,7 @@ class ContinuationPlan:
     #: (request index, first pair, end, prompt truncated)
     spans: list[tuple[int, int, int, bool]] = attrs.field(factory=list)
 
-    def finish(self, sums: Sequence[float], latency: float, model_name: str) -> list[ModelOutput]:
+    def finish(self, sums: Sequence[float], latency: float, model_name: str | None) -> list[ModelOutput]:
         """One output per request, given each pair's summed continuation log-probability."""
         for k, a, b, truncated in self.spans:
             chosen = self.pairs[a:b]
@@ -49,7 +49,7 @@ def plan_continuations(
     start_id: int | None,
     max_length: int,
     truncation: str,
-    model_name: str,
+    model_name: str | None,
     hint: str | None = None,
     refuse: Refusal | None = None,
 ) -> ContinuationPlan:

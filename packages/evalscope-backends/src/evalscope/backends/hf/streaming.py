@@ -142,6 +142,6 @@ def abandoned_rows_stop(abandoned: set[int], indices: Sequence[int], per_request
             if abandoned - reported:
                 reported.update(abandoned)
                 log.info("stopped generating %d abandoned request(s) at sequence length %d", len(reported), input_ids.shape[1])
-            return torch.tensor(gone, dtype=torch.bool, device=input_ids.device)
+            return torch.tensor(gone, dtype=torch.bool, device=input_ids.device)  # type: ignore[return-value]  # a bool tensor; torch types it as Tensor
 
     return StoppingCriteriaList([AbandonedRows()])

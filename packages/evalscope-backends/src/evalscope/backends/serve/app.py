@@ -221,6 +221,7 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
     task = asyncio.create_task(model.call(parsed.request, on_delta=pieces.put_nowait))
     task.add_done_callback(lambda _: pieces.put_nowait(None))  # after every delta already queued
     chunks = StreamChunks(parsed, name)
+    output: ModelOutput | None
     try:
         piece = await pieces.get()
         first = time.perf_counter()

@@ -21,9 +21,9 @@ from evalscope.core.stores.query import effective_status, needs_python_filter
 from evalscope.core.types import SampleKey, SampleResult, SampleStatus, TokenLogprob
 
 KEY = ("run_id", "dataset", "subset", "sample_id")
-predictions = PredictionRow.__table__  # type: ignore[attr-defined]
-samples = SampleRow.__table__  # type: ignore[attr-defined]
-scores = ScoreRow.__table__  # type: ignore[attr-defined]
+predictions = PredictionRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+samples = SampleRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+scores = ScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
 REVIEW_STATUSES = ("scored", "error", "invalid", "skipped")
 
 

@@ -25,7 +25,7 @@ _PG_SCHEMA_LOCK = 0x6576616C73636F70
 def _missing_columns(conn: sa.Connection) -> list[tuple[sa.Table, sa.Column]]:
     inspector = sa.inspect(conn)
     present_tables = set(inspector.get_table_names())
-    out = []
+    out: list[tuple[sa.Table, sa.Column]] = []
     for table in TABLES:
         if table.name not in present_tables:
             continue

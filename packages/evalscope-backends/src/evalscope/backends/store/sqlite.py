@@ -46,11 +46,11 @@ DB_FILE_NAME = RUN_DATABASE
 BUSY_TIMEOUT_S = 30.0
 
 _KEY = ("run_id", "dataset", "subset", "sample_id")
-_runs = RunRow.__table__  # type: ignore[attr-defined]
-_samples = SampleRow.__table__  # type: ignore[attr-defined]
-_predictions = PredictionRow.__table__  # type: ignore[attr-defined]
-_scores = ScoreRow.__table__  # type: ignore[attr-defined]
-_reports = ReportRow.__table__  # type: ignore[attr-defined]
+_runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+_samples = SampleRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+_predictions = PredictionRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+_scores = ScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+_reports = ReportRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
 
 
 def _json_default(value: Any) -> Any:
@@ -182,7 +182,7 @@ class _Writer:
         if self.dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
         elif self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]  # the dialect's own insert, same use
         else:
             return None
         return insert
@@ -304,7 +304,7 @@ class SqlResultStore(ResultStore):
                 conn = self._connect(self.url, must_exist=False)
                 self._check_intact()
                 with conn.begin():
-                    self._writer.upsert(conn, _runs, self._run_params(run))  # type: ignore[union-attr]
+                    self._writer.upsert(conn, _runs, self._run_params(run))  # type: ignore[union-attr]  # _connect() set the writer
             except DamagedStoreError:
                 self.close()
                 raise
@@ -399,7 +399,7 @@ class SqlResultStore(ResultStore):
         with self._lock:
             conn = self._reader()
             with conn.begin():
-                return conn.execute(query).all()
+                return conn.execute(query).all()  # type: ignore[return-value]  # Result.all() builds a list
 
     # -- writes ------------------------------------------------------------------------------
 

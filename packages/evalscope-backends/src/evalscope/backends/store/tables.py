@@ -113,9 +113,9 @@ class ReportRow(SQLModel, table=True):
 
 
 TABLES: list[sa.Table] = [
-    RunRow.__table__,  # type: ignore[attr-defined]
-    SampleRow.__table__,  # type: ignore[attr-defined]
-    PredictionRow.__table__,  # type: ignore[attr-defined]
-    ScoreRow.__table__,  # type: ignore[attr-defined]
-    ReportRow.__table__,  # type: ignore[attr-defined]
+    RunRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+    SampleRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+    PredictionRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+    ScoreRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
+    ReportRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
 ]

@@ -362,8 +362,8 @@ def install_env(name: str, *, force: bool = False, echo: Echo = print) -> EnvMan
     for step in spec.steps:
         _run_logged([*pip, *step], log_path, f"pip install {' '.join(step)}", echo)
     ours, from_checkout, source = evalscope_install_steps()
-    for step in ours:
-        _run_logged([*pip, *step], log_path, f"pip install {' '.join(step)}", echo)
+    for own in ours:
+        _run_logged([*pip, *own], log_path, f"pip install {' '.join(own)}", echo)
     echo(f"  evalscope's suite workers: {place_workers(python, path, follow_checkout=from_checkout)}")
     for module in [*spec.imports, "evalscope.backends.suites.boundary"]:
         _run_logged([python, "-c", f"import {module}"], log_path, f"import {module}", echo)

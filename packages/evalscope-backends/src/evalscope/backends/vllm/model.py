@@ -213,7 +213,7 @@ class VLLMModelAPI(ModelAPI):
         at = 0
         for k, kept, letters, truncated in plans:
             ids = sorted({t for group in letters for t in group})
-            prob = {tid: math.exp(logprobs[at + i][-1]) for i, tid in enumerate(ids)}  # type: ignore[arg-type]
+            prob = {tid: math.exp(logprobs[at + i][-1]) for i, tid in enumerate(ids)}  # type: ignore[arg-type]  # the letters' positions always carry a log-probability
             at += len(ids)
             outputs[k] = ModelOutput(
                 scores=[sum(prob[t] for t in group) if group else 0.0 for group in letters],
@@ -247,4 +247,4 @@ def _context_length(llm: Any, args: dict[str, Any]) -> int:
     try:
         return int(llm.llm_engine.model_config.max_model_len)
     except AttributeError:
-        return int(args.get("max_model_len") or getattr(llm, "max_model_len", 2048))
+        return int(args.get("max_model_len") or getattr(llm, "max_model_len", 2048))  # type: ignore[arg-type]  # getattr's default makes it set

@@ -27,7 +27,7 @@ from evalscope.core.serialization import ConfigError
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no fcntl: locking is skipped where it is None
 
 LOCK_FILE = ".evalscope.lock"
 #: a reader probes the lock for an instant; a writer retries this long before refusing

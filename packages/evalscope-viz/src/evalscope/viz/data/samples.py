@@ -115,7 +115,9 @@ def judge_summary(details: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     record = details.get("judge")
     if not isinstance(record, dict):
         return ()
-    who = record.get("judge") if isinstance(record.get("judge"), dict) else {}
+    who = record.get("judge")
+    if not isinstance(who, dict):
+        who = {}
     call = _last_call(record)
     lines = [
         ("judge", str(who.get("model") or who.get("provider") or "-")),

@@ -224,14 +224,14 @@ def create_app(catalog: Catalog, lang: str = "en", token: str | None = None) -> 
         install_token_guard(server, token)  # first of the request hooks: nothing answers without it
     app = dash.Dash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash takes a Flask app here (its annotation says bool)
         title=ctx.t("title"),
         assets_folder=str(ASSETS),
         serve_locally=True,
         external_scripts=[],
         external_stylesheets=[],
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None turns the title update off (documented; typed str)
         compress=False,
     )
     # no version check against plotly's server, no per-request log lines; every other dev tool off

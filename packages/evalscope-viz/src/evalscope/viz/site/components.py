@@ -56,7 +56,7 @@ def chart(name: str, figure: Any, t: Translator) -> html.Div:
             ),
         ],
         className="chart",
-        **{"data-chart": name},
+        **{"data-chart": name},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 
@@ -77,7 +77,7 @@ def stat(label: str, value: Any, key: str) -> html.Div:
     return html.Div(
         [html.Div(label, className="stat-label"), html.Div(str(value), className="stat-value")],
         className="stat",
-        **{"data-stat": key},
+        **{"data-stat": key},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 
@@ -89,7 +89,7 @@ def field(label: str, body: Any, key: str) -> html.Div:
     return html.Div(
         [html.Div(label, className="field-label"), html.Div(body, className="field-body")],
         className="field",
-        **{"data-field": key},
+        **{"data-field": key},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 

@@ -34,7 +34,7 @@ class QueueSink:
         self.events.put((time.monotonic(), event))
 
     def drain(self, limit: int = 100_000) -> list[Any]:
-        out = []
+        out: list[Any] = []
         while len(out) < limit:
             try:
                 out.append(self.events.get_nowait())

@@ -46,7 +46,7 @@ class ProgressQueue:
         self.queue.put(event)
 
     def drain(self, limit: int = 100_000) -> list[Any]:
-        out = []
+        out: list[Any] = []
         while len(out) < limit:
             try:
                 out.append(self.queue.get_nowait())
@@ -107,7 +107,7 @@ class PerfLiveApp(App[None]):
         self.query_one(PerfPanel).show(self.state)
         done = self.job is not None and self.job.done.is_set()
         if done:
-            error = self.job.error
+            error = self.job.error if self.job is not None else None
             status = f"failed: {error}" if error is not None else "finished"
             status += " · q quits and prints the summary tables"
         else:
@@ -139,7 +139,7 @@ def run_perf_live(args: Any) -> list[Any]:
         file=captured, width=shutil.get_terminal_size().columns, force_terminal=False, color_system=None
     )
     progress = ProgressQueue()
-    job = Job(lambda sink: run_perf(args, console=console, progress=sink.queue), progress)  # type: ignore[arg-type]
+    job = Job(lambda sink: run_perf(args, console=console, progress=sink.queue), progress)  # type: ignore[arg-type, attr-defined]  # a ProgressQueue stands in for the QueueSink: Job only drains it
     app = PerfLiveApp(job)
     app.run()
     if not job.done.is_set():

@@ -140,7 +140,7 @@ def _retrieval(model: Any, tokenizer: Any, transform: Any, folder: Path, kind: s
 
     if kind == "image_queries":
         dataset = ImageQueries(folder, transform, limit)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers, collate_fn=_captions_collate)
+        loader: Any = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers, collate_fn=_captions_collate)  # type: ignore[arg-type]  # a map-style dataset, not a torch Dataset subclass
         num = len(dataset)
     else:
         from clip_benchmark.datasets.builder import build_dataset, get_dataset_collate_fn

@@ -20,7 +20,7 @@ from mteb.abstasks.retrieval_dataset_loaders import RetrievalSplitData
 from mteb.abstasks.sts import AbsTaskSTS
 from mteb.abstasks.task_metadata import TaskMetadata
 
-_COMMON = dict(
+_COMMON: dict[str, Any] = dict(
     reference="https://example.invalid/local",
     category="t2t",
     eval_langs=["eng-Latn"],
@@ -211,8 +211,8 @@ def capture(task: Any) -> list[dict[str, Any]]:
                 })
             return original(scores, qrels, results, hf_split=hf_split, hf_subset=hf_subset)
 
-        task.task_specific_scores = types.MethodType(task_specific_scores, task)
-        task._evaluate_subset = types.MethodType(evaluate_subset, task)
+        task.task_specific_scores = types.MethodType(task_specific_scores, task)  # type: ignore[method-assign]  # per-task patch: records per-sample scores
+        task._evaluate_subset = types.MethodType(evaluate_subset, task)  # type: ignore[method-assign]  # per-task patch, as above
     elif isinstance(task, AbsTaskSTS):
         original_eval = task._evaluate_subset
 
@@ -235,5 +235,5 @@ def capture(task: Any) -> list[dict[str, Any]]:
             finally:
                 del self._calculate_scores
 
-        task._evaluate_subset = types.MethodType(evaluate_subset, task)
+        task._evaluate_subset = types.MethodType(evaluate_subset, task)  # type: ignore[method-assign]  # per-task patch: records per-pair cosines
     return rows

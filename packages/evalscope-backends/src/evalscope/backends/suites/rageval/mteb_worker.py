@@ -31,7 +31,7 @@ TABLE_METRICS = {
 
 def _load_model(spec: dict[str, Any]) -> Any:
     import torch
-    from sentence_transformers import CrossEncoder, SentenceTransformer, models
+    from sentence_transformers import CrossEncoder, SentenceTransformer, models  # type: ignore[attr-defined]  # a subpackage, not re-exported
 
     path = spec["path"]
     kwargs = dict(spec.get("model_kwargs") or {})

@@ -50,7 +50,7 @@ class RAGEvalSuite(EvalSuite):
         if isinstance(parsed, cfgmod.MTEBConfig):
             return "+".join(model_label(m.model_name_or_path) for m in parsed.model)
         if isinstance(parsed, cfgmod.RagasConfig):
-            llm = parsed.eval.critic_llm if parsed.eval else parsed.testset_generation.generator_llm  # type: ignore[union-attr]
+            llm = parsed.eval.critic_llm if parsed.eval else parsed.testset_generation.generator_llm  # type: ignore[union-attr]  # a RAGAS config holds eval or testset_generation
             return llm.model_name or None
         return model_label(parsed.eval.models[0].model_name) if parsed.eval.models else None
 

@@ -172,7 +172,7 @@ def _report(dataset: str, model: str, metrics: dict[str, float], samples: list[S
     counts = SampleCounts(scored=len(scored), errored=sum(1 for s in samples if s.status is SampleStatus.ERROR))
     by_split: dict[str, list[SubsetReport]] = {}
     for key, value in metrics.items():
-        parts = dict(p.split("=", 1) if "=" in p else ("column", p) for p in key.split("|"))
+        parts = dict(p.split("=", 1) if "=" in p else ("column", p) for p in key.split("|"))  # type: ignore[misc]  # a split at a present "=" has two parts
         split, column = parts.get("split", "none"), parts.get("column", key)
         num = len(scored) if column == "Overall" else sum(1 for s in scored if (s.sample and s.sample.metadata.get("category")) == column) or len(scored)
         by_split.setdefault(split, []).append(SubsetReport(name=column, score=round(float(value), 4), num=num, counts=counts if column == "Overall" else SampleCounts(scored=num)))

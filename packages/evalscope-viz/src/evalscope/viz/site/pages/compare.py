@@ -149,7 +149,7 @@ def _side(label: str, result: Any, t: Translator, side: str) -> html.Div:
             *([field(t("judge"), judge_block(view), "judge")] if view.judge else []),
         ],
         className=f"side side-{side} {verdict}",
-        **{"data-verdict": verdict},
+        **{"data-verdict": verdict},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 
@@ -169,7 +169,7 @@ def pair_card(pair: Pair, label_a: str, label_b: str, t: Translator) -> html.Div
             html.Div([_side(label_a, pair.a, t, "a"), _side(label_b, pair.b, t, "b")], className="sides"),
         ],
         className="pair",
-        **{"data-sample-id": pair.sample_id},
+        **{"data-sample-id": pair.sample_id},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 

@@ -186,7 +186,7 @@ def sample_card(view: SampleView, t: Translator) -> html.Div:
     return html.Div(
         [header, *fields],
         className=f"sample {verdict}",
-        **{"data-sample-id": view.sample_id, "data-verdict": verdict},
+        **{"data-sample-id": view.sample_id, "data-verdict": verdict},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 
@@ -198,7 +198,7 @@ def predictions(
     page, pages = clamp_page(page, total)
     where.offset, where.limit = page * PAGE_SIZE, PAGE_SIZE
     views = [sample_view(r, threshold=threshold) for r in ctx.catalog.results(key, where)]
-    cards = [sample_card(v, ctx.t) for v in views] or [html.P("-", className="hint")]
+    cards: list[Any] = [sample_card(v, ctx.t) for v in views] or [html.P("-", className="hint")]
     return cards, ctx.t("page_of", page=page + 1, pages=pages, total=total), page
 
 

@@ -54,7 +54,7 @@ def verdict(ctx: SiteContext, run: Any) -> html.Div:
         [html.Div(lines), html.Div(details, className="verdict-details"), html.Ul(items) if items else None],
         className=f"verdict {'bad' if state else 'ok'}",
         id="perf-verdict",
-        **{"data-saturated": str(state).lower()},
+        **{"data-saturated": str(state).lower()},  # type: ignore[arg-type]  # data-* attributes reach Dash through **kwargs
     )
 
 
