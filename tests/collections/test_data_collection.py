@@ -92,6 +92,15 @@ def test_mixed_jsonl_end_to_end(mixed, dataset_dir, tmp_path):
     subsets = {(c.name, s.name, s.num) for c in report.metrics[0].categories for s in c.subsets}
     per_subset = {((k[1].split("/")[0],), k[1], v[1]) for k, v in expected.items() if k[0] == "subset"}
     assert subsets in ({(("default",), "default", 40)}, per_subset)
+    # items of one source benchmark share a cluster: the OVERALL interval is the clustered one
+    from evalscope.core.intervals import clustered_standard_error
+
+    right = [float(r.dataset_name != "gsm8k" and r.sample["target"] == "A") for r in rows]
+    se = clustered_standard_error(right, [r.dataset_name for r in rows])
+    metric = report.metrics[0]
+    assert metric.ci_method == "clustered"
+    assert metric.ci_low == pytest.approx(max(0.0, overall - 1.959964 * se), abs=1e-4)
+    assert metric.ci_high == pytest.approx(min(1.0, overall + 1.959964 * se), abs=1e-4)
 
     # the collection's own views, from the reviews on disk
     path = dc.on_report(report, tmp_path, "mock", print_tables=False)
