@@ -60,9 +60,8 @@ def compare_command(
     would detect with 80% power at alpha 0.05: 2.8016 * sd / sqrt(N), sd = sqrt(discordant / N)
     for 0/1 scores, else the standard deviation of the paired differences.
     """
-    from evalscope.core.numeric import format_p_value
     from evalscope.core.serialization import unstructure
-    from evalscope.core.stats import compare_runs
+    from evalscope.core.stats import compare_runs, comparison_cells
 
     refs = [_ref(run, store_url, model) for run, model in ((run_a, model_a), (run_b, model_b))]
     try:
@@ -82,11 +81,7 @@ def compare_command(
             c.subset or "-",
             c.metric,
             c.n,
-            f"{c.mean_a:.4f}",
-            f"{c.mean_b:.4f}",
-            f"{c.diff:+.4f}",
-            f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
-            format_p_value(c.p_value),
+            *comparison_cells(c),
             "-" if c.min_detectable_diff is None else f"{c.min_detectable_diff:.4f}",
             c.test,
         ]

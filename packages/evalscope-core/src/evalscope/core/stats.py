@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from evalscope.core.metrics import mean
-from evalscope.core.numeric import percentile
+from evalscope.core.numeric import format_p_value, percentile
 from evalscope.core.report import standard_error
 from evalscope.core.stores.runs import RunRef, resolve_run
 
@@ -39,6 +39,7 @@ __all__ = [
     "bootstrap_means",
     "compare_runs",
     "compare_scores",
+    "comparison_cells",
     "load_run_scores",
     "mcnemar_exact",
     "min_detectable_difference",
@@ -288,6 +289,17 @@ def min_detectable_difference(
         return None
     z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
     return z * sd / math.sqrt(n)
+
+
+def comparison_cells(c: Comparison) -> list[str]:
+    """A, B, B-A, its 95% interval and p of a comparison, as `evalscope compare` and the site show them."""
+    return [
+        f"{c.mean_a:.4f}",
+        f"{c.mean_b:.4f}",
+        f"{c.diff:+.4f}",
+        f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
+        format_p_value(c.p_value),
+    ]
 
 
 def compare_scores(

@@ -6,7 +6,7 @@ from typing import Any
 
 from dash import Input, Output, State, dcc, html
 
-from evalscope.core.numeric import format_p_value
+from evalscope.core.stats import comparison_cells
 from evalscope.viz.data.pairs import PAIR_FILTERS, Pair, filter_pairs, pair_results, significance
 from evalscope.viz.data.samples import sample_view
 from evalscope.viz.site import charts
@@ -105,11 +105,7 @@ def significance_table(ctx: SiteContext, key_a: str, key_b: str, datasets: list[
                     c.dataset,
                     c.metric,
                     c.n,
-                    f"{c.mean_a:.4f}",
-                    f"{c.mean_b:.4f}",
-                    f"{c.diff:+.4f}",
-                    f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
-                    format_p_value(c.p_value),
+                    *comparison_cells(c),
                     c.test,
                     discordant,
                 ]
