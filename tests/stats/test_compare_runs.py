@@ -150,3 +150,16 @@ def test_only_scored_samples_are_compared(tmp_path):
     assert (comp.n, comp.only_in_a, comp.only_in_b) == (2, 3, 0)
     assert (comp.mean_a, comp.mean_b) == (0.5, 1.0)
     assert load_run_scores(b) == {("d", "main", "0"): {"acc": 1.0}, ("d", "main", "1"): {"acc": 1.0}}
+
+
+def test_compare_prints_the_minimum_detectable_difference(runs):
+    """MDE = (z_0.975 + z_0.8) * sqrt(discordant / n) / sqrt(n) for 0/1 scores; '-' where no pair differs."""
+    a, b = runs
+    result = CliRunner().invoke(compare_command, [str(a), str(b), "--format", "json", "--bootstrap", "200"])
+    comps = {c["dataset"]: c for c in json.loads(result.output)}
+    arc = comps["arc"]
+    discordant = arc["b_only_a_right"] + arc["c_only_b_right"]
+    assert arc["min_detectable_diff"] == pytest.approx(2.801585 * math.sqrt(discordant / arc["n"]) / math.sqrt(arc["n"]))
+    assert comps["gsm8k"]["min_detectable_diff"] is None
+    text = CliRunner().invoke(compare_command, [str(a), str(b), "--bootstrap", "200"]).output
+    assert "| MDE " in text and f"{arc['min_detectable_diff']:.4f}" in text and "80% power" in text
