@@ -107,7 +107,7 @@ def score_interval(
     unit = binary or all(0.0 <= v <= 1.0 for v in values)
     if _clustered(clusters):
         mu = math.fsum(values) / n
-        half = z_value(confidence) * clustered_standard_error(values, clusters)  # type: ignore[arg-type]
+        half = z_value(confidence) * clustered_standard_error(values, clusters)  # type: ignore[arg-type]  # _clustered() is true only for a clusters list
         low, high = mu - half, mu + half
         if unit:
             low, high = max(0.0, low), min(1.0, high)
