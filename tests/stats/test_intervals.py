@@ -120,6 +120,30 @@ def test_every_report_row_carries_its_interval_and_method():
     assert metric.ci_low < metric.score < metric.ci_high
 
 
+def test_repeated_answers_of_one_item_are_one_cluster():
+    """Repeats: k answers per item are not k independent items; with `cluster_items` the interval
+    is over items (the clustered SE with items as clusters), not Wilson over every answer."""
+    from evalscope.core.report import ScoreTally
+    from evalscope.core.types import SampleKey
+
+    rng = random.Random(4)
+    tally, values, items = ScoreTally(cluster_items=True), [], []
+    for item in range(12):
+        p = rng.random()
+        for repeat in range(4):
+            v = float(rng.random() < p)
+            r = _result(item, "main", v)
+            r.sample_id, r.repeat = SampleKey("main", str(item), repeat).record_id, repeat
+            tally.add(r)
+            values.append(v)
+            items.append(item)
+    sub = tally.report(dataset="d", model="m").metrics[0].categories[0].subsets[0]
+    se = _statsmodels_se(values, items, correction=False)
+    assert (sub.num, sub.ci_method) == (48, "clustered")
+    assert sub.ci_low == pytest.approx(max(0.0, sub.score - 1.959964 * se), abs=1e-4)
+    assert sub.ci_high == pytest.approx(min(1.0, sub.score + 1.959964 * se), abs=1e-4)
+
+
 def test_a_benchmarks_own_aggregate_gets_no_made_up_interval():
     results = [_result(i, "s", float(i % 2)) for i in range(6)]
     report = build_report(dataset="d", model="m", results=results, aggregate=lambda rs: {"f1": 0.5})

@@ -170,10 +170,12 @@ class ScoreTally:
     how the samples ended, and each metric's per-sample values as doubles (8 bytes a sample), so a
     long run's memory hardly grows; the values are what the intervals (bootstrap, clustered) need.
     Samples naming a cluster (`metadata["cluster"]`) add a cluster number beside each value (8
-    bytes more, only in subsets where one does). Only a benchmark with its own aggregation
-    (`keep_scored`) keeps its scored results whole."""
+    bytes more, only in subsets where one does); with `cluster_items` (repeats: several answers per
+    item) the answers of one item form a cluster where the sample names none, so intervals are over
+    items. Only a benchmark with its own aggregation (`keep_scored`) keeps its scored results whole."""
 
-    def __init__(self, *, keep_scored: bool = False) -> None:
+    def __init__(self, *, keep_scored: bool = False, cluster_items: bool = False) -> None:
+        self.cluster_items = cluster_items
         self.counts: dict[GroupKey, SampleCounts] = defaultdict(SampleCounts)
         #: metric -> category -> subset -> values, in the order first seen
         self.values: dict[str, dict[tuple[str, ...], dict[str, array[float]]]] = {}
@@ -185,6 +187,9 @@ class ScoreTally:
 
     def _cluster_of(self, r: SampleResult) -> int | None:
         label = r.sample.metadata.get(CLUSTER_KEY) if r.sample is not None else None
+        if label is None and self.cluster_items:
+            key = r.key
+            label = f"\0item\0{key.subset}\0{key.sample_id}"
         if label is None:
             return None
         return self._cluster_numbers.setdefault(str(label), len(self._cluster_numbers))
