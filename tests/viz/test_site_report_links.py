@@ -12,7 +12,6 @@ from evalscope.viz.data.catalog import Catalog
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages.model import report_links
-
 from tests.viz.conftest import REPLY_A, mock_task
 
 
@@ -25,7 +24,10 @@ def test_each_model_links_its_own_report_in_a_shared_run_dir(tmp_path: Path, dat
     outputs = tmp_path / "outputs"
     run_dir = outputs / "shared"
     for model_id in ("alpha", "org/zeta"):
-        run_task(mock_task(run_dir, model_id, REPLY_A, ["gsm8k"], limit=2, dataset_dir=str(dataset_dir)), print_table=False)
+        run_task(
+            mock_task(run_dir, model_id, REPLY_A, ["gsm8k"], limit=2, dataset_dir=str(dataset_dir)),
+            print_table=False,
+        )
     ctx = SiteContext(Catalog(outputs), Translator("en"))
     keys = {entry.info.model_id: entry.key for entry in ctx.catalog.runs()}
     assert set(keys) == {"alpha", "org/zeta"}
