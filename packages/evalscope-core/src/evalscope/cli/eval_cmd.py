@@ -55,7 +55,7 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--no-timestamp", is_flag=True, default=None, help="Write into --work-dir directly.")
 @click.option("--seed", type=int)
 @click.option("--api-url", help="OpenAI-compatible base URL (service).")
-@click.option("--api-key", help="API key (service); never written to logs or reports.")
+@click.option("--api-key", envvar="EVALSCOPE_API_KEY", show_envvar=True, help="API key (service); never written to logs or reports.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Per-request timeout in seconds.")
 @click.option("--stream/--no-stream", default=None, help="Stream service responses.")
 @click.option("--retries", type=click.IntRange(min=0), help="Retries of transient model errors (default 5).")

@@ -7,6 +7,7 @@ when a command runs, so `evalscope --help` stays fast.
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 
 import click
@@ -56,6 +57,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
     is_flag=True,
     help="Require an access token on loopback too (other users of this machine reach loopback).",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="No run page: the site only shows runs (no access token needed on loopback).",
+)
 def app_command(
     outputs: str,
     store_urls: tuple[str, ...],
@@ -64,8 +70,11 @@ def app_command(
     lang: str,
     token: str | None,
     require_token: bool,
+    read_only: bool,
 ) -> None:
-    """Open the report site: runs, datasets, predictions, model comparison and perf runs."""
+    """Open the report site: runs, datasets, predictions, model comparison and perf runs, and a
+    run page that starts, stops and resumes evaluations and perf runs (its URL, with the access
+    token it needs, is printed at start-up; --read-only leaves it out)."""
     outputs_dir: Path | None
     outputs_dir = Path(outputs)  # narrowed to Path until it may become None below
     if outputs_dir.exists() and not outputs_dir.is_dir():
@@ -82,7 +91,14 @@ def app_command(
 
     access_token = resolve_token(host, token or None, require=require_token)
     catalog = Catalog(outputs_dir, store_urls)
-    app = create_app(catalog, lang=lang, token=access_token)
+    launcher = None
+    if not read_only and outputs_dir is not None:  # runs are started into the outputs directory
+        import secrets
+
+        from evalscope.viz.site.runs import RunLauncher
+
+        launcher = RunLauncher(outputs_dir.resolve(), catalog, access_token or secrets.token_urlsafe(24))
+    app = create_app(catalog, lang=lang, token=access_token, launcher=launcher)
     try:
         server = serve(app, host, port)
     except OSError as exc:
@@ -98,13 +114,26 @@ def app_command(
         )
     else:
         click.echo(f"Running on local URL:  {url}", nl=True)
+    if launcher is not None:
+        click.echo(
+            f"Run page (starts evaluations; needs this token): {url}/run?{TOKEN_PARAM}={launcher.token}"
+        )
+    previous = signal.signal(signal.SIGTERM, _interrupt) if launcher is not None else None
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        if launcher is not None:
+            launcher.close()  # runs started here are stopped as the Stop button does (recorded as stopped)
+            signal.signal(signal.SIGTERM, previous)
         server.server_close()
         catalog.close()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM to the site: end `serve_forever` as Ctrl-C does, so the runs it started are stopped."""
+    raise KeyboardInterrupt
 
 
 @click.command("tui", context_settings=CONTEXT)

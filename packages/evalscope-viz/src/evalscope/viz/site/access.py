@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Callable
 
 import flask
 
@@ -75,5 +76,37 @@ def install_token_guard(server: flask.Flask, token: str) -> None:
     @server.after_request
     def _set_cookie(response: flask.Response) -> flask.Response:
         if flask.g.get("set_token_cookie"):
+            response.set_cookie(name, token, httponly=True, samesite="Strict", path="/")
+        return response
+
+
+def request_has_token(token: str) -> bool:
+    """Whether the current request carries `token` (its cookie, or the query string)."""
+    for value in (flask.request.cookies.get(cookie_name(token)), flask.request.args.get(TOKEN_PARAM)):
+        if value is not None and hmac.compare_digest(value.encode(), token.encode()):
+            return True
+    return False
+
+
+def install_run_guard(server: flask.Flask, token: str, protected: Callable[[], bool]) -> None:
+    """403 for a request that `protected()` picks (the run page, the callbacks that start or stop
+    runs) without the token, on loopback too: another page in the same browser cannot start runs
+    (the cookie is SameSite=Strict, and that page does not know the token). The token in the query
+    string sets the cookie, as `install_token_guard` does."""
+    name = cookie_name(token)
+
+    @server.before_request
+    def _check_run_token() -> flask.Response | None:
+        if not protected():
+            return None
+        if not request_has_token(token):
+            return flask.Response(FORBIDDEN, status=403, mimetype="text/plain")
+        if flask.request.cookies.get(name) is None:
+            flask.g.set_run_cookie = True
+        return None
+
+    @server.after_request
+    def _set_run_cookie(response: flask.Response) -> flask.Response:
+        if flask.g.get("set_run_cookie") and not flask.g.get("set_token_cookie"):
             response.set_cookie(name, token, httponly=True, samesite="Strict", path="/")
         return response

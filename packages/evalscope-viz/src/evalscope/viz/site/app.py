@@ -21,7 +21,7 @@ from dash import MATCH, Input, Output, State, callback_context, dcc, html
 from dash.exceptions import DependencyException
 
 from evalscope.viz.data.catalog import Catalog
-from evalscope.viz.site.access import install_token_guard
+from evalscope.viz.site.access import install_run_guard, install_token_guard
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
 from evalscope.viz.site.pages import Page, all_pages
@@ -214,14 +214,24 @@ def request_path() -> str:
     return unquote(unquote(raw.split("?", 1)[0]))
 
 
-def create_app(catalog: Catalog, lang: str = "en", token: str | None = None) -> dash.Dash:
-    """The site over `catalog`; with `token`, every request must carry it (see `access.py`)."""
+def create_app(
+    catalog: Catalog, lang: str = "en", token: str | None = None, launcher: Any = None
+) -> dash.Dash:
+    """The site over `catalog`; with `token`, every request must carry it (see `access.py`). With a
+    `launcher` (`viz/site/runs.py`), the run page starts runs; it and its callbacks need the
+    launcher's token even where the rest of the site does not."""
     pages = all_pages()
+    if launcher is not None:
+        from evalscope.viz.site.pages import run as run_page
+
+        pages = sorted([*pages, run_page.PAGE], key=lambda p: p.order)
     strings = {key: pair for page in pages for key, pair in page.strings.items()}
-    ctx = SiteContext(catalog=catalog, t=Translator(lang, extra=strings))
+    ctx = SiteContext(catalog=catalog, t=Translator(lang, extra=strings), launcher=launcher)
     server = flask.Flask(__name__, static_folder=None, root_path=str(Path(__file__).parent))
     if token:
         install_token_guard(server, token)  # first of the request hooks: nothing answers without it
+    if launcher is not None:
+        install_run_guard(server, launcher.token, run_page.is_run_request)
     app = dash.Dash(
         __name__,
         server=server,  # type: ignore[arg-type]  # Dash takes a Flask app here (its annotation says bool)

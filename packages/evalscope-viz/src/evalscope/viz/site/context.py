@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -14,6 +15,8 @@ from evalscope.viz.site.i18n import Translator
 class SiteContext:
     catalog: Catalog
     t: Translator
+    #: the run page's launcher (`viz/site/runs.py`); None when starting runs is off (`--read-only`)
+    launcher: Any = None
 
     @property
     def outputs(self) -> Path | None:
