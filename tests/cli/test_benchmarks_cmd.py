@@ -6,26 +6,59 @@ import json
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from evalscope.cli.benchmarks_cmd import benchmarks_command
 
 
-def test_text_lists_every_benchmark(dataset_dir):
-    result = CliRunner().invoke(benchmarks_command, ["--dataset-dir", str(dataset_dir)])
+def lines_of(args: list[str]) -> list[str]:
+    result = CliRunner().invoke(benchmarks_command, args)
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    arc = next(line for line in lines if line.startswith("arc "))
-    assert "2: ARC-Easy, ARC-Challenge" in arc and "multiple_choice, generation, continuation" in arc
-    assert "modelscope/ai2_arc" in arc and "local:arc/ (found)" in arc
-    mmlu = next(line for line in lines if line.startswith("mmlu "))
-    assert "57: abstract_algebra, anatomy, astronomy, …" in mmlu
-    gsm8k = next(line for line in lines if line.startswith("gsm8k "))
-    assert "AverageAccuracy" in gsm8k and " 4 " in gsm8k  # 4-shot
+    return result.output.splitlines()
+
+
+def row(lines: list[str], name: str) -> list[str]:
+    return next(line for line in lines if line.startswith(name + " ")).split()
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_list_fits_the_width(dataset_dir, width):
+    lines = lines_of(["--dataset-dir", str(dataset_dir), "--width", str(width)])
+    print("\n".join(lines))  # the list at 80 and 100 columns (pytest -s shows it)
+    assert max(len(line) for line in lines) <= width
+    assert row(lines, "gsm8k")[:6] == ["gsm8k", "1", "4", "gen", "found", "AverageAccuracy"]
+    assert row(lines, "arc")[:6] == ["arc", "2", "0", "mc,gen,cont", "found", "AverageAccuracy"]
+    assert row(lines, "mmlu")[:2] == ["mmlu", "57"] and row(lines, "gpqa")[4] == "no"
+    assert row(lines, "general_qa")[5:8] == ["bleu-1,", "bleu-2", "+11"]  # 13 metrics, shortened
+    assert ("Description" in lines[0]) is (width == 100)
+
+
+def test_list_is_100_columns_when_not_a_terminal(dataset_dir):
+    lines = lines_of(["--dataset-dir", str(dataset_dir)])  # CliRunner's stdout is not a tty
+    assert max(len(line) for line in lines) <= 100 and "Description" in lines[0]
+
+
+def test_markdown_holds_every_column(dataset_dir):
+    lines = lines_of(["--format", "markdown", "--dataset-dir", str(dataset_dir)])
+    assert lines[0].startswith(
+        "| Name | Pretty name | Description | Subsets | Metrics | Output types | Shots |"
+    )
+    assert set(lines[1]) == {"|", "-"}
+    cells = {
+        line.split(" | ")[0][2:]: [c.strip() for c in line.strip("| ").split(" | ")] for line in lines[2:]
+    }
+    mmlu = cells["mmlu"]
+    assert len(mmlu) == len(lines[0].strip("| ").split(" | "))
+    assert mmlu[3].startswith("57: abstract_algebra, anatomy,") and mmlu[3].endswith("world_religions")
+    assert cells["gsm8k"][8:12] == ["modelscope/gsm8k", "openai/gsm8k", "gsm8k/", "yes"]
+    assert "bleu-4, rouge-1-f" in cells["general_qa"][4]
 
 
 def test_json_with_filters(dataset_dir):
-    result = CliRunner().invoke(benchmarks_command, ["gsm8k", "mmlu*", "--format", "json", "--dataset-dir", str(dataset_dir)])
+    result = CliRunner().invoke(
+        benchmarks_command, ["gsm8k", "mmlu*", "--format", "json", "--dataset-dir", str(dataset_dir)]
+    )
     assert result.exit_code == 0, result.output
     infos = {i["name"]: i for i in json.loads(result.output)}
     assert set(infos) >= {"gsm8k", "mmlu"} and all(n == "gsm8k" or n.startswith("mmlu") for n in infos)
