@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, runtime_checkable
 
 import attrs
 
@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 #: It returns False once nobody waits for that request any more (the caller was cancelled, e.g. a
 #: served client hung up); an adapter may then stop generating it. None or True: keep going.
 DeltaCallback = Callable[[int, str], "bool | None"]
+
+
+class ModelOptions(TypedDict, total=False):
+    """`ModelAPI.__init__`'s keywords, for adapters that pass them on (`**options: Unpack[ModelOptions]`)."""
+
+    batch_size: int
+    seed: int | None
+    truncation: str
+    chat_template: str | None
+    api_url: str | None
+    api_key: str | None
+    timeout: float | None
+    stream: bool
 
 
 class ModelAPI(abc.ABC):

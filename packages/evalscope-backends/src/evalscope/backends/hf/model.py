@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,8 +16,11 @@ from evalscope.backends import context_window, memory
 from evalscope.backends.hf import continuations, generation, length_bound, prompts, scoring
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
 from evalscope.backends.hf.streaming import BatchStreamer, Emit, abandoned_rows_stop
-from evalscope.core.ports import DeltaCallback, ModelAPI
+from evalscope.core.ports import DeltaCallback, ModelAPI, ModelOptions
 from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, Usage
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +54,13 @@ class HFModelAPI(ModelAPI):
         model: str,
         model_args: dict[str, Any] | None = None,
         *,
-        batch_size: int = 1,
-        seed: int | None = None,
-        truncation: str = "error",
-        chat_template: str | None = None,
-        api_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        stream: bool = False,
         max_tokens: int | None = None,
         max_length: int | None = None,
         loglikelihood_batch_size: int | None = None,
         overflow_hint: str | None = None,
+        **options: Unpack[ModelOptions],
     ) -> None:
-        super().__init__(model, model_args, batch_size=batch_size, seed=seed, truncation=truncation,
-                         chat_template=chat_template, api_url=api_url, timeout=timeout, stream=stream)
+        super().__init__(model, model_args, **options)
         self._configure(max_tokens, loglikelihood_batch_size, overflow_hint)
         args = self.model_args
         unknown = set(args) - _MODEL_ARG_KEYS
@@ -113,14 +108,11 @@ class HFModelAPI(ModelAPI):
         resolved: ResolvedModel | None = None,
         *,
         revision: str | None = None,
-        batch_size: int = 1,
-        seed: int | None = None,
-        truncation: str = "error",
-        chat_template: str | None = None,
         max_tokens: int | None = None,
         max_length: int | None = None,
         loglikelihood_batch_size: int | None = None,
         overflow_hint: str | None = None,
+        **options: Unpack[ModelOptions],
     ) -> HFModelAPI:
         """Wrap a model and tokenizer that are already in memory (e.g. a model being trained).
 
@@ -134,7 +126,7 @@ class HFModelAPI(ModelAPI):
         if revision is not None and resolved.revision != revision:
             resolved = attrs.evolve(resolved, revision=revision)
         api = cls.__new__(cls)
-        ModelAPI.__init__(api, name, None, batch_size=batch_size, seed=seed, truncation=truncation, chat_template=chat_template)
+        ModelAPI.__init__(api, name, None, **options)
         api.borrowed = True
         api._configure(max_tokens, loglikelihood_batch_size, overflow_hint)
         api._attach(model, tokenizer, resolved, max_length)

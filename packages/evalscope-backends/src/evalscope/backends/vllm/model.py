@@ -28,12 +28,15 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalscope.backends import context_window
 from evalscope.backends.hf import continuations, prompts, scoring
-from evalscope.core.ports import ModelAPI
+from evalscope.core.ports import ModelAPI, ModelOptions
 from evalscope.core.types import Feature, GenerationConfig, ModelOutput, ModelRequest, RequestKind, Usage
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: model_args read by this adapter (the rest go to vllm.LLM as they are)
 OWN_ARGS = ("kv_cache_gb", "multiprocessing", "chat_template")
@@ -74,28 +77,20 @@ class VLLMModelAPI(ModelAPI):
         model: str,
         model_args: dict[str, Any] | None = None,
         *,
-        batch_size: int = 1,
-        seed: int | None = None,
-        truncation: str = "error",
-        chat_template: str | None = None,
-        api_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        stream: bool = False,
         max_tokens: int | None = None,
         engine: Any = None,
         sampling_params: Any = None,
+        **options: Unpack[ModelOptions],
     ) -> None:
-        super().__init__(model, model_args, batch_size=batch_size, seed=seed, truncation=truncation,
-                         chat_template=chat_template, api_url=api_url, timeout=timeout, stream=stream)
+        super().__init__(model, model_args, **options)
         self._sampling_params = sampling_params
-        self.max_batch_size = max(1, int(batch_size or 1))
+        self.max_batch_size = max(1, int(self.batch_size or 1))
         self.default_max_tokens = int(max_tokens or DEFAULT_MAX_TOKENS)
-        self.truncation = context_window.check_mode(str(truncation or "error"))
+        self.truncation = context_window.check_mode(str(self.truncation or "error"))
         args = dict(self.model_args)
-        self.chat_template = args.pop("chat_template", None) or chat_template
-        if seed is not None:
-            args.setdefault("seed", seed)
+        self.chat_template = args.pop("chat_template", None) or self.chat_template
+        if self.seed is not None:
+            args.setdefault("seed", self.seed)
         self.path = resolve_model_path(model) if engine is None else model
         self.llm = engine if engine is not None else build_engine(self.path, args)
         self.tokenizer = self.llm.get_tokenizer()

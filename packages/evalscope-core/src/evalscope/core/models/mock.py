@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from evalscope.core.ports import ModelAPI
+from evalscope.core.ports import ModelAPI, ModelOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, Usage
 
 
@@ -18,25 +21,13 @@ class MockModelAPI(ModelAPI):
     features = frozenset({Feature.MULTI_TURN})
 
     def __init__(
-        self,
-        model: str | None = "mock",
-        model_args: dict[str, Any] | None = None,
-        *,
-        batch_size: int = 1,
-        seed: int | None = None,
-        truncation: str = "error",
-        chat_template: str | None = None,
-        api_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        stream: bool = False,
+        self, model: str | None = "mock", model_args: dict[str, Any] | None = None, **options: Unpack[ModelOptions]
     ) -> None:
-        super().__init__(model or "mock", model_args, batch_size=batch_size, seed=seed, truncation=truncation,
-                         chat_template=chat_template, api_url=api_url, timeout=timeout, stream=stream)
+        super().__init__(model or "mock", model_args, **options)
         self.reply = str(self.model_args.get("reply", "The answer is A."))
         self.delay = float(self.model_args.get("delay", 0.0))
         self.calls = 0
-        self.max_batch_size = int(batch_size or 1)
+        self.max_batch_size = int(self.batch_size or 1)
 
     def identity(self) -> dict[str, object]:
         """As any model's; a `revision` model arg (a checkpoint's step) makes it another identity."""
