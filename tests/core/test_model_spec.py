@@ -16,7 +16,10 @@ from evalscope.core.types import GenerationConfig, ModelRequest, RequestKind
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the only modules that may construct `Model(...)` or a `RetryPolicy(...)`
-DOOR = {"packages/evalscope-core/src/evalscope/core/model.py", "packages/evalscope-core/src/evalscope/core/models/spec.py"}
+DOOR = {
+    "packages/evalscope-core/src/evalscope/core/model.py",
+    "packages/evalscope-core/src/evalscope/core/models/spec.py",
+}
 BUILDS = re.compile(r"(?<![\w.])(?:Model|RetryPolicy)\(")
 
 
@@ -35,8 +38,17 @@ def test_every_model_is_built_through_open_model():
 
 
 def test_spec_opens_a_model_with_its_policy_and_hides_the_key():
-    spec = ModelSpec(provider="mock", model="m", api_key="sk-secret-1", model_args={"reply": "B"}, concurrency=3,
-                     retries=2, timeout=7.0, cache=False, generation=GenerationConfig(max_tokens=4))
+    spec = ModelSpec(
+        provider="mock",
+        model="m",
+        api_key="sk-secret-1",
+        model_args={"reply": "B"},
+        concurrency=3,
+        retries=2,
+        timeout=7.0,
+        cache=False,
+        generation=GenerationConfig(max_tokens=4),
+    )
     assert "sk-secret-1" not in repr(spec) and "sk-secret-1" not in json.dumps(spec.to_dict())
     model = open_model(spec)
     assert (model.max_concurrency, model.retry.retries, model.timeout) == (3, 2, 7.0)
@@ -50,13 +62,29 @@ def test_judge_settings_are_checked_as_the_judges(tmp_path):
     said `api_url: required ...`, as if the evaluated model's --api-url were missing)."""
     data = tmp_path / "qa"
     data.mkdir()
-    (data / "default.jsonl").write_text(json.dumps({"query": "Capital of France?", "response": "Paris"}) + "\n")
-    result = CliRunner().invoke(main, [
-        "eval", "--model", "mock", "--eval-type", "mock", "--datasets", "general_qa",
-        "--dataset-args", json.dumps({"general_qa": {"local_path": str(data)}}), "--judge-strategy", "llm",
-        "--judge-model-args", json.dumps({"model_id": "judge", "eval_type": "service"}),
-        "--work-dir", str(tmp_path / "out"),
-    ])
+    (data / "default.jsonl").write_text(
+        json.dumps({"query": "Capital of France?", "response": "Paris"}) + "\n"
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "--model",
+            "mock",
+            "--eval-type",
+            "mock",
+            "--datasets",
+            "general_qa",
+            "--dataset-args",
+            json.dumps({"general_qa": {"local_path": str(data)}}),
+            "--judge-strategy",
+            "llm",
+            "--judge-model-args",
+            json.dumps({"model_id": "judge", "eval_type": "service"}),
+            "--work-dir",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "Error: judge_model_args.api_url: required when eval_type is 'service'" in result.output
     assert not (tmp_path / "out").exists()  # refused before any run dir was made

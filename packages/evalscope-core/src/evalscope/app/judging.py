@@ -31,7 +31,9 @@ def strategy_for(cfg: TaskConfig, name: str, task: Task) -> str:
         return "llm" if needed else "rule"
     if needed and strategy == "rule":
         where = f"dataset_args.{name}.judge_strategy" if own else "judge_strategy"
-        raise ConfigError(f"{where}: {name} is scored by a judge; 'rule' would leave it unscored (use auto or llm)")
+        raise ConfigError(
+            f"{where}: {name} is scored by a judge; 'rule' would leave it unscored (use auto or llm)"
+        )
     return strategy
 
 

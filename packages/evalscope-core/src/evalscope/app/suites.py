@@ -16,7 +16,9 @@ def load_eval_config(value: dict[str, Any] | str | None) -> dict[str, Any]:
         return value
     data = load_document(value)
     if not isinstance(data, dict):
-        raise ConfigError(f"{value}: eval_config must be a mapping of the suite's settings, got {type(data).__name__}")
+        raise ConfigError(
+            f"{value}: eval_config must be a mapping of the suite's settings, got {type(data).__name__}"
+        )
     return data
 
 

@@ -23,7 +23,9 @@ OUTPUT_TYPES = ("generation", "multiple_choice", "continuation")
 def _one_of(choices: tuple[str, ...]) -> Any:
     def check(_inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in choices:
-            raise ValueError(f"{attribute.name}: must be one of {', '.join(choices)}, not {short_repr(value)}")
+            raise ValueError(
+                f"{attribute.name}: must be one of {', '.join(choices)}, not {short_repr(value)}"
+            )
 
     return check
 
@@ -41,12 +43,16 @@ class DatasetArgs:
     system_prompt: str | None = None
     metric_list: list[str] | None = None
     filters: list[str] | dict[str, Any] | None = None
-    output_type: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(OUTPUT_TYPES)))
+    output_type: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_one_of(OUTPUT_TYPES))
+    )
     prompt_style: str | None = attrs.field(default=None, validator=check_prompt_style)
     generation_config: GenerationConfig | None = None
     extra_params: dict[str, Any] = attrs.field(factory=dict)
     #: this benchmark's judge strategy (auto | rule | llm | llm_recall), overriding the run's `judge_strategy`
-    judge_strategy: str | None = attrs.field(default=None, validator=attrs.validators.optional(_one_of(JUDGE_STRATEGIES)))
+    judge_strategy: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_one_of(JUDGE_STRATEGIES))
+    )
 
 
 __all__ = ["OUTPUT_TYPES", "PROMPT_STYLES", "DatasetArgs"]

@@ -85,7 +85,9 @@ class ModelSpec:
             "truncation": self.truncation,
         }
         if self.api_url:
-            options.update(api_url=self.api_url, api_key=self.api_key, timeout=self.timeout, stream=self.stream)
+            options.update(
+                api_url=self.api_url, api_key=self.api_key, timeout=self.timeout, stream=self.stream
+            )
         if self.chat_template:
             options["chat_template"] = self.chat_template
         return options
@@ -114,8 +116,19 @@ def open_model(spec: ModelSpec, *, api: ModelAPI | None = None) -> Model:
     """`Model` (concurrency, retries, timeout, cache) over `api`, else over `open_model_api(spec)`."""
     api = api if api is not None else open_model_api(spec)
     return Model(
-        api, max_concurrency=spec.concurrency, retry=RetryPolicy(retries=spec.retries), timeout=spec.timeout, cache=spec.cache
+        api,
+        max_concurrency=spec.concurrency,
+        retry=RetryPolicy(retries=spec.retries),
+        timeout=spec.timeout,
+        cache=spec.cache,
     )
 
 
-__all__ = ["PROVIDER_OF_EVAL_TYPE", "ModelSpec", "open_model", "open_model_api", "provider_factory", "provider_for"]
+__all__ = [
+    "PROVIDER_OF_EVAL_TYPE",
+    "ModelSpec",
+    "open_model",
+    "open_model_api",
+    "provider_factory",
+    "provider_for",
+]
