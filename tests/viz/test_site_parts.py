@@ -82,7 +82,8 @@ def test_page_registry_orders_pages_and_rejects_a_duplicate_path(monkeypatch):
     from evalscope.viz.site import pages
 
     # the built-in pages, then the arena's (evalscope-arena registers it under evalscope.site_pages)
-    assert [p.path for p in pages.all_pages()] == ["/model", "/dataset", "/compare", "/perf", "/arena"]
+    paths = ["/model", "/dataset", "/compare", "/perf", "/benchmarks", "/arena"]
+    assert [p.path for p in pages.all_pages()] == paths
     monkeypatch.setattr(
         pages, "plugin_pages", lambda: [pages.Page(path="/model", title="x", layout=lambda ctx, keys: None)]
     )

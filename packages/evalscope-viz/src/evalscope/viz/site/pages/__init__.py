@@ -35,9 +35,9 @@ class Page:
 
 
 def builtin_pages() -> list[Page]:
-    from evalscope.viz.site.pages import compare, dataset, model, perf
+    from evalscope.viz.site.pages import benchmarks, compare, dataset, model, perf
 
-    return [model.PAGE, dataset.PAGE, compare.PAGE, perf.PAGE]
+    return [model.PAGE, dataset.PAGE, compare.PAGE, perf.PAGE, benchmarks.PAGE]
 
 
 def plugin_pages() -> list[Page]:
