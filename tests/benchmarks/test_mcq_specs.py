@@ -28,7 +28,7 @@ def load(name: str, dataset_dir: Path, *, mode: str | None = None, local: str | 
 GOLD_CASES = [
     ("ceval", {"subsets": ["computer_network"]}, ("0", "C", "1")),
     ("cmmlu", {"subsets": ["agronomy"]}, ("0", "B", "农业生产工具")),
-    ("race", {"local": "race", "subsets": ["high"]}, ("high1001.txt", "C", "In his school")),
+    ("race", {"local": "race", "subsets": ["high"]}, ("high1001.txt/0", "C", "In his school")),
     ("general_mcq", {"local": "general_mcq", "subsets": ["yesno"]}, ("y1", "A", "对")),
     ("hellaswag", {}, ("0", "D", "is using wrap to wrap a pair of skis.")),
     ("hellaswag", {"local": "hellaswag"}, ("24", "A", "spreads peanut butter on one slice.")),
@@ -179,3 +179,12 @@ def test_truthful_qa_prediction_is_the_mc1_pick_among_the_shown_choices(dataset_
             assert sample.choices[LETTERS.index(prediction)] == favourite
             mc1 = task.score(prediction, sample, ModelOutput(scores=scores))["MC1"]
             assert mc1 == float(prediction == sample.target)
+
+
+def test_race_questions_of_one_article_have_their_own_ids(dataset_dir):
+    """Two questions about one article shared the article's file name as id: the second answer replaced the
+    first in the stores (keyed by subset and id)."""
+    samples, _ = load("race", dataset_dir, local="race", subsets=["high"], limit=10)
+    ids = [s.id for s in samples]
+    assert len(ids) >= 2 and len(set(ids)) == len(ids)
+    assert ids[:2] == ["high1001.txt/0", "high1001.txt/1"]

@@ -22,8 +22,11 @@ def record_to_sample(record: dict, index: int, subset: str) -> Sample:
     article = str(record["article"]).strip()
     # the questions of one article form a cluster (clustered interval): its file name, else its text's digest
     cluster = record.get("example_id") or hashlib.sha1(article.encode()).hexdigest()[:16]
+    # an article's file name is shared by all of its questions: the question's position makes the id unique
+    # (stored records and `compare` pair samples by (subset, id); a shared id let one answer replace another)
+    example = record.get("example_id")
     return Sample(
-        id=str(record.get("example_id", index)),
+        id=f"{example}/{index}" if example else str(index),
         input=str(record["question"]).strip(),
         choices=[str(o).strip() for o in record["options"]],
         target=letter_of(record["answer"]),
