@@ -104,7 +104,7 @@ def _id(name: str) -> str:
     return PREFIX + name.replace("_", "-")
 
 
-def _input(name: str, **kw: Any) -> html.Div:
+def _input(name: str, **kw: Any) -> html.Label:
     kw.setdefault("type", "text")
     kw.setdefault("debounce", False)
     return html.Label(
@@ -248,7 +248,7 @@ def status_line(child: Any) -> Any:
     where = str(child.launch.run_dir)
     return html.Div(
         [html.Strong(child.status), html.Span(f" · {child.launch.label} · {where}")],
-        **{"data-status": child.status.split(" ")[0], "data-run-dir": where},  # type: ignore[arg-type]  # data-* reach Dash through **kwargs
+        **{"data-status": child.status.split(" ")[0], "data-run-dir": where},
     )
 
 
