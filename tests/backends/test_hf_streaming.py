@@ -93,7 +93,10 @@ def test_streamed_batch_equals_plain_greedy_text_and_arrives_over_time(hf_api):
     assert "9" not in outs[-1].text and outs[-1].text.replace(" ", "").startswith("6,7,8,")
     long = arrivals[1]  # the haiku runs the full 16 tokens
     assert outs[1].usage.output_tokens == 16 and len(long) >= 8
-    assert long[0][0] - started < 0.6 * (finished - started)
+    # the first token before the batch finished and the rest over the decode steps (a burst at the end puts
+    # the first at ~finished and all within a millisecond); loose enough for a stall on a loaded machine
+    total = finished - started
+    assert long[0][0] - started < 0.85 * total and long[-1][0] - long[0][0] > 0.1 * total, (long, total)
 
 
 @pytest.mark.slow

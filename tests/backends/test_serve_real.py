@@ -127,9 +127,12 @@ def test_streaming_sends_tokens_as_they_are_generated(serve_server):
     assert streamed["usage"]["completion_tokens"] == whole["usage"]["completion_tokens"] == 16
     assert streamed["finish"] == "length"
     assert len(pieces) >= 10  # token-sized deltas (a few tokens only form a character together)
+    # spread over the generation, not a burst at the end: a burst puts the first piece at ~total and all
+    # pieces within a millisecond; streamed, the first comes after prefill and one step (~0.2 of total
+    # here), the rest over 15 more steps. Bounds loose enough for a stall on a loaded machine.
     ttft = pieces[0][0]
-    assert ttft < 0.6 * streamed["total"], (ttft, streamed["total"])
-    assert pieces[-1][0] - ttft > 0.3 * streamed["total"]  # spread over the generation, not a burst
+    assert ttft < 0.85 * streamed["total"], (ttft, streamed["total"])
+    assert pieces[-1][0] - ttft > 0.1 * streamed["total"], (pieces, streamed["total"])
 
 
 def test_concurrent_streams_are_batched_and_both_stream(serve_server):
