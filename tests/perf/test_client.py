@@ -55,7 +55,7 @@ def test_ttft_ignores_role_only_first_chunk(mock_server):
     assert all(r.success for r in recs)
     pairs = [(r, _truth(r, truth, t0)) for r in recs]
     for r, s in pairs:
-        assert r.first_byte - r.send < r.ttft  # headers + role chunk came before the first content
+        assert r.first_byte - r.send <= r.ttft  # headers + role chunk came first (one read, on a stalled client)
         # the server's own first-content write, whenever a loaded machine let it happen (>= 50 ms)
         assert 0.048 < r.ttft and r.ttft > s["first"] - s["recv"] - EPS
         assert len(r.chunk_times) == 16 and r.completion_tokens == 16
