@@ -34,6 +34,10 @@ BUILTIN_BENCHMARKS: dict[str, str] = {
     "ifeval": _B + "ifeval",
     "trivia_qa": _B + "trivia_qa",
     "general_qa": _B + "general_qa",
+    # function calling
+    "bfcl_v4": _B + "bfcl_v4",
+    "bfcl_v3": _B + "bfcl_v3",
+    "general_fc": _B + "general_fc",
     # mixtures
     "data_collection": _B + "data_collection",
 }
