@@ -18,6 +18,7 @@ import attrs
 
 from evalscope.core.intervals import Interval, score_interval
 from evalscope.core.metrics import get_metric, mean
+from evalscope.core.reasoning import cut_at_max_tokens
 from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
 
@@ -41,6 +42,10 @@ class SampleCounts:
     skipped: int = 0
     #: scored samples whose prompt was cut to fit the context (only when truncation was allowed)
     truncated: int = 0
+    #: answered samples whose answer stopped at `max_tokens` (finish reason "length"); they are
+    #: still scored. One per record: with repeats each answer counts itself; with n > 1 in one
+    #: record, the scored (first) completion decides
+    cut: int = 0
 
     def add(self, other: SampleCounts) -> None:
         for field in attrs.fields(SampleCounts):
@@ -52,8 +57,49 @@ class SampleCounts:
 
     def describe(self) -> str:
         """'2 errored, 1 skipped' for the non-zero counts beside the score ('' when all scored)."""
-        parts = [(self.errored, "errored"), (self.invalid, "judge invalid"), (self.skipped, "skipped"), (self.truncated, "truncated")]
+        parts = [
+            (self.errored, "errored"),
+            (self.invalid, "judge invalid"),
+            (self.skipped, "skipped"),
+            (self.truncated, "truncated"),
+            (self.cut, "cut at max_tokens"),
+        ]
         return ", ".join(f"{n} {label}" for n, label in parts if n)
+
+
+@attrs.define
+class TokenUsage:
+    """Tokens of a subset's (or a report's) answered samples: totals and means per sample.
+    `samples` counts the answers with a model output (errored ones have none); `output_tokens`
+    includes the reasoning's, as OpenAI counts them."""
+
+    samples: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    mean_input_tokens: float = 0.0
+    mean_output_tokens: float = 0.0
+    mean_reasoning_tokens: float = 0.0
+
+    def add_output(self, out: ModelOutput) -> None:
+        self.samples += 1
+        self.input_tokens += out.usage.input_tokens
+        self.output_tokens += out.usage.output_tokens
+        self.reasoning_tokens += out.usage.reasoning_tokens
+        self._means()
+
+    def add(self, other: TokenUsage) -> None:
+        self.samples += other.samples
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.reasoning_tokens += other.reasoning_tokens
+        self._means()
+
+    def _means(self) -> None:
+        n = max(self.samples, 1)
+        self.mean_input_tokens = _round(self.input_tokens / n)
+        self.mean_output_tokens = _round(self.output_tokens / n)
+        self.mean_reasoning_tokens = _round(self.reasoning_tokens / n)
 
 
 @attrs.define
@@ -76,6 +122,8 @@ class SubsetReport:
     num: int
     stderr: float = 0.0
     counts: SampleCounts = attrs.field(factory=SampleCounts)
+    #: tokens of the subset's answered samples (totals and means)
+    usage: TokenUsage = attrs.field(factory=TokenUsage)
     #: 95% interval of the score and how it was computed (wilson | bootstrap | clustered;
     #: evalscope.core.intervals); None when no sample was scored or the metric is the benchmark's own aggregate
     ci_low: float | None = None
@@ -125,6 +173,8 @@ class Report:
     stats: TaskStats = attrs.field(factory=TaskStats)
     #: metric -> judge strategy (llm, llm_recall): the metrics whose values are LLM-judge verdicts
     judge_verdicts: dict[str, str] = attrs.field(factory=dict)
+    #: tokens of every answered sample (totals and means); each subset's is on its SubsetReport
+    usage: TokenUsage = attrs.field(factory=TokenUsage)
 
 
 #: a benchmark's own aggregation: results -> {metric: value} for metrics that are not plain means
@@ -177,6 +227,7 @@ class ScoreTally:
     def __init__(self, *, keep_scored: bool = False, cluster_items: bool = False) -> None:
         self.cluster_items = cluster_items
         self.counts: dict[GroupKey, SampleCounts] = defaultdict(SampleCounts)
+        self.usage: dict[GroupKey, TokenUsage] = defaultdict(TokenUsage)
         #: metric -> category -> subset -> values, in the order first seen
         self.values: dict[str, dict[tuple[str, ...], dict[str, array[float]]]] = {}
         #: (metric, category, subset) -> cluster number of each value (>= 0 named, < 0 an item alone)
@@ -207,6 +258,9 @@ class ScoreTally:
             counts.invalid += 1
         elif r.status is SampleStatus.SKIPPED:
             counts.skipped += 1
+        if r.status is not SampleStatus.ERROR and r.output.error is None:
+            counts.cut += int(cut_at_max_tokens(r.output))
+            self.usage[(category, r.subset)].add_output(r.output)
         if r.status is not SampleStatus.SCORED:
             return
         counts.scored += 1
@@ -297,6 +351,7 @@ class ScoreTally:
                             num=len(v),
                             stderr=_round(standard_error(v)),
                             counts=self.counts.get((cat, s), SampleCounts()),
+                            usage=self.usage.get((cat, s), TokenUsage()),
                         ),
                         interval(name, (cat, s), v, self._subset_clusters(name, cat, s)),
                     )
@@ -337,10 +392,13 @@ class ScoreTally:
                 )
             )
         counts = dict(self.counts)
-        metrics.extend(_unscored_metrics(counts, metrics, metric_names))
+        metrics.extend(_unscored_metrics(counts, metrics, metric_names, self.usage))
         total = SampleCounts()
         for c in counts.values():
             total.add(c)
+        usage = TokenUsage()
+        for u in self.usage.values():
+            usage.add(u)
         return Report(
             name=f"{model}_{dataset}",
             dataset_name=dataset,
@@ -349,11 +407,15 @@ class ScoreTally:
             metrics=metrics,
             dataset_pretty_name=pretty_name,
             counts=total,
+            usage=usage,
         )
 
 
 def _unscored_metrics(
-    counts: dict[tuple[tuple[str, ...], str], SampleCounts], metrics: list[MetricReport], names: Sequence[str] | None
+    counts: dict[tuple[tuple[str, ...], str], SampleCounts],
+    metrics: list[MetricReport],
+    names: Sequence[str] | None,
+    usage: dict[GroupKey, TokenUsage] | None = None,
 ) -> list[MetricReport]:
     """Subsets where no sample could be scored still appear (score 0 over 0 samples, with their
     counts), so a fully failed subset is visible rather than missing."""
@@ -368,13 +430,15 @@ def _unscored_metrics(
                 if target is None:
                     target = CategoryReport(name=cat, score=0.0, macro_score=0.0, num=0)
                     metric.categories.append(target)
-                target.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c))
+                tokens = (usage or {}).get((cat, subset), TokenUsage())
+                target.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c, usage=tokens))
         return []
     name = (list(names) or ["score"])[0]  # type: ignore[arg-type]  # FIXME: names=None raises here (reported)
     categories: dict[tuple[str, ...], CategoryReport] = {}
     for (cat, subset), c in missing.items():
         category = categories.setdefault(cat, CategoryReport(name=cat, score=0.0, macro_score=0.0, num=0))
-        category.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c))
+        tokens = (usage or {}).get((cat, subset), TokenUsage())
+        category.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c, usage=tokens))
     return [MetricReport(name=name, score=0.0, macro_score=0.0, num=0, categories=list(categories.values()))]
 
 
@@ -466,9 +530,25 @@ def format_table(reports: Iterable[Report]) -> str:
         for rep in reports
         if rep.output_type
     ]
-    return table + ("\nAnswers by " + "; ".join(notes) if notes else "") + "".join(
-        f"\n{line}" for rep in reports for line in judge_notes(rep)
+    return (
+        table
+        + ("\nAnswers by " + "; ".join(notes) if notes else "")
+        + "".join(f"\n{line}" for rep in reports for line in judge_notes(rep))
+        + "".join(f"\n{line}" for rep in reports for line in usage_notes(rep))
     )
+
+
+def usage_notes(report: Report) -> list[str]:
+    """`gsm8k: 412 output tokens/sample (mean, 120 reasoning), 2060 in all over 5 samples` for a
+    report whose answers were generated (none for a report without token counts)."""
+    u = report.usage
+    if not u.samples or not u.output_tokens:
+        return []
+    reasoning = f", {u.mean_reasoning_tokens:g} reasoning" if u.reasoning_tokens else ""
+    return [
+        f"{report.dataset_name}: {u.mean_output_tokens:g} output tokens/sample (mean{reasoning}), "
+        f"{u.output_tokens} in all over {u.samples} samples"
+    ]
 
 
 def format_outcome(reports: Iterable[Report], run_dir: object) -> str:

@@ -13,6 +13,7 @@ from evalscope.core.types import (
     ChatMessage,
     ContentImage,
     ContentText,
+    GenerationConfig,
     ModelOutput,
     ModelRequest,
     RequestKind,
@@ -152,6 +153,7 @@ def _structure_tool_calls(value: Any, _t: Any) -> list[ToolCall] | None:
 #: Inner types first: a generated hook binds the hooks of its fields' types when it is made.
 _ADDED_FIELDS: dict[type, tuple[str, ...]] = {
     Usage: ("reasoning_tokens",),
+    GenerationConfig: ("chat_template_kwargs", "reasoning_effort"),
     ModelOutput: ("tool_calls", "choices"),
     ModelRequest: ("tools", "tool_choice", "parallel_tool_calls"),
     Sample: ("turns",),

@@ -239,6 +239,13 @@ class GenerationConfig:
     top_logprobs: int | None = attrs.field(default=None, validator=_bounds(ge=0))
     stream: bool | None = None
     timeout: float | None = attrs.field(default=None, validator=_bounds(gt=0))
+    #: thinking controls: keywords for the chat template (`{enable_thinking: false}`; local HF, vLLM,
+    #: `evalscope serve`, and sent as `chat_template_kwargs` to services that take it) and a
+    #: service's `reasoning_effort` (low, medium, high...); part of a request's key only when set
+    chat_template_kwargs: dict[str, Any] | None = None
+    reasoning_effort: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+    )
 
     def merged(self, other: GenerationConfig | None) -> GenerationConfig:
         """Values set in `other` win over ours."""
@@ -297,7 +304,7 @@ class ModelRequest:
             "messages": [_message_key(m) for m in self.messages] if self.messages else None,
             "prompt": self.prompt,
             "choices": self.choices,
-            "config": attrs.asdict(self.config),
+            "config": _config_key(self.config),
         }
         if self.contexts is not None:  # absent otherwise: keys of earlier runs stay valid
             payload["contexts"] = self.contexts
@@ -311,6 +318,19 @@ class ModelRequest:
             payload["parallel_tool_calls"] = self.parallel_tool_calls
         raw = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+#: GenerationConfig fields added after request keys existed: in a key only when set
+_ADDED_CONFIG_KEYS = ("chat_template_kwargs", "reasoning_effort")
+
+
+def _config_key(config: GenerationConfig) -> dict[str, Any]:
+    """A config in a request's digest; fields added later are left out while unset (old keys hold)."""
+    values = attrs.asdict(config)
+    for name in _ADDED_CONFIG_KEYS:
+        if values[name] is None:
+            del values[name]
+    return values
 
 
 def _message_key(m: ChatMessage) -> Any:

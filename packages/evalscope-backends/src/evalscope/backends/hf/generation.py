@@ -13,7 +13,7 @@ from evalscope.core.types import GenerationConfig, TokenLogprob
 log = logging.getLogger(__name__)
 
 #: GenerationConfig fields that HF generate has no equivalent for; ignored with a warning
-UNSUPPORTED = ("presence_penalty", "frequency_penalty", "top_logprobs")
+UNSUPPORTED = ("presence_penalty", "frequency_penalty", "top_logprobs", "reasoning_effort")
 
 
 @attrs.frozen

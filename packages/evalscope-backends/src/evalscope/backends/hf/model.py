@@ -16,8 +16,9 @@ from evalscope.backends import context_window, memory
 from evalscope.backends.hf import continuations, generation, length_bound, prompts, scoring
 from evalscope.backends.hf.loader import ResolvedModel, load_model_and_tokenizer
 from evalscope.backends.hf.streaming import BatchStreamer, Emit, abandoned_rows_stop
+from evalscope.core import reasoning
 from evalscope.core.ports import DeltaCallback, ModelAPI, ModelOptions
-from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, Usage
+from evalscope.core.types import Feature, ModelChoice, ModelOutput, ModelRequest, RequestKind, Usage
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -44,7 +45,7 @@ class HFModelAPI(ModelAPI):
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
     #: conversations through the chat template; n completions as `num_return_sequences`
-    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES})
+    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
     streams = True
     #: the model object belongs to the caller (`from_loaded`): never dropped by `aclose`
     borrowed = False
@@ -320,20 +321,27 @@ class HFModelAPI(ModelAPI):
             if len(mine) < params.n:  # greedy: every completion is the same
                 mine = mine * params.n
             first = mine[0]
-            outputs.append(
-                ModelOutput(
-                    text=first.text,
-                    texts=[row.text for row in mine] if params.n > 1 else None,
-                    usage=Usage(
-                        input_tokens=len(tokens), output_tokens=sum(row.output_tokens for row in mine)
-                    ),
-                    finish_reason=first.finish_reason,
-                    latency=latency,
-                    logprobs=first.logprobs,
-                    model=self.model_name,
-                )
+            out = ModelOutput(
+                text=first.text,
+                texts=[row.text for row in mine] if params.n > 1 else None,
+                usage=Usage(input_tokens=len(tokens), output_tokens=sum(row.output_tokens for row in mine)),
+                finish_reason=first.finish_reason,
+                latency=latency,
+                logprobs=first.logprobs,
+                model=self.model_name,
+                choices=[ModelChoice(row.text, row.finish_reason) for row in mine] if params.n > 1 else None,
             )
+            outputs.append(self._reasoning_apart(out))
         return outputs
+
+    def _reasoning_apart(self, out: ModelOutput) -> ModelOutput:
+        """`<think>…</think>` moved out of the answer into `reasoning`, its tokens counted."""
+        reasoning.with_reasoning_apart(out)
+        thoughts = [c.reasoning for c in out.choices] if out.choices else [out.reasoning]
+        out.usage.reasoning_tokens = sum(
+            len(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in thoughts if t
+        )
+        return out
 
     def _refuse_unread(
         self, text: str, max_new_tokens: int, request: ModelRequest, kind: str

@@ -14,11 +14,15 @@ def has_chat_template(tokenizer: Any) -> bool:
 def render_prompt(tokenizer: Any, request: ModelRequest) -> tuple[str, bool]:
     """(text, templated): chat messages through the chat template with the generation prompt, or
     the raw `prompt` as-is. `templated` says the text already holds the special tokens it needs.
+    The request's `chat_template_kwargs` (`{enable_thinking: false}`) reach the template.
     """
     if request.messages:
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         if has_chat_template(tokenizer):
-            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            kwargs = dict(request.config.chat_template_kwargs or {})
+            text = tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True, **kwargs
+            )
             return text, True
         return "\n".join(m["content"] for m in messages), False  # type: ignore[misc]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
     if request.prompt is None:

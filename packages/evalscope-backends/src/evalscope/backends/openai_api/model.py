@@ -12,7 +12,13 @@ streams and errors are still the SDK's types.
 
 ``n > 1``: the server's choices are placed by their ``index`` into the output's ``texts`` (also
 when streamed, where chunks of different choices interleave); a server that answers with other
-indices than 0..n-1 gives an output with an ``error``.
+indices than 0..n-1 gives an output with an ``error``; each completion's finish reason and
+reasoning land in ``choices``.
+
+Reasoning: ``message.reasoning_content`` / ``delta.reasoning_content`` (or ``reasoning``) is kept
+in ``reasoning``, apart from the answer; ``usage.completion_tokens_details.reasoning_tokens`` in
+``usage.reasoning_tokens``. A stop at ``max_tokens`` is the server's ``finish_reason`` "length"
+(counted per subset in the report). The content itself is kept as the server sent it.
 
 Timeouts: ``timeout`` (the run's setting, or a request's ``generation_config.timeout``) is the
 client's limit on waiting for the server (for a stream: on the silence between chunks). When none
@@ -44,7 +50,15 @@ from evalscope.backends.openai_api.errors import (
 )
 from evalscope.backends.openai_api.params import build_body
 from evalscope.core.ports import ModelAPI
-from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind, TokenLogprob, Usage
+from evalscope.core.types import (
+    Feature,
+    ModelChoice,
+    ModelOutput,
+    ModelRequest,
+    RequestKind,
+    TokenLogprob,
+    Usage,
+)
 
 #: sent as the bearer token when no key is given (local servers ignore it; never the env's key)
 PLACEHOLDER_KEY = "EMPTY"
@@ -376,6 +390,10 @@ def _fill(out: ModelOutput, completions: dict[int, _Completion], n: int) -> Mode
     out.finish_reason = first.finish_reason
     if n > 1:
         out.texts = ["".join(completions[i].texts) for i in range(n)]
+        out.choices = [
+            ModelChoice("".join(c.texts), c.finish_reason, reasoning="".join(c.reasoning) or None)
+            for c in (completions[i] for i in range(n))
+        ]
     return out
 
 
@@ -391,7 +409,12 @@ def _reasoning_of(message: Any) -> str | None:
 def _usage_of(usage: Any) -> Usage:
     if usage is None:
         return Usage()
-    return Usage(input_tokens=int(usage.prompt_tokens or 0), output_tokens=int(usage.completion_tokens or 0))
+    details = getattr(usage, "completion_tokens_details", None)
+    return Usage(
+        input_tokens=int(usage.prompt_tokens or 0),
+        output_tokens=int(usage.completion_tokens or 0),
+        reasoning_tokens=int(getattr(details, "reasoning_tokens", None) or 0),
+    )
 
 
 def _chat_logprobs(logprobs: Any) -> list[TokenLogprob] | None:

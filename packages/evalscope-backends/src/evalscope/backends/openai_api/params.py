@@ -5,6 +5,9 @@ OpenAI's API has no `top_k`, `repetition_penalty` or `do_sample`. They are never
 * ``top_k`` and ``repetition_penalty`` go into ``extra_body`` (merged into the JSON body by the SDK);
   vLLM, SGLang, LMDeploy and ``evalscope serve`` accept them there. Real OpenAI rejects them, so
   leave them unset against api.openai.com.
+* ``reasoning_effort`` is sent as the request's own field (OpenAI's reasoning models, and servers
+  that follow them); ``chat_template_kwargs`` (``{enable_thinking: false}``) goes into
+  ``extra_body``, where vLLM, SGLang and ``evalscope serve`` pass it to the chat template.
 * ``do_sample=False`` becomes ``temperature=0`` when no temperature is set (greedy decoding);
   ``do_sample=True`` without a temperature leaves the server's default temperature.
 
@@ -80,6 +83,10 @@ def build_body(config: GenerationConfig, *, chat: bool) -> tuple[dict[str, Any],
                 body["top_logprobs"] = int(config.top_logprobs)
         else:
             body["logprobs"] = int(config.top_logprobs or 1)
+    if config.reasoning_effort is not None:
+        body["reasoning_effort"] = config.reasoning_effort
+    if config.chat_template_kwargs is not None:  # vLLM, SGLang and `evalscope serve` apply it
+        extra["chat_template_kwargs"] = dict(config.chat_template_kwargs)
     if config.top_k is not None:
         extra["top_k"] = int(config.top_k)
     if config.repetition_penalty is not None:

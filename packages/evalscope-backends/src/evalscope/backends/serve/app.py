@@ -12,6 +12,9 @@ text, so a request that fails before any text still gets an OpenAI-shaped error 
 A prompt that does not fit the model's context with its `max_tokens` is the client's error: 400
 with code ``context_length_exceeded`` (never cut silently). With ``n > 1`` the choices come from
 the output's `texts`; streamed, choice 0 streams live and the others follow when it is done.
+Each choice's `finish_reason` is its own ("length" when it stopped at `max_tokens`); `<think>…</think>`
+text of a local model leaves as `reasoning_content` (streamed as it comes), never in `content`;
+a body's `chat_template_kwargs` (`{"enable_thinking": false}`) reaches the chat template.
 After a request with a body over ``memory.TRIM_AFTER_CHARS`` bytes the freed heap goes back to
 the OS once the request is done (see `evalscope.backends.memory`).
 
@@ -53,6 +56,7 @@ from evalscope.backends.serve.protocol import (
 from evalscope.core.model import Model
 from evalscope.core.models.spec import ModelSpec, open_model
 from evalscope.core.ports import ModelAPI
+from evalscope.core.reasoning import ThinkSplitter
 from evalscope.core.types import ModelOutput
 
 log = logging.getLogger("evalscope.serve")
@@ -233,12 +237,19 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
+        splitter = ThinkSplitter()  # <think>…</think> leaves as reasoning_content, as in a whole answer
+        thought = False
         try:
             head = b"".join(sse(c) for c in chunks.first())
             while piece is not None:
-                await response.write(head + sse(chunks.delta(piece)))
+                parts = splitter.feed(piece)
+                thought = thought or any(thinking for thinking, _ in parts)
+                await response.write(head + b"".join(sse(c) for c in chunks.pieces(parts)))
                 head = b""
                 piece = await pieces.get()
+            parts = splitter.end()
+            thought = thought or any(thinking for thinking, _ in parts)
+            head += b"".join(sse(c) for c in chunks.pieces(parts))
             try:
                 output = task.result()
                 failure = output.error
@@ -252,7 +263,7 @@ async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, nam
                 tail = b"".join(
                     sse(c)
                     for c in [
-                        *chunks.reasoning(output.reasoning or ""),
+                        *([] if thought else chunks.reasoning(output.reasoning or "")),
                         *chunks.rest(output),
                         *chunks.finish(output),
                     ]

@@ -125,7 +125,27 @@ def _generation_config(
         logprobs=logprobs,
         top_logprobs=top_logprobs,
         n=n or 1,
+        chat_template_kwargs=_object(body, "chat_template_kwargs"),
+        reasoning_effort=_string(body, "reasoning_effort"),
     )
+
+
+def _object(body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise BadRequest(f"'{name}' must be an object", name)
+    return value
+
+
+def _string(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string, got {type(value).__name__}", name)
+    return value
 
 
 def _content(value: Any, where: str) -> str:
@@ -212,12 +232,15 @@ def error_body(
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def usage_body(output: ModelOutput) -> dict[str, int]:
-    return {
+def usage_body(output: ModelOutput) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "prompt_tokens": output.usage.input_tokens,
         "completion_tokens": output.usage.output_tokens,
         "total_tokens": output.usage.total_tokens,
     }
+    if output.usage.reasoning_tokens:
+        body["completion_tokens_details"] = {"reasoning_tokens": output.usage.reasoning_tokens}
+    return body
 
 
 def _chat_logprobs(output: ModelOutput) -> dict[str, Any] | None:
@@ -254,17 +277,20 @@ def texts_of(output: ModelOutput) -> list[str]:
 def completion_body(parsed: ParsedRequest, output: ModelOutput, model: str) -> dict[str, Any]:
     """A whole (non-streaming) chat.completion or text_completion object, one choice per completion.
 
-    With n > 1 every choice carries the output's `finish_reason` (the adapter reports one per
-    request); reasoning and logprobs belong to choice 0.
+    Each choice carries its own finish reason ("length" when it stopped at max_tokens) and, in
+    chat, its reasoning (`reasoning_content`, the model's `<think>` text); logprobs belong to choice 0.
     """
-    finish = output.finish_reason or "stop"
+    completions = output.completions()
     choices: list[dict[str, Any]] = []
     for index, text in enumerate(texts_of(output)):
         first = index == 0
+        done = completions[index] if index < len(completions) else None
+        finish = (done.finish_reason if done is not None else None) or output.finish_reason or "stop"
         if parsed.chat:
             message: dict[str, Any] = {"role": "assistant", "content": text}
-            if first and output.reasoning:
-                message["reasoning_content"] = output.reasoning
+            thought = done.reasoning if done is not None else None
+            if thought:
+                message["reasoning_content"] = thought
             logprobs = _chat_logprobs(output) if first else None
             choices.append(
                 {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
@@ -333,6 +359,13 @@ class StreamChunks:
             return []
         return [self._chunk(self._choice({"reasoning_content": text}, "", None))]
 
+    def pieces(self, parts: list[tuple[bool, str]]) -> list[dict[str, Any]]:
+        """Chunks of choice 0's text as `ThinkSplitter` split it: reasoning as `reasoning_content`
+        deltas (chat; completions have no place for it), the answer as `content`."""
+        if not self.parsed.chat:  # as the whole answer: the text without the reasoning
+            return [self.delta(text) for thinking, text in parts if not thinking]
+        return [self.reasoning(text)[0] if thinking else self.delta(text) for thinking, text in parts]
+
     def rest(self, output: ModelOutput) -> list[dict[str, Any]]:
         """Choices 1..n-1 of a finished output (n > 1): role and whole text of each."""
         chunks: list[dict[str, Any]] = []
@@ -344,8 +377,11 @@ class StreamChunks:
 
     def finish(self, output: ModelOutput) -> list[dict[str, Any]]:
         """A finish_reason chunk per choice, then the usage chunk when include_usage."""
-        reason = output.finish_reason or "stop"
-        chunks = [self._chunk(self._choice({}, "", reason, i)) for i in range(len(texts_of(output)))]
+        completions = output.completions()
+        chunks = [
+            self._chunk(self._choice({}, "", (c.finish_reason or output.finish_reason or "stop"), i))
+            for i, c in enumerate(completions[: len(texts_of(output))])
+        ]
         if self.parsed.include_usage:
             chunks.append(self._chunk(None, usage_body(output)))
         return chunks

@@ -1,7 +1,8 @@
 """`model_api: vllm`: a model run by vLLM's offline engine (`vllm.LLM`) in this process.
 
 - generate: the request's chat messages through the tokenizer's chat template (as the HF adapter
-  renders them), sampled with the request's settings (greedy unless do_sample/temperature say so),
+  renders them, with the request's `chat_template_kwargs`), `<think>…</think>` moved into
+  `reasoning` apart from the answer, sampled with the request's settings (greedy unless do_sample/temperature say so),
   n > 1 answers, stop strings, seed;
 - multiple choice (choice_probs): the next-token probability of each option letter ("A" and " A"
   summed, or the bare letter), read as the prompt log-probability of the letter appended to the
@@ -32,8 +33,17 @@ from typing import TYPE_CHECKING, Any
 
 from evalscope.backends import context_window
 from evalscope.backends.hf import continuations, prompts, scoring
+from evalscope.core import reasoning
 from evalscope.core.ports import ModelAPI, ModelOptions
-from evalscope.core.types import Feature, GenerationConfig, ModelOutput, ModelRequest, RequestKind, Usage
+from evalscope.core.types import (
+    Feature,
+    GenerationConfig,
+    ModelChoice,
+    ModelOutput,
+    ModelRequest,
+    RequestKind,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -70,7 +80,7 @@ class VLLMModelAPI(ModelAPI):
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
     #: conversations through the chat template; n completions as vLLM's `n`
-    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES})
+    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
 
     def __init__(
         self,
@@ -161,7 +171,7 @@ class VLLMModelAPI(ModelAPI):
                 done = results[j]
                 texts = [c.text for c in done.outputs]
                 first = done.outputs[0]
-                outputs[k] = ModelOutput(
+                out = ModelOutput(
                     text=texts[0],
                     texts=texts if len(texts) > 1 else None,
                     usage=Usage(len(prompts_in[j]["prompt_token_ids"]), sum(len(c.token_ids) for c in done.outputs)),
@@ -169,7 +179,14 @@ class VLLMModelAPI(ModelAPI):
                     latency=latency,
                     model=self.model_name,
                     prompt_truncated=cut[j],
+                    choices=[ModelChoice(c.text, c.finish_reason) for c in done.outputs] if len(texts) > 1 else None,
                 )
+                reasoning.with_reasoning_apart(out)  # <think>…</think> apart from the answer
+                thoughts = [c.reasoning for c in out.choices] if out.choices else [out.reasoning]
+                out.usage.reasoning_tokens = sum(
+                    len(self.tokenizer.encode(t, add_special_tokens=False)) for t in thoughts if t
+                )
+                outputs[k] = out
         return [o for o in outputs if o is not None]
 
     # -- scoring through prompt log-probabilities ----------------------------------------------

@@ -14,7 +14,8 @@ from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind
 
 
 class MockModelAPI(ModelAPI):
-    """Answers every prompt with a fixed text (default: "The answer is A.") and uniform choice scores."""
+    """Answers every prompt with a fixed text (default: "The answer is A.") and uniform choice scores;
+    a reply longer than `max_tokens` words is cut there (finish reason "length")."""
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
     #: it answers a whole conversation (its one reply, whatever came before)
@@ -43,8 +44,17 @@ class MockModelAPI(ModelAPI):
         outs = []
         for r in requests:
             if r.kind is RequestKind.GENERATE:
-                outs.append(ModelOutput(text=self.reply, usage=Usage(1, len(self.reply.split())), latency=0.0, finish_reason="stop"))
+                outs.append(self._generate(r))
             else:
                 n = len(r.choices or [])
                 outs.append(ModelOutput(scores=[1.0 / max(n, 1)] * n, token_counts=[1] * n))
         return outs
+
+    def _generate(self, request: ModelRequest) -> ModelOutput:
+        """The reply, one token a word; cut to `max_tokens` words (finish reason "length") when longer."""
+        words = self.reply.split()
+        limit = request.config.max_tokens
+        if limit is not None and len(words) > limit:
+            text = " ".join(words[:limit])
+            return ModelOutput(text=text, usage=Usage(1, limit), latency=0.0, finish_reason="length")
+        return ModelOutput(text=self.reply, usage=Usage(1, len(words)), latency=0.0, finish_reason="stop")
