@@ -31,6 +31,8 @@ class ScriptedToolModel(MockModelAPI):
             if isinstance(answer, str):
                 outs.append(ModelOutput(text=answer, usage=Usage(1, 1), finish_reason="stop"))
                 continue
-            calls = [ToolCall.parse(f"call_{i}", name, json.dumps(args)) for i, (name, args) in enumerate(answer)]
+            calls = [
+                ToolCall.parse(f"call_{i}", name, json.dumps(args)) for i, (name, args) in enumerate(answer)
+            ]
             outs.append(ModelOutput(text="", tool_calls=calls, usage=Usage(1, 1), finish_reason="tool_calls"))
         return outs

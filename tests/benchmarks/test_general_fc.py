@@ -50,23 +50,42 @@ def _schema_tool(properties: dict, required: list | None = None) -> list:
 @pytest.mark.parametrize(
     ("row", "where"),
     [
-        (_bad(tools=_schema_tool({"city": {"type": "dict"}})),
-         "tools[0].function.parameters.properties.city.type: 'dict' is not a JSON Schema type"),
-        (_bad(tools=_schema_tool({"city": {"type": "string"}}, ["town"])),
-         "tools[0].function.parameters.required: names 'town', which is not among its properties"),
-        (_bad(tools=_schema_tool({"city": "string"})),
-         "tools[0].function.parameters.properties.city: a JSON Schema must be an object, got str"),
-        (_bad(expected_calls=[{"name": "get_time", "arguments": {}}]),
-         "expected_calls[0].name: calls 'get_time', which is not among the row's tools (get_weather)"),
-        (_bad(expected_calls=[{"name": "get_weather", "arguments": {"town": ["Paris"]}}]),
-         "expected_calls[0].arguments.town: is not a parameter of tool 'get_weather'"),
+        (
+            _bad(tools=_schema_tool({"city": {"type": "dict"}})),
+            "tools[0].function.parameters.properties.city.type: 'dict' is not a JSON Schema type",
+        ),
+        (
+            _bad(tools=_schema_tool({"city": {"type": "string"}}, ["town"])),
+            "tools[0].function.parameters.required: names 'town', which is not among its properties",
+        ),
+        (
+            _bad(tools=_schema_tool({"city": "string"})),
+            "tools[0].function.parameters.properties.city: a JSON Schema must be an object, got str",
+        ),
+        (
+            _bad(expected_calls=[{"name": "get_time", "arguments": {}}]),
+            "expected_calls[0].name: calls 'get_time', which is not among the row's tools (get_weather)",
+        ),
+        (
+            _bad(expected_calls=[{"name": "get_weather", "arguments": {"town": ["Paris"]}}]),
+            "expected_calls[0].arguments.town: is not a parameter of tool 'get_weather'",
+        ),
         (_bad(expected_calls=None), "expected_calls: missing; give expected_calls, or should_call_tool"),
         (_bad(messages=None), "messages: missing or empty"),
         (_bad(tools=None), "tools: missing or empty"),
         (_bad(should_call_tool="no"), "should_call_tool: must be true or false, got 'no'"),
     ],
-    ids=["not-json-schema-type", "required-unknown", "schema-not-object", "undeclared-tool", "unknown-argument",
-         "no-expectation", "no-messages", "no-tools", "should-call-not-bool"],  # fmt: skip
+    ids=[
+        "not-json-schema-type",
+        "required-unknown",
+        "schema-not-object",
+        "undeclared-tool",
+        "unknown-argument",
+        "no-expectation",
+        "no-messages",
+        "no-tools",
+        "should-call-not-bool",
+    ],  # fmt: skip
 )
 def test_bad_row_is_one_error_line_naming_file_line_and_field(tmp_path, row, where):
     data = tmp_path / "data"
@@ -101,9 +120,14 @@ def _user(request) -> str:
 def test_tool_calls_scored_like_bfcl(tmp_path):
     answers = {
         # case and punctuation are normalised; the optional unit may be left out
-        "What is the weather in Paris in celsius?": [("get_weather", {"city": "paris, france", "unit": "Celsius"})],
+        "What is the weather in Paris in celsius?": [
+            ("get_weather", {"city": "paris, france", "unit": "Celsius"})
+        ],
         # parallel calls in another order than expected
-        "Weather in Oslo and in Rome, please.": [("get_weather", {"city": "Rome"}), ("get_weather", {"city": "Oslo"})],
+        "Weather in Oslo and in Rome, please.": [
+            ("get_weather", {"city": "Rome"}),
+            ("get_weather", {"city": "Oslo"}),
+        ],
         # a call where none was expected
         "Tell me a joke about clouds.": [("get_weather", {"city": "Cloud City"})],
         # an int for a number; the second value is wrong
@@ -137,7 +161,9 @@ def test_multi_step_expectations_are_kept_with_the_sample():
     spec = get_benchmark("general_fc")
     rows = [json.loads(line) for line in (FIXTURE / "weather.jsonl").read_text(encoding="utf-8").splitlines()]
     sample = spec.record_to_sample(rows[3], 3, "weather")
-    assert sample.metadata["steps"] == [{"tool_results": [{"name": "add", "content": "6.5"}], "rule": "no_call", "answer": None}]
+    assert sample.metadata["steps"] == [
+        {"tool_results": [{"name": "add", "content": "6.5"}], "rule": "no_call", "answer": None}
+    ]
     bad = {**rows[3], "steps": [{"expected_calls": [{"name": "multiply", "arguments": {}}]}]}
     with pytest.raises(ValueError, match=r"steps\[0\]\.expected_calls\[0\]\.name: calls 'multiply'"):
         spec.record_to_sample(bad, 3, "weather")

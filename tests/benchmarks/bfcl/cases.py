@@ -38,7 +38,9 @@ def _pick(allowed: list[Any], last: bool) -> tuple[Any, bool]:
     return (present[-1] if last else present[0]), True
 
 
-def _call(expected: dict[str, Any], language: str, *, last: bool = False, optional: bool = True) -> dict[str, Any]:
+def _call(
+    expected: dict[str, Any], language: str, *, last: bool = False, optional: bool = True
+) -> dict[str, Any]:
     name, allowed = next(iter(expected.items()))
     args = {}
     for param, values in allowed.items():
@@ -87,7 +89,9 @@ def _shout(value: Any) -> Any:
     return value
 
 
-def variants(item: dict[str, Any], category: str, language: str, rng: random.Random) -> list[tuple[str, list[dict[str, Any]]]]:
+def variants(
+    item: dict[str, Any], category: str, language: str, rng: random.Random
+) -> list[tuple[str, list[dict[str, Any]]]]:
     """(kind, calls) for one item."""
     answer = item["ground_truth"]
     functions = {f["name"]: f for f in item["function"]}
@@ -120,14 +124,22 @@ def variants(item: dict[str, Any], category: str, language: str, rng: random.Ran
         out.append(("missing_required", missing))
     if params:
         param = rng.choice(params)
-        for kind, change in (("wrong_type", _wrong_type), ("wrong_value", _wrong_value), ("normalised_string", _shout)):
+        for kind, change in (
+            ("wrong_type", _wrong_type),
+            ("wrong_value", _wrong_value),
+            ("normalised_string", _shout),
+        ):
             changed = copy.deepcopy(right)
             target = next(iter(changed[0].values()))
             target[param] = change(target[param])
             out.append((kind, changed))
         properties = schema.get("properties", {})
         for name, value in args.items():
-            if properties.get(name, {}).get("type") == "float" and isinstance(value, float) and value.is_integer():
+            if (
+                properties.get(name, {}).get("type") == "float"
+                and isinstance(value, float)
+                and value.is_integer()
+            ):
                 as_int = copy.deepcopy(right)
                 next(iter(as_int[0].values()))[name] = int(value)
                 out.append(("int_for_float", as_int))
@@ -140,7 +152,9 @@ def variants(item: dict[str, Any], category: str, language: str, rng: random.Ran
     return out
 
 
-def generate(records: dict[str, list[dict[str, Any]]], per_category: int, seed: int = 7) -> list[dict[str, Any]]:
+def generate(
+    records: dict[str, list[dict[str, Any]]], per_category: int, seed: int = 7
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     cases = []
     for category in AST_CATEGORIES:

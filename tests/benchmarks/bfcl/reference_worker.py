@@ -36,7 +36,12 @@ def main(root, cases_path, out_path):
     for case in cases:
         try:
             result = ast_checker(
-                case["functions"], case["calls"], case["answer"], languages[case["language"]], case["category"], "reference-model"
+                case["functions"],
+                case["calls"],
+                case["answer"],
+                languages[case["language"]],
+                case["category"],
+                "reference-model",
             )
             verdicts.append({"valid": bool(result["valid"]), "error_type": result.get("error_type", "")})
         except Exception as exc:  # a crash of BFCL's checker is recorded, not hidden

@@ -56,7 +56,9 @@ def record_to_sample(record: dict[str, Any], index: int, subset: str) -> Sample:
     )
 
 
-class _Categories(dict):  # type: ignore[type-arg]  # subset -> records, read when asked for
+class _Categories(dict[str, list[dict[str, Any]]]):
+    """subset -> records, each category's files read when asked for."""
+
     def __init__(self, folder: Any) -> None:
         super().__init__()
         self.folder = folder
@@ -88,10 +90,18 @@ def predict(task: Task, sample: Sample, output: ModelOutput) -> tuple[str | None
 def has_call(calls: Any) -> bool:
     """BFCL's relevance reading: a decodable, non-empty call list (`[]` and `[{}]` are no call)."""
     valid = calls_of(calls)
-    return bool(valid) and not (len(valid) == 1 and not valid[0])
+    return valid is not None and bool(valid) and not (len(valid) == 1 and not valid[0])
 
 
-def score_calls(calls: Any, functions: list[dict[str, Any]], answer: Any, category: str, language: str, *, underscore: bool = True) -> float:
+def score_calls(
+    calls: Any,
+    functions: list[dict[str, Any]],
+    answer: Any,
+    category: str,
+    language: str,
+    *,
+    underscore: bool = True,
+) -> float:
     """1.0 when the calls pass the category's rule, else 0.0."""
     rule = rule_of(category)
     if rule == "no_call":
@@ -102,15 +112,23 @@ def score_calls(calls: Any, functions: list[dict[str, Any]], answer: Any, catego
     if valid is None:
         return 0.0
     try:
-        verdict = check_calls(functions, valid, answer, category=category, language=language, underscore=underscore)
+        verdict = check_calls(
+            functions, valid, answer, category=category, language=language, underscore=underscore
+        )
     except (KeyError, ValueError, TypeError):  # an answer naming a function the item lacks
         return 0.0
     return float(verdict.valid)
 
 
-def score(prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:
+def score(
+    prediction: Any, sample: Sample, output: ModelOutput, params: dict[str, Any] | None = None
+) -> dict[str, float]:
     meta = sample.metadata
-    return {ACCURACY: score_calls(prediction, meta["functions"], sample.target, meta["category"], meta["language"])}
+    return {
+        ACCURACY: score_calls(
+            prediction, meta["functions"], sample.target, meta["category"], meta["language"]
+        )
+    }
 
 
 def make_spec(name: str, pretty: str) -> BenchmarkSpec:

@@ -60,7 +60,9 @@ def check_schema(schema: Any, field: str) -> None:
     properties = schema.get("properties")
     if properties is not None:
         if not isinstance(properties, dict):
-            raise _fail(f"{field}.properties", f"must be an object of schemas, got {type(properties).__name__}")
+            raise _fail(
+                f"{field}.properties", f"must be an object of schemas, got {type(properties).__name__}"
+            )
         for name, sub in properties.items():
             check_schema(sub, f"{field}.properties.{name}")
     if "items" in schema:
@@ -95,17 +97,25 @@ def parse_tool(raw: Any, field: str) -> dict[str, Any]:
     parameters = function.get("parameters", {"type": "object", "properties": {}})
     check_schema(parameters, f"{where}.parameters")
     if parameters.get("type", "object") != "object":
-        raise _fail(f"{where}.parameters.type", f"the parameters must be an object schema, got {parameters.get('type')!r}")
+        raise _fail(
+            f"{where}.parameters.type",
+            f"the parameters must be an object schema, got {parameters.get('type')!r}",
+        )
     for param, sub in (parameters.get("properties") or {}).items():
         if not isinstance(sub.get("type"), str):
-            raise _fail(f"{where}.parameters.properties.{param}.type", "give each parameter one JSON Schema type (scored by type)")
+            raise _fail(
+                f"{where}.parameters.properties.{param}.type",
+                "give each parameter one JSON Schema type (scored by type)",
+            )
     return {"name": name, "description": description, "parameters": {"type": "object", **parameters}}
 
 
 def parse_expected(raw: Any, field: str, tools: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """`expected_calls` as BFCL's possible answer `[{name: {param: [allowed]}}]` (checked against the tools)."""
     if not isinstance(raw, list) or not raw:
-        raise _fail(field, "must be a non-empty list of {\"name\", \"arguments\"} (or set should_call_tool: false)")
+        raise _fail(
+            field, 'must be a non-empty list of {"name", "arguments"} (or set should_call_tool: false)'
+        )
     answer = []
     for index, call in enumerate(raw):
         where = f"{field}[{index}]"
@@ -113,27 +123,40 @@ def parse_expected(raw: Any, field: str, tools: dict[str, dict[str, Any]]) -> li
             raise _fail(f"{where}.name", "missing; an expected call names its tool")
         name = call["name"]
         if name not in tools:
-            raise _fail(f"{where}.name", f"calls {name!r}, which is not among the row's tools ({', '.join(tools) or 'none'})")
+            raise _fail(
+                f"{where}.name",
+                f"calls {name!r}, which is not among the row's tools ({', '.join(tools) or 'none'})",
+            )
         arguments = call.get("arguments", {})
         if not isinstance(arguments, dict):
-            raise _fail(f"{where}.arguments", f"must be an object of parameter -> allowed values, got {type(arguments).__name__}")
+            raise _fail(
+                f"{where}.arguments",
+                f"must be an object of parameter -> allowed values, got {type(arguments).__name__}",
+            )
         schema = tools[name]["parameters"]
         properties = schema.get("properties") or {}
         for param in arguments:
             if param not in properties:
-                raise _fail(f"{where}.arguments.{param}", f"is not a parameter of tool {name!r} ({', '.join(properties) or 'none'})")
+                raise _fail(
+                    f"{where}.arguments.{param}",
+                    f"is not a parameter of tool {name!r} ({', '.join(properties) or 'none'})",
+                )
         for param in schema.get("required", []):
             if param not in arguments:
                 raise _fail(f"{where}.arguments", f"lacks {param!r}, a required parameter of tool {name!r}")
         allowed = {p: (v if isinstance(v, list) else [v]) for p, v in arguments.items()}
         for param, values in allowed.items():
             if not values:
-                raise _fail(f"{where}.arguments.{param}", "an empty list allows nothing; list the allowed values")
+                raise _fail(
+                    f"{where}.arguments.{param}", "an empty list allows nothing; list the allowed values"
+                )
         answer.append({name: allowed})
     return answer
 
 
-def _expectation(row: dict[str, Any], field: str, tools: dict[str, dict[str, Any]]) -> tuple[str, list[dict[str, Any]] | None]:
+def _expectation(
+    row: dict[str, Any], field: str, tools: dict[str, dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]] | None]:
     should = row.get("should_call_tool")
     if should is not None and not isinstance(should, bool):
         raise _fail(f"{field}should_call_tool", f"must be true or false, got {should!r}")
@@ -142,7 +165,10 @@ def _expectation(row: dict[str, Any], field: str, tools: dict[str, dict[str, Any
             raise _fail(f"{field}expected_calls", "given while should_call_tool is false")
         return "ast", parse_expected(row["expected_calls"], f"{field}expected_calls", tools)
     if should is None:
-        raise _fail(f"{field}expected_calls", "missing; give expected_calls, or should_call_tool (false: no call, true: any call)")
+        raise _fail(
+            f"{field}expected_calls",
+            "missing; give expected_calls, or should_call_tool (false: no call, true: any call)",
+        )
     return ("any_call" if should else "no_call"), None
 
 
@@ -150,11 +176,11 @@ def record_to_sample(record: dict[str, Any], index: int, subset: str) -> Sample:
     rid = str(record.get("id", index))
     messages = record.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise _fail("messages", "missing or empty; a row needs messages: [{\"role\": \"user\", \"content\": ...}]")
+        raise _fail("messages", 'missing or empty; a row needs messages: [{"role": "user", "content": ...}]')
     turns = []
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content", ""), str):
-            raise _fail(f"messages[{i}]", f"must be {{\"role\": {'|'.join(ROLES)}, \"content\": text}}")
+            raise _fail(f"messages[{i}]", f'must be {{"role": {"|".join(ROLES)}, "content": text}}')
         turns.append(ChatMessage(m["role"], m.get("content") or "", tool_call_id=m.get("tool_call_id")))
     raw_tools = record.get("tools")
     if not isinstance(raw_tools, list) or not raw_tools:
@@ -204,7 +230,11 @@ def predict(task: Task, sample: Sample, output: ModelOutput) -> tuple[str | None
 def score(prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:
     meta = sample.metadata
     category = {"ast": "parallel", "no_call": "irrelevance", "any_call": "relevance"}[meta["rule"]]
-    return {ACCURACY: score_calls(prediction, meta["functions"], sample.target, category, "python", underscore=False)}
+    return {
+        ACCURACY: score_calls(
+            prediction, meta["functions"], sample.target, category, "python", underscore=False
+        )
+    }
 
 
 SPEC = BenchmarkSpec(

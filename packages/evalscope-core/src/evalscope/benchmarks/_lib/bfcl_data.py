@@ -73,7 +73,9 @@ def data_dir(params: dict[str, Any]) -> Path:
     if given:
         path = Path(str(given)).expanduser()
         if not (path / f"{PREFIX}simple_python.json").is_file():
-            raise DatasetUnavailableError(f"BFCL data: {path} holds no {PREFIX}simple_python.json (extra_params.data_dir)")
+            raise DatasetUnavailableError(
+                f"BFCL data: {path} holds no {PREFIX}simple_python.json (extra_params.data_dir)"
+            )
         return path
     shared = os.environ.get("EVALSCOPE_DATASET_DIR")
     if shared and (Path(shared) / "bfcl_eval" / f"{PREFIX}simple_python.json").is_file():

@@ -88,7 +88,9 @@ def check_calls(
         kind = "multiple_function_checker" if "multiple" in category else "simple_function_checker"
         return Verdict(False, "Wrong number of functions.", f"{kind}:wrong_count")
     if "multiple" in category:
-        return check_one(_describe(functions, next(iter(answer[0]))), calls[0], answer[0], language, underscore)
+        return check_one(
+            _describe(functions, next(iter(answer[0]))), calls[0], answer[0], language, underscore
+        )
     return check_one(functions[0], calls[0], answer[0], language, underscore)
 
 
@@ -100,7 +102,11 @@ def _describe(functions: Sequence[Mapping[str, Any]], name: str) -> Mapping[str,
 
 
 def _parallel(
-    functions: Sequence[Mapping[str, Any]], calls: Sequence[Call], answer: Sequence[Call], language: str, underscore: bool
+    functions: Sequence[Mapping[str, Any]],
+    calls: Sequence[Call],
+    answer: Sequence[Call],
+    language: str,
+    underscore: bool,
 ) -> Verdict:
     if len(calls) != len(answer):
         return Verdict(False, "Wrong number of functions.", "parallel_function_checker_no_order:wrong_count")
@@ -124,21 +130,31 @@ def _parallel(
     return PASS
 
 
-def check_one(function: Mapping[str, Any], call: Call, expected: Call, language: str = "python", underscore: bool = True) -> Verdict:
+def check_one(
+    function: Mapping[str, Any], call: Call, expected: Call, language: str = "python", underscore: bool = True
+) -> Verdict:
     """One call against one expected call of `function` (BFCL's simple function check)."""
     allowed: Mapping[str, list[Any]] = next(iter(expected.values()))
     schema = function["parameters"]
     properties: Mapping[str, Any] = schema["properties"]
     name = tool_name(function["name"], underscore)
     if name not in call:
-        return Verdict(False, f"Function name {name!r} not found in model output.", "simple_function_checker:wrong_func_name")
+        return Verdict(
+            False,
+            f"Function name {name!r} not found in model output.",
+            "simple_function_checker:wrong_func_name",
+        )
     given = call[name]
     for param in schema.get("required", []):
         if param not in given:
-            return Verdict(False, f"Missing required parameter: {param!r}.", "simple_function_checker:missing_required")
+            return Verdict(
+                False, f"Missing required parameter: {param!r}.", "simple_function_checker:missing_required"
+            )
     for param, value in given.items():
         if param not in properties or param not in allowed:
-            return Verdict(False, f"Unexpected parameter: {param!r}.", "simple_function_checker:unexpected_param")
+            return Verdict(
+                False, f"Unexpected parameter: {param!r}.", "simple_function_checker:unexpected_param"
+            )
         verdict = _check_param(param, value, properties[param], allowed[param], language)
         if not verdict.valid:
             return verdict
@@ -156,7 +172,9 @@ def _types(language: str) -> Mapping[str, type]:
     return {"java": JAVA_TYPES, "javascript": JS_TYPES}.get(language, PYTHON_TYPES)
 
 
-def _check_param(param: str, value: Any, details: Mapping[str, Any], allowed: list[Any], language: str) -> Verdict:
+def _check_param(
+    param: str, value: Any, details: Mapping[str, Any], allowed: list[Any], language: str
+) -> Verdict:
     declared = details["type"]
     table = _types(language)
     expected = table[declared]
@@ -175,8 +193,14 @@ def _check_param(param: str, value: Any, details: Mapping[str, Any], allowed: li
             value = convert(value, declared, item_type)
         else:
             value = convert(value, declared)
-    elif declared in _NESTED["python"] and isinstance(details.get("items"), Mapping) and "type" in details["items"]:
-        item = table[details["items"]["type"]]  # an array without item types: no nested check (BFCL's data always has them)
+    elif (
+        declared in _NESTED["python"]
+        and isinstance(details.get("items"), Mapping)
+        and "type" in details["items"]
+    ):
+        item = table[
+            details["items"]["type"]
+        ]  # an array without item types: no nested check (BFCL's data always has them)
     if language == "python" and declared in _FLOATS and type(value) is int:
         value = float(value)
     typed = _type_check(param, value, allowed, declared, expected, item)
@@ -189,15 +213,27 @@ def _check_param(param: str, value: Any, details: Mapping[str, Any], allowed: li
             return _list_of_dicts_check(param, value, allowed)
         if expected is str:
             if _std(value) not in [standardize(a) for a in allowed if type(a) is str]:
-                return Verdict(False, f"Invalid value for parameter {param!r}: {value!r}. Expected one of {allowed}.", "value_error:string")
+                return Verdict(
+                    False,
+                    f"Invalid value for parameter {param!r}: {value!r}. Expected one of {allowed}.",
+                    "value_error:string",
+                )
             return PASS
         if expected is list:
             mine = [_std(v) for v in value]
             if mine not in [[_std(v) for v in a] for a in allowed]:
-                return Verdict(False, f"Invalid value for parameter {param!r}: {value!r}. Expected one of {allowed}.", "value_error:list/tuple")
+                return Verdict(
+                    False,
+                    f"Invalid value for parameter {param!r}: {value!r}. Expected one of {allowed}.",
+                    "value_error:list/tuple",
+                )
             return PASS
     if value not in allowed:
-        return Verdict(False, f"Invalid value for parameter {param!r}: {value!r}. Expected one of {allowed}.", "value_error:others")
+        return Verdict(
+            False,
+            f"Invalid value for parameter {param!r}: {value!r}. Expected one of {allowed}.",
+            "value_error:others",
+        )
     return PASS
 
 
@@ -216,19 +252,26 @@ def _answer_type(allowed: Sequence[Any]) -> type | None:
     return None
 
 
-def _type_check(param: str, value: Any, allowed: Any, declared: str, expected: type, item: type | None) -> _Typed:
+def _type_check(
+    param: str, value: Any, allowed: Any, declared: str, expected: type, item: type | None
+) -> _Typed:
     """The type rule: the declared type (arrays one level deep), or the allowed values' own type
     (a variable written in the answer as its name)."""
     answer_type = _answer_type(allowed)
     variable = answer_type is not None and answer_type is not expected
     nested_failed = False
+    given: Any = value  # kept apart: `type(value) is expected` narrows `value` to `object`
     if type(value) is expected:
         if item is None:
             return _Typed(True, variable)
+        elements: list[Any] = list(given)
         for option in allowed:
             ok = True
             if type(option) is list:
-                ok = all(_type_check(param, element, option, item.__name__, item, None).valid for element in value)
+                ok = all(
+                    _type_check(param, element, option, item.__name__, item, None).valid
+                    for element in elements
+                )
             if ok:
                 return _Typed(True, variable)
         nested_failed = True
@@ -254,7 +297,9 @@ def _dict_check(param: str, value: Mapping[str, Any], options: Sequence[Any]) ->
                 verdict = Verdict(False, f"Unexpected dict key parameter: {key!r}.", "value_error:dict_key")
                 break
             if _std(given) not in [_std(a) for a in option[key]]:
-                verdict = Verdict(False, f"Invalid value for parameter {key!r}: {given!r}.", "value_error:dict_value")
+                verdict = Verdict(
+                    False, f"Invalid value for parameter {key!r}: {given!r}.", "value_error:dict_value"
+                )
                 break
         if verdict.valid:
             for key, allowed in option.items():
@@ -271,12 +316,18 @@ def _list_of_dicts_check(param: str, value: Sequence[Any], options: Sequence[Any
     verdict = Verdict(False, f"Invalid value for parameter {param!r}.", "list_dict_checker:unclear")
     for option in options:
         if len(value) != len(option):
-            verdict = Verdict(False, "Wrong number of dictionaries in the list.", "value_error:list_dict_count")
+            verdict = Verdict(
+                False, "Wrong number of dictionaries in the list.", "value_error:list_dict_count"
+            )
             continue
         verdict = PASS
         for given, wanted in zip(value, option):
             if not isinstance(given, Mapping):
-                verdict = Verdict(False, f"Invalid value for parameter {param!r}: {given!r} is no dict.", "value_error:list_dict")
+                verdict = Verdict(
+                    False,
+                    f"Invalid value for parameter {param!r}: {given!r} is no dict.",
+                    "value_error:list_dict",
+                )
                 break
             verdict = _dict_check(param, given, [wanted])
             if not verdict.valid:

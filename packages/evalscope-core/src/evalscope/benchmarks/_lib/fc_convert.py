@@ -97,7 +97,10 @@ def _java_arraylist(text: str, item_type: str | None) -> Any:
         return [_java_item(part.strip(), item_type) for part in as_list.group(1).split(",")]
     double_brace = re.search(r"new\s+ArrayList<\w*>\(\)\s*\{\{\s*(.+?)\s*\}\}", text, re.DOTALL)
     if double_brace:
-        return [_java_item(added.strip(), item_type) for added in re.findall(r"add\((.+?)\)", double_brace.group(1))]
+        return [
+            _java_item(added.strip(), item_type)
+            for added in re.findall(r"add\((.+?)\)", double_brace.group(1))
+        ]
     if re.search(r"new\s+ArrayList<\w*>\(\)", text):
         return []
     return text
@@ -117,7 +120,9 @@ def _java_hashmap(text: str) -> Any:
         body = found.group(1)
         if not body.strip():
             return {}
-        return {key: _java_literal(value.strip()) for key, value in re.findall(r"put\(\"(.*?)\",\s*(.*?)\)", body)}
+        return {
+            key: _java_literal(value.strip()) for key, value in re.findall(r"put\(\"(.*?)\",\s*(.*?)\)", body)
+        }
     if re.search(r"new\s+HashMap<.*?>\s*\(\)", text):
         return {}
     return text
@@ -158,7 +163,9 @@ def _js_literal(text: str) -> Any:
 
 
 def _js_array(code: str, item_type: str | None) -> Any:
-    nested = re.match(r"\[\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\]|\bnew\s+Array\(\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\)", code)
+    nested = re.match(
+        r"\[\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\]|\bnew\s+Array\(\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\)", code
+    )
     try:
         if nested:
             rows = []

@@ -3,14 +3,14 @@
 `parse_call_text` reads the text with `ast` (never `eval`): each call's name (dotted names kept),
 its keyword arguments as Python values (constants, lists, tuples as lists, dicts, negative
 numbers, arithmetic on number literals computed safely); a bare name becomes its name as a
-string and a call used as a value its source text, as BFCL's decoder does. The text may be
-fenced in backticks or lack its brackets. Text that is no list of calls raises `CallTextError`.
+string and a call used as a value its source text, and positional arguments are left out, as
+BFCL's decoder does; `raw_arguments` keeps the call's source text. The text may be fenced in
+backticks or lack its brackets. Text that is no list of calls raises `CallTextError`.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import operator
 from typing import Any
 
@@ -56,7 +56,7 @@ def parse_call_text(text: str) -> list[ToolCall]:
         if not isinstance(element, ast.Call):
             raise CallTextError(f"item {index + 1} is not a function call: {ast.unparse(element)[:80]}")
         name, arguments = _call(element)
-        calls.append(ToolCall(f"call_{index}", name, arguments, json.dumps(arguments, ensure_ascii=False, default=str)))
+        calls.append(ToolCall(f"call_{index}", name, arguments, ast.unparse(element)))
     return calls
 
 
@@ -70,8 +70,7 @@ def _call(node: ast.Call) -> tuple[str, dict[str, Any]]:
         parts.append(func.id)
     else:
         raise CallTextError(f"not a function name: {ast.unparse(node.func)[:80]}")
-    if node.args:
-        raise CallTextError(f"{'.'.join(reversed(parts))}: positional arguments; calls name every argument (a=1)")
+    # positional arguments are left out, as BFCL's decoder leaves them (the call itself still counts)
     arguments = {kw.arg: _value(kw.value) for kw in node.keywords if kw.arg is not None}
     return ".".join(reversed(parts)), arguments
 

@@ -61,11 +61,20 @@ def _as_strings(properties: dict[str, Any], language: str) -> None:
     for value in properties.values():
         value.setdefault("description", "")
         if value["type"] == "any":
-            value["description"] += f" This parameter can be of any type of {lang} object in string representation."
+            value["description"] += (
+                f" This parameter can be of any type of {lang} object in string representation."
+            )
         else:
-            value["description"] += f" This is {lang} {value['type']} type parameter in string representation."
-        if value["type"] in (("ArrayList", "Array") if language == "java" else ("array",)) and "items" in value:
-            value["description"] += f" The list elements are of type {value['items']['type']}; they are not in string representation."
+            value["description"] += (
+                f" This is {lang} {value['type']} type parameter in string representation."
+            )
+        if (
+            value["type"] in (("ArrayList", "Array") if language == "java" else ("array",))
+            and "items" in value
+        ):
+            value["description"] += (
+                f" The list elements are of type {value['items']['type']}; they are not in string representation."
+            )
             del value["items"]
         if language == "javascript" and value["type"] == "dict" and "properties" in value:
             value["description"] += (
@@ -92,7 +101,11 @@ def _json_types(properties: dict[str, Any]) -> dict[str, Any]:
             elif isinstance(value.get("items"), dict) and "type" in value["items"]:
                 items = value["items"]
                 items["type"] = JSON_TYPES.get(items["type"], "string")
-                if items["type"] == "array" and isinstance(items.get("items"), dict) and "type" in items["items"]:
+                if (
+                    items["type"] == "array"
+                    and isinstance(items.get("items"), dict)
+                    and "type" in items["items"]
+                ):
                     items["items"]["type"] = JSON_TYPES.get(items["items"]["type"], "string")
                 elif items["type"] == "object" and "properties" in items:
                     items["properties"] = _json_types(items["properties"])
