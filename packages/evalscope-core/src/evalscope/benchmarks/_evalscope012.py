@@ -9,7 +9,8 @@ in docs/evalscope-0.12-compat.md.
 
 This module is the `evalscope-0.12` prompt style (`PROMPT_STYLE`, registered lazily by
 core/prompt_styles.py): it names the benchmarks it restyles and their overrides; the benchmark specs
-know nothing of it.
+know nothing of it. `evalscope-0.12-verbatim` (_evalscope012_verbatim.py) reuses these overrides and
+puts the first two bugs back.
 """
 
 from __future__ import annotations
@@ -30,18 +31,24 @@ LETTER_RULE = "bare"
 
 
 def build_request(task: Task, sample: Sample) -> ModelRequest:
-    """Under the 0.12 style, option letters are scored after the raw prompt (no chat template) from
-    the bare letter token; every other mode and style builds the usual request."""
-    if task.prompt_style != STYLE or task.output_type != "multiple_choice":
+    """Option letters are scored after the raw prompt (no chat template) from the bare letter token;
+    every other mode builds the usual request."""
+    if task.output_type != "multiple_choice":
         return task.default_build_request(sample)
-    ctx = task.context(sample)
     # a system prompt has no chat turn to go in: it goes before the text, as the HF adapter joins
     # messages for a model without a chat template (0.12 dropped it silently)
-    prompt = "\n".join(m.content for m in task.messages(sample, ctx))  # type: ignore[misc]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
+    return letter_request(task, sample, letters=LETTERS[: len(_choices(sample))], system=True)
+
+
+def letter_request(task: Task, sample: Sample, *, letters: str, system: bool) -> ModelRequest:
+    """The raw-prompt, bare-letter request over `letters`; `system`: keep the system prompt (before the
+    text, one newline) or drop it."""
+    messages = task.messages(sample, task.context(sample))
+    prompt = "\n".join(m.text for m in messages if system or m.role != "system")
     return ModelRequest(
         kind=RequestKind.CHOICE_PROBS,
         prompt=prompt,
-        choices=list(LETTERS[: len(_choices(sample))]),
+        choices=list(letters),
         config=task.generation_config,
         letter_rule=LETTER_RULE,
     )
@@ -110,7 +117,11 @@ def ceval_query(sample: Sample, ctx: PromptContext) -> str:
 
 def gsm8k_query(sample: Sample, ctx: PromptContext) -> str:
     """0.12's fixed chain-of-thought exemplars (not the train split), then the question."""
-    k = len(ctx.few_shot)
+    return gsm8k_prompt(sample, len(ctx.few_shot))
+
+
+def gsm8k_prompt(sample: Sample, k: int) -> str:
+    """The first `k` of 0.12's exemplars, then the question."""
     if k > len(GSM8K_EXEMPLARS):
         raise ConfigError(
             f"dataset_args.gsm8k.few_shot_num: prompt_style {STYLE} has {len(GSM8K_EXEMPLARS)} fixed "
@@ -137,8 +148,8 @@ def _hellaswag_endings(sample: Sample) -> list[str]:
 
 def hellaswag_request(task: Task, sample: Sample) -> ModelRequest:
     """Continuation mode under the 0.12 style: the cleaned `label: context`, stripped, and each
-    cleaned ending after one space; every other mode and style builds the usual request."""
-    if task.prompt_style != STYLE or task.output_type != "continuation":
+    cleaned ending after one space; every other mode builds the usual request."""
+    if task.output_type != "continuation":
         return task.default_build_request(sample)
     context = hellaswag_clean(str(verbatim(sample, "context", sample.input))).strip()
     return ModelRequest(
@@ -151,7 +162,7 @@ def hellaswag_request(task: Task, sample: Sample) -> ModelRequest:
 
 def hellaswag_predict(task: Task, sample: Sample, output: ModelOutput) -> tuple[str | None, object]:
     """0.12's pick: the highest log-likelihood per character of the cleaned ending."""
-    if task.prompt_style != STYLE or task.output_type != "continuation":
+    if task.output_type != "continuation":
         return task.default_predict(sample, output)
     scores = list(output.scores or [])
     if not scores:

@@ -39,7 +39,7 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--model-args", help='k=v,... or a JSON object, e.g. revision=main,precision=float32,device_map=cpu')
 @click.option("--generation-config", help='k=v,... or a JSON object, e.g. max_tokens=256,temperature=0')
 @click.option("--chat-template", help="Jinja chat template overriding the tokenizer's.")
-@click.option("--prompt-style", type=click.Choice(["default", "evalscope-0.12"]), help="Prompts: ours, or EvalScope 0.12's byte for byte.")
+@click.option("--prompt-style", help="Prompts: default (ours), evalscope-0.12 (EvalScope 0.12's byte for byte), evalscope-0.12-verbatim (0.12's with its prompt bugs), or a plug-in's.")
 @click.option("--truncation", type=click.Choice(TRUNCATION), help="Prompts longer than the model's context: error (the sample fails) or left (cut from the left, counted).")
 @click.option("--datasets", cls=SpaceSeparatedOption, help="Benchmark names or YAML benchmark files/folders: --datasets gsm8k arc my_bench.yaml")
 @click.option("--dataset-args", help='JSON: {"gsm8k": {"few_shot_num": 0}}')

@@ -1,11 +1,12 @@
 """Prompt styles: strategies chosen when a task is built (`prompt_style`, `build_task(prompt_style=)`).
 
-A style is a set of per-benchmark overrides of how a request is written and read: the query text,
-the request itself, the prediction. A benchmark the style does not name keeps its own. `default`
-overrides nothing; `evalscope-0.12` (EvalScope 0.12's prompts, `benchmarks/_evalscope012.py`)
-registers its overrides itself, so benchmark specs never know which styles exist. Plug-ins add
-styles through the `evalscope.prompt_styles` entry-point group (the entry point names a
-`PromptStyle`).
+A style is a set of per-benchmark overrides of how a request is written and read: how a record
+becomes a sample, the query text, the request itself, the prediction. A benchmark the style does not
+name keeps its own. `default` overrides nothing; `evalscope-0.12` (EvalScope 0.12's prompts,
+`benchmarks/_evalscope012.py`) and `evalscope-0.12-verbatim` (the same with 0.12's prompt bugs,
+`benchmarks/_evalscope012_verbatim.py`) register their overrides themselves, so benchmark specs
+never know which styles exist. Plug-ins add styles through the `evalscope.prompt_styles`
+entry-point group (the entry point names a `PromptStyle`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ DEFAULT = "default"
 class StyleOverride:
     """What a style changes for one benchmark; None keeps the benchmark's own."""
 
+    #: replaces the spec's `record_to_sample` (evaluated samples and few-shot examples alike), for a
+    #: style that reads the data differently (e.g. keeps a gold label the spec normalises)
+    record_to_sample: Callable[[dict[str, Any], int, str], Sample] | None = None
     format_query: Callable[[Sample, PromptContext], str] | None = None
     build_request: Callable[[Task, Sample], ModelRequest] | None = None
     predict: Callable[[Task, Sample, ModelOutput], tuple[str | None, Any]] | None = None
@@ -48,6 +52,9 @@ class PromptStyle:
 prompt_styles.register(DEFAULT, PromptStyle(name=DEFAULT, description="our prompts"))
 # EvalScope 0.12's prompts live beside the benchmarks they restyle; imported when first named
 prompt_styles.register_lazy("evalscope-0.12", "evalscope.benchmarks._evalscope012:PROMPT_STYLE")
+prompt_styles.register_lazy(
+    "evalscope-0.12-verbatim", "evalscope.benchmarks._evalscope012_verbatim:PROMPT_STYLE"
+)
 
 
 def get_prompt_style(name: str, *, where: str = "prompt_style") -> PromptStyle:

@@ -9,11 +9,13 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import attrs
+
 from evalscope.core.benchmark import BenchmarkSpec, Task
 from evalscope.core.datasets import DatasetFormatError, DatasetUnavailableError, LocalDirSource, describe_row
 from evalscope.core.datasets.local import StreamedRecords
 from evalscope.core.metrics import check_metric_list
-from evalscope.core.ports import DatasetRef
+from evalscope.core.ports import DatasetRef, ModelAPI
 from evalscope.core.prompt_styles import get_prompt_style
 from evalscope.core.registry import UnknownNameError, dataset_sources
 from evalscope.core.types import GenerationConfig, RequestKind, Sample
@@ -178,13 +180,18 @@ def load_samples(
     loader: DatasetLoader,
     args: Any,
     limit: int | float | None,
+    *,
+    model: ModelAPI | None = None,
 ) -> SampleStream:
     """Samples of every selected subset (first `limit` per subset), with their few-shot pools.
 
     Records streamed from disk (JSONL files) stay there: each is converted once now, so a record the
     benchmark cannot use is an error before any sample runs, and again on each pass over the
-    samples; the rest are held in memory."""
+    samples; the rest are held in memory. A prompt style that reads records its own way
+    (`StyleOverride.record_to_sample`) converts both the samples and the few-shot pool."""
     spec = task.spec
+    if task.style is not None and task.style.record_to_sample is not None:
+        spec = attrs.evolve(spec, record_to_sample=task.style.record_to_sample)
     subsets: Sequence[str] = args.subset_list or spec.subsets
     if not args.subset_list and spec.discover_subsets is not None:
         roots = [r for r in loader.ref(spec, "default", spec.eval_split, args).local_roots if os.path.isdir(r)]
@@ -202,7 +209,7 @@ def load_samples(
             f"dataset_args.{spec.name}.subset_list: unknown subset {unknown[0]!r}.{did_you_mean(unknown[0], spec.subsets)}"
         )
     chunks: list[list[Sample] | ConvertedRecords] = []
-    for subset, records in _subset_records(spec, loader, args, subsets, spec.eval_split):
+    for subset, records in _subset_records(spec, loader, args, subsets, spec.eval_split, task=task, model=model):
         chosen = records[: _limit_count(limit, len(records))]
         if isinstance(chosen, StreamedRecords):
             chunk = ConvertedRecords(spec, chosen, subset)
@@ -227,10 +234,12 @@ def load_samples(
 
 
 def _subset_records(
-    spec: BenchmarkSpec, loader: DatasetLoader, args: Any, subsets: Sequence[str], split: str
+    spec: BenchmarkSpec, loader: DatasetLoader, args: Any, subsets: Sequence[str], split: str,
+    *, task: Task | None = None, model: ModelAPI | None = None,
 ) -> Iterator[tuple[str, Sequence[dict[str, Any]]]]:
     if spec.build_records is not None:  # records made by code (general_arena: battles from earlier runs)
-        built = spec.build_records({**spec.extra_params, **(args.extra_params or {})})
+        params = {**spec.extra_params, **(args.extra_params or {})}
+        built = spec.build_records(params, task=task, model=model) if spec.records_use_model else spec.build_records(params)
         for subset in args.subset_list or list(built):
             yield subset, built.get(subset, [])
         return
