@@ -5,20 +5,39 @@ where ``text`` is the last user message (or the prompt) and ``body`` the request
 
 * a ``str``: one choice with that text (repeated ``n`` times when the request asks for n > 1);
 * a ``list[str]``: the choices, one per index (its length must be the request's ``n``);
-* an ``int``: an HTTP error with that status (an OpenAI-style error body).
+* an ``int``: an HTTP error with that status (an OpenAI-style error body);
+* a ``Reply``: one choice with its own ``reasoning_content``, ``finish_reason`` and token usage
+  (``completion_tokens_details.reasoning_tokens`` too).
 
-Not streamed. Runs in a thread with its own event loop; `requests` holds every (text, body) seen.
+A body with ``"stream": true`` is answered as server-sent events in OpenAI's chunk shape (role,
+reasoning_content deltas, content deltas word by word, a finish_reason chunk, the usage chunk,
+``[DONE]``). Runs in a thread with its own event loop; `requests` holds every (text, body) seen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 
-Script = Callable[[str, dict], "str | list[str] | int"]
+
+@dataclass
+class Reply:
+    """One scripted choice with what a reasoning model's answer carries beside its text."""
+
+    text: str
+    reasoning: str | None = None
+    finish_reason: str = "stop"
+    completion_tokens: int = 5
+    reasoning_tokens: int = 0
+    prompt_tokens: int = 5
+
+
+Script = Callable[[str, dict], "str | list[str] | int | Reply"]
 
 
 class ScriptedServer:
@@ -45,6 +64,8 @@ class ScriptedServer:
             return web.json_response(
                 {"error": {"message": f"scripted {reply}", "type": "server_error"}}, status=reply
             )
+        if isinstance(reply, Reply):
+            return await self._reply(request, body, reply, chat)
         n = int(body.get("n") or 1)
         texts = [reply] * n if isinstance(reply, str) else list(reply)
         if len(texts) != n:
@@ -67,6 +88,54 @@ class ScriptedServer:
                 "usage": {"prompt_tokens": 5, "completion_tokens": 5 * n, "total_tokens": 5 + 5 * n},
             }
         )
+
+    def _usage(self, reply: Reply) -> dict:
+        usage: dict = {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        }
+        if reply.reasoning_tokens:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
+        return usage
+
+    async def _reply(self, request: web.Request, body: dict, reply: Reply, chat: bool) -> web.StreamResponse:
+        head = {"id": f"s-{len(self.requests)}", "created": 0, "model": self.model}
+        if not body.get("stream"):
+            if chat:
+                message = {"role": "assistant", "content": reply.text}
+                if reply.reasoning is not None:
+                    message["reasoning_content"] = reply.reasoning
+                choice = {"index": 0, "message": message, "finish_reason": reply.finish_reason}
+            else:
+                choice = {"index": 0, "text": reply.text, "finish_reason": reply.finish_reason}
+            kind = "chat.completion" if chat else "text_completion"
+            return web.json_response({**head, "object": kind, "choices": [choice], "usage": self._usage(reply)})
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        kind = "chat.completion.chunk" if chat else "text_completion"
+
+        async def send(choices: list, usage: dict | None = None) -> None:
+            chunk = {**head, "object": kind, "choices": choices, "usage": usage}
+            await response.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+
+        def piece(delta: dict, finish: str | None = None) -> dict:
+            if chat:
+                return {"index": 0, "delta": delta, "finish_reason": finish}
+            return {"index": 0, "text": delta.get("content", ""), "finish_reason": finish}
+
+        if chat:
+            await send([piece({"role": "assistant", "content": ""})])
+            for word in (reply.reasoning or "").split(" ") if reply.reasoning else []:
+                await send([piece({"reasoning_content": word + " "})])
+        for word in reply.text.split(" ") if reply.text else []:
+            await send([piece({"content": word + " "})])
+        await send([piece({}, reply.finish_reason)])
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await send([], self._usage(reply))
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
 
     async def models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
