@@ -6,7 +6,7 @@ from typing import Any
 
 from dash import Input, Output, State, dcc, html
 
-from evalscope.core.report import Report, ci_cell
+from evalscope.core.report import Report, TokenUsage, ci_cell
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
 from evalscope.viz.site import charts
 from evalscope.viz.site.components import chart, field, fmt_score, markdown, section, table
@@ -97,7 +97,9 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
     if report is None or not report.metrics:
         return html.P("-", className="hint")
     parts: list[Any] = []
-    headers = [t("metric"), "Category", t("subset"), t("num"), t("score"), "Stderr", "95% CI", "Not scored"]
+    headers = [
+        t("metric"), "Category", t("subset"), t("num"), t("score"), "Stderr", "95% CI", "Not scored", "Tokens/sample"
+    ]
     rows = []
     for i, metric in enumerate(report.metrics):
         parts.append(
@@ -121,6 +123,7 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
                         f"{sub.stderr:.4f}",
                         ci_cell(sub),
                         sub.counts.describe(),
+                        tokens_cell(sub.usage),
                     ]
                 )
         rows.append(
@@ -133,10 +136,23 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
                 f"{metric.stderr:.4f}",
                 ci_cell(metric),
                 report.counts.describe(),
+                tokens_cell(report.usage),
             ]
         )
     parts.append(table(headers, rows, table_id="subset-table"))
     return section(t("subset_scores"), *parts)
+
+
+def tokens_cell(usage: TokenUsage | None) -> str:
+    """`412 out (120 reasoning), 12 in; 2060 out in all`: a row's mean tokens per answered sample
+    and its total; "-" without token counts (a report written before them, scores only)."""
+    if usage is None or not usage.samples or not (usage.output_tokens or usage.input_tokens):
+        return "-"
+    reasoning = f" ({usage.mean_reasoning_tokens:g} reasoning)" if usage.reasoning_tokens else ""
+    return (
+        f"{usage.mean_output_tokens:g} out{reasoning}, {usage.mean_input_tokens:g} in; "
+        f"{usage.output_tokens} out in all"
+    )
 
 
 def output_field(view: SampleView, t: Translator) -> html.Div:
