@@ -224,7 +224,7 @@ async def _evaluate(
     executor: Any = None,
 ) -> RunResult:
     """plan -> open -> execute; the table printed (print_table) whether or not samples failed."""
-    plan = plan_run(cfg, specs, api.capabilities if api is not None else review_capabilities(cfg))
+    plan = plan_run(cfg, specs, api.capabilities if api is not None else review_capabilities(cfg), model=api)
     opened: OpenRun | None = None
     try:
         async with open_run(plan, api=api, spec=model_spec(cfg), sink=sink, executor=executor) as opened:

@@ -12,6 +12,7 @@ import attrs
 from evalscope.config import ConfigError, TaskConfig
 from evalscope.core.benchmark import Task
 from evalscope.core.judge.sample import TaskPlan
+from evalscope.core.ports import ModelAPI
 from evalscope.core.types import GenerationConfig, RequestKind, Sample
 
 #: generation settings by eval_type, under the run's generation_config
@@ -51,10 +52,17 @@ def base_generation(cfg: TaskConfig) -> GenerationConfig:
     return DEFAULT_GENERATION.get(cfg.eval_type, GenerationConfig()).merged(cfg.generation_config)
 
 
-def plan_run(cfg: TaskConfig, specs: Mapping[str, Any], capabilities: Iterable[RequestKind]) -> RunPlan:
+def plan_run(
+    cfg: TaskConfig,
+    specs: Mapping[str, Any],
+    capabilities: Iterable[RequestKind],
+    *,
+    model: ModelAPI | None = None,
+) -> RunPlan:
     """Bind every benchmark spec to the run and load its samples (all of them first: bad names and
     missing data fail before any work), then plan the judging. `capabilities` are the model's (a
-    review stage without a model: the provider's declared ones)."""
+    review stage without a model: the provider's declared ones); `model`, the opened adapter, is
+    handed to benchmarks that build their samples with it (`BenchmarkSpec.records_use_model`)."""
     from evalscope.core.tasks import DatasetLoader, build_task, load_samples
 
     try:
@@ -78,7 +86,7 @@ def plan_run(cfg: TaskConfig, specs: Mapping[str, Any], capabilities: Iterable[R
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         try:
-            plan.tasks[name] = PlannedTask(task, load_samples(task, loader, args, cfg.limit))
+            plan.tasks[name] = PlannedTask(task, load_samples(task, loader, args, cfg.limit, model=model))
         except ValueError as exc:
             if type(exc) is not ValueError:  # dataset format errors keep their own type
                 raise

@@ -38,6 +38,8 @@ BUILTIN_BENCHMARKS: dict[str, str] = {
     "bfcl_v4": _B + "bfcl_v4",
     "bfcl_v3": _B + "bfcl_v3",
     "general_fc": _B + "general_fc",
+    # long context
+    "needle_haystack": _B + "needle_haystack",
     # mixtures
     "data_collection": _B + "data_collection",
 }

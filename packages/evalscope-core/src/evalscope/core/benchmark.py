@@ -138,7 +138,10 @@ class BenchmarkSpec:
     on_report: Callable[..., Any] | None = None
     #: records made by code rather than read from files: the task's params -> {subset: records}
     #: (general_arena builds its battles from earlier runs' predictions)
-    build_records: Callable[[dict[str, Any]], dict[str, list[dict[str, Any]]]] | None = None
+    build_records: Callable[..., dict[str, list[dict[str, Any]]]] | None = None
+    #: `build_records` also takes `task=` (the bound Task) and `model=` (the evaluated `ModelAPI`, or
+    #: None when no model is open): needle_haystack measures its prompts in the model's tokens
+    records_use_model: bool = False
 
     def category_of(self, subset: str) -> tuple[str, ...]:
         return self.category(subset) if self.category else ("default",)

@@ -48,6 +48,8 @@ class ModelAPI(abc.ABC):
     max_batch_size: int = 1
     #: whether `call_streaming` reports text as it is produced (else only once it is finished)
     streams: bool = False
+    #: whether `count_tokens` measures prompts in the model's own tokens (else it answers None)
+    counts_tokens: bool = False
 
     def __init__(
         self,
@@ -110,6 +112,17 @@ class ModelAPI(abc.ABC):
     def identity(self) -> dict[str, Any]:
         """What identifies the answers of this model for caching (no secrets)."""
         return {"provider": type(self).__name__, "model": self.model_name}
+
+    def count_tokens(self, prompts: Sequence[str | ModelRequest]) -> list[int] | None:
+        """Each prompt's length in this model's own tokens, exact, or None when it cannot count
+        (the default; adapters that can set `counts_tokens`). A string is counted as plain text (no
+        special tokens); a request as the model would see it (its messages through the chat
+        template with the generation prompt, or its raw prompt)."""
+        return None
+
+    def context_length(self) -> int | None:
+        """The model's context window in tokens (prompt plus answer), when known."""
+        return None
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections, threads, devices."""

@@ -47,6 +47,7 @@ class HFModelAPI(ModelAPI):
     #: conversations through the chat template; n completions as `num_return_sequences`
     features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
     streams = True
+    counts_tokens = True
     #: the model object belongs to the caller (`from_loaded`): never dropped by `aclose`
     borrowed = False
 
@@ -144,6 +145,15 @@ class HFModelAPI(ModelAPI):
         if self.borrowed and self.resolved.revision is None:
             identity["weights"] = _weights_fingerprint(self.hf_model)
         return identity
+
+    def count_tokens(self, prompts: Sequence[str | ModelRequest]) -> list[int]:
+        """Prompts in this model's tokens, rendered as `generate_batch` renders them."""
+        from evalscope.backends.tokens import count_prompts
+
+        return count_prompts(self.tokenizer, prompts)
+
+    def context_length(self) -> int:
+        return self.max_length
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         return await self._answer(requests, None)

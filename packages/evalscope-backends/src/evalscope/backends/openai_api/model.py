@@ -144,6 +144,11 @@ class OpenAIModelAPI(ModelAPI):
                          chat_template=chat_template, api_url=api_url, timeout=timeout, stream=bool(stream))
         self.base_url = base_url_of(api_url)
         self._api_key = Secret(api_key)
+        #: model args `tokenizer_path` (a local HF tokenizer of the served model) and `context_length`
+        #: let it count prompts in the model's tokens (`count_tokens`) and know its context
+        self._tokenizer_path = self.model_args.get("tokenizer_path")
+        self._tokenizer: Any = None
+        self.counts_tokens = bool(self._tokenizer_path)
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
@@ -158,6 +163,21 @@ class OpenAIModelAPI(ModelAPI):
 
     def identity(self) -> dict[str, Any]:
         return {"provider": "openai", "model": self.model_name, "api_url": self.base_url}
+
+    def count_tokens(self, prompts: Sequence[str | ModelRequest]) -> list[int] | None:
+        """With a `tokenizer_path` model arg: prompts in that tokenizer's tokens, chat template
+        included (the served model's template must be the tokenizer's); else None."""
+        if not self._tokenizer_path:
+            return None
+        from evalscope.backends.tokens import count_prompts, load_tokenizer
+
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(str(self._tokenizer_path), self.chat_template)
+        return count_prompts(self._tokenizer, prompts)
+
+    def context_length(self) -> int | None:
+        value = self.model_args.get("context_length")
+        return int(value) if value is not None else None
 
     def is_retryable(self, error: BaseException) -> bool:
         return is_retryable_error(error)

@@ -81,6 +81,7 @@ class VLLMModelAPI(ModelAPI):
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
     #: conversations through the chat template; n completions as vLLM's `n`
     features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
+    counts_tokens = True
 
     def __init__(
         self,
@@ -112,6 +113,15 @@ class VLLMModelAPI(ModelAPI):
     def identity(self) -> dict[str, Any]:
         return {"provider": "vllm", "model": self.model_name, "path": self.path,
                 "args": {k: v for k, v in sorted(self.model_args.items()) if k not in OWN_ARGS}}
+
+    def count_tokens(self, prompts: Sequence[str | ModelRequest]) -> list[int]:
+        """Prompts in the engine's tokens, rendered as `generate_batch` renders them."""
+        from evalscope.backends.tokens import count_prompts
+
+        return count_prompts(self.tokenizer, prompts)
+
+    def context_length(self) -> int:
+        return self.max_length
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         kind = requests[0].kind

@@ -20,6 +20,8 @@ class MockModelAPI(ModelAPI):
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
     #: it answers a whole conversation (its one reply, whatever came before)
     features = frozenset({Feature.MULTI_TURN})
+    #: tokens are whitespace-separated words (`count_tokens`); its context is the `context_length` model arg
+    counts_tokens = True
 
     def __init__(
         self, model: str | None = "mock", model_args: dict[str, Any] | None = None, **options: Unpack[ModelOptions]
@@ -36,6 +38,14 @@ class MockModelAPI(ModelAPI):
         if self.model_args.get("revision") is not None:
             identity["revision"] = str(self.model_args["revision"])
         return identity
+
+    def count_tokens(self, prompts: Sequence[str | ModelRequest]) -> list[int]:
+        """Whitespace-separated words: of a string, or of a request's message texts (or prompt) together."""
+        return [len(p.split()) if isinstance(p, str) else _request_words(p) for p in prompts]
+
+    def context_length(self) -> int | None:
+        value = self.model_args.get("context_length")
+        return int(value) if value is not None else None
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         if self.delay:
@@ -58,3 +68,9 @@ class MockModelAPI(ModelAPI):
             text = " ".join(words[:limit])
             return ModelOutput(text=text, usage=Usage(1, limit), latency=0.0, finish_reason="length")
         return ModelOutput(text=self.reply, usage=Usage(1, len(words)), latency=0.0, finish_reason="stop")
+
+
+def _request_words(request: ModelRequest) -> int:
+    if request.messages:
+        return sum(len(m.text.split()) for m in request.messages)
+    return len((request.prompt or "").split())
