@@ -282,7 +282,11 @@ def render_example(spec: Any, dataset_dir: str | None) -> Example:
         formatter=_formatter_words(spec),
     )
     if spec.build_records is not None:
-        bare.note = "its records are built from earlier runs, not read from files"
+        bare.note = (
+            "its samples are built with the evaluated model's tokenizer when a run starts"
+            if spec.records_use_model
+            else "its records are built from earlier runs, not read from files"
+        )
         return bare
     args = DatasetArgs()
     if spec.discover_subsets is None and spec.group_records is None and spec.subsets:
