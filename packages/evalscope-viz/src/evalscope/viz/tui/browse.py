@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from evalscope.core.report import CI_HEADER, NOT_SCORED_HEADER, table_headers, table_rows
 from evalscope.viz.data.catalog import Catalog, RunEntry
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
+from evalscope.viz.tui.needle import grid_table as needle_grid_table
 
 PAGE_SIZE = 20
 #: what a sample's row needs first on a narrow terminal (the subset is in its details as well)
@@ -33,6 +34,7 @@ REPORT_COLUMNS = (
     "Category Name",
     "Model Name",
 )
+NEEDLE_TITLE = "Needle in a haystack: score by depth (rows) and context length (columns)"
 #: below this many columns the runs list goes above the tabs and long cells are cut shorter
 NARROW = 100
 
@@ -113,6 +115,8 @@ class BrowseScreen(Screen[None]):
     #detail-box { overflow-x: hidden; }
     #detail { width: 100%; }
     #reports { height: auto; }
+    #needle-title { height: auto; padding: 0 1; text-style: bold; }
+    #needle-grid { height: auto; margin-bottom: 1; }
     #run-warning { height: auto; padding: 0 1; background: $warning 30%; display: none; }
     """
     BINDINGS = [
@@ -148,6 +152,9 @@ class BrowseScreen(Screen[None]):
             yield OptionList(id="runs")
             with TabbedContent(initial="tab-reports", id="tabs"):
                 with TabPane("Reports", id="tab-reports"):
+                    # needle_haystack: the length x depth grid first (hidden for other runs)
+                    yield Static(NEEDLE_TITLE, id="needle-title")
+                    yield DataTable(id="needle-grid", zebra_stripes=True)
                     yield DataTable(id="reports", cursor_type="row", zebra_stripes=True)
                 with TabPane("Samples", id="tab-samples"):
                     with Vertical():
@@ -214,11 +221,19 @@ class BrowseScreen(Screen[None]):
         table.clear(columns=True)
         headers, rows = report_table(reports)
         fill_table(table, headers, rows)
+        self.show_needle_grid(reports)
         self.datasets = self.catalog.datasets(key)
         self.dataset = self.datasets[0] if self.datasets else None
         self.page = 0
         self.load_samples()
         self.show_warning()
+
+    def show_needle_grid(self, reports: list) -> None:
+        """The needle_haystack grid under the score table, or nothing for other runs."""
+        grid = needle_grid_table(reports)
+        table = self.query_one("#needle-grid", DataTable)
+        fill_table(table, *(grid or ([], [])))
+        table.display = self.query_one("#needle-title", Static).display = grid is not None
 
     # -- samples ------------------------------------------------------------------------------
     def load_samples(self) -> None:

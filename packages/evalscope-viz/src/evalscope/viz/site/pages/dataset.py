@@ -12,6 +12,7 @@ from evalscope.viz.site import charts
 from evalscope.viz.site.components import chart, field, fmt_score, markdown, section, table
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
+from evalscope.viz.site.needle import needle_parts
 from evalscope.viz.site.pages import Page
 from evalscope.viz.site.pages.model import run_picker
 from evalscope.viz.site.paging import PAGE_SIZE, clamp_page, page_inputs, pager, turn_page
@@ -96,7 +97,7 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
     t = ctx.t
     if report is None or not report.metrics:
         return html.P("-", className="hint")
-    parts: list[Any] = []
+    parts: list[Any] = needle_parts(report, ctx)  # needle_haystack: the length x depth heatmap first
     headers = [
         t("metric"), "Category", t("subset"), t("num"), t("score"), "Stderr", "95% CI", "Not scored", "Tokens/sample"
     ]
