@@ -91,11 +91,29 @@ def plan_run(
             if type(exc) is not ValueError:  # dataset format errors keep their own type
                 raise
             raise ConfigError(str(exc)) from None
+        _plan_tools(plan.tasks[name], model)
     if cfg.stage != "infer":  # an infer stage judges nothing
         from evalscope.app.judging import plan_judging
 
         plan.judging = plan_judging(cfg, {name: p.task for name, p in plan.tasks.items()})
     return plan
+
+
+def _plan_tools(planned: PlannedTask, model: ModelAPI | None) -> None:
+    """A task whose requests offer tools needs a provider with `Feature.TOOLS` (refused in one line
+    otherwise); the way the model takes them is recorded on the task (`Task.tool_mode`). Read from
+    the first sample's request: a benchmark offers tools with every item or with none."""
+    from evalscope.core.features import request_features, require_features
+    from evalscope.core.types import Feature
+
+    first = next(iter(planned.samples), None)
+    if model is None or first is None:
+        return
+    task = planned.task
+    if Feature.TOOLS not in request_features(task.build_request(first)):
+        return
+    require_features(model, [Feature.TOOLS], task=task.name)
+    task.tool_mode = model.tool_mode() or ""
 
 
 __all__ = ["DEFAULT_GENERATION", "PlannedTask", "RunPlan", "base_generation", "plan_run"]

@@ -178,6 +178,8 @@ class Task:
     few_shot_pool: dict[str, list[Sample]] = attrs.field(factory=dict)
     #: metric -> judge strategy, for the metrics whose values are LLM-judge verdicts (core/judge/setup.py)
     judge_verdicts: dict[str, str] = attrs.field(factory=dict)
+    #: how the model takes this task's tools (`ModelAPI.tool_mode`), set while planning; "" without tools
+    tool_mode: str = ""
 
     @property
     def name(self) -> str:

@@ -205,6 +205,7 @@ class Engine:
         )
         report.output_type = task.output_type
         report.judge_verdicts = dict(task.judge_verdicts)
+        report.tool_mode = task.tool_mode
         report.stats = run.stats()
         for store in self.stores:
             store.save_report(report)

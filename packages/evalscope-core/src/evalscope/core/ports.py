@@ -124,6 +124,12 @@ class ModelAPI(abc.ABC):
         """The model's context window in tokens (prompt plus answer), when known."""
         return None
 
+    def tool_mode(self) -> str | None:
+        """How requests' `tools` reach this model (`evalscope.core.tools.prompt_mode`): "native"
+        (sent to a service), "native chat template" or "prompt" (local models); None without
+        `Feature.TOOLS`. Recorded with a run whose requests carry tools and shown under its table."""
+        return "native" if Feature.TOOLS in self.features else None
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections, threads, devices."""
 

@@ -175,6 +175,8 @@ class Report:
     judge_verdicts: dict[str, str] = attrs.field(factory=dict)
     #: tokens of every answered sample (totals and means); each subset's is on its SubsetReport
     usage: TokenUsage = attrs.field(factory=TokenUsage)
+    #: how the requests' tools reached the model (native, native chat template, prompt); "" without tools
+    tool_mode: str = ""
 
 
 #: a benchmark's own aggregation: results -> {metric: value} for metrics that are not plain means
@@ -535,7 +537,18 @@ def format_table(reports: Iterable[Report]) -> str:
         + ("\nAnswers by " + "; ".join(notes) if notes else "")
         + "".join(f"\n{line}" for rep in reports for line in judge_notes(rep))
         + "".join(f"\n{line}" for rep in reports for line in usage_notes(rep))
+        + "".join(f"\n{line}" for rep in reports for line in tool_notes(rep))
     )
+
+
+def tool_notes(report: Report) -> list[str]:
+    """`bfcl_v4: tools by prompt (function descriptions in the system prompt, ...)` for a report
+    whose requests offered tools."""
+    if not report.tool_mode:
+        return []
+    from evalscope.core.tools.prompt_mode import MODE_NOTES
+
+    return [f"{report.dataset_name}: tools by {report.tool_mode} ({MODE_NOTES.get(report.tool_mode, report.tool_mode)})"]
 
 
 def usage_notes(report: Report) -> list[str]:

@@ -49,6 +49,14 @@ from evalscope.backends.openai_api.errors import (
     to_service_error,
 )
 from evalscope.backends.openai_api.params import build_body
+from evalscope.backends.openai_api.tools import (
+    PartialCall,
+    add_deltas,
+    finished_calls,
+    message_calls,
+    message_json,
+    tool_fields,
+)
 from evalscope.core.ports import ModelAPI
 from evalscope.core.types import (
     Feature,
@@ -57,6 +65,7 @@ from evalscope.core.types import (
     ModelRequest,
     RequestKind,
     TokenLogprob,
+    ToolCall,
     Usage,
 )
 
@@ -115,8 +124,9 @@ class OpenAIModelAPI(ModelAPI):
     """
 
     capabilities = frozenset({RequestKind.GENERATE})
-    #: chat completions take conversations, `n`, and give `reasoning_content`; `tools` is declared
-    #: for the service's native tool calling (sending them and reading `tool_calls`: issue 20)
+    #: chat completions take conversations, `n`, `tools` (the service's native tool calling: sent as
+    #: OpenAI function tools, `tool_calls` read back, streamed deltas assembled; see `tools.py`) and
+    #: give `reasoning_content`
     features = frozenset({Feature.TOOLS, Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
     max_batch_size = 1
 
@@ -229,7 +239,8 @@ class OpenAIModelAPI(ModelAPI):
         body, extra = build_body(request.config, chat=chat)
         payload: dict[str, Any] = {"model": self.model_name}
         if chat:
-            payload["messages"] = [{"role": m.role, "content": m.content} for m in request.messages or []]
+            payload["messages"] = [message_json(m) for m in request.messages or []]
+            payload.update(tool_fields(request))
         else:
             payload["prompt"] = request.prompt
         payload.update(body)
@@ -306,6 +317,7 @@ class OpenAIModelAPI(ModelAPI):
             if chat:
                 message = choice.message
                 done.texts.append(message.content or "")
+                done.tool_calls = message_calls(message)
                 thought = _reasoning_of(message)
                 if thought:
                     done.reasoning.append(thought)
@@ -351,6 +363,10 @@ class OpenAIModelAPI(ModelAPI):
                         delta = choice.delta
                         piece = (delta.content or "") if delta is not None else ""
                         thought = _reasoning_of(delta) if delta is not None else None
+                        if delta is not None and getattr(delta, "tool_calls", None):
+                            add_deltas(done.partial_calls, delta.tool_calls)
+                            if out.ttft is None:
+                                out.ttft = time.perf_counter() - start
                         done.logprobs.extend(_chat_logprobs(choice.logprobs) or [])
                     else:
                         piece, thought = choice.text or "", None
@@ -384,6 +400,12 @@ class _Completion:
     reasoning: list[str] = attrs.field(factory=list)
     logprobs: list[TokenLogprob] = attrs.field(factory=list)
     finish_reason: str | None = None
+    #: tool calls of a whole answer, or a stream's calls as their deltas arrive (by index)
+    tool_calls: list[ToolCall] | None = None
+    partial_calls: dict[int, PartialCall] = attrs.field(factory=dict)
+
+    def calls(self) -> list[ToolCall] | None:
+        return self.tool_calls if self.tool_calls is not None else finished_calls(self.partial_calls)
 
 
 def _fill(out: ModelOutput, completions: dict[int, _Completion], n: int) -> ModelOutput:
@@ -408,10 +430,11 @@ def _fill(out: ModelOutput, completions: dict[int, _Completion], n: int) -> Mode
     out.reasoning = "".join(first.reasoning) or None
     out.logprobs = first.logprobs or None
     out.finish_reason = first.finish_reason
+    out.tool_calls = first.calls()
     if n > 1:
         out.texts = ["".join(completions[i].texts) for i in range(n)]
         out.choices = [
-            ModelChoice("".join(c.texts), c.finish_reason, reasoning="".join(c.reasoning) or None)
+            ModelChoice("".join(c.texts), c.finish_reason, c.calls(), reasoning="".join(c.reasoning) or None)
             for c in (completions[i] for i in range(n))
         ]
     return out

@@ -18,8 +18,9 @@ class MockModelAPI(ModelAPI):
     a reply longer than `max_tokens` words is cut there (finish reason "length")."""
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
-    #: it answers a whole conversation (its one reply, whatever came before)
-    features = frozenset({Feature.MULTI_TURN})
+    #: it answers a whole conversation (its one reply, whatever came before); tools are taken and
+    #: ignored, its reply read as text (`tool_mode` "text"), so tool benchmarks dry-run too
+    features = frozenset({Feature.MULTI_TURN, Feature.TOOLS})
     #: tokens are whitespace-separated words (`count_tokens`); its context is the `context_length` model arg
     counts_tokens = True
 
@@ -46,6 +47,9 @@ class MockModelAPI(ModelAPI):
     def context_length(self) -> int | None:
         value = self.model_args.get("context_length")
         return int(value) if value is not None else None
+
+    def tool_mode(self) -> str | None:
+        return "text"
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         if self.delay:
