@@ -66,4 +66,4 @@ def needle_parts(report: Report | None, ctx: SiteContext) -> list[Any]:
         parts.append(
             html.Div([chart(f"needle-heatmap-{metric}", heatmap(grid, title), ctx.t), grid_table(grid)])
         )
-    return [section("Length × depth", *parts)] if parts else []
+    return [html.Div(section("Length × depth", *parts), id="needle-section")] if parts else []
