@@ -115,8 +115,8 @@ class BrowseScreen(Screen[None]):
     #detail-box { overflow-x: hidden; }
     #detail { width: 100%; }
     #reports { height: auto; }
-    #needle-title { height: auto; padding: 0 1; text-style: bold; }
-    #needle-grid { height: auto; margin-bottom: 1; }
+    #needle-title { height: auto; padding: 0 1; text-style: bold; display: none; }
+    #needle-grid { height: auto; margin-bottom: 1; display: none; }
     #run-warning { height: auto; padding: 0 1; background: $warning 30%; display: none; }
     """
     BINDINGS = [
