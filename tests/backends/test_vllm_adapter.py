@@ -138,6 +138,18 @@ def test_prompt_beyond_the_context_is_an_error_output(adapters):
     assert out.error and "context" in out.error and len(engine.calls) == calls, "nothing reaches the engine"
 
 
+def test_counts_prompts_in_the_engines_tokens_like_the_hf_adapter(adapters):
+    """needle_haystack's lengths: a request counted with its chat template, a text without special tokens."""
+    vllm_api, hf_api, engine = adapters
+    calls = len(engine.calls)
+    items = [ModelRequest(RequestKind.GENERATE, messages=[ChatMessage("system", "Be brief."), ChatMessage("user", QUESTION)]),
+             "The best thing to do in San Francisco is eat a sandwich."]  # fmt: skip
+    counts = vllm_api.count_tokens(items)
+    assert vllm_api.counts_tokens and counts == hf_api.count_tokens(items)
+    assert counts[1] == len(hf_api.tokenizer(items[1], add_special_tokens=False)["input_ids"]) and counts[0] > counts[1]
+    assert vllm_api.context_length() == vllm_api.max_length and len(engine.calls) == calls  # the engine's max_model_len
+
+
 def test_selectable_by_name():
     from evalscope.core.registry import model_apis
 
