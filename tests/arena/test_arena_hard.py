@@ -275,3 +275,67 @@ def test_verdict_reading_fails_closed(reply, label):
 
     verdict = verdict_parser()(reply)
     assert verdict.label == label and verdict.valid is (label is not None)
+
+
+@pytest.mark.slow
+def test_real_smollm2_answers_three_prompts_judged_by_smollm2_behind_serve(tmp_path):
+    """SmolLM2-135M answers 3 prompts and judges them against gpt-4-0314 behind `evalscope serve`.
+    A 135M judge rarely writes a verdict label: the test checks every outcome is counted, whatever the numbers."""
+    from click.testing import CliRunner
+
+    from evalscope.cli.main import main
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
+    from serve_fixture import start_serve
+
+    server = start_serve(batch_size=8)
+    try:
+        judge = {
+            "model_id": "smollm2-135m-instruct",
+            "api_url": server.base_url,
+            "generation_config": {"max_tokens": 48},
+            "max_attempts": 2,
+        }
+        args = [
+            "eval",
+            "--model",
+            "smollm2-135m-instruct",
+            "--eval-type",
+            "service",
+            "--api-url",
+            server.base_url,
+            "--datasets",
+            "arena_hard",
+            "--limit",
+            "3",
+            "--generation-config",
+            '{"max_tokens": 64, "temperature": 0}',
+            "--judge-model-args",
+            json.dumps(judge),
+            "--judge-worker-num",
+            "4",
+            "--work-dir",
+            str(tmp_path / "out"),
+        ]
+        first = CliRunner().invoke(main, args)
+        print(first.output)
+        assert first.exit_code == 0, first.output
+        asked = server.log_text().count("/v1/chat/completions answered in") - 3  # less the 3 answers
+        run_dir = next((tmp_path / "out").iterdir())
+        (summary_file,) = run_dir.glob("arena_hard_summary_*.json")
+        s = json.loads(summary_file.read_text())["overall"]
+        assert s["questions"] == 3 and s["judged"] + s["judge_invalid"] + s["skipped"] + s["errored"] == 3
+        assert "position bias: the two orders disagreed on" in first.output
+        results = list(
+            open_reader(str(run_dir)).iter_results(open_reader(str(run_dir)).list_runs()[-1].run_id)
+        )
+        assert (
+            sum(len(c["replies"]) for r in results for c in r.details.get("judge", {}).get("calls", []))
+            == asked
+        )
+        again = CliRunner().invoke(main, [*args, "--use-cache", str(run_dir)])
+        assert again.exit_code == 0, again.output
+        rerun = server.log_text().count("/v1/chat/completions answered in") - 3 - asked
+        assert rerun <= 2 * s["invalid_games"], "the rerun asks only about games without a verdict"
+    finally:
+        server.stop()
