@@ -7,11 +7,15 @@ where ``text`` is the last user message (or the prompt) and ``body`` the request
 * a ``list[str]``: the choices, one per index (its length must be the request's ``n``);
 * an ``int``: an HTTP error with that status (an OpenAI-style error body);
 * a ``Reply``: one choice with its own ``reasoning_content``, ``finish_reason`` and token usage
-  (``completion_tokens_details.reasoning_tokens`` too).
+  (``completion_tokens_details.reasoning_tokens`` too);
+* a ``Calls``: one choice whose message carries ``tool_calls`` (name and arguments text each, the
+  text sent as given, valid JSON or not), finish_reason "tool_calls".
 
 A body with ``"stream": true`` is answered as server-sent events in OpenAI's chunk shape (role,
 reasoning_content deltas, content deltas word by word, a finish_reason chunk, the usage chunk,
-``[DONE]``). Runs in a thread with its own event loop; `requests` holds every (text, body) seen.
+``[DONE]``); a ``Calls`` streams each call's id, type and name in its first ``delta.tool_calls``
+and its arguments in pieces of ``Calls.piece`` characters spread over later chunks, the calls'
+deltas interleaved when there are several. Runs in a thread with its own event loop; `requests` holds every (text, body) seen.
 """
 
 from __future__ import annotations
@@ -37,7 +41,41 @@ class Reply:
     prompt_tokens: int = 5
 
 
-Script = Callable[[str, dict], "str | list[str] | int | Reply"]
+@dataclass
+class Calls:
+    """One scripted choice that calls tools: (name, arguments as the text sent) per call."""
+
+    calls: list[tuple[str, str]]
+    piece: int = 7
+
+    def message(self) -> dict:
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": args}}
+                for i, (name, args) in enumerate(self.calls)
+            ],
+        }
+
+    def deltas(self) -> list[dict]:
+        """`delta.tool_calls` entries: heads first, then argument pieces, calls interleaved."""
+        heads = [
+            {"index": i, "id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": ""}}
+            for i, (name, _) in enumerate(self.calls)
+        ]
+        pieces = [
+            [args[k : k + self.piece] for k in range(0, len(args), self.piece)] for _, args in self.calls
+        ]
+        out = list(heads)
+        for step in range(max((len(p) for p in pieces), default=0)):
+            for i, parts in enumerate(pieces):
+                if step < len(parts):
+                    out.append({"index": i, "function": {"arguments": parts[step]}})
+        return out
+
+
+Script = Callable[[str, dict], "str | list[str] | int | Reply | Calls"]
 
 
 class ScriptedServer:
@@ -57,7 +95,7 @@ class ScriptedServer:
     async def answer(self, request: web.Request) -> web.Response:
         body = await request.json()
         chat = request.path.endswith("/chat/completions")
-        text = body["messages"][-1]["content"] if chat else body["prompt"]
+        text = (body["messages"][-1]["content"] or "") if chat else body["prompt"]
         self.requests.append((text, body))
         reply = self.script(text, body)
         if isinstance(reply, int):
@@ -66,6 +104,8 @@ class ScriptedServer:
             )
         if isinstance(reply, Reply):
             return await self._reply(request, body, reply, chat)
+        if isinstance(reply, Calls):
+            return await self._calls(request, body, reply)
         n = int(body.get("n") or 1)
         texts = [reply] * n if isinstance(reply, str) else list(reply)
         if len(texts) != n:
@@ -133,6 +173,29 @@ class ScriptedServer:
         await send([piece({}, reply.finish_reason)])
         if (body.get("stream_options") or {}).get("include_usage"):
             await send([], self._usage(reply))
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    async def _calls(self, request: web.Request, body: dict, reply: Calls) -> web.StreamResponse:
+        head = {"id": f"s-{len(self.requests)}", "created": 0, "model": self.model}
+        usage = {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}
+        if not body.get("stream"):
+            choice = {"index": 0, "message": reply.message(), "finish_reason": "tool_calls"}
+            return web.json_response({**head, "object": "chat.completion", "choices": [choice], "usage": usage})
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def send(choices: list, usage: dict | None = None) -> None:
+            chunk = {**head, "object": "chat.completion.chunk", "choices": choices, "usage": usage}
+            await response.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+
+        await send([{"index": 0, "delta": {"role": "assistant", "content": None}, "finish_reason": None}])
+        for delta in reply.deltas():
+            await send([{"index": 0, "delta": {"tool_calls": [delta]}, "finish_reason": None}])
+        await send([{"index": 0, "delta": {}, "finish_reason": "tool_calls"}])
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await send([], usage)
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response

@@ -44,8 +44,9 @@ class HFModelAPI(ModelAPI):
     """
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
-    #: conversations through the chat template; n completions as `num_return_sequences`
-    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
+    #: conversations through the chat template; n completions as `num_return_sequences`; tools
+    #: through the chat template when it takes them, else in the system prompt (`tool_mode`)
+    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING, Feature.TOOLS})
     streams = True
     counts_tokens = True
     #: the model object belongs to the caller (`from_loaded`): never dropped by `aclose`
@@ -154,6 +155,10 @@ class HFModelAPI(ModelAPI):
 
     def context_length(self) -> int:
         return self.max_length
+
+    def tool_mode(self) -> str:
+        """The mode "native chat template" or "prompt" (`prompts.tool_mode`)."""
+        return prompts.tool_mode(self.tokenizer)
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         return await self._answer(requests, None)
@@ -269,7 +274,7 @@ class HFModelAPI(ModelAPI):
         answers = self._generate_rows(rows, params, emit, [positions[k] for k in running])
         for k, out, truncated in zip(running, answers, cut, strict=True):
             out.prompt_truncated = truncated
-            outputs[k] = out
+            outputs[k] = prompts.with_tool_calls(out, requests[k])
         return [o for o in outputs if o is not None]
 
     def _generate_rows(

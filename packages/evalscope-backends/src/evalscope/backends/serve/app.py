@@ -50,6 +50,7 @@ from evalscope.backends.serve.protocol import (
     StreamChunks,
     completion_body,
     error_body,
+    offers_tools,
     parse_body,
     sse,
 )
@@ -191,6 +192,8 @@ async def _answer(request: web.Request, *, chat: bool) -> web.StreamResponse:
         log.debug("%s stream=%s config=%s", request.path, parsed.stream, json.dumps(config, sort_keys=True))
     name = _served_name(request, parsed)
     model = request.app[MODEL_KEY]
+    if parsed.stream and offers_tools(parsed):
+        return await _stream_whole(request, parsed, model, name)
     if parsed.stream:
         return await _stream(request, parsed, model, name)
     start = time.perf_counter()
@@ -216,6 +219,31 @@ def _log_answer(request: web.Request, start: float, output: ModelOutput, first: 
         output.usage.output_tokens,
         ttft,
     )
+
+
+async def _stream_whole(request: web.Request, parsed: ParsedRequest, model: Model, name: str) -> web.StreamResponse:
+    """SSE of an answer to a request with tools: whether its text is calls is known only once it is
+    complete, so it is generated first, then sent as `delta.tool_calls` (or as content)."""
+    start = time.perf_counter()
+    output = await model.call(parsed.request, on_delta=_discard)
+    if output.error:
+        return _failed(output, parsed)
+    chunks = StreamChunks(parsed, name)
+    (first, *_) = output.completions()
+    if first.tool_calls:
+        body = [*chunks.first(), *chunks.reasoning(first.reasoning or ""), *chunks.calls(first)]
+    else:
+        body = [*chunks.first(), *chunks.reasoning(first.reasoning or ""), *([chunks.delta(first.text)] if first.text else [])]
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    try:
+        tail = [*chunks.rest(output), *chunks.finish(output)]
+        await response.write(b"".join(sse(c) for c in [*body, *tail]) + sse("[DONE]"))
+        await response.write_eof()
+    except ConnectionResetError:
+        log.info("client went away during a stream")
+    _log_answer(request, start, output)
+    return response
 
 
 async def _stream(request: web.Request, parsed: ParsedRequest, model: Model, name: str) -> web.StreamResponse:

@@ -1,7 +1,15 @@
 """OpenAI wire format for `evalscope serve`: request bodies -> ModelRequest, outputs -> JSON.
 
 Validation errors name the offending field (``BadRequest.param``) so the server can answer 400 in
-OpenAI's error shape. Unknown body fields (``user``, ``tools``...) are ignored, as vLLM does.
+OpenAI's error shape. Unknown body fields (``user``...) are ignored, as vLLM does.
+
+Tools: a chat body's ``tools`` (OpenAI function tools), ``tool_choice`` ("auto", "none",
+"required" or ``{"type": "function", "function": {"name": ...}}``) and ``parallel_tool_calls``
+reach the request; assistant messages' ``tool_calls`` and role "tool" results (``tool_call_id``)
+reach the conversation. An answer's `tool_calls` (the local model's text read back,
+`evalscope.core.tools.prompt_mode`) leave as ``message.tool_calls`` (content null) with
+finish_reason "tool_calls"; streamed, as ``delta.tool_calls`` (id and name first, then the
+arguments) once the answer is complete (`StreamChunks.calls`).
 """
 
 from __future__ import annotations
@@ -16,10 +24,13 @@ import attrs
 from evalscope.core.types import (
     ChatMessage,
     GenerationConfig,
+    ModelChoice,
     ModelOutput,
     ModelRequest,
     RequestKind,
     SettingValueError,
+    ToolCall,
+    ToolSpec,
 )
 
 _ROLES = {"system", "user", "assistant", "developer", "tool"}
@@ -182,8 +193,65 @@ def _messages(body: dict[str, Any]) -> list[ChatMessage]:
         role = item.get("role")
         if role not in _ROLES:
             raise BadRequest(f"'messages[{i}].role' must be one of {sorted(_ROLES)}", f"messages[{i}].role")
-        out.append(ChatMessage(role=role, content=_content(item.get("content"), f"messages[{i}].content")))
+        content = _content(item.get("content"), f"messages[{i}].content")
+        calls = _message_calls(item.get("tool_calls"), f"messages[{i}].tool_calls") if role == "assistant" else None
+        call_id = item.get("tool_call_id") if role == "tool" else None
+        if call_id is not None and not isinstance(call_id, str):
+            raise BadRequest(f"'messages[{i}].tool_call_id' must be a string", f"messages[{i}].tool_call_id")
+        out.append(ChatMessage(role=role, content=content, tool_calls=calls, tool_call_id=call_id))
     return out
+
+
+def _message_calls(raw: Any, where: str) -> list[ToolCall] | None:
+    """An assistant message's `tool_calls` (arguments as written; bad JSON kept and flagged)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise BadRequest(f"'{where}' must be a list", where)
+    calls = []
+    for j, call in enumerate(raw):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise BadRequest(f"'{where}[{j}].function.name' must be a string", f"{where}[{j}]")
+        arguments = function.get("arguments") or ""
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments)
+        calls.append(ToolCall.parse(str(call.get("id") or f"call_{j}"), function["name"], arguments))
+    return calls
+
+
+def _tools(body: dict[str, Any]) -> list[ToolSpec] | None:
+    raw = body.get("tools")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise BadRequest("'tools' must be a list of function tools", "tools")
+    tools = []
+    for i, tool in enumerate(raw):
+        function = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise BadRequest(f"'tools[{i}]' must be {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}", f"tools[{i}]")
+        parameters = function.get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise BadRequest(f"'tools[{i}].function.parameters' must be an object", f"tools[{i}].function.parameters")
+        tools.append(
+            ToolSpec(
+                function["name"],
+                str(function.get("description") or ""),
+                parameters if parameters is not None else {"type": "object", "properties": {}},
+            )
+        )
+    return tools or None
+
+
+def _tool_choice(body: dict[str, Any]) -> str | None:
+    raw = body.get("tool_choice")
+    if raw is None or isinstance(raw, str):
+        return raw
+    function = raw.get("function") if isinstance(raw, dict) else None
+    if isinstance(function, dict) and isinstance(function.get("name"), str):
+        return str(function["name"])
+    raise BadRequest("'tool_choice' must be auto, none, required or a named function", "tool_choice")
 
 
 def _prompt(body: dict[str, Any]) -> str:
@@ -211,7 +279,19 @@ def parse_body(body: Any, *, chat: bool) -> ParsedRequest:
     include_usage = bool(options and options.get("include_usage"))
     config = _config(body, chat=chat)
     if chat:
-        request = ModelRequest(RequestKind.GENERATE, messages=_messages(body), config=config)
+        try:
+            request = ModelRequest(
+                RequestKind.GENERATE,
+                messages=_messages(body),
+                config=config,
+                tools=_tools(body),
+                tool_choice=_tool_choice(body),
+                parallel_tool_calls=_boolean(body, "parallel_tool_calls"),
+            )
+        except ValueError as exc:
+            if isinstance(exc, BadRequest):
+                raise
+            raise BadRequest(str(exc), "tool_choice") from None
     else:
         request = ModelRequest(RequestKind.GENERATE, prompt=_prompt(body), config=config)
     return ParsedRequest(
@@ -291,6 +371,9 @@ def completion_body(parsed: ParsedRequest, output: ModelOutput, model: str) -> d
             thought = done.reasoning if done is not None else None
             if thought:
                 message["reasoning_content"] = thought
+            if done is not None and done.tool_calls:
+                message["content"] = None  # OpenAI's shape of an answer that calls tools
+                message["tool_calls"] = [_call_json(call) for call in done.tool_calls]
             logprobs = _chat_logprobs(output) if first else None
             choices.append(
                 {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
@@ -306,6 +389,25 @@ def completion_body(parsed: ParsedRequest, output: ModelOutput, model: str) -> d
         "choices": choices,
         "usage": usage_body(output),
     }
+
+
+def _call_json(call: ToolCall) -> dict[str, Any]:
+    """A call as OpenAI sends it: a fresh id, the arguments as a JSON string (as written when they
+    were not a JSON object)."""
+    if call.parse_error is not None:
+        arguments = call.raw_arguments or ""
+    else:
+        arguments = json.dumps(call.arguments, ensure_ascii=False)
+    return {
+        "id": "call_" + uuid.uuid4().hex[:24],
+        "type": "function",
+        "function": {"name": call.name, "arguments": arguments},
+    }
+
+
+def offers_tools(parsed: ParsedRequest) -> bool:
+    """A chat request whose model is shown tools (its answer may be calls, read once it is complete)."""
+    return parsed.chat and bool(parsed.request.tools) and parsed.request.tool_choice != "none"
 
 
 @attrs.define
@@ -373,6 +475,19 @@ class StreamChunks:
             chunks.extend(self.first(index))
             if text:
                 chunks.append(self.delta(text, index))
+        return chunks
+
+    def calls(self, choice: ModelChoice) -> list[dict[str, Any]]:
+        """A finished choice's tool calls as `delta.tool_calls` chunks: each call's id, type and
+        name with empty arguments, then its arguments."""
+        chunks = []
+        for position, call in enumerate(choice.tool_calls or []):
+            whole = _call_json(call)
+            head = {**whole, "index": position, "function": {"name": call.name, "arguments": ""}}
+            chunks.append(self._chunk(self._choice({"tool_calls": [head]}, "", None)))
+            arguments = whole["function"]["arguments"]
+            delta = {"tool_calls": [{"index": position, "function": {"arguments": arguments}}]}
+            chunks.append(self._chunk(self._choice(delta, "", None)))
         return chunks
 
     def finish(self, output: ModelOutput) -> list[dict[str, Any]]:

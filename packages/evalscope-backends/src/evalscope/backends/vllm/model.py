@@ -79,8 +79,9 @@ class VLLMModelAPI(ModelAPI):
     """A vLLM offline engine; see the module docstring."""
 
     capabilities = frozenset({RequestKind.GENERATE, RequestKind.CHOICE_PROBS, RequestKind.LOGLIKELIHOOD})
-    #: conversations through the chat template; n completions as vLLM's `n`
-    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING})
+    #: conversations through the chat template; n completions as vLLM's `n`; tools as HF takes them
+    #: (the chat template when it reads `tools`, else the system prompt; answers read back)
+    features = frozenset({Feature.MULTI_TURN, Feature.N_CHOICES, Feature.REASONING, Feature.TOOLS})
     counts_tokens = True
 
     def __init__(
@@ -122,6 +123,9 @@ class VLLMModelAPI(ModelAPI):
 
     def context_length(self) -> int:
         return self.max_length
+
+    def tool_mode(self) -> str:
+        return prompts.tool_mode(self.tokenizer)
 
     async def call(self, requests: Sequence[ModelRequest]) -> list[ModelOutput]:
         kind = requests[0].kind
@@ -196,7 +200,7 @@ class VLLMModelAPI(ModelAPI):
                 out.usage.reasoning_tokens = sum(
                     len(self.tokenizer.encode(t, add_special_tokens=False)) for t in thoughts if t
                 )
-                outputs[k] = out
+                outputs[k] = prompts.with_tool_calls(out, requests[k])
         return [o for o in outputs if o is not None]
 
     # -- scoring through prompt log-probabilities ----------------------------------------------
