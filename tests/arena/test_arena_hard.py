@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from evalscope.core.judge.sample import judge_protocols
 from evalscope.core.registry import _load, benchmarks
@@ -31,12 +30,13 @@ MODEL_REPLY = "MODEL-ANSWER: a short reply of the model under test"
 def registered():
     """arena_hard as the arena package's pyproject declares it (an installed evalscope-arena older than
     this entry point has not got it until `pip install -e packages/evalscope-arena` runs again)."""
-    eps = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]
+    text = PYPROJECT.read_text(encoding="utf-8")
     for registry, group in (
         (benchmarks, "evalscope.benchmarks"),
         (judge_protocols, "evalscope.judge_protocols"),
     ):
-        target = eps[group]["arena_hard"]
+        section = text.split(f'[project.entry-points."{group}"]', 1)[1].split("\n[", 1)[0]
+        target = re.search(r'^arena_hard = "([^"]+)"', section, re.MULTILINE).group(1)
         if "arena_hard" not in registry:
             registry.register("arena_hard", _load(target))
 
