@@ -75,6 +75,9 @@ class TaskConfig:
     eval_config: dict[str, Any] | str | None = None
     limit: int | float | None = attrs.field(default=None, converter=_limit, validator=_positive)
     eval_batch_size: int = attrs.field(default=1, validator=_positive)
+    #: answers per item (EvalScope 1.x `repeats`): k >= 2 adds mean ± std, pass@k and vote@k
+    #: (generation benchmarks; docs/repeats.md); `dataset_args.<name>.repeats` overrides it
+    repeats: int = attrs.field(default=1, validator=_positive)
     use_cache: str | None = None
     work_dir: str = "./outputs"
     no_timestamp: bool = False

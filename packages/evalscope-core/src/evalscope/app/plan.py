@@ -4,6 +4,7 @@ judge strategy fails here, before the run dir exists."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,8 @@ from evalscope.core.benchmark import Task
 from evalscope.core.judge.sample import TaskPlan
 from evalscope.core.ports import ModelAPI
 from evalscope.core.types import GenerationConfig, RequestKind, Sample
+
+log = logging.getLogger("evalscope.run")
 
 #: generation settings by eval_type, under the run's generation_config
 DEFAULT_GENERATION = {
@@ -44,7 +47,7 @@ class RunPlan:
     @property
     def planned(self) -> dict[str, int]:
         """Samples per dataset (RunInfo.planned: the TUI's totals and ETA)."""
-        return {name: len(p.samples) for name, p in self.tasks.items()}
+        return {name: len(p.samples) * p.task.repeats for name, p in self.tasks.items()}
 
 
 def base_generation(cfg: TaskConfig) -> GenerationConfig:
@@ -92,6 +95,7 @@ def plan_run(
                 raise
             raise ConfigError(str(exc)) from None
         _plan_tools(plan.tasks[name], model)
+        task.repeats = plan_repeats(task, args.repeats or cfg.repeats)
     if cfg.stage != "infer":  # an infer stage judges nothing
         from evalscope.app.judging import plan_judging
 
@@ -116,4 +120,26 @@ def _plan_tools(planned: PlannedTask, model: ModelAPI | None) -> None:
     task.tool_mode = model.tool_mode() or ""
 
 
-__all__ = ["DEFAULT_GENERATION", "PlannedTask", "RunPlan", "base_generation", "plan_run"]
+def plan_repeats(task: Task, repeats: int) -> int:
+    """Answers per item for `task`: `repeats` for generation; 1 for log-likelihood output types
+    (deterministic: the same answer k times), with a note on the task's report. Warns when the k
+    answers would be identical (temperature 0 / no sampling): pass@k and vote@k then equal the mean."""
+    if repeats <= 1:
+        return 1
+    if task.output_type != "generation":
+        task.repeats_note = (
+            f"{task.name}: repeats={repeats} ignored: {task.output_type} answers are log-likelihoods (deterministic), "
+            "each item answered once"
+        )
+        log.warning("%s", task.repeats_note)
+        return 1
+    gen = task.generation_config
+    if gen.temperature == 0 or (gen.temperature is None and gen.do_sample is False):
+        log.warning(
+            "%s: repeats=%d at temperature 0 (no sampling): the %d answers per item are likely identical; "
+            "set generation_config temperature > 0 (e.g. 0.7)", task.name, repeats, repeats,
+        )
+    return repeats
+
+
+__all__ = ["DEFAULT_GENERATION", "PlannedTask", "RunPlan", "base_generation", "plan_repeats", "plan_run"]

@@ -49,6 +49,7 @@ def _json_option(value: str | None, name: str) -> Any:
 @click.option("--eval-backend", help="Native (default), or a third-party suite: OpenCompass, VLMEvalKit, RAGEval, ThirdParty.")
 @click.option("--eval-config", help="The suite's settings (EvalScope's keys): a YAML/JSON file, or inline JSON. See docs/backends.md.")
 @click.option("--limit", type=LimitType(), help=LIMIT_HELP)
+@click.option("--repeats", type=click.IntRange(min=1), help="Answer every item k times: mean ± std, pass@k, vote@k (generation benchmarks; docs/repeats.md).")
 @click.option("--eval-batch-size", type=click.IntRange(min=1), help="Samples in flight (local: batch size; service: concurrency).")
 @click.option("--use-cache", help="Resume the run in this directory (or the newest run under it).")
 @click.option("--work-dir", help="Output root (default ./outputs).")

@@ -180,6 +180,11 @@ class Task:
     judge_verdicts: dict[str, str] = attrs.field(factory=dict)
     #: how the model takes this task's tools (`ModelAPI.tool_mode`), set while planning; "" without tools
     tool_mode: str = ""
+    #: answers per item (`repeats`; 1 for log-likelihood output types, which are deterministic),
+    #: set while planning; each is its own record (`SampleKey`), the report adds mean/pass@k/vote@k
+    repeats: int = 1
+    #: why the run's `repeats` do not apply to this task (printed under the table); "" when they do
+    repeats_note: str = ""
 
     @property
     def name(self) -> str:

@@ -49,6 +49,8 @@ class DatasetArgs:
     prompt_style: str | None = attrs.field(default=None, validator=check_prompt_style)
     generation_config: GenerationConfig | None = None
     extra_params: dict[str, Any] = attrs.field(factory=dict)
+    #: answers per item for this benchmark, overriding the run's `repeats` (docs/repeats.md)
+    repeats: int | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.ge(1)))
     #: this benchmark's judge strategy (auto | rule | llm | llm_recall), overriding the run's `judge_strategy`
     judge_strategy: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(_one_of(JUDGE_STRATEGIES))

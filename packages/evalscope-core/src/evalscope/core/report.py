@@ -19,6 +19,7 @@ import attrs
 from evalscope.core.intervals import Interval, score_interval
 from evalscope.core.metrics import get_metric, mean
 from evalscope.core.reasoning import cut_at_max_tokens
+from evalscope.core.repeats import Answer, answer_of, repeat_notes, with_repeat_metrics
 from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
 
 
@@ -129,6 +130,8 @@ class SubsetReport:
     ci_low: float | None = None
     ci_high: float | None = None
     ci_method: str | None = None
+    #: with repeats, the standard deviation (n - 1) of the k per-repeat scores of a `mean_` metric
+    repeat_std: float | None = None
 
 
 @attrs.define
@@ -157,6 +160,8 @@ class MetricReport:
     ci_high: float | None = None
     higher_is_better: bool = True
     ci_method: str | None = None
+    #: with repeats, the standard deviation (n - 1) of the k per-repeat scores of a `mean_` metric
+    repeat_std: float | None = None
 
 
 @attrs.define
@@ -177,6 +182,10 @@ class Report:
     usage: TokenUsage = attrs.field(factory=TokenUsage)
     #: how the requests' tools reached the model (native, native chat template, prompt); "" without tools
     tool_mode: str = ""
+    #: answers per item (`repeats`); with k > 1 the metrics are `mean_<metric>`, `pass@k'`, `vote@k`
+    repeats: int = 1
+    #: why the run's repeats did not apply (log-likelihood output types); "" when they did
+    repeats_note: str = ""
 
 
 #: a benchmark's own aggregation: results -> {metric: value} for metrics that are not plain means
@@ -226,8 +235,12 @@ class ScoreTally:
     item) the answers of one item form a cluster where the sample names none, so intervals are over
     items. Only a benchmark with its own aggregation (`keep_scored`) keeps its scored results whole."""
 
-    def __init__(self, *, keep_scored: bool = False, cluster_items: bool = False) -> None:
+    def __init__(self, *, keep_scored: bool = False, cluster_items: bool = False, repeats: int = 1) -> None:
         self.cluster_items = cluster_items
+        #: answers per item; with k > 1 each scored answer's values and prediction are kept per item
+        #: (`evalscope.core.repeats`) for mean ± std, pass@k and vote@k
+        self.repeats = repeats
+        self.answers: dict[GroupKey, dict[str, list[Answer]]] = defaultdict(dict)
         self.counts: dict[GroupKey, SampleCounts] = defaultdict(SampleCounts)
         self.usage: dict[GroupKey, TokenUsage] = defaultdict(TokenUsage)
         #: metric -> category -> subset -> values, in the order first seen
@@ -269,6 +282,8 @@ class ScoreTally:
         counts.truncated += int(r.output.prompt_truncated)
         if self.scored is not None:  # without the prompt and the raw output: memory does not grow with the text
             self.scored.append(attrs.evolve(r, sample=None, output=_TRUNCATED if r.output.prompt_truncated else _EMPTY))
+        if self.repeats > 1:
+            self.answers[(category, r.subset)].setdefault(r.key.sample_id, []).append(answer_of(r))
         cluster = self._cluster_of(r)
         for name, value in r.scores.items():
             if name.startswith("_"):  # helper values for an aggregator, not metrics
@@ -393,6 +408,8 @@ class ScoreTally:
                     interval(name, "all", all_values, all_clusters),
                 )
             )
+        if self.repeats > 1 and metrics:
+            metrics = with_repeat_metrics(self, metrics, metric_names, subset_order)
         counts = dict(self.counts)
         metrics.extend(_unscored_metrics(counts, metrics, metric_names, self.usage))
         total = SampleCounts()
@@ -538,6 +555,7 @@ def format_table(reports: Iterable[Report]) -> str:
         + "".join(f"\n{line}" for rep in reports for line in judge_notes(rep))
         + "".join(f"\n{line}" for rep in reports for line in usage_notes(rep))
         + "".join(f"\n{line}" for rep in reports for line in tool_notes(rep))
+        + "".join(f"\n{line}" for rep in reports for line in repeat_notes(rep))
     )
 
 

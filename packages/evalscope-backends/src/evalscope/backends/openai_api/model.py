@@ -159,6 +159,9 @@ class OpenAIModelAPI(ModelAPI):
         self._tokenizer_path = self.model_args.get("tokenizer_path")
         self._tokenizer: Any = None
         self.counts_tokens = bool(self._tokenizer_path)
+        #: model arg `n_choices: false`: a service that ignores `n` gets a request per repeat (own seed)
+        if str(self.model_args.get("n_choices", True)).lower() in ("false", "0", "no"):
+            self.features = self.features - {Feature.N_CHOICES}
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
