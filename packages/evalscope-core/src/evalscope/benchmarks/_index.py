@@ -40,6 +40,8 @@ BUILTIN_BENCHMARKS: dict[str, str] = {
     "general_fc": _B + "general_fc",
     # long context
     "needle_haystack": _B + "needle_haystack",
+    # conversations judged by a model
+    "mt_bench": _B + "mt_bench",
     # mixtures
     "data_collection": _B + "data_collection",
 }

@@ -403,6 +403,9 @@ class ModelOutput:
     #: every completion with its finish reason, tool calls and reasoning (n > 1), when the adapter
     #: gives them; `texts` holds the same texts
     choices: list[ModelChoice] | None = None
+    #: a multi-turn item's answers, one output per user turn in order (`Sample.turns`); this
+    #: output's own fields are then the last turn's, with `usage` and `latency` summed over turns
+    turns: list[ModelOutput] | None = None
 
     def completions(self) -> list[ModelChoice]:
         """Every completion: `choices` when given, else built from `texts` (or `text`), the first

@@ -44,6 +44,8 @@ log = logging.getLogger("evalscope.judge")
 
 #: benchmark name -> factory (JudgeModelArgs, Task) -> JudgeProtocol, for benchmarks judged otherwise
 judge_protocols: Registry[Any] = Registry("judge_protocols")
+# built-in protocols, imported only when their benchmark is judged (a name, not an import: core stays below benchmarks)
+judge_protocols.register_lazy("mt_bench", "evalscope.benchmarks.mt_bench:protocol")
 #: a spec tag saying "this benchmark is scored by a judge" (judge_strategy auto then means llm)
 JUDGE_TAG = "llm-judge"
 #: the metric a judge's verdicts are reported under (strategy llm)

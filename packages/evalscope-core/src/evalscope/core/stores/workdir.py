@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import attrs
 
+from evalscope.core.conversation import PARTIAL_MARK
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.report import Report
 from evalscope.core.serialization import structure, unstructure
@@ -459,6 +460,8 @@ class WorkDirStore(ResultStore):
                 self._again.add(path)
             else:
                 earlier.add(key)
+        if PARTIAL_MARK in result.request_key:  # a conversation's answers so far: its final line replaces it
+            self._again.add(path)
         self._append(path, prediction_line(result))
 
     def save_review(self, dataset: str, result: SampleResult) -> None:
