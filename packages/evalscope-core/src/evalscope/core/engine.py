@@ -36,7 +36,18 @@ from evalscope.core.model import Model
 from evalscope.core.models.spec import ModelSpec
 from evalscope.core.ports import ProgressSink, ResultStore
 from evalscope.core.report import Report, ScoreTally, TaskStats
-from evalscope.core.types import ModelOutput, ModelRequest, RequestKind, Sample, SampleResult, SampleStatus
+from evalscope.core.types import (
+    MAX_SEED,
+    Feature,
+    ModelOutput,
+    ModelRequest,
+    RequestKind,
+    Sample,
+    SampleKey,
+    SampleResult,
+    SampleStatus,
+    Usage,
+)
 
 log = logging.getLogger("evalscope.engine")
 
@@ -155,39 +166,48 @@ class Engine:
     async def run(self, task: Task, samples: Sequence[Sample]) -> TaskResult:
         """Evaluate `samples` of `task`; the report is stored and returned with the task's counters."""
         started = time.perf_counter()
-        run = TaskRun(total=len(samples))
-        done, restored = self._stored(task, len(samples))
+        k = max(1, task.repeats)  # answers per item: each (sample, repeat) is its own record
+        run = TaskRun(total=len(samples) * k)
+        done, restored = self._stored(task, len(samples) * k)
         # with earlier results to reuse, count the cache hits up front (keys only: memory stays small)
-        hits: dict[int, SampleResult] = {}
-        restore: set[int] = set()  # hits the primary store lost: stored in it again when reused
+        hits: dict[tuple[int, int], SampleResult] = {}
+        restore: set[tuple[int, int]] = set()  # hits the primary store lost: stored in it again when reused
         if done:
             for i, sample in enumerate(samples):
-                key = (sample.subset, sample.id)
-                hit = done.get(key)
-                if hit is not None and self._reusable(hit, task.build_request(sample)):
-                    hits[i] = hit
-                    if key in restored:
-                        restore.add(i)
+                request = task.build_request(sample)
+                for r in range(k):
+                    key = (sample.subset, SampleKey(sample.subset, sample.id, r).record_id)
+                    hit = done.get(key)
+                    if hit is not None and self._reusable(hit, repeat_request(request, r)):
+                        hit.repeat = r
+                        hits[(i, r)] = hit
+                        if key in restored:
+                            restore.add((i, r))
             done.clear()
             restored.clear()
         run.cached = len(hits)
-        self.sink.on_event(TaskStarted(task.name, len(samples), run.cached, task.output_type))
-        kept = ScoreTally(keep_scored=task.spec.aggregate is not None)
+        self.sink.on_event(TaskStarted(task.name, len(samples) * k, run.cached, task.output_type))
+        kept = ScoreTally(keep_scored=task.spec.aggregate is not None, cluster_items=k > 1, repeats=k)
         elsewhere = self.executor is not None and self.model is not None and self.stage != "review"
         reused = frozenset(hits)
+        ask_n = not elsewhere and self._asks_n(task, samples)
         # one pass over the samples (they may stream from disk); workers share the iterator, so each is taken once
-        numbered: Iterator[tuple[int, Sample]] = enumerate(samples)
-        order = ((i, s) for i, s in numbered if i in reused) if elsewhere else numbered
+        order = _units(samples, k, reused, fresh=not elsewhere, ask_n=ask_n)
 
         async def worker() -> None:
-            for i, sample in order:
+            for i, sample, repeats in order:
                 if run.stopped is not None:
                     return
-                result = await self._evaluate(task, sample, hits.pop(i, None), run, restore=i in restore)
+                if len(repeats) > 1:  # one request for the item's missing repeats (the provider's `n`)
+                    for result in await self._evaluate_choices(task, sample, repeats, run):
+                        kept.add(result)
+                    continue
+                r = repeats[0]
+                result = await self._evaluate(task, sample, hits.pop((i, r), None), run, restore=(i, r) in restore, repeat=r)
                 if result is not None:
                     kept.add(result)
 
-        workers = [worker() for _ in range(min(self.concurrency, max(1, len(samples))))]
+        workers = [worker() for _ in range(min(self.concurrency, max(1, len(samples) * k)))]
         if elsewhere:  # reused samples are reviewed here, the rest go to the executor
             workers.append(self._run_elsewhere(task, samples, reused, run, kept))
         await asyncio.gather(*workers)
@@ -206,6 +226,7 @@ class Engine:
         report.output_type = task.output_type
         report.judge_verdicts = dict(task.judge_verdicts)
         report.tool_mode = task.tool_mode
+        report.repeats, report.repeats_note = k, task.repeats_note
         report.stats = run.stats()
         for store in self.stores:
             store.save_report(report)
@@ -252,7 +273,14 @@ class Engine:
         return self.model is None and not self.identity and hit.request_key.rsplit(":", 1)[-1] == request.cache_key()
 
     async def _evaluate(
-        self, task: Task, sample: Sample, cached: SampleResult | None, run: TaskRun, *, restore: bool = False
+        self,
+        task: Task,
+        sample: Sample,
+        cached: SampleResult | None,
+        run: TaskRun,
+        *,
+        restore: bool = False,
+        repeat: int = 0,
     ) -> SampleResult | None:
         if cached is not None:
             result = cached
@@ -264,15 +292,16 @@ class Engine:
         elif self.stage == "review" or self.model is None:
             # nothing to review for this sample: counted as failed, never a silently shorter report
             run.fail(sample, "no stored prediction to review (run it with --stage infer or --stage all first)")
-            self._finished(task, sample, SampleStatus.ERROR, ok=False)
+            record = SampleKey(sample.subset, sample.id, repeat).record_id
+            self._finished(task, sample, SampleStatus.ERROR, ok=False, record_id=record)
             return None
         else:
             from_cache = False
-            result = await self._infer(task, sample, run)
+            result = await self._infer(task, sample, run, repeat)
             for store in self.stores:
                 store.save_prediction(task.name, result)
             if result.status is SampleStatus.ERROR:
-                self._finished(task, sample, SampleStatus.ERROR, ok=False)
+                self._finished(task, sample, SampleStatus.ERROR, ok=False, record_id=result.sample_id)
                 return result
         skipped = await self._review(task, sample, result) if self.stage != "infer" else None
         return await self._conclude(task, sample, result, _reason(skipped), run, from_cache)
@@ -310,14 +339,80 @@ class Engine:
             result.status = SampleStatus.PREDICTED
         score = next(iter(result.scores.values()), None) if result.status is SampleStatus.SCORED else None
         ok = result.status is not SampleStatus.ERROR
-        self._finished(task, sample, result.status, ok=ok, cached=from_cache, score=score, tokens=result.output.usage.output_tokens)
+        self._finished(
+            task, sample, result.status, ok=ok, cached=from_cache, score=score,
+            tokens=result.output.usage.output_tokens, record_id=result.sample_id,
+        )
         return result
+
+    # -- repeats through the provider's `n`: one request, an answer per missing repeat ------------
+    def _asks_n(self, task: Task, samples: Sequence[Sample]) -> bool:
+        """Whether the item's repeats go out as one request with `n` choices (`Feature.N_CHOICES`)
+        rather than a request per repeat with its own seed."""
+        if task.repeats <= 1 or self.model is None or self.stage == "review":
+            return False
+        if Feature.N_CHOICES not in self.model.api.features:
+            return False
+        first = next(iter(samples), None)
+        return first is not None and task.build_request(first).kind is RequestKind.GENERATE
+
+    async def _evaluate_choices(
+        self, task: Task, sample: Sample, repeats: tuple[int, ...], run: TaskRun
+    ) -> list[SampleResult]:
+        """Infer `repeats` of `sample` in one request (n = len(repeats)); each answer is stored,
+        reviewed and counted as its own record, as a request per repeat would have been."""
+        out: list[SampleResult] = []
+        for result in await self._infer_choices(task, sample, repeats, run):
+            for store in self.stores:
+                store.save_prediction(task.name, result)
+            if result.status is SampleStatus.ERROR:
+                self._finished(task, sample, SampleStatus.ERROR, ok=False, record_id=result.sample_id)
+                out.append(result)
+                continue
+            skipped = await self._review(task, sample, result) if self.stage != "infer" else None
+            out.append(await self._conclude(task, sample, result, _reason(skipped), run, False))
+        return out
+
+    async def _infer_choices(
+        self, task: Task, sample: Sample, repeats: tuple[int, ...], run: TaskRun
+    ) -> list[SampleResult]:
+        request = task.build_request(sample)
+        first = repeat_request(request, repeats[0])
+        asked = attrs.evolve(first, config=attrs.evolve(first.config, n=len(repeats)))
+        try:
+            output = await self.model.call(asked)  # type: ignore[union-attr]  # inference runs only with a model
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded per answer, never silently scored
+            output = ModelOutput(error=f"{type(exc).__name__}: {exc}")
+        results = []
+        for r, answer in zip(repeats, split_choices(output, len(repeats))):
+            result = SampleResult(
+                sample_id=SampleKey(sample.subset, sample.id, r).record_id,
+                subset=sample.subset,
+                request_key=self._key(repeat_request(request, r)),
+                output=answer,
+                sample=sample,
+                gold=sample.target,
+                category=task.spec.category_of(sample.subset),
+                status=SampleStatus.PREDICTED,
+                repeat=r,
+            )
+            if answer.error is not None:
+                result.status, result.error = SampleStatus.ERROR, answer.error
+                run.fail(sample, answer.error)
+            else:
+                run.inferred += 1
+                run.output_tokens += answer.usage.output_tokens
+            results.append(result)
+        return results
 
     # -- executors: inference and review elsewhere, records here ----------------------------------
     async def _run_elsewhere(
-        self, task: Task, samples: Sequence[Sample], reused: frozenset[int], run: TaskRun, kept: ScoreTally
+        self, task: Task, samples: Sequence[Sample], reused: frozenset[tuple[int, int]], run: TaskRun, kept: ScoreTally
     ) -> None:
-        fresh = (sample for i, sample in enumerate(samples) if i not in reused)
+        k = max(1, task.repeats)  # each (sample, repeat) is a unit of work: repeats shard like samples
+        fresh = (_as_unit(s, r) for i, s in enumerate(samples) for r in range(k) if (i, r) not in reused)
         # only called when an executor is set (`elsewhere` in evaluate)
         outcomes = cast("Executor", self.executor).evaluate(task, fresh, self)
         try:
@@ -331,15 +426,16 @@ class Engine:
     async def _record(self, task: Task, done: Evaluated, run: TaskRun) -> SampleResult:
         """Store and count an executor's outcome the way a local evaluation of it would have been."""
         result = done.result
-        sample = result.sample
-        assert sample is not None, "an executor hands back each outcome with its sample"
+        assert result.sample is not None, "an executor hands back each outcome with its sample"
+        sample, result.repeat = _unit_of(result.sample)
+        result.sample = sample
         failed = result.status is SampleStatus.ERROR
         prediction = result if failed else _predicted(result)
         for store in self.stores:  # the prediction first, as in a local run
             store.save_prediction(task.name, prediction)
         if failed:
             run.fail(sample, result.error)
-            self._finished(task, sample, SampleStatus.ERROR, ok=False)
+            self._finished(task, sample, SampleStatus.ERROR, ok=False, record_id=result.sample_id)
             return result
         run.inferred += 1
         run.output_tokens += result.output.usage.output_tokens
@@ -354,8 +450,8 @@ class Engine:
 
         async def worker() -> None:
             for i in order:
-                sample = samples[i]
-                result = await self._infer(task, sample, run)
+                sample, repeat = _unit_of(samples[i])
+                result = await self._infer(task, sample, run, repeat)
                 skipped = None
                 if result.status is not SampleStatus.ERROR:
                     if self.stage != "infer":
@@ -368,9 +464,10 @@ class Engine:
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, max(1, len(samples))))))
         return out  # type: ignore[return-value]  # every slot was filled by a worker above
 
-    async def _infer(self, task: Task, sample: Sample, run: TaskRun) -> SampleResult:
-        """Call the model; an exception or an output carrying an error makes an ERROR result."""
-        request = task.build_request(sample)
+    async def _infer(self, task: Task, sample: Sample, run: TaskRun, repeat: int = 0) -> SampleResult:
+        """Call the model (for answer `repeat` of the item); an exception or an output carrying an
+        error makes an ERROR result."""
+        request = repeat_request(task.build_request(sample), repeat)
         key = self._key(request)
         on_delta = self._token_counter(task, request)
         try:
@@ -380,7 +477,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - recorded per sample, never silently scored
             output = ModelOutput(error=f"{type(exc).__name__}: {exc}")
         result = SampleResult(
-            sample_id=sample.id,
+            sample_id=SampleKey(sample.subset, sample.id, repeat).record_id,
             subset=sample.subset,
             request_key=key,
             output=output,
@@ -388,6 +485,7 @@ class Engine:
             gold=sample.target,
             category=task.spec.category_of(sample.subset),
             status=SampleStatus.PREDICTED,
+            repeat=repeat,
         )
         if output.error is not None:
             result.status, result.error = SampleStatus.ERROR, output.error
@@ -443,9 +541,13 @@ class Engine:
         cached: bool = False,
         score: float | None = None,
         tokens: int = 0,
+        record_id: str | None = None,
     ) -> None:
         self.sink.on_event(
-            SampleFinished(task.name, sample.subset, sample.id, ok=ok, cached=cached, status=status.value, score=score, output_tokens=tokens)
+            SampleFinished(
+                task.name, sample.subset, record_id or sample.id, ok=ok, cached=cached, status=status.value,
+                score=score, output_tokens=tokens,
+            )
         )
 
 
@@ -458,3 +560,100 @@ def _predicted(result: SampleResult) -> SampleResult:
     return attrs.evolve(
         result, filtered=None, prediction=None, scores={}, error=None, details={}, status=SampleStatus.PREDICTED
     )
+
+
+# -- repeats: k answers per item (docs/repeats.md) ------------------------------------------------
+#: the metadata key of an executor's unit of work: the item's id and the repeat (`_as_unit`)
+_UNIT_KEY = "_evalscope_repeat"
+
+
+def repeat_request(request: ModelRequest, repeat: int) -> ModelRequest:
+    """The request of answer `repeat` of an item: the item's own for repeat 0 (so runs before
+    repeats resume), else its seed moved by `repeat` so a seeded sampler answers anew."""
+    if repeat == 0:
+        return request
+    seed = request.config.seed
+    moved = repeat if seed is None else (seed + repeat) % (MAX_SEED + 1)
+    return attrs.evolve(request, config=attrs.evolve(request.config, seed=moved))
+
+
+def split_choices(output: ModelOutput, n: int) -> list[ModelOutput]:
+    """One output per completion of an `n`-choice answer. Usage is split so totals stay exact: the
+    prompt's tokens on the first, the completion's spread evenly (the remainder on the first); a
+    provider that returned fewer completions than asked makes the missing ones errors."""
+    if output.error is not None:
+        return [ModelOutput(error=output.error, latency=output.latency) for _ in range(n)]
+    choices = output.completions()
+    used = max(1, min(n, len(choices)))
+    u = output.usage
+
+    def share(total: int, j: int) -> int:
+        return total // used + (total % used if j == 0 else 0)
+
+    outs = []
+    for j in range(n):
+        if j >= len(choices):
+            outs.append(ModelOutput(error=f"the provider returned {len(choices)} of the {n} choices asked (n={n})"))
+            continue
+        c = choices[j]
+        outs.append(
+            ModelOutput(
+                text=c.text,
+                usage=Usage(
+                    input_tokens=u.input_tokens if j == 0 else 0,
+                    output_tokens=share(u.output_tokens, j),
+                    reasoning_tokens=share(u.reasoning_tokens, j),
+                ),
+                finish_reason=c.finish_reason,
+                latency=output.latency,
+                ttft=output.ttft,
+                model=output.model,
+                reasoning=c.reasoning,
+                prompt_truncated=output.prompt_truncated,
+                tool_calls=c.tool_calls,
+            )
+        )
+    return outs
+
+
+def _units(
+    samples: Sequence[Sample], k: int, reused: frozenset[tuple[int, int]], *, fresh: bool, ask_n: bool
+) -> Iterator[tuple[int, Sample, tuple[int, ...]]]:
+    """(index, sample, repeats) to evaluate here: each stored repeat alone; then, unless `fresh` is
+    False (an executor takes them), the missing repeats: together when they go out as one `n`-choice
+    request (`ask_n`, single-turn items), else one by one."""
+    for i, sample in enumerate(samples):
+        missing = []
+        for r in range(k):
+            if (i, r) in reused:
+                yield i, sample, (r,)
+            else:
+                missing.append(r)
+        if not fresh or not missing:
+            continue
+        if ask_n and len(missing) > 1 and not sample.turns:
+            yield i, sample, tuple(missing)
+        else:
+            for r in missing:
+                yield i, sample, (r,)
+
+
+def _as_unit(sample: Sample, repeat: int) -> Sample:
+    """`sample` as an executor's unit of work for `repeat`: its id the record's id, the item's id and
+    the repeat in its metadata (`_unit_of` gives them back); repeat 0 is the sample itself."""
+    if repeat == 0:
+        return sample
+    return attrs.evolve(
+        sample,
+        id=SampleKey(sample.subset, sample.id, repeat).record_id,
+        metadata={**sample.metadata, _UNIT_KEY: [sample.id, repeat]},
+    )
+
+
+def _unit_of(sample: Sample) -> tuple[Sample, int]:
+    """The item and the repeat of an executor's unit of work (`_as_unit`)."""
+    mark = sample.metadata.get(_UNIT_KEY)
+    if mark is None:
+        return sample, 0
+    metadata = {key: value for key, value in sample.metadata.items() if key != _UNIT_KEY}
+    return attrs.evolve(sample, id=mark[0], metadata=metadata), int(mark[1])
