@@ -42,7 +42,9 @@ def ground_truth_calls(answer: list[dict]) -> list[tuple[str, dict]]:
     calls = []
     for expected in answer:
         name, allowed = next(iter(expected.items()))
-        args = {p: next(v for v in vals if v != "") for p, vals in allowed.items() if any(v != "" for v in vals)}
+        args = {
+            p: next(v for v in vals if v != "") for p, vals in allowed.items() if any(v != "" for v in vals)
+        }
         calls.append((name.replace(".", "_"), args))
     return calls
 
@@ -97,7 +99,9 @@ def test_bfcl_ground_truth_for_a_known_subset_gives_exactly_that_fraction(script
     assert subsets["simple_python"]["score"] == 0.6
     assert subsets["parallel"]["score"] == 0.2  # 2 of 10
     assert report["tool_mode"] == "native"
-    assert "bfcl_v4: tools by native (tools sent to the service, tool_calls read from its answer)" in done.stdout
+    assert (
+        "bfcl_v4: tools by native (tools sent to the service, tool_calls read from its answer)" in done.stdout
+    )
     print(f"\nbfcl_v4 via scripted service ({'streamed' if stream else 'whole'}): simple_python "
           f"{subsets['simple_python']['score']}, parallel {subsets['parallel']['score']}")  # fmt: skip
 
