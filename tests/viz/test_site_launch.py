@@ -86,7 +86,14 @@ def test_bad_eval_fields_are_refused_naming_the_field(tmp_path, field, value, wh
 
 @pytest.mark.parametrize(
     "value",
-    ["file:///etc/passwd", "ftp://host/v1", "javascript:alert(1)", "http://", "http://user:pw@host/v1", "http://a b"],
+    [
+        "file:///etc/passwd",
+        "ftp://host/v1",
+        "javascript:alert(1)",
+        "http://",
+        "http://user:pw@host/v1",
+        "http://a b",
+    ],
 )
 def test_service_urls_are_http_or_https_without_credentials(tmp_path, value):
     with pytest.raises(FieldError, match="^api_url: "):

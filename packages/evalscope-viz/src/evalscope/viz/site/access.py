@@ -88,6 +88,13 @@ def request_has_token(token: str) -> bool:
     return False
 
 
+def same_origin() -> bool:
+    """False for a request a browser sent from another origin (`Origin` names another scheme, host or
+    port: another page on this machine is the same *site* for cookies, but never the same origin)."""
+    origin = flask.request.headers.get("Origin")
+    return origin is None or origin == f"{flask.request.scheme}://{flask.request.host}"
+
+
 def install_run_guard(server: flask.Flask, token: str, protected: Callable[[], bool]) -> None:
     """403 for a request that `protected()` picks (the run page, the callbacks that start or stop
     runs) without the token, on loopback too: another page in the same browser cannot start runs
@@ -99,7 +106,7 @@ def install_run_guard(server: flask.Flask, token: str, protected: Callable[[], b
     def _check_run_token() -> flask.Response | None:
         if not protected():
             return None
-        if not request_has_token(token):
+        if not request_has_token(token) or not same_origin():
             return flask.Response(FORBIDDEN, status=403, mimetype="text/plain")
         if flask.request.cookies.get(name) is None:
             flask.g.set_run_cookie = True

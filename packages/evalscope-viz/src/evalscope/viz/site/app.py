@@ -128,7 +128,7 @@ def register_shell(app: dash.Dash, ctx: SiteContext, pages: list[Page]) -> None:
     )
     def _load(_clicks: int, chosen: list[str] | None, path: str | None) -> Any:
         chosen = list(chosen or [])
-        if path in (None, "/", "") or (len(chosen) < 2 and path == "/compare"):
+        if path in (None, "/", "", "/run") or (len(chosen) < 2 and path == "/compare"):  # reports, not the run page
             path = pages[0].path
         return chosen, path
 

@@ -291,7 +291,7 @@ def build_perf(form: Mapping[str, Any], outputs: Path) -> Launch:
         raise FieldError("prompt", "a prompt, not @file (pick a dataset and its path instead)")
     dataset = choice("dataset", form.get("dataset"), PERF_DATASETS, default="openqa")
     dataset_path = existing("dataset_path", form.get("dataset_path"), kind="file")
-    name = new_run_dir(outputs, f"perf-{model}").name
+    name = f"perf-{_slug(str(model))}"  # perf writes below outputs/<timestamp>/<name>
     args = [
         "perf",
         f"--api-url={api_url}",

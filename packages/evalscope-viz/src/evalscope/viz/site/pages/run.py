@@ -262,6 +262,8 @@ def register(app: Any, ctx: SiteContext) -> None:
         Output(_id("message"), "children"),
         Output(_id("runs"), "options"),
         Output(_id("runs"), "value"),
+        Output(_id("api_key"), "value"),
+        Output(_id("perf_api_key"), "value"),
         Input(_id("start_eval"), "n_clicks"),
         Input(_id("start_perf"), "n_clicks"),
         Input(_id("stop"), "n_clicks"),
@@ -287,10 +289,18 @@ def register(app: Any, ctx: SiteContext) -> None:
                     raise FieldError("run", "still running, or unknown: stop it first")
                 chosen = resumed.id
         except FieldError as exc:
-            return html.P(str(exc), className="error", **{"data-field": exc.field}), no_update, no_update  # type: ignore[arg-type]  # data-* attribute
+            error = html.P(str(exc), className="error", **{"data-field": exc.field})  # type: ignore[arg-type]  # data-* attribute
+            return error, no_update, no_update, no_update, no_update
         except OSError as exc:
-            return html.P(f"cannot start: {exc}", className="error"), no_update, no_update
-        return "", run_choices(ctx), chosen
+            return (
+                html.P(f"cannot start: {exc}", className="error"),
+                no_update,
+                no_update,
+                no_update,
+                no_update,
+            )
+        # a key typed in leaves the page once its run has it (the launcher keeps it for Resume)
+        return "", run_choices(ctx), chosen, "", ""
 
     @app.callback(
         Output(_id("status"), "children"),
@@ -332,9 +342,8 @@ def is_run_request() -> bool:
         return True
     if request.path != "/_dash-update-component" or request.method != "POST":
         return False
-    body = request.get_json(silent=True, cache=True) or {}
-    outputs = str(body.get("output", ""))
-    if PREFIX in outputs:
-        return True
-    # the shell's router rendering this page: its layout reads the request's token, no need to refuse
-    return False
+    # any body naming the page's components, whatever its content type says (the router rendering
+    # this page is not refused: its layout itself shows nothing but a hint without the token)
+    body = request.get_json(force=True, silent=True, cache=True)
+    outputs = str(body.get("output", "")) if isinstance(body, dict) else request.get_data(as_text=True)
+    return PREFIX in outputs
