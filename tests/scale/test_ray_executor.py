@@ -186,3 +186,19 @@ def test_cli_flags_reach_the_executor(tmp_path, dataset_dir):
     assert result.exit_code == 0, result.output
     assert "OVERALL" in result.output and time.perf_counter() - started < 120
     assert len(records(tmp_path / "cli")) == 6
+
+
+def test_ray_shards_repeats_like_a_local_run(tmp_path, dataset_dir):
+    """repeats: each (sample, repeat) is a unit of work; a Ray run stores the same k records per
+    item (`<id>@r<k>`) and the same mean/pass@k/vote@k report as a local run."""
+    extra = {"datasets": ["gsm8k"], "limit": 4, "repeats": 3}
+    local = run_task(config(tmp_path, dataset_dir, "local", **extra), print_table=False)
+    distributed = run_task(
+        config(tmp_path, dataset_dir, "ray", executor="ray", executor_args={"workers": 2, "shard_size": 2}, **extra),
+        print_table=False,
+    )
+    assert scores(distributed) == scores(local)
+    assert [m.name for m in local["gsm8k"].metrics] == ["mean_acc", "pass@1", "pass@2", "pass@3", "vote@3"]
+    stored = records(tmp_path / "ray")
+    assert stored == records(tmp_path / "local")
+    assert len(stored) == 12 and sum("@r" in sid for _, sid in stored) == 8
