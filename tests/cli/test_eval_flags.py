@@ -42,6 +42,7 @@ SPECIAL: dict[str, tuple[list[str], Any]] = {
                      lambda run: run.config.args_for("arc").few_shot_num == 2 and run.config.args_for("arc").subset_list == ["ARC-Easy"]),
     "eval_type": (["--eval-type", "openai_api"], "service"),  # EvalScope's alias arrives as our name
     "limit": (["--limit", "7.0"], 7),
+    "prompt_style": (["--prompt-style", "evalscope-0.12-verbatim"], "evalscope-0.12-verbatim"),  # checked against the registry
     "stream": (["--stream"], True),
     "config_file": ([], None),  # tested below: a file plus flags that override it
     "display": (["--tui"], lambda run: run.displays == ["tui"]),  # the live display runs the task

@@ -22,7 +22,7 @@ log = logging.getLogger("evalscope.run")
 DEFAULT_GENERATION = {
     "checkpoint": GenerationConfig(max_tokens=512, do_sample=False),
     "service": GenerationConfig(max_tokens=2048, temperature=0.0),
-    "mock": GenerationConfig(max_tokens=16),
+    "mock": GenerationConfig(max_tokens=2048),  # the mock cuts a reply at max_tokens words: only when asked
     "custom": GenerationConfig(max_tokens=512),
 }
 
