@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from evalscope.benchmarks import get_benchmark
 from evalscope.config import DatasetArgs
 from evalscope.core.benchmark import BenchmarkSpec
 from evalscope.core.datasets import DatasetFormatError
 from evalscope.core.events import SampleFinished
-from evalscope.benchmarks import get_benchmark
 from evalscope.core.tasks import DatasetLoader, build_task, load_samples
 from evalscope.core.types import RequestKind, Sample, SampleResult
 from evalscope.run import run_task

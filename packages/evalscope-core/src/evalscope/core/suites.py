@@ -24,6 +24,7 @@ from evalscope.core.ports import ProgressSink
 from evalscope.core.report import Report  # at run time: cattrs resolves SuiteRun's fields
 from evalscope.core.types import SampleResult
 
+
 @attrs.define
 class SuiteRequest:
     """What a suite reads of the run: exactly these settings, converted from the run's `TaskConfig`
