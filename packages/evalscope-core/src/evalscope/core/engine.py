@@ -199,8 +199,8 @@ class Engine:
                 if run.stopped is not None:
                     return
                 if len(repeats) > 1:  # one request for the item's missing repeats (the provider's `n`)
-                    for result in await self._evaluate_choices(task, sample, repeats, run):
-                        kept.add(result)
+                    for answer in await self._evaluate_choices(task, sample, repeats, run):
+                        kept.add(answer)
                     continue
                 r = repeats[0]
                 result = await self._evaluate(task, sample, hits.pop((i, r), None), run, restore=(i, r) in restore, repeat=r)

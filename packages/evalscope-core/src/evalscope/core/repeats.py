@@ -127,9 +127,9 @@ def with_repeat_metrics(
     k = tally.repeats
     primary = metrics[0].name
     for metric in metrics:
-        for cat in metric.categories:
-            for sub in cat.subsets:
-                sub.repeat_std = _r(repeat_std([tally.answers.get((cat.name, sub.name), {})], metric.name))
+        for row in metric.categories:
+            for sub in row.subsets:
+                sub.repeat_std = _r(repeat_std([tally.answers.get((row.name, sub.name), {})], metric.name))
         metric.repeat_std = _r(repeat_std(list(tally.answers.values()), metric.name))
     per_item = ScoreTally()
     for (cat, subset), items in tally.answers.items():
@@ -140,9 +140,9 @@ def with_repeat_metrics(
     names = [f"pass@{kk}" for kk in pass_ks(k)] + [f"vote@{k}"]
     extra = per_item.report(dataset="", model="", metric_names=names, subset_order=subset_order).metrics
     for metric in extra:  # the rows count what the answers' subsets counted (errors, cut answers...)
-        for cat in metric.categories:
-            for sub in cat.subsets:
-                _own_counts(sub, tally, cat.name)
+        for row in metric.categories:
+            for sub in row.subsets:
+                _own_counts(sub, tally, row.name)
     for metric in metrics:
         metric.name = f"mean_{ONEX_NAMES.get(metric.name, metric.name)}"
     return [metrics[0], *extra, *metrics[1:]]
