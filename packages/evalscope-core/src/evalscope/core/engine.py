@@ -30,6 +30,7 @@ from typing import Any, Protocol, cast
 import attrs
 
 from evalscope.core.benchmark import SampleNotEvaluated, Task
+from evalscope.core.conversation import combine, conversation_key, partial_key, resumable_turns, turn_request
 from evalscope.core.events import NullSink, SampleFinished, TaskFinished, TaskStarted, TokensGenerated
 from evalscope.core.filters import FilterError
 from evalscope.core.model import Model
@@ -162,6 +163,8 @@ class Engine:
         self.judge = judge
         #: where model calls and reviews run when not here (None: in this process)
         self.executor = executor
+        #: stored answers of conversations cut short (a run killed in a later turn), by (task, subset, record id)
+        self._resume: dict[tuple[str, str, str], list[ModelOutput]] = {}
 
     async def run(self, task: Task, samples: Sequence[Sample]) -> TaskResult:
         """Evaluate `samples` of `task`; the report is stored and returned with the task's counters."""
@@ -178,11 +181,13 @@ class Engine:
                 for r in range(k):
                     key = (sample.subset, SampleKey(sample.subset, sample.id, r).record_id)
                     hit = done.get(key)
-                    if hit is not None and self._reusable(hit, repeat_request(request, r)):
+                    if hit is not None and self._reusable(hit, repeat_request(request, r), sample):
                         hit.repeat = r
                         hits[(i, r)] = hit
                         if key in restored:
                             restore.add((i, r))
+                    elif hit is not None and sample.turns:  # a conversation cut short: its answered turns are kept
+                        self._keep_turns(task, sample, hit, r)
             done.clear()
             restored.clear()
         run.cached = len(hits)
@@ -257,20 +262,30 @@ class Engine:
                 )
         return done, restored
 
-    def _key(self, request: ModelRequest) -> str:
-        """Identity of a prediction: the model's identity plus everything in the request."""
-        return f"{self.identity}:{request.cache_key()}" if self.identity else request.cache_key()
+    def _key(self, request: ModelRequest, sample: Sample | None = None) -> str:
+        """Identity of a prediction: the model's identity plus everything in the request (and a
+        multi-turn item's later user turns, `conversation_key`)."""
+        key = request.cache_key() if sample is None else conversation_key(request.cache_key(), sample)
+        return f"{self.identity}:{key}" if self.identity else key
 
-    def _reusable(self, hit: SampleResult, request: ModelRequest) -> bool:
+    def _keep_turns(self, task: Task, sample: Sample, hit: SampleResult, repeat: int = 0) -> None:
+        """Remember the answered turns of a stored, unfinished conversation for `_infer` to reuse."""
+        key = self._key(repeat_request(task.build_request(sample), repeat), sample)
+        kept = resumable_turns(hit.request_key, hit.output, key, sample.n_turns)
+        if kept:
+            self._resume[(task.name, sample.subset, SampleKey(sample.subset, sample.id, repeat).record_id)] = kept
+
+    def _reusable(self, hit: SampleResult, request: ModelRequest, sample: Sample | None = None) -> bool:
         """A stored prediction is reused when it succeeded and answers this very request."""
         if hit.status is SampleStatus.ERROR or hit.output.error is not None:
             return False
         if hit.error is not None and hit.status not in (SampleStatus.SKIPPED, SampleStatus.INVALID):
             return False  # an older record of a failed call (a judge-invalid sample's answer is fine)
-        if hit.request_key == self._key(request):
+        if hit.request_key == self._key(request, sample):
             return True
         # review stage of a run whose model identity was not recorded (older runs): the request must match
-        return self.model is None and not self.identity and hit.request_key.rsplit(":", 1)[-1] == request.cache_key()
+        bare = request.cache_key() if sample is None else conversation_key(request.cache_key(), sample)
+        return self.model is None and not self.identity and hit.request_key.rsplit(":", 1)[-1] == bare
 
     async def _evaluate(
         self,
@@ -354,6 +369,8 @@ class Engine:
         if Feature.N_CHOICES not in self.model.api.features:
             return False
         first = next(iter(samples), None)
+        if first is not None and first.turns:  # a conversation's later turns follow each answer: a request per repeat
+            return False
         return first is not None and task.build_request(first).kind is RequestKind.GENERATE
 
     async def _evaluate_choices(
@@ -390,7 +407,7 @@ class Engine:
             result = SampleResult(
                 sample_id=SampleKey(sample.subset, sample.id, r).record_id,
                 subset=sample.subset,
-                request_key=self._key(repeat_request(request, r)),
+                request_key=self._key(repeat_request(request, r), sample),
                 output=answer,
                 sample=sample,
                 gold=sample.target,
@@ -468,14 +485,11 @@ class Engine:
         """Call the model (for answer `repeat` of the item); an exception or an output carrying an
         error makes an ERROR result."""
         request = repeat_request(task.build_request(sample), repeat)
-        key = self._key(request)
-        on_delta = self._token_counter(task, request)
-        try:
-            output = await self.model.call(request, on_delta=on_delta)  # type: ignore[union-attr]  # inference runs only with a model
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded per sample, never silently scored
-            output = ModelOutput(error=f"{type(exc).__name__}: {exc}")
+        key = self._key(request, sample)
+        if sample.turns:
+            output = await self._converse(task, sample, request, key, repeat)
+        else:
+            output = await self._call(task, request)
         result = SampleResult(
             sample_id=SampleKey(sample.subset, sample.id, repeat).record_id,
             subset=sample.subset,
@@ -494,6 +508,37 @@ class Engine:
             run.inferred += 1
             run.output_tokens += output.usage.output_tokens
         return result
+
+    async def _call(self, task: Task, request: ModelRequest) -> ModelOutput:
+        """One model call; an exception becomes an output carrying the error."""
+        on_delta = self._token_counter(task, request)
+        try:
+            return await self.model.call(request, on_delta=on_delta)  # type: ignore[union-attr]  # inference runs only with a model
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded per sample, never silently scored
+            return ModelOutput(error=f"{type(exc).__name__}: {exc}")
+
+    async def _converse(self, task: Task, sample: Sample, first: ModelRequest, key: str, repeat: int = 0) -> ModelOutput:
+        """Answer a multi-turn item turn after turn, each with the conversation so far. The answers
+        so far are stored after every turn but the last (a partial record, `partial_key`); the turns
+        a killed run already answered are taken from its record instead of being asked again."""
+        record_id = SampleKey(sample.subset, sample.id, repeat).record_id
+        answers = self._resume.pop((task.name, sample.subset, record_id), [])
+        while len(answers) < sample.n_turns:
+            if answers:  # what is answered so far survives a kill during the next turn
+                partial = SampleResult(
+                    sample_id=record_id, subset=sample.subset, request_key=partial_key(key, len(answers)),
+                    output=combine(answers), sample=sample, gold=sample.target,
+                    category=task.spec.category_of(sample.subset), status=SampleStatus.PREDICTED, repeat=repeat,
+                )
+                for store in self.stores:
+                    store.save_prediction(task.name, partial)
+            output = await self._call(task, turn_request(first, sample, answers))
+            answers.append(output)
+            if output.error is not None:  # the turns answered before it are kept for the retry
+                return attrs.evolve(combine(answers), error=f"turn {len(answers)} of {sample.n_turns}: {output.error}")
+        return combine(answers)
 
     def _token_counter(self, task: Task, request: ModelRequest) -> Callable[[str], None] | None:
         """An `on_delta` that reports generated tokens (one delta per decoding step) for local

@@ -17,6 +17,7 @@ from typing import TypeVar
 import attrs
 
 from evalscope.core.intervals import Interval, score_interval
+from evalscope.core.judge_quality import JudgeQuality, of_details
 from evalscope.core.metrics import get_metric, mean
 from evalscope.core.reasoning import cut_at_max_tokens
 from evalscope.core.repeats import Answer, answer_of, repeat_notes, with_repeat_metrics
@@ -132,6 +133,8 @@ class SubsetReport:
     ci_method: str | None = None
     #: with repeats, the standard deviation (n - 1) of the k per-repeat scores of a `mean_` metric
     repeat_std: float | None = None
+    #: how the judge fared on the subset's samples (None when nothing was judged)
+    judge_quality: JudgeQuality | None = None
 
 
 @attrs.define
@@ -186,6 +189,9 @@ class Report:
     repeats: int = 1
     #: why the run's repeats did not apply (log-likelihood output types); "" when they did
     repeats_note: str = ""
+    #: how the judge fared over the whole run (judgements asked, invalid, re-asked, both-order
+    #: disagreements); each subset's is on its SubsetReport; None when nothing was judged
+    judge_quality: JudgeQuality | None = None
 
 
 #: a benchmark's own aggregation: results -> {metric: value} for metrics that are not plain means
@@ -243,6 +249,8 @@ class ScoreTally:
         self.answers: dict[GroupKey, dict[str, list[Answer]]] = defaultdict(dict)
         self.counts: dict[GroupKey, SampleCounts] = defaultdict(SampleCounts)
         self.usage: dict[GroupKey, TokenUsage] = defaultdict(TokenUsage)
+        #: judgements per (category, subset), from each judged sample's `details["judge"]`
+        self.judge: dict[GroupKey, JudgeQuality] = {}
         #: metric -> category -> subset -> values, in the order first seen
         self.values: dict[str, dict[tuple[str, ...], dict[str, array[float]]]] = {}
         #: (metric, category, subset) -> cluster number of each value (>= 0 named, < 0 an item alone)
@@ -267,6 +275,9 @@ class ScoreTally:
     def add(self, r: SampleResult) -> None:
         category = r.category or ("default",)
         counts = self.counts[(category, r.subset)]
+        quality = of_details(r.details)
+        if quality is not None:
+            self.judge.setdefault((category, r.subset), JudgeQuality()).add(quality)
         if r.status is SampleStatus.ERROR:
             counts.errored += 1
         elif r.status is SampleStatus.INVALID:
@@ -369,6 +380,7 @@ class ScoreTally:
                             stderr=_round(standard_error(v)),
                             counts=self.counts.get((cat, s), SampleCounts()),
                             usage=self.usage.get((cat, s), TokenUsage()),
+                            judge_quality=self.judge.get((cat, s)),
                         ),
                         interval(name, (cat, s), v, self._subset_clusters(name, cat, s)),
                     )
@@ -411,7 +423,7 @@ class ScoreTally:
         if self.repeats > 1 and metrics:
             metrics = with_repeat_metrics(self, metrics, metric_names, subset_order)
         counts = dict(self.counts)
-        metrics.extend(_unscored_metrics(counts, metrics, metric_names, self.usage))
+        metrics.extend(_unscored_metrics(counts, metrics, metric_names, self.usage, self.judge))
         total = SampleCounts()
         for c in counts.values():
             total.add(c)
@@ -427,7 +439,17 @@ class ScoreTally:
             dataset_pretty_name=pretty_name,
             counts=total,
             usage=usage,
+            judge_quality=_summed(self.judge.values()),
         )
+
+
+def _summed(qualities: Iterable[JudgeQuality]) -> JudgeQuality | None:
+    """The judge quality of several subsets (None when none was judged)."""
+    total: JudgeQuality | None = None
+    for quality in qualities:
+        total = total or JudgeQuality()
+        total.add(quality)
+    return total
 
 
 def _unscored_metrics(
@@ -435,6 +457,7 @@ def _unscored_metrics(
     metrics: list[MetricReport],
     names: Sequence[str] | None,
     usage: dict[GroupKey, TokenUsage] | None = None,
+    judge: dict[GroupKey, JudgeQuality] | None = None,
 ) -> list[MetricReport]:
     """Subsets where no sample could be scored still appear (score 0 over 0 samples, with their
     counts), so a fully failed subset is visible rather than missing."""
@@ -450,14 +473,14 @@ def _unscored_metrics(
                     target = CategoryReport(name=cat, score=0.0, macro_score=0.0, num=0)
                     metric.categories.append(target)
                 tokens = (usage or {}).get((cat, subset), TokenUsage())
-                target.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c, usage=tokens))
+                target.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c, usage=tokens, judge_quality=(judge or {}).get((cat, subset))))
         return []
     name = (list(names) or ["score"])[0]  # type: ignore[arg-type]  # FIXME: names=None raises here (reported)
     categories: dict[tuple[str, ...], CategoryReport] = {}
     for (cat, subset), c in missing.items():
         category = categories.setdefault(cat, CategoryReport(name=cat, score=0.0, macro_score=0.0, num=0))
         tokens = (usage or {}).get((cat, subset), TokenUsage())
-        category.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c, usage=tokens))
+        category.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c, usage=tokens, judge_quality=(judge or {}).get((cat, subset))))
     return [MetricReport(name=name, score=0.0, macro_score=0.0, num=0, categories=list(categories.values()))]
 
 
@@ -603,8 +626,27 @@ def judge_notes(report: Report) -> list[str]:
     by_strategy: dict[str, list[str]] = {}
     for metric, strategy in report.judge_verdicts.items():
         by_strategy.setdefault(strategy, []).append(f"`{metric}`")
-    return [
+    lines = [
         f"{report.dataset_name}: {', '.join(names)} {'holds' if len(names) == 1 else 'hold'} LLM-judge verdicts "
         f"({strategy}: {JUDGE_STRATEGY_NOTES.get(strategy, strategy)})"
         for strategy, names in by_strategy.items()
     ]
+    return lines + judge_quality_notes(report)
+
+
+def judge_quality_notes(report: Report) -> list[str]:
+    """How often the judge was invalid, over the run and per subset (category), e.g. "mt_bench:
+    judge: 4 of 8 judgement(s) invalid (50.0%), 5 re-asked; per subset: writing 1/4, math 3/4"."""
+    if report.judge_quality is None or not report.judge_quality.asked:
+        return []
+    subsets = {
+        sub.name: sub.judge_quality
+        for metric in report.metrics[:1]
+        for cat in metric.categories
+        for sub in cat.subsets
+        if sub.judge_quality is not None and sub.judge_quality.asked
+    }
+    line = f"{report.dataset_name}: judge: {report.judge_quality.describe()}"
+    if len(subsets) > 1:
+        line += "; invalid per subset: " + ", ".join(f"{name} {q.invalid}/{q.asked}" for name, q in subsets.items())
+    return [line]
