@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from evalscope.core.conversation import transcript
 from evalscope.core.ports import ResultFilter
 from evalscope.core.types import SampleResult, SampleStatus
 
@@ -69,6 +70,9 @@ class SampleView:
     reasoning: str | None = None
     #: multiple choice answered by option scores (letter probabilities or log-likelihoods), no text
     option_scores: str = ""
+    #: a multi-turn item's whole conversation as (role, text), each user turn then its answer; empty
+    #: for a single-turn item (its prompt and output say it all)
+    conversation: tuple[tuple[str, str], ...] = ()
 
 
 def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | None = None) -> SampleView:
@@ -92,6 +96,7 @@ def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | N
         error=result.error or result.output.error,
         option_scores=option_scores(result),
         reasoning=result.output.reasoning,
+        conversation=tuple(transcript(result.sample, result.output)) if result.output.turns else (),
     )
 
 

@@ -82,6 +82,9 @@ def sample_text(view: SampleView) -> str:
         f"── Extracted answer\n{view.extracted}",
         "── Scores\n" + (", ".join(f"{k}={v:g}" for k, v in view.scores.items()) or "-"),
     ]
+    if view.conversation:  # a multi-turn item: the whole conversation in place of the prompt
+        lines = [f"[{role} {i // 2 + 1}] {text}" for i, (role, text) in enumerate(view.conversation)]
+        parts[1] = "── Conversation\n" + "\n".join(lines)
     if view.judge:
         parts.append("── Judge verdict\n" + "\n".join(f"{k}: {v}" for k, v in view.judge))
     if view.error:

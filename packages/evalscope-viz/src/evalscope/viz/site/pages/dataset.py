@@ -12,6 +12,7 @@ from evalscope.viz.site import charts
 from evalscope.viz.site.components import chart, field, fmt_score, markdown, section, table
 from evalscope.viz.site.context import SiteContext
 from evalscope.viz.site.i18n import Translator
+from evalscope.viz.site.mt_bench import mt_bench_parts
 from evalscope.viz.site.needle import needle_parts
 from evalscope.viz.site.pages import Page
 from evalscope.viz.site.pages.model import run_picker
@@ -98,6 +99,7 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
     if report is None or not report.metrics:
         return html.P("-", className="hint")
     parts: list[Any] = needle_parts(report, ctx)  # needle_haystack: the length x depth heatmap first
+    parts += mt_bench_parts(report, ctx)  # mt_bench: the per-category radar first
     headers = [
         t("metric"), "Category", t("subset"), t("num"), t("score"), "Stderr", "95% CI", "Not scored", "Tokens/sample"
     ]
@@ -140,8 +142,21 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
                 tokens_cell(report.usage),
             ]
         )
+    if report.judge_quality is not None:  # how often the judge was invalid (and both orders disagreed)
+        headers.append("Judge")
+        for row, quality in zip(rows, _row_judges(report), strict=True):
+            row.append("-" if quality is None else quality.describe())
     parts.append(table(headers, rows, table_id="subset-table"))
     return section(t("subset_scores"), *parts)
+
+
+def _row_judges(report: Report) -> list[Any]:
+    """Each subset-table row's judge quality (a subset's, then the OVERALL row's the run's), in row order."""
+    out: list[Any] = []
+    for metric in report.metrics:
+        out += [sub.judge_quality for cat in metric.categories for sub in cat.subsets]
+        out.append(report.judge_quality)
+    return out
 
 
 def tokens_cell(usage: TokenUsage | None) -> str:
@@ -161,6 +176,16 @@ def output_field(view: SampleView, t: Translator) -> html.Div:
     if view.output or not view.option_scores:
         return field(t("output"), markdown(view.output), "output")
     return field(t("option_scores"), html.Code(view.option_scores), "option_scores")
+
+
+def conversation_block(view: SampleView) -> html.Div:
+    """A multi-turn item's conversation: each turn's user message, then the model's answer."""
+    return html.Div(
+        [
+            html.Div([html.Strong(f"{role} (turn {i // 2 + 1})"), markdown(text)], className=f"turn {role}")
+            for i, (role, text) in enumerate(view.conversation)
+        ]
+    )
 
 
 def judge_block(view: SampleView) -> html.Div:
@@ -196,6 +221,8 @@ def sample_card(view: SampleView, t: Translator) -> html.Div:
     ]
     if view.reasoning:
         fields.insert(2, field("Reasoning", markdown(view.reasoning), "reasoning"))
+    if view.conversation:  # a multi-turn item: every user turn and the model's answer to it, in order
+        fields[0] = field("Conversation", conversation_block(view), "conversation")
     if view.judge:
         fields.append(field(t("judge"), judge_block(view), "judge"))
     if view.error:
