@@ -156,3 +156,18 @@ def test_ratings_per_turn_give_hand_computed_means_with_invalid_ones_counted(tmp
 
     table = format_table([report])
     assert "4 of 8 judgement(s) invalid" in table
+
+
+def test_a_provider_without_multi_turn_is_refused_before_any_call(tmp_path, dataset_dir):
+    from evalscope.core.models.mock import MockModelAPI
+    from evalscope.core.serialization import ConfigError
+
+    class SingleTurn(MockModelAPI):
+        features = frozenset()
+
+    api = SingleTurn("single")
+    cfg = config("http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1", tmp_path / "out", dataset_dir)
+    cfg = {k: v for k, v in cfg.items() if k not in ("eval_type", "api_url")}
+    with pytest.raises(ConfigError, match=r"mt_bench: needs multi_turn"):
+        run_task(cfg, model=api, print_table=False)
+    assert api.calls == 0

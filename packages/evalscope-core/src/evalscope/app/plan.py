@@ -95,6 +95,7 @@ def plan_run(
                 raise
             raise ConfigError(str(exc)) from None
         _plan_tools(plan.tasks[name], model)
+        _plan_turns(plan.tasks[name], model)
         task.repeats = plan_repeats(task, args.repeats or cfg.repeats)
     if cfg.stage != "infer":  # an infer stage judges nothing
         from evalscope.app.judging import plan_judging
@@ -118,6 +119,17 @@ def _plan_tools(planned: PlannedTask, model: ModelAPI | None) -> None:
         return
     require_features(model, [Feature.TOOLS], task=task.name)
     task.tool_mode = model.tool_mode() or ""
+
+
+def _plan_turns(planned: PlannedTask, model: ModelAPI | None) -> None:
+    """A task of multi-turn items (`Sample.turns`, e.g. mt_bench) needs a provider with
+    `Feature.MULTI_TURN` (refused in one line otherwise). Read from the first sample."""
+    from evalscope.core.features import require_features
+    from evalscope.core.types import Feature
+
+    first = next(iter(planned.samples), None)
+    if model is not None and first is not None and first.turns:
+        require_features(model, [Feature.MULTI_TURN], task=planned.task.name)
 
 
 def plan_repeats(task: Task, repeats: int) -> int:
