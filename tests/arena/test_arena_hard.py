@@ -129,6 +129,11 @@ def test_win_rate_invalid_counts_and_position_bias_equal_the_hand_computation(da
             sum(len(answers[u]) for u in judged) / 4, abs=1e-3
         )
         assert report.counts.invalid == 1 and report.counts.scored == 4
+        # the generic judge quality: 10 games asked, 1 without a verdict, 4 pairs of which 1 disagreed
+        quality = report.judge_quality
+        assert (quality.asked, quality.invalid, quality.pairs, quality.position_disagreements) == (10, 1, 4, 1)
+        assert "arena_hard: judge: 1 of 10 judgement(s) invalid (10.0%)" in out
+        assert "both orders disagreed on 1 of 4 pair(s)" in out
 
         # what the user reads: the table, then the judge's figures
         assert re.search(r"\| winrate\s+\|.*\| 4\s+\| 0\.4286\s+\| 1 judge invalid", out)

@@ -208,6 +208,8 @@ class ArenaHardProtocol:
         labels = [str(c.label) for c in calls]
         battles = battle_scores(labels[0], True) + battle_scores(labels[1], False)
         views = [model_view(label, first) for label, first in zip(labels, orders, strict=True)]
+        # judge quality (core/judge_quality.py): one pair judged in both orders, and whether they disagreed
+        record["pairs"], record["position_disagreements"] = 1, int(outcome(views[0]) != outcome(views[1]))
         scores = {
             METRIC: sum(battles) / len(battles),
             "_wins": float(battles.count(1.0)),
