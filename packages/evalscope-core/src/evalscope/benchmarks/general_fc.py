@@ -12,9 +12,14 @@ Files: `<local_path>/{subset}.jsonl` (subset_list names the files; every `*.json
     left out), or one value (a list value is written inside a list: `[[1, 2]]`);
   - `"should_call_tool": false`: the answer must call no tool;
   - `"should_call_tool": true` alone: the answer must call some tool;
-- `steps` (optional): later steps for an agent loop, each `{"tool_results": [...], "expected_calls":
-  [...]}` or `{"should_call_tool": false}`; checked and kept with the sample, scored once an agent
-  loop runs them (today only the first answer is scored);
+- `steps` (optional): later steps, each `{"tool_results": [...], "expected_calls": [...]}` or
+  `{"tool_results": [...], "should_call_tool": false}`. A row with steps runs in the agent loop
+  (`evalscope.core.agent`): the i-th result of step k (a value, or `{"name", "content"}`) answers
+  the i-th call of the model's k-th answer (a declared tool simulated by the row), and every
+  answer is checked against its step (calls the provider returned as `tool_calls`; a text answer
+  ends the loop); the
+  row scores 1 only when all of them pass. Budgets: `extra_params` `max_turns`,
+  `max_total_tokens`, `max_seconds`;
 - `id` (optional).
 
 Rows that break these rules are refused before any model call, naming the file, line and field.
@@ -22,6 +27,7 @@ Rows that break these rules are refused before any model call, naming the file, 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -30,10 +36,19 @@ import attrs
 
 from evalscope.benchmarks._lib.fc_tools import answer_calls
 from evalscope.benchmarks.bfcl_v4 import score_calls
+from evalscope.core.agent import BUDGET_DEFAULTS, Agent, AgentSettings, Toolbox
 from evalscope.core.benchmark import BenchmarkSpec, Task
 from evalscope.core.datasets import DatasetFormatError
 from evalscope.core.metrics import ACCURACY
-from evalscope.core.types import ChatMessage, ModelOutput, ModelRequest, Sample, ToolSpec
+from evalscope.core.types import (
+    ChatMessage,
+    ModelOutput,
+    ModelRequest,
+    Sample,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
 #: OpenAI's rule for a function name
@@ -215,26 +230,81 @@ def discover_subsets(root: str | Path) -> list[str]:
     return sorted(p.stem for p in Path(root).glob("*.jsonl"))
 
 
+class ScriptedTools(Toolbox):
+    """A row's declared tools, answered from its `steps`: the i-th result of step k answers the i-th
+    call of the model's k-th answer (arguments checked against the tool's schema first)."""
+
+    def __init__(self, tools: list[ToolSpec], steps: list[dict[str, Any]]) -> None:
+        super().__init__()
+        for spec in tools:
+            self.add(spec, lambda **_arguments: None)
+        self.steps = steps
+        self.turn = 0
+
+    async def run_step(self, calls: list[ToolCall]) -> list[ToolResult]:
+        scripted = self.steps[self.turn]["tool_results"] if self.turn < len(self.steps) else []
+        self.turn += 1
+        out = []
+        for i, call in enumerate(calls):
+            result = await self.execute(call)
+            if not result.error:
+                if i < len(scripted):
+                    value = scripted[i]
+                    if isinstance(value, dict) and "content" in value:  # {"name": tool, "content": result}
+                        value = value["content"]
+                    result.content = (
+                        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                    )
+                else:
+                    result.content, result.error = f"Error: no result for call {i + 1} of this step", True
+            out.append(result)
+        return out
+
+
+def _tools(sample: Sample) -> list[ToolSpec]:
+    return [ToolSpec(f["name"], f["description"], f["parameters"]) for f in sample.metadata["functions"]]
+
+
+def agent(task: Task, sample: Sample) -> Agent | None:
+    """A row with `steps` runs in the agent loop with its simulated tools; others are one call."""
+    steps = sample.metadata.get("steps") or []
+    if not steps:
+        return None
+    return Agent(ScriptedTools(_tools(sample), steps), AgentSettings.from_params(task.params))
+
+
 def build_request(task: Task, sample: Sample) -> ModelRequest:
-    request = task.default_build_request(sample)
-    tools = [ToolSpec(f["name"], f["description"], f["parameters"]) for f in sample.metadata["functions"]]
-    return attrs.evolve(request, tools=tools)
+    return attrs.evolve(task.default_build_request(sample), tools=_tools(sample))
 
 
 def predict(task: Task, sample: Sample, output: ModelOutput) -> tuple[str | None, Any]:
     text = task.filter_text(output.text)
+    if sample.metadata.get("steps") and output.trajectory is not None:  # the calls of every answer, in order
+        answers = [ModelOutput(text=s.text, tool_calls=s.tool_calls or None) for s in output.trajectory.steps]
+        return text, [answer_calls(a, task.filter_text(a.text))[0] for a in answers]
     calls, _how = answer_calls(output, text)
     return text, calls
 
 
-def score(prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:
+_CATEGORY = {"ast": "parallel", "no_call": "irrelevance", "any_call": "relevance"}
+
+
+def score(
+    prediction: Any, sample: Sample, output: ModelOutput, params: dict[str, Any] | None = None
+) -> dict[str, float]:
     meta = sample.metadata
-    category = {"ast": "parallel", "no_call": "irrelevance", "any_call": "relevance"}[meta["rule"]]
-    return {
-        ACCURACY: score_calls(
-            prediction, meta["functions"], sample.target, category, "python", underscore=False
-        )
-    }
+    functions = meta["functions"]
+    if meta.get("steps") and output.trajectory is not None:  # every step must pass; a missing answer fails
+        expected = [(meta["rule"], sample.target)] + [(s["rule"], s["answer"]) for s in meta["steps"]]
+        answers = list(prediction or [])
+        passed = [
+            i < len(answers)
+            and score_calls(answers[i], functions, answer, _CATEGORY[rule], "python", underscore=False) == 1.0
+            for i, (rule, answer) in enumerate(expected)
+        ]
+        return {ACCURACY: float(all(passed))}
+    category = _CATEGORY[meta["rule"]]
+    return {ACCURACY: score_calls(prediction, functions, sample.target, category, "python", underscore=False)}
 
 
 SPEC = BenchmarkSpec(
@@ -250,4 +320,6 @@ SPEC = BenchmarkSpec(
     predict=predict,
     score=score,
     metrics=(ACCURACY,),
+    agent=agent,
+    extra_params=dict(BUDGET_DEFAULTS),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -29,6 +29,9 @@ from evalscope.core.types import (
     RequestKind,
     Sample,
 )
+
+if TYPE_CHECKING:
+    from evalscope.core.agent import Agent
 
 OutputType = Literal["generation", "multiple_choice", "continuation"]
 OUTPUT_TYPES: tuple[str, ...] = ("generation", "multiple_choice", "continuation")
@@ -142,6 +145,9 @@ class BenchmarkSpec:
     #: `build_records` also takes `task=` (the bound Task) and `model=` (the evaluated `ModelAPI`, or
     #: None when no model is open): needle_haystack measures its prompts in the model's tokens
     records_use_model: bool = False
+    #: the agent loop (`evalscope.core.agent`): the sample's tools and budgets, or None to answer it
+    #: in one call; called with the bound Task (its `params` hold the budgets) and the sample
+    agent: Callable[[Task, Sample], Agent | None] | None = None
 
     def category_of(self, subset: str) -> tuple[str, ...]:
         return self.category(subset) if self.category else ("default",)
@@ -244,6 +250,10 @@ class Task:
                 kind=RequestKind.CHOICE_PROBS, messages=self.messages(sample, ctx), choices=letters, config=self.generation_config
             )
         return ModelRequest(kind=RequestKind.GENERATE, messages=self.messages(sample, ctx), config=self.generation_config)
+
+    def agent_for(self, sample: Sample) -> Agent | None:
+        """The agent that solves `sample` (`BenchmarkSpec.agent`), or None: one model call."""
+        return None if self.spec.agent is None else self.spec.agent(self, sample)
 
     def filter_text(self, text: str) -> str:
         return apply_filters(text, self.filters)

@@ -29,6 +29,7 @@ from typing import Any, Protocol, cast
 
 import attrs
 
+from evalscope.core.agent.loop import run_agent
 from evalscope.core.benchmark import SampleNotEvaluated, Task
 from evalscope.core.conversation import combine, conversation_key, partial_key, resumable_turns, turn_request
 from evalscope.core.events import NullSink, SampleFinished, TaskFinished, TaskStarted, TokensGenerated
@@ -366,6 +367,8 @@ class Engine:
         rather than a request per repeat with its own seed."""
         if task.repeats <= 1 or self.model is None or self.stage == "review":
             return False
+        if task.spec.agent is not None:  # an agent's turns follow each answer's tool results: a loop per repeat
+            return False
         if Feature.N_CHOICES not in self.model.api.features:
             return False
         first = next(iter(samples), None)
@@ -488,6 +491,8 @@ class Engine:
         key = self._key(request, sample)
         if sample.turns:
             output = await self._converse(task, sample, request, key, repeat)
+        elif (agent := task.agent_for(sample)) is not None:  # model <-> tools for several turns; the steps land in `output.trajectory`
+            output = await run_agent(agent, request, lambda asked: self._call(task, asked))
         else:
             output = await self._call(task, request)
         result = SampleResult(

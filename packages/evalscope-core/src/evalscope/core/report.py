@@ -21,7 +21,7 @@ from evalscope.core.judge_quality import JudgeQuality, of_details
 from evalscope.core.metrics import get_metric, mean
 from evalscope.core.reasoning import cut_at_max_tokens
 from evalscope.core.repeats import Answer, answer_of, repeat_notes, with_repeat_metrics
-from evalscope.core.types import ModelOutput, SampleResult, SampleStatus
+from evalscope.core.types import AGENT_BUDGET_EXHAUSTED, ModelOutput, SampleResult, SampleStatus
 
 
 def standard_error(values: Sequence[float]) -> float:
@@ -48,6 +48,9 @@ class SampleCounts:
     #: still scored. One per record: with repeats each answer counts itself; with n > 1 in one
     #: record, the scored (first) completion decides
     cut: int = 0
+    #: answered samples whose agent loop ran out of a budget (turns, tokens, seconds) before the
+    #: model answered (`Trajectory.status`); they are still scored, on what the agent did
+    budget_exhausted: int = 0
 
     def add(self, other: SampleCounts) -> None:
         for field in attrs.fields(SampleCounts):
@@ -65,6 +68,7 @@ class SampleCounts:
             (self.skipped, "skipped"),
             (self.truncated, "truncated"),
             (self.cut, "cut at max_tokens"),
+            (self.budget_exhausted, "budget exhausted"),
         ]
         return ", ".join(f"{n} {label}" for n, label in parts if n)
 
@@ -286,6 +290,8 @@ class ScoreTally:
             counts.skipped += 1
         if r.status is not SampleStatus.ERROR and r.output.error is None:
             counts.cut += int(cut_at_max_tokens(r.output))
+            trajectory = r.output.trajectory
+            counts.budget_exhausted += int(trajectory is not None and trajectory.status == AGENT_BUDGET_EXHAUSTED)
             self.usage[(category, r.subset)].add_output(r.output)
         if r.status is not SampleStatus.SCORED:
             return

@@ -154,7 +154,7 @@ def _structure_tool_calls(value: Any, _t: Any) -> list[ToolCall] | None:
 _ADDED_FIELDS: dict[type, tuple[str, ...]] = {
     Usage: ("reasoning_tokens",),
     GenerationConfig: ("chat_template_kwargs", "reasoning_effort"),
-    ModelOutput: ("tool_calls", "choices", "turns"),
+    ModelOutput: ("tool_calls", "choices", "turns", "trajectory"),
     ModelRequest: ("tools", "tool_choice", "parallel_tool_calls"),
     Sample: ("turns",),
     SampleResult: ("repeat",),

@@ -406,6 +406,9 @@ class ModelOutput:
     #: a multi-turn item's answers, one output per user turn in order (`Sample.turns`); this
     #: output's own fields are then the last turn's, with `usage` and `latency` summed over turns
     turns: list[ModelOutput] | None = None
+    #: an agent loop's steps (`evalscope.core.agent`): each model answer and its tools' results;
+    #: this output's own fields are then the last answer's, with `usage` and `latency` summed
+    trajectory: Trajectory | None = None
 
     def completions(self) -> list[ModelChoice]:
         """Every completion: `choices` when given, else built from `texts` (or `text`), the first
@@ -420,6 +423,68 @@ class ModelOutput:
     def message(self) -> ChatMessage:
         """The (first) completion as the assistant's turn of a conversation."""
         return ChatMessage("assistant", self.text, tool_calls=self.tool_calls)
+
+
+@attrs.define
+class ToolResult:
+    """What one tool call returned, as the model was shown it (a role "tool" message's content).
+    `error`: the call failed (unknown tool, arguments against the spec, the tool raised, the sandbox
+    refused); `metadata` holds what the tool reports beside it (e.g. the sandbox's isolation)."""
+
+    call_id: str
+    name: str
+    content: str
+    error: bool = False
+    seconds: float = 0.0
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def message(self) -> ChatMessage:
+        """The result as the conversation's role "tool" message."""
+        return ChatMessage("tool", self.content, tool_call_id=self.call_id)
+
+
+@attrs.define
+class AgentStep:
+    """One turn of an agent loop: the model's answer (text and tool calls), its tokens and time,
+    and the results of the tools it called (in the order called)."""
+
+    text: str = ""
+    tool_calls: list[ToolCall] = attrs.field(factory=list)
+    results: list[ToolResult] = attrs.field(factory=list)
+    usage: Usage = attrs.field(factory=Usage)
+    #: the model call's seconds; the tools' are each result's `seconds`
+    seconds: float = 0.0
+    finish_reason: str | None = None
+    reasoning: str | None = None
+
+    @property
+    def message(self) -> ChatMessage:
+        """The answer as the conversation's assistant message (with its tool calls, if any)."""
+        return ChatMessage("assistant", self.text, tool_calls=list(self.tool_calls) or None)
+
+
+#: how an agent loop ended (`Trajectory.status`)
+AGENT_ANSWERED, AGENT_BUDGET_EXHAUSTED = "answered", "budget_exhausted"
+
+
+@attrs.define
+class Trajectory:
+    """An agent loop's steps after the request's own messages. `status` is "answered" (the model
+    answered without tool calls) or "budget_exhausted" (`budget` says which: `max_turns=3`)."""
+
+    steps: list[AgentStep] = attrs.field(factory=list)
+    status: str = AGENT_ANSWERED
+    budget: str | None = None
+    seconds: float = 0.0
+
+    def messages(self) -> list[ChatMessage]:
+        """The conversation the loop added: each answer, then its tools' results."""
+        out: list[ChatMessage] = []
+        for step in self.steps:
+            out.append(step.message)
+            out += [r.message for r in step.results]
+        return out
 
 
 class SampleStatus(str, enum.Enum):
