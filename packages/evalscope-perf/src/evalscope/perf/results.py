@@ -94,6 +94,9 @@ class PerfRunInfo:
     failed_requests: int | None = None
     errors: list[ErrorCount] = attrs.field(factory=list)  # first distinct errors (at most 5)
     error: str | None = None  # why the run stopped, when status is error/interrupted
+    client_cpu_ms_per_request: float | None = None  # client CPU (all its processes) per completed request
+    client_startup_s: float | None = None  # until every client process was ready (not in send lag)
+    client_saturated: bool | None = None  # the client self-check's verdict: it limited the run
     kind: str = KIND
     schema_version: int = SCHEMA_VERSION
     evalscope_version: str = ""
@@ -118,6 +121,8 @@ SUMMARY_FIELDS: dict[str, str] = {
     "Mean output tokens": "mean_output_tokens",
     "Goodput (req/s)": "goodput",
 }
+# Keys the runner adds beside metrics.summarize's (the client's own measurements).
+CLIENT_FIELDS: dict[str, str] = {"Client CPU per request (ms)": "client_cpu_ms_per_request"}
 
 
 @attrs.define
@@ -141,10 +146,12 @@ class PerfSummary:
     mean_input_tokens: float | None = None
     mean_output_tokens: float | None = None
     goodput: float | None = None
+    client_cpu_ms_per_request: float | None = None
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> PerfSummary:
-        return cls(values=values, **{f: values.get(k) for k, f in SUMMARY_FIELDS.items()})
+        fields = {**SUMMARY_FIELDS, **CLIENT_FIELDS}
+        return cls(values=values, **{f: values.get(k) for k, f in fields.items()})
 
 
 @attrs.define

@@ -207,6 +207,10 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def _finite_or_none(v: float) -> float | None:
+    return None if math.isnan(v) else v
+
+
 def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(_jsonable(obj), indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -433,6 +437,8 @@ def _measure(base: _RunBase, shape: RunShape, prompts: list[Prompt], out: Path, 
     pct = metrics.percentiles(records)
     sc = assess(records, stats, open_loop=shape.rate is not None, capped=bool(shape.parallel and shape.rate))
     summary["Client saturated"] = sc.saturated
+    summary["Client CPU per request (ms)"] = sc.cpu_ms_per_request
+    summary["Client start-up (s)"] = sc.startup_s
     if base.progress is not None:
         base.progress.put(("shape_done", shape.label, sc.saturated))
     from evalscope.perf.store import write_records
@@ -447,6 +453,9 @@ def _measure(base: _RunBase, shape: RunShape, prompts: list[Prompt], out: Path, 
     info.succeeded_requests = sum(1 for r in records if r.success)
     info.failed_requests = info.total_requests - info.succeeded_requests
     info.errors = [results.ErrorCount(m, n) for m, n in report.error_counts(records, limit=5)]
+    info.client_cpu_ms_per_request = _finite_or_none(sc.cpu_ms_per_request)
+    info.client_startup_s = _finite_or_none(sc.startup_s)
+    info.client_saturated = sc.saturated
     results.write_run_info(out, info)
     report.print_run(console, shape.label, summary, pct, sc, records, info.api_url)
     if args.visualizer:

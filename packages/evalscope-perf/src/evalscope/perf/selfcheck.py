@@ -5,7 +5,10 @@ A load tester whose own loop is late reports its own delays as server latency. W
   how late it woke; it delays sends (visible as send lag) — arrival times are kernel-stamped;
 - read delay: how long after the kernel received response bytes the client processed them;
 - send lag: actual send − intended send per request (from the records);
-- CPU: process CPU seconds / wall seconds of each client process (1.0 = one full core).
+- CPU: process CPU seconds / wall seconds of each client process (1.0 = one full core), and
+  per completed request summed over the processes (``evalscope.core.cpu``, shared with the engine);
+- start-up: how long the clients took to get ready (spawn, imports, event loop) before the
+  schedule's t0 — reported apart, never counted as send lag.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from evalscope.core.cpu import cpu_ms_per_request
 from evalscope.perf.metrics import percentile
 from evalscope.perf.records import RequestRecord
 
@@ -76,23 +80,11 @@ class WorkerStats:
     loop_lags: list[float] = attrs.field(factory=list)
     read_delays: list[float] = attrs.field(factory=list)  # kernel arrival → processing, per read (sampled)
     kernel_stamps: bool = False  # arrival times are the kernel's receive timestamps
+    startup_s: float = math.nan  # from the start of its set-up (spawn included) until it was ready
 
     @property
     def cpu_fraction(self) -> float:
         return self.cpu_s / self.wall_s if self.wall_s > 0 else math.nan
-
-
-class CpuTimer:
-    """Process CPU and wall time over a block."""
-
-    def __enter__(self) -> CpuTimer:
-        self._c0 = time.process_time()
-        self._w0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cpu = time.process_time() - self._c0
-        self.wall = time.perf_counter() - self._w0
 
 
 @attrs.define
@@ -110,6 +102,7 @@ class SelfCheck:
     send_lag_p99_ms: float
     saturated: bool
     warnings: list[str]
+    startup_s: float = math.nan  # until the last client was ready (before t0: not send lag)
 
 
 def assess(
@@ -127,7 +120,8 @@ def assess(
     cpu_fracs = [s.cpu_fraction for s in stats if not math.isnan(s.cpu_fraction)]
     cpu_max = max(cpu_fracs) if cpu_fracs else math.nan
     cpu_total = sum(s.cpu_s for s in stats)
-    per_req = cpu_total * 1000 / len(records) if records else math.nan
+    per_req = cpu_ms_per_request(cpu_total, sum(1 for r in records if not math.isnan(r.end)))
+    startups = [s.startup_s for s in stats if not math.isnan(s.startup_s)]
     ll99 = percentile(lags, 99)
     sl50 = percentile(send_lags, 50)
     sl99 = percentile(send_lags, 99)
@@ -166,6 +160,7 @@ def assess(
         send_lag_p99_ms=sl99,
         saturated=bool(warnings),
         warnings=warnings,
+        startup_s=max(startups) if startups else math.nan,
     )
 
 

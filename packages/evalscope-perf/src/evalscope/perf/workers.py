@@ -4,6 +4,10 @@ A :class:`WorkPlan` is plain data (picklable). Each process runs its own event l
 connection pool and scheduler on its share of the plan; all share one start time ``t0`` on
 the system-wide monotonic clock (``perf_counter`` is CLOCK_MONOTONIC on Linux), so their
 records merge without adjustment.
+
+``t0`` is chosen only once every client is ready (a barrier after :func:`prepare`: process
+spawn, imports, the event loop and its uvloop import, the connection pool), so start-up is
+never counted as send lag; it is reported apart as ``WorkerStats.startup_s``.
 """
 
 from __future__ import annotations
@@ -12,20 +16,28 @@ import asyncio
 import contextlib
 import math
 import multiprocessing as mp
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 
+from evalscope.core.cpu import CpuMeter
 from evalscope.perf.apis import Prompt, RequestSpec
 from evalscope.perf.client import send_one
 from evalscope.perf.http import Pool, Target, build_request
 from evalscope.perf.records import RequestRecord
 from evalscope.perf.scheduler import run_closed, run_open
-from evalscope.perf.selfcheck import CpuTimer, LoopLagProbe, WorkerStats
+from evalscope.perf.selfcheck import LoopLagProbe, WorkerStats
 
 _perf = time.perf_counter
+
+#: test hook: seconds of extra client set-up (a slow start on a busy machine), inherited by client processes
+STARTUP_DELAY_ENV = "EVALSCOPE_PERF_TEST_STARTUP_DELAY"
+#: t0 this long after the clients are ready: time to hand it to them and enter the loop
+START_MARGIN_S = 0.02
+START_MARGIN_PROCESSES_S = 0.05
 
 
 @attrs.define
@@ -61,8 +73,7 @@ class WorkPlan:
     progress: Any = None
 
 
-async def _execute_async(plan: WorkPlan, t0: float) -> tuple[list[RequestRecord], WorkerStats]:
-    pool = Pool(Target.from_url(plan.url), connect_timeout=plan.connect_timeout)
+async def _execute_async(plan: WorkPlan, pool: Pool, t0: float) -> tuple[list[RequestRecord], WorkerStats]:
     records: list[RequestRecord] = []
     items = plan.items
     probe = LoopLagProbe()
@@ -106,7 +117,7 @@ async def _execute_async(plan: WorkPlan, t0: float) -> tuple[list[RequestRecord]
 
     probe.start()
     try:
-        with CpuTimer() as cpu:
+        with CpuMeter() as cpu:
             if plan.mode == "open":
                 assert plan.offsets is not None
                 await run_open(
@@ -123,7 +134,7 @@ async def _execute_async(plan: WorkPlan, t0: float) -> tuple[list[RequestRecord]
         await probe.stop()
         pool.close()
     stats = WorkerStats(
-        worker=worker, cpu_s=cpu.cpu, wall_s=cpu.wall, loop_lags=probe.lags,
+        worker=worker, cpu_s=cpu.cpu_s, wall_s=cpu.wall_s, loop_lags=probe.lags,
         read_delays=pool.read_delays, kernel_stamps=pool.raw,
     )
     return records, stats
@@ -140,12 +151,35 @@ def _new_loop(use_uvloop: bool) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def execute(plan: WorkPlan, t0: float | None = None) -> tuple[list[RequestRecord], WorkerStats]:
-    """Run ``plan`` in this process (blocking). Times in records are absolute perf_counter."""
+@attrs.define
+class Client:
+    """A client made ready for its first send: event loop and connection pool."""
+
+    loop: asyncio.AbstractEventLoop
+    pool: Pool
+
+
+def prepare(plan: WorkPlan) -> Client:
+    """Everything a client does before the schedule may start (uvloop's import alone takes 10-150 ms)."""
+    delay = float(os.environ.get(STARTUP_DELAY_ENV) or 0)
+    if delay > 0:
+        time.sleep(delay)
     loop = _new_loop(plan.use_uvloop)
+    return Client(loop, Pool(Target.from_url(plan.url), connect_timeout=plan.connect_timeout))
+
+
+def execute(
+    plan: WorkPlan, t0: float | None = None, client: Client | None = None
+) -> tuple[list[RequestRecord], WorkerStats]:
+    """Run ``plan`` in this process (blocking). Times in records are absolute perf_counter.
+
+    ``client``: made by :func:`prepare` before ``t0`` was chosen (else made here, before t0).
+    """
+    client = client or prepare(plan)
+    loop = client.loop
     try:
-        start = _perf() + 0.02 if t0 is None else t0
-        return loop.run_until_complete(_execute_async(plan, start))
+        start = _perf() + START_MARGIN_S if t0 is None else t0
+        return loop.run_until_complete(_execute_async(plan, client.pool, start))
     except BaseException:  # Ctrl-C: cancel what is in flight so that connections close quietly
         _cancel_all(loop)
         raise
@@ -181,10 +215,16 @@ def split_plan(plan: WorkPlan, k: int) -> list[WorkPlan]:
 
 
 def _child(plan: WorkPlan, conn) -> None:  # runs in a worker process
-    conn.send("ready")
+    try:
+        client = prepare(plan)
+    except BaseException as exc:
+        conn.send(("error", repr(exc)))
+        conn.close()
+        return
+    conn.send(("ready", _perf()))
     t0 = conn.recv()
     try:
-        result = execute(plan, t0)
+        result = execute(plan, t0, client)
         conn.send(("ok", result))
     except BaseException as exc:  # report instead of dying silently
         conn.send(("error", repr(exc)))
@@ -193,11 +233,19 @@ def _child(plan: WorkPlan, conn) -> None:  # runs in a worker process
 
 
 def run_plan(plan: WorkPlan, workers: int = 1) -> tuple[list[RequestRecord], list[WorkerStats], float]:
-    """Run ``plan`` over ``workers`` processes; returns records, per-process stats and t0."""
+    """Run ``plan`` over ``workers`` processes; returns records, per-process stats and t0.
+
+    ``t0`` is set once every client is ready (:func:`prepare`); each one's ``startup_s`` counts from
+    the start of this call.
+    """
     parts = split_plan(plan, workers)
+    started = _perf()
     if len(parts) == 1:
-        t0 = _perf() + 0.02
-        recs, one = execute(parts[0], t0)
+        client = prepare(parts[0])
+        ready = _perf()
+        t0 = ready + START_MARGIN_S
+        recs, one = execute(parts[0], t0, client)
+        one.startup_s = ready - started
         return recs, [one], t0
     ctx = mp.get_context("spawn")
     procs = []
@@ -208,19 +256,23 @@ def run_plan(plan: WorkPlan, workers: int = 1) -> tuple[list[RequestRecord], lis
         p.start()
         procs.append(p)
         pipes.append(parent)
-    for pipe in pipes:
-        if pipe.recv() != "ready":
-            raise RuntimeError("worker failed to start")
-    t0 = _perf() + 0.05
+    try:
+        ready_at = [_wait_ready(pipe, p) for pipe, p in zip(pipes, procs)]
+    except BaseException:
+        for p in procs:
+            p.terminate()
+        raise
+    t0 = _perf() + START_MARGIN_PROCESSES_S
     for pipe in pipes:
         pipe.send(t0)
     records: list[RequestRecord] = []
     stats: list[WorkerStats] = []
     errors = []
-    for pipe in pipes:
+    for pipe, ready in zip(pipes, ready_at):
         status, payload = pipe.recv()
         if status == "ok":
             records.extend(payload[0])
+            payload[1].startup_s = ready - started
             stats.append(payload[1])
         else:
             errors.append(payload)
@@ -230,6 +282,18 @@ def run_plan(plan: WorkPlan, workers: int = 1) -> tuple[list[RequestRecord], lis
         raise RuntimeError(f"worker process failed: {errors[0]}")
     records.sort(key=lambda r: (r.index, r.turn))
     return records, stats, t0
+
+
+def _wait_ready(pipe, proc) -> float:
+    """The time a client process said it was ready; an error naming why it was not."""
+    try:
+        status, payload = pipe.recv()
+    except EOFError:
+        proc.join(timeout=5)
+        raise RuntimeError(f"worker process exited before it was ready (exit code {proc.exitcode})") from None
+    if status != "ready":
+        raise RuntimeError(f"worker process failed to start: {payload}")
+    return float(payload)
 
 
 def rebase(records: Sequence[RequestRecord], t0: float) -> None:
