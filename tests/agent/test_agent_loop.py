@@ -55,7 +55,9 @@ def weather_script(text: str, body: dict) -> str | Calls:
 
 
 def _eval(url: str, data: Path, work: Path, extra_params: dict | None = None) -> subprocess.CompletedProcess:
-    args = {"general_fc": {"local_path": str(data), **({"extra_params": extra_params} if extra_params else {})}}
+    args = {
+        "general_fc": {"local_path": str(data), **({"extra_params": extra_params} if extra_params else {})}
+    }
     command = [
         sys.executable, "-m", "evalscope.cli.main", "eval", "--model", "scripted", "--eval-type", "service",
         "--api-url", url, "--datasets", "general_fc", "--dataset-args", json.dumps(args), "--work-dir", str(work),
@@ -85,7 +87,9 @@ def _trajectories(work: Path) -> tuple[Trajectory, Trajectory]:
     return from_jsonl, result.output.trajectory
 
 
-def test_two_tool_steps_then_an_answer_are_scored_and_stored_in_both_stores(data: Path, tmp_path: Path) -> None:
+def test_two_tool_steps_then_an_answer_are_scored_and_stored_in_both_stores(
+    data: Path, tmp_path: Path
+) -> None:
     with ScriptedServer(weather_script) as server:
         done = _eval(server.url, data, tmp_path / "out")
         bodies = [body for _text, body in server.requests if body.get("messages")]
@@ -93,7 +97,11 @@ def test_two_tool_steps_then_an_answer_are_scored_and_stored_in_both_stores(data
     assert "| 1.0" in done.stdout or "1.0000" in done.stdout, done.stdout
     # the model saw each result as a role "tool" message answering its call, with the tools offered each turn
     assert [m["role"] for m in bodies[-1]["messages"]] == ["user", "assistant", "tool", "assistant", "tool"]
-    assert bodies[-1]["messages"][2] == {"role": "tool", "content": '{"celsius": 21}', "tool_call_id": "call_0"}
+    assert bodies[-1]["messages"][2] == {
+        "role": "tool",
+        "content": '{"celsius": 21}',
+        "tool_call_id": "call_0",
+    }
     assert all(len(b["tools"]) == 2 for b in bodies)
     jsonl, db = _trajectories(tmp_path / "out")
     assert jsonl == db
@@ -162,7 +170,9 @@ def test_python_exec_runs_in_the_sandbox() -> None:
         return "done"
 
     with ScriptedServer(script) as server:
-        trajectory = _agent_run(server, Agent(Toolbox(sandbox_tools(["python_exec"])), AgentSettings(max_turns=3)), "Run it")
+        trajectory = _agent_run(
+            server, Agent(Toolbox(sandbox_tools(["python_exec"])), AgentSettings(max_turns=3)), "Run it"
+        )
         offered = server.requests[0][1]["tools"][0]["function"]["name"]
     assert offered == "python_exec"
     result = trajectory.steps[0].results[0]

@@ -10,6 +10,7 @@ import attrs
 from evalscope.core.conversation import transcript
 from evalscope.core.ports import ResultFilter
 from evalscope.core.types import SampleResult, SampleStatus
+from evalscope.viz.data.trajectory import TrajectoryEntry, trajectory_entries, trajectory_summary
 
 #: the prediction browser's filters and what each keeps
 FILTERS = ("all", "pass", "fail", "error")
@@ -73,6 +74,9 @@ class SampleView:
     #: a multi-turn item's whole conversation as (role, text), each user turn then its answer; empty
     #: for a single-turn item (its prompt and output say it all)
     conversation: tuple[tuple[str, str], ...] = ()
+    #: an agent loop's steps (answers, tool calls, results; `viz/data/trajectory.py`) and its summary
+    trajectory: tuple[TrajectoryEntry, ...] = ()
+    trajectory_summary: str = ""
 
 
 def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | None = None) -> SampleView:
@@ -97,6 +101,8 @@ def sample_view(result: SampleResult, *, threshold: float = 1.0, metric: str | N
         option_scores=option_scores(result),
         reasoning=result.output.reasoning,
         conversation=tuple(transcript(result.sample, result.output)) if result.output.turns else (),
+        trajectory=trajectory_entries(result.output.trajectory),
+        trajectory_summary=trajectory_summary(result.output),
     )
 
 

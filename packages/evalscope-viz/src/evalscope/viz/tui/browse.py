@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from evalscope.core.report import CI_HEADER, NOT_SCORED_HEADER, table_headers, table_rows
 from evalscope.viz.data.catalog import Catalog, RunEntry
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
+from evalscope.viz.data.trajectory import trajectory_text
 from evalscope.viz.tui.needle import grid_table as needle_grid_table
 
 PAGE_SIZE = 20
@@ -85,6 +86,8 @@ def sample_text(view: SampleView) -> str:
     if view.conversation:  # a multi-turn item: the whole conversation in place of the prompt
         lines = [f"[{role} {i // 2 + 1}] {text}" for i, (role, text) in enumerate(view.conversation)]
         parts[1] = "── Conversation\n" + "\n".join(lines)
+    if view.trajectory:  # an agent loop: its steps after the prompt
+        parts.insert(2, "── Trajectory\n" + trajectory_text(view.trajectory, view.trajectory_summary))
     if view.judge:
         parts.append("── Judge verdict\n" + "\n".join(f"{k}: {v}" for k, v in view.judge))
     if view.error:

@@ -17,6 +17,7 @@ from evalscope.viz.site.needle import needle_parts
 from evalscope.viz.site.pages import Page
 from evalscope.viz.site.pages.model import run_picker
 from evalscope.viz.site.paging import PAGE_SIZE, clamp_page, page_inputs, pager, turn_page
+from evalscope.viz.site.trajectory import trajectory_block
 
 DEFAULT_THRESHOLD = 1.0
 
@@ -223,6 +224,9 @@ def sample_card(view: SampleView, t: Translator) -> html.Div:
         fields.insert(2, field("Reasoning", markdown(view.reasoning), "reasoning"))
     if view.conversation:  # a multi-turn item: every user turn and the model's answer to it, in order
         fields[0] = field("Conversation", conversation_block(view), "conversation")
+    if view.trajectory:  # an agent loop: every answer, tool call and result after the prompt
+        steps = trajectory_block(view.trajectory, view.trajectory_summary)
+        fields.insert(1, field("Trajectory", steps, "trajectory"))
     if view.judge:
         fields.append(field(t("judge"), judge_block(view), "judge"))
     if view.error:
