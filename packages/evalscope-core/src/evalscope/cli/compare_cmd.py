@@ -55,7 +55,9 @@ def compare_command(
 ) -> None:
     """Compare RUN_B against RUN_A on the samples both scored.
 
-    Binary scores: exact McNemar test; other scores: paired bootstrap. The interval is a 95%
+    Items are paired by (dataset, subset, id); a run with repeats gives each item the mean over its
+    answers (`mean_<metric>`). Binary scores: exact McNemar test; other scores and per-item means:
+    paired bootstrap. The interval is a 95%
     bootstrap interval of the mean difference (B - A). MDE is the smallest difference these pairs
     would detect with 80% power at alpha 0.05: 2.8016 * sd / sqrt(N), sd = sqrt(discordant / N)
     for 0/1 scores, else the standard deviation of the paired differences.
@@ -92,4 +94,9 @@ def compare_command(
     unpaired = [(c.dataset, c.only_in_a, c.only_in_b) for c in comparisons if c.only_in_a or c.only_in_b]
     for name, only_a, only_b in dict.fromkeys(unpaired):
         click.echo(f"note: {name}: {only_a} sample(s) only in A, {only_b} only in B (left out)")
+    for name, k_a, k_b in dict.fromkeys((c.dataset, c.repeats_a, c.repeats_b) for c in comparisons if c.per_item_means):
+        click.echo(
+            f"note: {name}: repeats (A {k_a}, B {k_b} answers per item): paired by item on per-item means over the "
+            "repeats; N counts items; McNemar does not apply to means, so the test is the paired bootstrap"
+        )
     click.echo("MDE: smallest |B-A| detectable at this N (80% power, alpha 0.05, two-sided); '-': the differences show no spread")

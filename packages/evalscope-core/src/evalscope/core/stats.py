@@ -4,8 +4,10 @@
 - `mcnemar_exact`: exact two-sided McNemar test for paired binary scores.
 - `paired_bootstrap`: interval and p-value of the mean paired difference (continuous scores).
 - `min_detectable_difference`: the smallest difference the pairs detect (80% power, alpha 0.05).
-- `compare_runs`: both tests on two runs' scored samples, aligned by (dataset, subset, sample_id),
-  read through the stores' read side (`evalscope.core.stores.runs.resolve_run`).
+- `compare_runs`: both tests on two runs' scored samples, aligned by (dataset, subset, item id),
+  read through the stores' read side (`evalscope.core.stores.runs.resolve_run`). A run with repeats
+  (k answers per item, records `<id>@r<k>`) is paired by item on its per-item means over the repeats;
+  means are not 0/1 scores, so such a pair is tested by the paired bootstrap, never McNemar.
 
 Bootstraps are seeded. numpy is used when importable (multinomial draws over the distinct values);
 without it, scores with few distinct values (0/1, -1/0/1 differences) are resampled through
@@ -28,11 +30,13 @@ import attrs
 
 from evalscope.core.metrics import mean
 from evalscope.core.numeric import format_p_value, percentile
+from evalscope.core.repeats import ONEX_NAMES
 from evalscope.core.report import standard_error
 from evalscope.core.stores.runs import RunRef, resolve_run
 
 __all__ = [
     "Comparison",
+    "ItemScores",
     "RunRef",
     "add_bootstrap_ci",
     "bootstrap_ci",
@@ -40,6 +44,8 @@ __all__ = [
     "compare_runs",
     "compare_scores",
     "comparison_cells",
+    "item_key",
+    "load_item_scores",
     "load_run_scores",
     "mcnemar_exact",
     "min_detectable_difference",
@@ -252,17 +258,30 @@ class Comparison:
     ci_low: float
     ci_high: float
     p_value: float
-    test: str  # "mcnemar" (binary scores) or "paired_bootstrap"
+    test: str  # "mcnemar" (binary scores) or "paired_bootstrap" (other scores, per-item means of repeats)
     b_only_a_right: int | None = None  # McNemar's discordant counts
     c_only_b_right: int | None = None
     only_in_a: int = 0
     only_in_b: int = 0
     #: smallest |B - A| this many pairs detect with 80% power at alpha 0.05 (`min_detectable_difference`)
     min_detectable_diff: float | None = None
+    #: most answers per item in A and in B (repeats); above 1 the scores paired are per-item means
+    repeats_a: int = 1
+    repeats_b: int = 1
+
+    @property
+    def per_item_means(self) -> bool:
+        """Whether the pairs are per-item means over repeats (not single answers)."""
+        return max(self.repeats_a, self.repeats_b) > 1
 
 
 def min_detectable_difference(
-    a: Sequence[float], b: Sequence[float], *, alpha: float = 0.05, power: float = 0.8
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    binary: bool | None = None,
 ) -> float | None:
     """The smallest mean paired difference a two-sided test at `alpha` detects with `power` on
     these n pairs: (z_{1-alpha/2} + z_{power}) * sd_d / sqrt(n) (2.8016 * sd_d / sqrt(n) at the
@@ -270,14 +289,17 @@ def min_detectable_difference(
     sqrt(p_disc), p_disc = (discordant pairs) / n, the variance of d when the two runs are equally
     good (McNemar's setting); otherwise the sample standard deviation of d (n - 1 denominator).
     None when that spread is 0 (no pair differs, or fewer than two pairs of other scores): these
-    pairs say nothing about the variance.
+    pairs say nothing about the variance. `binary` False treats 0/1 values as any other scores
+    (per-item means over repeats that happen to be 0 or 1); None decides from the values.
     """
     if len(a) != len(b):
         raise ValueError(f"paired samples differ in length ({len(a)} vs {len(b)})")
     n = len(a)
     if n == 0:
         return None
-    if all(v in (0.0, 1.0) for v in (*a, *b)):
+    if binary is None:
+        binary = all(v in (0.0, 1.0) for v in (*a, *b))
+    if binary:
         sd = math.sqrt(sum(1 for x, y in zip(a, b, strict=True) if x != y) / n)
     elif n < 2:
         return None
@@ -312,12 +334,15 @@ def compare_scores(
     n_bootstrap: int = 1000,
     seed: int = 0,
     use_numpy: bool | None = None,
+    binary: bool | None = None,
 ) -> Comparison:
-    """Compare paired scores: McNemar when every score is 0 or 1, else the paired bootstrap."""
+    """Compare paired scores: McNemar when every score is 0 or 1, else the paired bootstrap.
+    `binary` False forces the paired bootstrap (per-item means of repeats, even when 0 or 1)."""
     if not a:
         raise ValueError(f"{dataset}: no samples scored by both runs")
     low, high, p_boot = paired_bootstrap(a, b, n_bootstrap, seed, use_numpy=use_numpy)
-    binary = all(v in (0.0, 1.0) for v in (*a, *b))
+    if binary is None:
+        binary = all(v in (0.0, 1.0) for v in (*a, *b))
     disc_b = sum(1 for x, y in zip(a, b, strict=True) if x == 1.0 and y == 0.0) if binary else None
     disc_c = sum(1 for x, y in zip(a, b, strict=True) if x == 0.0 and y == 1.0) if binary else None
     mean_a, mean_b = mean(a), mean(b)
@@ -335,7 +360,7 @@ def compare_scores(
         test="mcnemar" if binary else "paired_bootstrap",
         b_only_a_right=disc_b,
         c_only_b_right=disc_c,
-        min_detectable_diff=min_detectable_difference(a, b),
+        min_detectable_diff=min_detectable_difference(a, b, binary=binary),
     )
 
 
@@ -361,6 +386,57 @@ def load_run_scores(
     return out
 
 
+def item_key(result: Any) -> tuple[str, int]:
+    """(item id, repeat) of a stored record: `SampleResult.key` where the store set the repeat, else
+    read from the record id (`<id>@r<k>` of the item's `Sample.id`)."""
+    from evalscope.core.types import REPEAT_MARK, SampleKey
+
+    if getattr(result, "repeat", 0):
+        key = result.key
+        return key.sample_id, key.repeat
+    record_id = str(result.sample_id)
+    sample = getattr(result, "sample", None)
+    item = getattr(sample, "id", None)
+    repeat = SampleKey.repeat_of(record_id, item)
+    if repeat:
+        return record_id[: -len(f"{REPEAT_MARK}{repeat}")], repeat
+    return record_id, 0
+
+
+@attrs.frozen
+class ItemScores:
+    """A run's per-item scores: each metric's mean over the item's scored answers (one answer
+    without repeats), and how many answers each item has."""
+
+    means: dict[SampleKey, dict[str, float]]
+    answers: dict[SampleKey, int]
+
+    @property
+    def repeats(self) -> int:
+        """The most answers any item has (1 without repeats)."""
+        return max(self.answers.values(), default=1)
+
+
+def load_item_scores(run: RunRef | str | Path, dataset: str | None = None, model_id: str | None = None) -> ItemScores:
+    """Per-item scores of a run's SCORED answers, keyed by (dataset, subset, item id): the mean over
+    the item's repeats (`<id>@r<k>` records grouped under `<id>`)."""
+    from evalscope.core.ports import ResultFilter
+    from evalscope.core.types import SampleStatus
+
+    store, info = resolve_run(RunRef.of(run, model_id))
+    datasets = [dataset] if dataset is not None else info.datasets
+    sums: dict[SampleKey, dict[str, list[float]]] = {}
+    for name in datasets:
+        for result in store.iter_results(info.run_id, ResultFilter(dataset=name, status=SampleStatus.SCORED)):
+            if result.scores:
+                values = sums.setdefault((name, result.subset, item_key(result)[0]), {})
+                for metric, v in result.scores.items():
+                    values.setdefault(metric, []).append(float(v))
+    means = {key: {m: math.fsum(v) / len(v) for m, v in values.items()} for key, values in sums.items()}
+    answers = {key: max(len(v) for v in values.values()) for key, values in sums.items()}
+    return ItemScores(means, answers)
+
+
 def compare_runs(
     run_a: RunRef | str | Path,
     run_b: RunRef | str | Path,
@@ -372,13 +448,16 @@ def compare_runs(
     model_a: str | None = None,
     model_b: str | None = None,
 ) -> list[Comparison]:
-    """One Comparison per (dataset[, subset], metric) that both runs scored on shared samples.
+    """One Comparison per (dataset[, subset], metric) that both runs scored on shared items.
 
     A run is a location (run dir, outputs dir, database file or URL) or a `RunRef` naming a run
-    inside it. Only SCORED samples count; errored, invalid and skipped ones are left out.
+    inside it. Only SCORED answers count; errored, invalid and skipped ones are left out. Items are
+    paired by (dataset, subset, item id); with repeats in either run each item's score is its mean
+    over its answers, the metric is named `mean_<metric>` and the test is the paired bootstrap.
     """
-    scores_a = load_run_scores(run_a, dataset, model_a)
-    scores_b = load_run_scores(run_b, dataset, model_b)
+    items_a = load_item_scores(run_a, dataset, model_a)
+    items_b = load_item_scores(run_b, dataset, model_b)
+    scores_a, scores_b = items_a.means, items_b.means
     groups: dict[tuple[str, str | None, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     unpaired: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
     sub: str | None  # a subset below, None in the groups when not by_subset
@@ -396,12 +475,23 @@ def compare_runs(
                 pair = groups[(*group, metric)]
                 pair[0].append(va)
                 pair[1].append(scores_b[key][metric])
+    repeats = {ds: (_repeats(items_a, ds), _repeats(items_b, ds)) for ds, _, _ in groups}
     out = []
     for (ds, sub, metric), (a, b) in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
-        comp = compare_scores(a, b, dataset=ds, subset=sub, metric=metric, n_bootstrap=n_bootstrap, seed=seed)
+        k_a, k_b = repeats[ds]
+        means = max(k_a, k_b) > 1
+        name = f"mean_{ONEX_NAMES.get(metric, metric)}" if means else metric
+        comp = compare_scores(
+            a, b, dataset=ds, subset=sub, metric=name, n_bootstrap=n_bootstrap, seed=seed, binary=False if means else None
+        )
         comp.only_in_a, comp.only_in_b = unpaired.get((ds, sub), [0, 0])
+        comp.repeats_a, comp.repeats_b = k_a, k_b
         out.append(comp)
     return out
+
+
+def _repeats(items: ItemScores, dataset: str) -> int:
+    return max((n for key, n in items.answers.items() if key[0] == dataset), default=1)
 
 
 # -- reports -----------------------------------------------------------------------------------------
