@@ -8,6 +8,7 @@ server in separate processes, then prints each figure of the issue's table for o
   max req/s with 16-token and 256-token streams, one client process
   client CPU per request (16 tokens, conc 64)
   Poisson 200 req/s achieved, and its send lag (tests/perf/test_cli.py no longer bounds it)
+  the same load through the `evalscope perf` CLI, right after: send lag, client start-up, CPU per request
   `evalscope perf --help` start-up
 
 Usage: python bench/perf_overhead.py [--quick]
@@ -15,10 +16,13 @@ Usage: python bench/perf_overhead.py [--quick]
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from evalscope.perf.apis import Prompt, RequestSpec
 from evalscope.perf.http import Target, build_request
@@ -78,6 +82,21 @@ def poisson(server: MockServerProcess, rate: float, n: int) -> tuple[float, floa
     return achieved, scheduled, statistics.mean(lags), percentile(lags, 99)
 
 
+def cli_poisson(server: MockServerProcess, rate: float, n: int) -> dict:
+    """The same open loop through `evalscope perf` (its own processes, imports and tokenizer-free set-up)."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [sys.executable, "-m", "evalscope.cli.main", "perf", "--model", "mock", "--url", server.base_url,
+             "--prompt", "hello world", "--max-tokens", "16", "--rate", str(rate), "--number", str(n),
+             "--seed", "7", "--outputs-dir", out, "--no-timestamp", "--name", "cli"],
+            check=True, capture_output=True,
+        )
+        summary = json.loads((Path(out) / "cli" / "benchmark_summary.json").read_text())
+        pct = json.loads((Path(out) / "cli" / "benchmark_percentile.json").read_text())
+    summary["send lag p99"] = pct["Send lag (ms)"]["p99"]
+    return summary
+
+
 def help_startup(repeat: int = 5) -> float:
     best = 1e9
     for _ in range(repeat):
@@ -104,6 +123,15 @@ def main() -> None:
         achieved, scheduled, lag, lag99 = poisson(timed, 200.0, 1000 * k)
         rows.append(("Poisson 200 req/s: achieved send rate (schedule's own)", f"{achieved:.1f} ({scheduled:.1f})"))
         rows.append(("Poisson 200 req/s: send lag mean / p99", f"{lag:.2f} / {lag99:.2f} ms"))
+        cli = cli_poisson(timed, 200.0, 1000 * k)
+        rows.append((
+            "same through the CLI: send lag mean / p99 (processes)",
+            f"{cli['Mean send lag (ms)']:.2f} / {cli['send lag p99']:.2f} ms ({cli['Client processes']})",
+        ))
+        rows.append((
+            "same through the CLI: client start-up, CPU per request",
+            f"{cli['Client start-up (s)']:.3f} s, {cli['Client CPU per request (ms)']:.3f} ms",
+        ))
     with MockServerProcess(ttft_ms=0, itl_ms=0, tokens=256) as zero:
         rps16, cpu16 = max_rps(zero, 3000 * k, 64, 16)
         rows.append(("max req/s, 16-token streams, one client (conc 64)", f"{rps16:,.0f}  (client CPU {cpu16:.3f} ms/req)"))
