@@ -16,9 +16,11 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from evalscope.core.report import CI_HEADER, NOT_SCORED_HEADER, table_headers, table_rows
 from evalscope.viz.data.catalog import Catalog, RunEntry
+from evalscope.viz.data.repeats import ItemGroup, item_page, run_repeats
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
 from evalscope.viz.data.trajectory import trajectory_text
 from evalscope.viz.tui.needle import grid_table as needle_grid_table
+from evalscope.viz.tui.repeats import ITEM_COLUMNS, item_row, item_text
 
 PAGE_SIZE = 20
 #: what a sample's row needs first on a narrow terminal (the subset is in its details as well)
@@ -148,6 +150,9 @@ class BrowseScreen(Screen[None]):
         self.page = 0
         self.total = 0
         self.views: list[SampleView] = []
+        #: a repeated run's items on this page (one row each), else empty
+        self.items: list[ItemGroup] = []
+        self.by_item = False
         #: laid out for a narrow terminal (`NARROW`), set on every resize
         self.narrow = False
 
@@ -244,10 +249,13 @@ class BrowseScreen(Screen[None]):
     # -- samples ------------------------------------------------------------------------------
     def load_samples(self) -> None:
         table = self.query_one("#samples", DataTable)
-        self.views = []
+        self.views, self.items, self.by_item = [], [], False
         if self.run_key is None or self.dataset is None:
             fill_table(table, SAMPLE_COLUMNS, [])
             self.update_labels()
+            return
+        if run_repeats(self.catalog.report(self.run_key, self.dataset)) > 1:
+            self.load_items()
             return
         where = browser_filter(dataset=self.dataset, kind=self.filter, search=self.search)
         self.total = self.catalog.count(self.run_key, where)
@@ -275,6 +283,33 @@ class BrowseScreen(Screen[None]):
         self.show_detail(0)
         self.show_warning()
 
+    def load_items(self) -> None:
+        """A repeated run's samples list: one row per item (solved j/k, each repeat's extracted
+        answer); an item is listed when any of its answers matches the filter."""
+        if self.run_key is None or self.dataset is None:
+            return
+        key, dataset = self.run_key, self.dataset
+        k = run_repeats(self.catalog.report(key, dataset))
+
+        def fetch(page: int) -> tuple[list[ItemGroup], int]:
+            return item_page(
+                self.catalog, key, dataset=dataset, k=k, kind=self.filter, search=self.search or None,
+                page=page, size=PAGE_SIZE,
+            )  # fmt: skip
+
+        self.page = max(self.page, 0)
+        self.items, self.total = fetch(self.page)
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        if self.page >= pages:  # past the last page (the filter shrank): the last one
+            self.page = pages - 1
+            self.items, self.total = fetch(self.page)
+        self.by_item = True
+        cut = 16 if self.narrow else 24
+        fill_table(self.query_one("#samples", DataTable), ITEM_COLUMNS, [item_row(g, _short, cut) for g in self.items])
+        self.update_labels()
+        self.show_detail(0)
+        self.show_warning()
+
     def show_warning(self) -> None:
         """A line over the run when its records are not read from its database (a damaged
         evalscope.db: the JSONL records are shown)."""
@@ -287,10 +322,14 @@ class BrowseScreen(Screen[None]):
         pages = max(1, -(-self.total // PAGE_SIZE))
         self.query_one("#dataset-label", Static).update(f"dataset [b]{self.dataset or '-'}[/b]")
         self.query_one("#filter-label", Static).update(f"filter [b]{self.filter}[/b]")
-        self.query_one("#page-label", Static).update(f"page {self.page + 1}/{pages} · {self.total} samples")
+        unit = "items" if self.by_item else "samples"
+        self.query_one("#page-label", Static).update(f"page {self.page + 1}/{pages} · {self.total} {unit}")
 
     def show_detail(self, index: int) -> None:
         detail = self.query_one("#detail", Static)
+        if self.by_item:  # a repeated run: the item's k answers
+            detail.update(item_text(self.items[index]) if 0 <= index < len(self.items) else "no samples")
+            return
         detail.update(sample_text(self.views[index]) if 0 <= index < len(self.views) else "no samples")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

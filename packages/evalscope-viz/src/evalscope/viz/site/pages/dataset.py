@@ -7,6 +7,7 @@ from typing import Any
 from dash import Input, Output, State, dcc, html
 
 from evalscope.core.report import Report, TokenUsage, ci_cell
+from evalscope.viz.data.repeats import ItemGroup, item_page, run_repeats
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
 from evalscope.viz.site import charts
 from evalscope.viz.site.components import chart, field, fmt_score, markdown, section, table
@@ -17,6 +18,7 @@ from evalscope.viz.site.needle import needle_parts
 from evalscope.viz.site.pages import Page
 from evalscope.viz.site.pages.model import run_picker
 from evalscope.viz.site.paging import PAGE_SIZE, clamp_page, page_inputs, pager, turn_page
+from evalscope.viz.site.repeats import item_card, repeats_parts
 from evalscope.viz.site.trajectory import trajectory_block
 
 DEFAULT_THRESHOLD = 1.0
@@ -241,6 +243,21 @@ def sample_card(view: SampleView, t: Translator) -> html.Div:
 def predictions(
     ctx: SiteContext, key: str, dataset: str, subset: str, kind: str, threshold: float, search: str, page: int
 ) -> tuple[Any, str, int]:
+    k = run_repeats(ctx.catalog.report(key, dataset))
+    if k > 1:  # a repeated run: one card per item (j/k), folding out its k answers
+
+        def items(n: int) -> tuple[list[ItemGroup], int]:
+            return item_page(
+                ctx.catalog, key, dataset=dataset, k=k, subset=subset, kind=kind, threshold=threshold,
+                search=search, page=n, size=PAGE_SIZE,
+            )  # fmt: skip
+
+        groups, total = items(max(page, 0))
+        page, pages = clamp_page(page, total)
+        if not groups and total:  # past the last page (the filter shrank): the last one
+            groups, total = items(page)
+        item_cards: list[Any] = [item_card(g, ctx.t) for g in groups] or [html.P("-", className="hint")]
+        return item_cards, ctx.t("page_of_items", page=page + 1, pages=pages, total=total), page
     where = browser_filter(dataset=dataset, subset=subset, kind=kind, threshold=threshold, search=search)
     total = ctx.catalog.count(key, where)
     page, pages = clamp_page(page, total)
@@ -270,7 +287,7 @@ def register(app: Any, ctx: SiteContext) -> None:
     )
     def _scores(key: str, dataset: str | None) -> Any:
         report = ctx.catalog.report(key, dataset) if dataset else None
-        return subset_options(report, ctx.t), "", scores(report, ctx)
+        return subset_options(report, ctx.t), "", [*repeats_parts(report, ctx, key), scores(report, ctx)]
 
     @app.callback(
         Output("ds-samples", "children"),
