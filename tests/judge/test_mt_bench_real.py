@@ -15,7 +15,8 @@ from evalscope.core.types import SampleStatus
 from evalscope.run import run_task
 from tests.backends.serve_fixture import serve_server  # noqa: F401 - session fixture
 
-pytestmark = pytest.mark.slow
+#: a loaded 2-core box answers a 48-token request of SmolLM2 in 30-70 s; 12+ requests in all
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000)]
 
 
 def test_smollm2_answers_both_turns_and_judges_them_with_invalid_verdicts_counted(
@@ -29,6 +30,8 @@ def test_smollm2_answers_both_turns_and_judges_them_with_invalid_verdicts_counte
             "datasets": ["mt_bench"],
             "dataset_args": {"mt_bench": {"subset_list": ["writing", "math", "stem"]}},
             "limit": 1,
+            "eval_batch_size": 3,  # the three conversations at once: serve batches their requests
+            "judge_worker_num": 3,
             "generation_config": {"max_tokens": 48, "temperature": 0},
             "judge_model_args": {
                 "model_id": "smollm2-135m-instruct",
