@@ -385,19 +385,22 @@ def test_a_task_needing_a_feature_its_provider_lacks_is_refused_in_one_line():
     from evalscope.backends.hf.model import HFModelAPI
     from evalscope.backends.openai_api.model import OpenAIModelAPI
 
-    mock = MockModelAPI()
+    class NoToolsMock(MockModelAPI):  # the mock itself takes tools (and ignores them)
+        features = frozenset({Feature.MULTI_TURN})
+
     with pytest.raises(UnsupportedFeatureError) as caught:
-        require_features(mock, {Feature.TOOLS, Feature.MULTI_TURN}, task="bfcl_v4")
+        require_features(NoToolsMock(), {Feature.TOOLS, Feature.MULTI_TURN}, task="bfcl_v4")
     message = str(caught.value)
     assert (
         message
-        == "bfcl_v4: needs tools, which the model provider MockModelAPI (mock) does not support (it supports: multi_turn)"
+        == "bfcl_v4: needs tools, which the model provider NoToolsMock (mock) does not support (it supports: multi_turn)"
     )
     assert "\n" not in message
     # what each adapter declares, read from its class (no model loaded, no server needed)
     require_features(OpenAIModelAPI, {Feature.TOOLS, Feature.N_CHOICES, Feature.REASONING}, task="bfcl_v4")
     require_features(HFModelAPI, {Feature.MULTI_TURN}, task="mt_bench")
     require_features(HFModelAPI, {Feature.REASONING}, task="aime24")  # <think> text kept apart
+    require_features(HFModelAPI, {Feature.TOOLS}, task="bfcl_v4")  # the template or the system prompt
     with pytest.raises(UnsupportedFeatureError, match="mt_bench: needs images, .* HFModelAPI"):
         require_features(HFModelAPI, {Feature.TOOLS, Feature.IMAGES}, task="mt_bench")
 
@@ -414,7 +417,7 @@ def test_the_refusal_is_a_users_error_in_the_cli():
             task="mt_bench",
         )
     assert caught.value.message == (
-        "mt_bench: needs n_choices, which the model provider MockModelAPI (mock) does not support (it supports: multi_turn)"
+        "mt_bench: needs n_choices, which the model provider MockModelAPI (mock) does not support (it supports: multi_turn, tools)"
     )
 
 
