@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import os
+import re
 import shutil
 from pathlib import Path
 
