@@ -40,8 +40,8 @@ def _question_of(result: SampleResult) -> str:
         return ""
     if isinstance(sample.input, str):
         return sample.input
-    users = [m.content for m in sample.input if m.role == "user"]
-    return users[-1] if users else ""  # type: ignore[return-value]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
+    users = [m.text for m in sample.input if m.role == "user"]
+    return users[-1] if users else ""
 
 
 def build_records(params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -65,7 +65,7 @@ class PromptContext:
 
 
 def default_query(sample: Sample, ctx: PromptContext) -> str:
-    return sample.input if isinstance(sample.input, str) else sample.input[-1].content  # type: ignore[return-value]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
+    return sample.input if isinstance(sample.input, str) else sample.input[-1].text
 
 
 def exact_match(prediction: Any, sample: Sample, output: ModelOutput) -> dict[str, float]:

@@ -481,7 +481,7 @@ def _unscored_metrics(
                 tokens = (usage or {}).get((cat, subset), TokenUsage())
                 target.subsets.append(SubsetReport(name=subset, score=0.0, num=0, counts=c, usage=tokens, judge_quality=(judge or {}).get((cat, subset))))
         return []
-    name = (list(names) or ["score"])[0]  # type: ignore[arg-type]  # FIXME: names=None raises here (reported)
+    name = (list(names or ()) or ["score"])[0]
     categories: dict[tuple[str, ...], CategoryReport] = {}
     for (cat, subset), c in missing.items():
         category = categories.setdefault(cat, CategoryReport(name=cat, score=0.0, macro_score=0.0, num=0))

@@ -170,7 +170,7 @@ class LLMJudge:
         call = JudgeCall(
             key=key,
             judge=self.identity,
-            messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[dict-item]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
+            messages=[{"role": m.role, "content": m.text} for m in messages],
             replies=replies,
             valid=verdict.valid,
             score=verdict.score,

@@ -68,8 +68,8 @@ def question_text(sample: Sample) -> str:
     if isinstance(sample.input, str):
         text = sample.input
     else:
-        users = [m.content for m in sample.input if m.role == "user"]
-        text = users[-1] if users else (sample.input[-1].content if sample.input else "")  # type: ignore[assignment]  # FIXME(content parts): assumes str content; ChatMessage.text is the text
+        users = [m.text for m in sample.input if m.role == "user"]
+        text = users[-1] if users else (sample.input[-1].text if sample.input else "")
     if sample.choices:
         text += "\n" + "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(sample.choices))
     return text
