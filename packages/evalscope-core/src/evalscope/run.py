@@ -29,6 +29,7 @@ from evalscope.app.open import (
     model_identity,
     note_takeover,
     open_run,
+    refuse_overwrite,
     resolve_run_dir,
 )
 from evalscope.app.plan import DEFAULT_GENERATION, plan_run  # noqa: F401 - DEFAULT_GENERATION: public here before
@@ -261,6 +262,8 @@ def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, 
     run_dir.mkdir(parents=True, exist_ok=True)
     request = suite_request(cfg)
     model_id = cfg.resolved_model_id if request.named else (suite.model_id(request, eval_config) or cfg.resolved_model_id)
+    if not cfg.use_cache:
+        refuse_overwrite(run_dir, model_id)
     run = RunInfo(
         run_id=new_run_id(), work_dir=str(run_dir), model_id=model_id, config=cfg.to_dict(),
         started_at=time.time(), name=run_dir.name, kind="eval",
@@ -288,9 +291,11 @@ def _run_suite_in(run_dir: Path, suite: Any, eval_config: Any, cfg: TaskConfig, 
         run.status = "stopped" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "failed"
         raise
     finally:
-        end_run(run, result_stores)
-        detach(handler)
-        sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished"))
+        try:
+            end_run(run, result_stores)
+        finally:
+            detach(handler)
+            sink.on_event(RunFinished(run.run_id, str(run_dir), run.status == "finished"))
     if print_table:
         print(format_outcome(outcome.reports.values(), run_dir), flush=True)
     return outcome

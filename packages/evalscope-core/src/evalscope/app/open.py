@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -29,8 +30,8 @@ from evalscope.core.logs import attach_run_log, detach
 from evalscope.core.model import Model
 from evalscope.core.models.spec import ModelSpec, open_model
 from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo, new_run_id
-from evalscope.core.stores.lock import RunDirLock
-from evalscope.core.stores.workdir import safe_name
+from evalscope.core.stores.lock import INTERRUPTED, RunDirLock
+from evalscope.core.stores.workdir import is_run_dir, safe_name
 
 log = logging.getLogger("evalscope.run")
 
@@ -114,6 +115,22 @@ def previous_run(run_dir: Path, model_id: str, identity: str = "") -> RunInfo | 
     return previous
 
 
+def refuse_overwrite(run_dir: Path, model_id: str) -> None:
+    """A run without `use_cache` never writes over the same model's run in its run dir (a
+    `--no-timestamp` work dir used twice): one line naming that run and the two ways out.
+    Called with the run dir's lock held, so a run recorded as running there has no writer left."""
+    earlier = previous_run(run_dir, model_id) if is_run_dir(run_dir) else None
+    if earlier is None:
+        return
+    status = INTERRUPTED if earlier.status == "running" else earlier.status
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(earlier.started_at or 0))
+    raise ConfigError(
+        f"{run_dir} already holds a run of {model_id} (run {earlier.run_id}, {status}, started {started}); "
+        f"a new run never overwrites it: resume or reuse it with --use-cache {run_dir}, or start a new run "
+        "in another --work-dir (or without --no-timestamp)"
+    )
+
+
 def note_takeover(lock: RunDirLock) -> None:
     """Say (log and console) that the run dir's lock was left by a process that is gone."""
     if lock.taken_over is not None:
@@ -123,11 +140,20 @@ def note_takeover(lock: RunDirLock) -> None:
 
 
 def end_run(run: RunInfo, stores: Sequence[ResultStore]) -> None:
-    """Record in every store how the run ended, and close them."""
+    """Record in every store how the run ended, and close them: every store is tried and closed even
+    when another fails (each failure logged); the first failure is raised after."""
     run.finished_at = time.time()
+    failures: list[Exception] = []
     for store in stores:
-        store.update_run(run)
-        store.close()
+        for step in (functools.partial(store.update_run, run), store.close):
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - raised once the other stores are done
+                what = "update_run" if isinstance(step, functools.partial) else "close"
+                log.error("store %s: %s failed: %s", store.name, what, exc)
+                failures.append(exc)
+    if failures:
+        raise failures[0]
 
 
 def ended_by(exc: BaseException) -> str:
@@ -190,6 +216,8 @@ async def open_run(
     judge = _open_judge(plan)  # the judge's endpoint is checked before the run dir exists
     run_dir = resolve_run_dir(cfg)
     with RunDirLock(run_dir) as lock:  # one writer per run dir, taken before anything is written there
+        if not cfg.use_cache:
+            refuse_overwrite(run_dir, cfg.resolved_model_id)
         run = _run_info(plan, run_dir, api)
         lock.note(run.run_id, run.model_id)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -218,16 +246,18 @@ async def open_run(
             run.status = ended_by(exc)
             raise
         finally:
-            end_run(run, stores)
-            if model is not None:
-                await model.aclose(close_api=False)  # the api is closed by whoever built it
-            if judge is not None:
-                log.info("%s", judge.judge.summary())
-                await judge.aclose()
-            detach(handler)
-            sink.on_event(
-                RunFinished(run.run_id, str(run_dir), run.status == "finished", opened.stopped or "")
-            )
+            try:
+                end_run(run, stores)
+            finally:  # a store that failed to record the end still lets the rest close
+                if model is not None:
+                    await model.aclose(close_api=False)  # the api is closed by whoever built it
+                if judge is not None:
+                    log.info("%s", judge.judge.summary())
+                    await judge.aclose()
+                detach(handler)
+                sink.on_event(
+                    RunFinished(run.run_id, str(run_dir), run.status == "finished", opened.stopped or "")
+                )
 
 
 __all__ = [
@@ -238,5 +268,6 @@ __all__ = [
     "note_takeover",
     "open_run",
     "previous_run",
+    "refuse_overwrite",
     "resolve_run_dir",
 ]
