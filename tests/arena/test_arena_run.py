@@ -165,3 +165,42 @@ def test_bad_arena_configs_name_the_field(arena_files):
         arena_config(config(arena_files, "x", position_bias_mitigation="swap"))
     result = CliRunner().invoke(main, ["arena", "--config", str(arena_files / "missing.yaml")])
     assert result.exit_code != 0 and "no such config file" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_a_second_arena_on_a_running_arenas_dir_is_refused_naming_the_holder(arena_files):
+    """Two `evalscope arena` processes on one run dir: the second (`--use-cache` of the dir the first
+    is judging in) exits 1 naming the first, and the first finishes untouched."""
+    import subprocess
+    import threading
+    import time
+
+    import yaml
+
+    release = threading.Event()
+
+    def held_judge(messages):  # the first verdict waits until the second arena has been refused
+        release.wait(30)
+        return fair_judge(messages)
+
+    with judge_server(held_judge) as judge:
+        path = arena_files / "arena.yaml"
+        path.write_text(yaml.safe_dump(config(arena_files, judge.base_url, limit=2)), encoding="utf-8")
+        cmd = [sys.executable, "-m", "evalscope.cli.main", "arena", "--config", str(path)]
+        first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            for _ in range(600):  # the first is judging: its run dir exists and is written
+                if judge.calls or first.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert judge.calls, first.stderr.read() if first.poll() is not None else "the first arena never asked the judge"
+            (run_dir,) = (arena_files / "out").iterdir()
+            second = subprocess.run([*cmd, "--use-cache", str(run_dir)], capture_output=True, text=True, timeout=60)
+        finally:
+            release.set()
+        assert first.wait(timeout=120) == 0, first.stderr.read()[-2000:]
+    assert second.returncode == 1, second.stderr[-2000:]
+    (error,) = [line for line in second.stderr.splitlines() if line.startswith("Error:")]
+    assert f"{run_dir}: in use by pid {first.pid} on " in error and "Traceback" not in second.stderr
+    (run,) = open_reader(str(arena_files / "out")).list_runs(kind="arena")
+    assert run.status == "finished" and run.work_dir == str(run_dir)

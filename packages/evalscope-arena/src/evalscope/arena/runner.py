@@ -36,6 +36,7 @@ from evalscope.arena.results import ArenaResult, compute_ratings, format_table, 
 from evalscope.core.judge.judge import JudgeCache, JudgeCallError, LLMJudge
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo, new_run_id
 from evalscope.core.serialization import ConfigError
+from evalscope.core.stores.lock import RunDirLock
 from evalscope.core.stores.workdir import latest_run_dir, safe_name
 from evalscope.core.types import ModelOutput, Sample, SampleResult, SampleStatus
 
@@ -55,6 +56,7 @@ def run_arena(cfg: ArenaConfig | dict[str, Any] | str | os.PathLike[str], *, pri
 
 
 def resolve_arena_dir(cfg: ArenaConfig) -> Path:
+    """`use_cache`'s run dir (or the newest under it), else a new timestamped dir under `work_dir`."""
     if cfg.use_cache:
         found = latest_run_dir(cfg.use_cache)
         if found is not None:
@@ -63,10 +65,13 @@ def resolve_arena_dir(cfg: ArenaConfig) -> Path:
     root = Path(cfg.work_dir)
     stamp = time.strftime("%Y%m%d_%H%M%S")
     candidate, n = root / stamp, 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{stamp}_{n}"
-    return candidate
+    while True:  # two arenas started in the same second never share a folder: creating it claims it
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = root / f"{stamp}_{n}"
 
 
 def generate_answers(cfg: ArenaConfig, model: ArenaModel, questions_path: str, run_dir: Path) -> dict[str, str]:
@@ -172,6 +177,7 @@ def battle_result(outcome: BattleOutcome, question: Question, answers: dict[str,
 
 
 async def run_arena_async(cfg: ArenaConfig, *, print_table: bool = True) -> ArenaResult:
+    from evalscope.app.open import note_takeover
     from evalscope.core.judge.setup import build_llm_judge
     from evalscope.core.logs import attach_run_log, detach
 
@@ -186,59 +192,68 @@ async def run_arena_async(cfg: ArenaConfig, *, print_table: bool = True) -> Aren
     # a judge service that refuses connections is an error here, before any run dir is made
     judge = build_llm_judge(cfg.judge_model_args, worker_num=cfg.judge_worker_num, seed=cfg.seed, cache=cache)
     run_dir = resolve_arena_dir(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    handler = attach_run_log(run_dir / "logs" / "arena_log.log", cfg.secrets(), cfg.debug)
-    previous = _previous(run_dir)
-    stores = _arena_stores(cfg)
-    if previous is not None:  # verdicts of the run being resumed: reused, not asked again
-        _load_cache(stores[0], run_dir, previous.run_id, cache)
-    run = RunInfo(
-        run_id=previous.run_id if previous else new_run_id(),
-        work_dir=str(run_dir),
-        model_id=cfg.name,
-        config=cfg.to_dict(),
-        started_at=time.time(),
-        name=run_dir.name,
-        kind="arena",
-        datasets=[DATASET],
-    )
-    try:
-        answers = collect_answers(cfg, run_dir, file_answers)
-        battles = planned_battles(cfg, questions, answers)
-        if not battles:
-            raise ConfigError(no_battle_message(cfg, questions, answers))
-        for store in stores:
-            store.open(run)
-        try:
-            results = await _judge_all(cfg, judge, battles, answers, references, stores)
-        except JudgeCallError as exc:
-            raise ConfigError(
-                f"the judge could not be asked ({exc}); the run stopped (status failed) and the verdicts given so far "
-                f"are stored: rerun with --use-cache {run_dir} (use_cache) once the judge answers"
-            ) from None
-        outcome = compute_ratings(cfg, results, [m.name for m in cfg.models])
-        outcome.run_id, outcome.run_dir = run.run_id, str(run_dir)
-        outcome.judge_calls, outcome.judge_cached = judge.calls, judge.hits
-        outcome.missing = _missing(questions, answers, cfg)
-        report = outcome.to_report(cfg, results)
-        for store in stores:
-            store.save_report(report)
-        write_files(outcome, run_dir)
-        run.status = "finished"
+    try:  # one writer per run dir, as for an eval run: a second arena on it (--use-cache) is refused
+        lock = RunDirLock(run_dir).acquire()
     except BaseException:
-        run.status = "failed"
-        raise
-    finally:
-        run.finished_at = time.time()
-        for store in stores:
-            try:
-                store.update_run(run)
-                store.close()
-            except Exception:  # noqa: BLE001 - a store never opened (answers failed) has nothing to close
-                log.debug("store %s not updated", store.name, exc_info=True)
-        log.info("%s", judge.summary())
         await judge.aclose()
-        detach(handler)
+        raise
+    try:
+        handler = attach_run_log(run_dir / "logs" / "arena_log.log", cfg.secrets(), cfg.debug)
+        note_takeover(lock)
+        previous = _previous(run_dir)
+        stores = _arena_stores(cfg)
+        if previous is not None:  # verdicts of the run being resumed: reused, not asked again
+            _load_cache(stores[0], run_dir, previous.run_id, cache)
+        run = RunInfo(
+            run_id=previous.run_id if previous else new_run_id(),
+            work_dir=str(run_dir),
+            model_id=cfg.name,
+            config=cfg.to_dict(),
+            started_at=time.time(),
+            name=run_dir.name,
+            kind="arena",
+            datasets=[DATASET],
+        )
+        lock.note(run.run_id, run.model_id)
+        try:
+            answers = collect_answers(cfg, run_dir, file_answers)
+            battles = planned_battles(cfg, questions, answers)
+            if not battles:
+                raise ConfigError(no_battle_message(cfg, questions, answers))
+            for store in stores:
+                store.open(run)
+            try:
+                results = await _judge_all(cfg, judge, battles, answers, references, stores)
+            except JudgeCallError as exc:
+                raise ConfigError(
+                    f"the judge could not be asked ({exc}); the run stopped (status failed) and the verdicts given so far "
+                    f"are stored: rerun with --use-cache {run_dir} (use_cache) once the judge answers"
+                ) from None
+            outcome = compute_ratings(cfg, results, [m.name for m in cfg.models])
+            outcome.run_id, outcome.run_dir = run.run_id, str(run_dir)
+            outcome.judge_calls, outcome.judge_cached = judge.calls, judge.hits
+            outcome.missing = _missing(questions, answers, cfg)
+            report = outcome.to_report(cfg, results)
+            for store in stores:
+                store.save_report(report)
+            write_files(outcome, run_dir)
+            run.status = "finished"
+        except BaseException:
+            run.status = "failed"
+            raise
+        finally:
+            run.finished_at = time.time()
+            for store in stores:
+                try:
+                    store.update_run(run)
+                    store.close()
+                except Exception:  # noqa: BLE001 - a store never opened (answers failed) has nothing to close
+                    log.debug("store %s not updated", store.name, exc_info=True)
+            log.info("%s", judge.summary())
+            await judge.aclose()
+            detach(handler)
+    finally:
+        lock.release()
     if print_table:
         print(format_table(outcome), flush=True)
         print(f"Outputs: {run_dir}", flush=True)
