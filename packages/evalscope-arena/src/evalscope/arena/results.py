@@ -21,7 +21,8 @@ from evalscope.arena.ratings import (
     online_elo,
     win_record,
 )
-from evalscope.core.report import CategoryReport, MetricReport, Report, SubsetReport, build_report
+from evalscope.core.report import Report, SampleCounts, build_report
+from evalscope.core.report_builder import category_row, metric_row, subset_row
 from evalscope.core.serialization import unstructure
 from evalscope.core.types import SampleResult, SampleStatus
 
@@ -86,15 +87,13 @@ class ArenaResult:
             rows += [("bt_rating", "bt"), ("elo", "elo"), ("win_rate_vs_baseline" if self.baseline else "win_rate", "win_rate")]
         for name, field in rows:
             subsets = [
-                SubsetReport(name=m.model, score=round(float(getattr(m, field) or 0.0), 4), num=m.battles)
+                subset_row(m.model, getattr(m, field) or 0.0, m.battles, counts=SampleCounts())
                 for m in self.models
                 if getattr(m, field) is not None
             ]
-            metric = MetricReport(
-                name=name, score=subsets[0].score if subsets else 0.0, macro_score=0.0, num=sum(s.num for s in subsets),
-                categories=[CategoryReport(name=("models",), score=0.0, macro_score=0.0, num=sum(s.num for s in subsets), subsets=subsets)],
-            )
-            report.metrics.append(metric)
+            category = category_row(("models",), subsets, score=0.0, macro_score=0.0)
+            first = subsets[0].score if subsets else 0.0
+            report.metrics.append(metric_row(name, [category], score=first, macro_score=0.0))
         return report
 
 

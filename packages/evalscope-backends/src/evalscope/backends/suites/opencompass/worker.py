@@ -22,14 +22,8 @@ from typing import Any
 
 from evalscope.backends.suites.boundary import WorkerConfigError, WorkerRequest, worker_main
 from evalscope.backends.suites.opencompass.config import OCModel, ResolvedDataset, ResolvedPlan
-from evalscope.core.report import (
-    CategoryReport,
-    MetricReport,
-    Report,
-    SampleCounts,
-    SubsetReport,
-    standard_error,
-)
+from evalscope.core.report import Report, SampleCounts, SubsetReport, standard_error
+from evalscope.core.report_builder import category_row, metric_row, subset_row, suite_report
 from evalscope.core.suites import SuiteRun
 from evalscope.core.types import ChatMessage, ModelOutput, Sample, SampleResult, SampleStatus
 
@@ -354,26 +348,12 @@ def build_report(name: str, model_name: str, entries: list[tuple[str, dict[str, 
         metric = row["metric"]
         per_sample = [s.scores[metric] for s in samples if metric in s.scores]
         num = len(samples)
-        metrics.setdefault(metric, []).append(
-            SubsetReport(
-                name=abbr, score=round(value / 100.0, 4), num=num, stderr=round(standard_error(per_sample), 4),
-                counts=SampleCounts(scored=num),
-            )
-        )
+        metrics.setdefault(metric, []).append(subset_row(abbr, value / 100.0, num, stderr=standard_error(per_sample)))
         modes.add(row.get("mode", ""))
-    metric_reports = []
-    for metric, subs in metrics.items():
-        total = sum(s.num for s in subs)
-        micro = sum(s.score * s.num for s in subs) / total if total else sum(s.score for s in subs) / len(subs)
-        macro = sum(s.score for s in subs) / len(subs)
-        category = CategoryReport(name=("default",), score=round(micro, 4), macro_score=round(macro, 4), num=total, subsets=subs)
-        metric_reports.append(MetricReport(name=metric, score=round(micro, 4), macro_score=round(macro, 4), num=total, categories=[category]))
+    metric_reports = [metric_row(metric, [category_row(("default",), subs)]) for metric, subs in metrics.items()]
     counts = SampleCounts(scored=sum(s.num for s in next(iter(metrics.values()))))
     mode = OUTPUT_TYPES.get(next(iter(modes)), "") if len(modes) == 1 else ""
-    return Report(
-        name=f"{model_name}_{name}", dataset_name=name, model_name=model_name, score=metric_reports[0].score,
-        metrics=metric_reports, dataset_pretty_name=name, output_type=mode, counts=counts,
-    )
+    return suite_report(name, model_name, metric_reports, pretty_name=name, counts=counts, output_type=mode)
 
 
 if __name__ == "__main__":

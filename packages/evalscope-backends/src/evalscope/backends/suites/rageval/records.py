@@ -13,14 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from evalscope.core.report import (
-    CategoryReport,
-    MetricReport,
-    Report,
-    SampleCounts,
-    SubsetReport,
-    standard_error,
-)
+from evalscope.core.report import CategoryReport, MetricReport, Report, SampleCounts, standard_error
+from evalscope.core.report_builder import category_row, metric_row, single_metric, subset_row, suite_report
 from evalscope.core.types import ModelOutput, Sample, SampleResult, SampleStatus
 
 
@@ -59,38 +53,26 @@ def mteb_report(
                     subset = entry.get("hf_subset", "default")
                     num = sum(1 for r in rows if r["split"] == split and r["subset"] == subset) or int(entry.get("_num", 0))
                     per_sample = [r["scores"][name] for r in rows if r["split"] == split and r["subset"] == subset and name in r.get("scores", {})]
-                    subsets.append(SubsetReport(
-                        name=subset, score=_round(entry[name]), num=num,
-                        stderr=_round(standard_error(per_sample)) if per_sample else 0.0,
-                        counts=SampleCounts(scored=num),
-                    ))
+                    stderr = standard_error(per_sample) if per_sample else 0.0
+                    subsets.append(subset_row(subset, entry[name], num, stderr=stderr))
                 if not subsets:
                     continue
                 weighted = sum(s.score * s.num for s in subsets) / max(1, sum(s.num for s in subsets))
-                categories.append(CategoryReport(
-                    name=_category(split, stage), score=_round(weighted),
-                    macro_score=_round(_mean([s.score for s in subsets])), num=sum(s.num for s in subsets), subsets=subsets,
-                ))
+                categories.append(category_row(_category(split, stage), subsets, score=weighted))
                 if stage == stages[-1][0]:
                     last_stage_values.extend(s.score for s in subsets)
                     last_stage_num += sum(s.num for s in subsets)
         if not categories:
             continue
         final = [c for c in categories if c.name[-1] == stages[-1][0] or not stages[-1][0]]
-        metrics.append(MetricReport(
-            name=name,
-            score=_round(sum(c.score * c.num for c in final) / max(1, sum(c.num for c in final))),
-            macro_score=_round(_mean(last_stage_values)),
-            num=last_stage_num,
-            categories=categories,
+        metrics.append(metric_row(
+            name, categories,
+            score=sum(c.score * c.num for c in final) / max(1, sum(c.num for c in final)),
+            macro_score=_mean(last_stage_values), num=last_stage_num,
         ))
     for _stage, _scores, rows in stages[-1:]:
         total.scored = len(rows)
-    return Report(
-        name=f"{model}_{task}", dataset_name=task, model_name=model,
-        score=metrics[0].score if metrics else 0.0, metrics=metrics,
-        dataset_pretty_name=f"MTEB {kind}: {task}", counts=total,
-    )
+    return suite_report(task, model, metrics, pretty_name=f"MTEB {kind}: {task}", counts=total)
 
 
 def mteb_samples(rows: list[dict[str, Any]], kind: str, stage: str) -> list[SampleResult]:
@@ -139,12 +121,8 @@ def ragas_records(
             invalid=sum(1 for r in rows if "invalid" in r["outcomes"].get(name, {})),
             errored=sum(1 for r in rows if "error" in r["outcomes"].get(name, {})),
         )
-        score = _round(_mean(values))
-        subset = SubsetReport(name="default", score=score, num=len(values), stderr=_round(standard_error(values)), counts=counts)
-        metrics.append(MetricReport(
-            name=name, score=score, macro_score=score, num=len(values), stderr=subset.stderr,
-            categories=[CategoryReport(name=("default",), score=score, macro_score=score, num=len(values), subsets=[subset])],
-        ))
+        subset = subset_row("default", _mean(values), len(values), stderr=standard_error(values), counts=counts)
+        metrics.append(single_metric(name, subset))
     results = []
     for i, row in enumerate(rows):
         outcomes = row["outcomes"]
@@ -171,11 +149,7 @@ def ragas_records(
             error="; ".join(f"{m}: {why}" for m, why in missing.items()) or None,
             details={"unscored_metrics": missing} if missing else {},
         ))
-    report = Report(
-        name=f"{model}_{dataset}", dataset_name=dataset, model_name=model,
-        score=metrics[0].score if metrics else 0.0, metrics=metrics,
-        dataset_pretty_name=f"RAGAS: {dataset}", counts=total,
-    )
+    report = suite_report(dataset, model, metrics, pretty_name=f"RAGAS: {dataset}", counts=total)
     return report, results
 
 
@@ -192,12 +166,5 @@ def clip_report(dataset: str, model: str, task: str, metrics: dict[str, float], 
     for name, value in metrics.items():
         if not isinstance(value, (int, float)) or is_nan(float(value)):
             continue
-        subset = SubsetReport(name=task, score=_round(value), num=num, counts=SampleCounts(scored=num))
-        out.append(MetricReport(
-            name=name, score=_round(value), macro_score=_round(value), num=num,
-            categories=[CategoryReport(name=("default",), score=_round(value), macro_score=_round(value), num=num, subsets=[subset])],
-        ))
-    return Report(
-        name=f"{model}_{dataset}", dataset_name=dataset, model_name=model, score=out[0].score if out else 0.0,
-        metrics=out, dataset_pretty_name=f"CLIP {task}: {dataset}", counts=SampleCounts(scored=num),
-    )
+        out.append(single_metric(name, subset_row(task, value, num)))
+    return suite_report(dataset, model, out, pretty_name=f"CLIP {task}: {dataset}", counts=SampleCounts(scored=num))

@@ -19,7 +19,8 @@ from typing import Any
 
 from evalscope.backends.suites.boundary import WorkerConfigError, WorkerRequest, worker_main
 from evalscope.backends.suites.vlmeval.config import CUSTOM_API_MODEL, VLMEvalConfig
-from evalscope.core.report import CategoryReport, MetricReport, Report, SampleCounts, SubsetReport
+from evalscope.core.report import Report, SampleCounts, SubsetReport
+from evalscope.core.report_builder import category_row, metric_row, subset_row, suite_report
 from evalscope.core.serialization import structure
 from evalscope.core.suites import SuiteRun
 from evalscope.core.types import ModelOutput, Sample, SampleResult, SampleStatus
@@ -175,16 +176,15 @@ def _report(dataset: str, model: str, metrics: dict[str, float], samples: list[S
         parts = dict(p.split("=", 1) if "=" in p else ("column", p) for p in key.split("|"))  # type: ignore[misc]  # a split at a present "=" has two parts
         split, column = parts.get("split", "none"), parts.get("column", key)
         num = len(scored) if column == "Overall" else sum(1 for s in scored if (s.sample and s.sample.metadata.get("category")) == column) or len(scored)
-        by_split.setdefault(split, []).append(SubsetReport(name=column, score=round(float(value), 4), num=num, counts=counts if column == "Overall" else SampleCounts(scored=num)))
+        by_split.setdefault(split, []).append(subset_row(column, value, num, counts=counts if column == "Overall" else None))
     categories = []
     for split, subsets in by_split.items():
         subsets.sort(key=lambda s: (s.name != "Overall", s.name))
         overall = subsets[0]
-        categories.append(CategoryReport(name=(split,), score=overall.score, macro_score=overall.score, num=overall.num, subsets=subsets))
-    first = categories[0].subsets[0] if categories else SubsetReport(name="Overall", score=0.0, num=0)
-    metric = MetricReport(name="acc", score=first.score, macro_score=first.score, num=first.num, categories=categories)
-    return Report(name=f"{model}_{dataset}", dataset_name=dataset, model_name=model, score=first.score,
-                  metrics=[metric], dataset_pretty_name=f"VLMEvalKit: {dataset}", counts=counts)
+        categories.append(category_row((split,), subsets, score=overall.score, macro_score=overall.score, num=overall.num))
+    first = categories[0].subsets[0] if categories else subset_row("Overall", 0.0, 0)
+    metric = metric_row("acc", categories, score=first.score, macro_score=first.score, num=first.num)
+    return suite_report(dataset, model, [metric], pretty_name=f"VLMEvalKit: {dataset}", counts=counts)
 
 
 def _samples(folder: Path, model: str, dataset: str, label: str) -> list[SampleResult]:
