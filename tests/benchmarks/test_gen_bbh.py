@@ -20,8 +20,8 @@ BBH = Path(DATASET_DIR) / "bbh"
 def test_27_tasks() -> None:
     spec = get_benchmark("bbh")
     assert len(MULTIPLE_CHOICE_TASKS) == 17 and len(FREE_FORM_TASKS) == 10
-    assert sorted(spec.subsets) == sorted(p.stem for p in (BBH / "bbh").glob("*.json"))
-    assert spec.few_shot_num == 3 and spec.fewshot_split == "cot-prompts"
+    assert sorted(spec.data.subsets) == sorted(p.stem for p in (BBH / "bbh").glob("*.json"))
+    assert spec.prompt.few_shot_num == 3 and spec.data.fewshot_split == "cot-prompts"
 
 
 def test_records_and_zero_shot_prompt() -> None:
@@ -36,11 +36,11 @@ def test_records_and_zero_shot_prompt() -> None:
 def test_three_shot_prompt_from_cot_file() -> None:
     spec = get_benchmark("bbh")
     raw = (BBH / "cot-prompts" / "date_understanding.txt").read_text()
-    shot = spec.record_to_sample({"text": raw}, 0, "date_understanding")
+    shot = spec.data.record_to_sample({"text": raw}, 0, "date_understanding")
     assert "canary" not in shot.input and shot.input.startswith("Infer the date from context.\n\nQ: Today is Christmas Eve")
     assert shot.input.count("A: Let's think step by step.") == 3
     _, (sample,) = task_and_samples("bbh", limit=1, few_shot_num=0, subset_list=["date_understanding"])
-    text = spec.format_query(sample, PromptContext("date_understanding", [shot], "generation"))
+    text = spec.prompt.format_query(sample, PromptContext("date_understanding", [shot], "generation"))
     assert text == (
         "Follow the given examples and answer the question.\n" + cot_prompt(raw)
         + f"\n\nQ: {sample.input}\nA: Let's think step by step."

@@ -24,7 +24,7 @@ def test_specs_share_one_prompt_extract_and_score() -> None:
 
 def test_competition_math_levels_from_real_rows() -> None:
     task, samples = task_and_samples("competition_math", limit=None)
-    counts = {lvl: sum(s.subset == lvl for s in samples) for lvl in get_benchmark("competition_math").subsets}
+    counts = {lvl: sum(s.subset == lvl for s in samples) for lvl in get_benchmark("competition_math").data.subsets}
     assert counts == {"Level 1": 437, "Level 2": 894, "Level 3": 1131, "Level 4": 1214, "Level 5": 1324}
     first = next(s for s in samples if s.subset == "Level 3")
     assert first.input.startswith("How many vertical asymptotes does the graph of $y=\\frac{2}{x^2+x-6}$ have?")
@@ -56,7 +56,7 @@ def test_competition_math_few_shot_blocks() -> None:
 
     spec = get_benchmark("competition_math")
     task, (a, b, *_) = task_and_samples("competition_math", limit=2, subset_list=["Level 1"])
-    text = spec.format_query(b, PromptContext("Level 1", [a], "generation"))
+    text = spec.prompt.format_query(b, PromptContext("Level 1", [a], "generation"))
     assert text == f"Problem:\n{a.input}\nSolution:\n{a.metadata['solution']}\n\nProblem:\n{b.input}\nSolution:\n"
 
 
@@ -94,7 +94,7 @@ def test_mock_run(tmp_path, name: str) -> None:
     task, samples = task_and_samples(name, limit=1)
     reply = f"Some reasoning. Final: \\boxed{{{samples[0].target}}}"
     report, records = mock_run(tmp_path, name, reply, limit=2)
-    per_subset = len(get_benchmark(name).subsets)
+    per_subset = len(get_benchmark(name).data.subsets)
     assert len(records) == 2 * per_subset
     assert all(r["output"]["text"] == reply for r in records)
     hits = sum(r["scores"][PASS_AT_1] for r in records)

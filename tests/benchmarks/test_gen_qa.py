@@ -36,7 +36,7 @@ def test_trivia_record_from_hub_row() -> None:
     row = {"input": [{"role": "system", "content": "Follow the given examples and answer the question."},
                      {"role": "user", "content": "Which planet is known as the Red Planet?"}],
            "ideal": ["Mars", "mars", "The Red Planet"]}
-    sample = spec.record_to_sample(row, 3, "default")
+    sample = spec.data.record_to_sample(row, 3, "default")
     assert (sample.id, sample.input, sample.target[0]) == ("3", "Which planet is known as the Red Planet?", "Mars")
 
 
@@ -107,7 +107,7 @@ def test_general_qa_scores() -> None:
     assert exact["bleu-1"] == pytest.approx(1.0) and exact["rouge-l-f"] == pytest.approx(1.0)
     partial = review(task, sample, "The capital is Paris.").scores
     assert 0 < partial["rouge-1-f"] < 1 and partial["rouge-1-p"] == pytest.approx(1.0)  # every word is in the reference
-    assert list(exact) == list(get_benchmark("general_qa").metrics)
+    assert list(exact) == list(get_benchmark("general_qa").scoring.metrics)
 
 
 def test_general_qa_real_smollm2_outputs() -> None:

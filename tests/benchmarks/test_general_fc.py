@@ -162,10 +162,10 @@ def test_multi_step_expectations_are_kept_with_the_sample():
 
     spec = get_benchmark("general_fc")
     rows = [json.loads(line) for line in (FIXTURE / "weather.jsonl").read_text(encoding="utf-8").splitlines()]
-    sample = spec.record_to_sample(rows[3], 3, "weather")
+    sample = spec.data.record_to_sample(rows[3], 3, "weather")
     assert sample.metadata["steps"] == [
         {"tool_results": [{"name": "add", "content": "6.5"}], "rule": "no_call", "answer": None}
     ]
     bad = {**rows[3], "steps": [{"expected_calls": [{"name": "multiply", "arguments": {}}]}]}
     with pytest.raises(ValueError, match=r"steps\[0\]\.expected_calls\[0\]\.name: calls 'multiply'"):
-        spec.record_to_sample(bad, 3, "weather")
+        spec.data.record_to_sample(bad, 3, "weather")

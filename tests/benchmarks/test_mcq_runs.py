@@ -52,7 +52,7 @@ def test_mock_run_scores_match_gold(name, local, args, dataset_dir, tmp_path):
     normalise = requests[0].kind.value == "loglikelihood" and name in ("hellaswag",)
     hits = [(_mock_prediction(r) if normalise else "A") == s.target for s, r in zip(samples, requests)]
     report = reports[name]
-    assert [m.name for m in report.metrics] == list(get_benchmark(name).metrics)
+    assert [m.name for m in report.metrics] == list(get_benchmark(name).scoring.metrics)
     assert report.metrics[0].num == len(samples) > 0
     assert report.score == pytest.approx(sum(hits) / len(hits), abs=1e-4)
 

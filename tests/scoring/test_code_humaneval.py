@@ -57,7 +57,7 @@ def test_spec_scores_model_answers_in_the_sandbox(task_and_samples):
     for text, expected in answers.items():
         output = ModelOutput(text=text)
         _, prediction = task.predict(sample, output)
-        assert SPEC.score(prediction, sample, output) == {"Pass@1": expected}, text
+        assert SPEC.scoring.score(prediction, sample, output) == {"Pass@1": expected}, text
     assert not os.path.exists("/tmp/pwned")
 
 

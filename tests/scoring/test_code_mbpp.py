@@ -51,4 +51,4 @@ def test_spec_scores_a_model_answer(task_and_samples):
     bad = ModelOutput(text="```python\ndef remove_Occ(s, ch):\n    return s\n```")
     for output, expected in ((good, 1.0), (bad, 0.0)):
         _, prediction = task.predict(sample, output)
-        assert SPEC.score(prediction, sample, output) == {"Pass@1": expected}
+        assert SPEC.scoring.score(prediction, sample, output) == {"Pass@1": expected}

@@ -51,7 +51,7 @@ from evalscope.arena.arena_hard_judge import (
     outcome,
     verdict_parser,
 )
-from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec
 from evalscope.core.judge.judge import JudgeCall, JudgeCallError, LLMJudge
 from evalscope.core.serialization import unstructure
 from evalscope.core.types import (
@@ -393,21 +393,25 @@ def on_report(report: Any, run_dir: Path, model_id: str, print_tables: bool) -> 
 
 SPEC = BenchmarkSpec(
     name=NAME,
+    data=DataSpec(
+        local_dir="arena_hard",
+        local_patterns=("question.jsonl",),
+        subsets=(CATEGORY,),
+        group_records=group_records,
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(generation_config=GenerationConfig(max_tokens=4096, temperature=0.0)),
+    scoring=ScoringSpec(
+        score=no_score,
+        metrics=(METRIC,),
+        aggregate=aggregate,
+        extra_params={"baseline": SHIPPED, "baseline_dataset": NAME, "baseline_run_id": None},
+    ),
     pretty_name="Arena-Hard-Auto v0.1",
     description=(
         "500 hard prompts; the judge compares the model's answer with gpt-4-0314's (or a baseline of yours) in both "
         "orders with Arena-Hard's prompt and five-level verdict; win rate from a Bradley-Terry fit, bootstrap 95% interval."
     ),
     tags=("arena", "llm-judge", "chat"),
-    local_dir="arena_hard",
-    local_patterns=("question.jsonl",),
-    subsets=(CATEGORY,),
-    group_records=group_records,
-    record_to_sample=record_to_sample,
-    score=no_score,
-    metrics=(METRIC,),
-    aggregate=aggregate,
-    generation_config=GenerationConfig(max_tokens=4096, temperature=0.0),
-    extra_params={"baseline": SHIPPED, "baseline_dataset": NAME, "baseline_run_id": None},
     on_report=on_report,
 )

@@ -24,7 +24,7 @@ import attrs
 
 from evalscope.arena.battles import JudgePrompts, judge_pair, pairs
 from evalscope.arena.data import pick_run
-from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, ScoringSpec
 from evalscope.core.judge.judge import JudgeCallError, LLMJudge
 from evalscope.core.serialization import ConfigError
 from evalscope.core.types import ModelOutput, Sample, SampleResult, SampleStatus
@@ -180,13 +180,21 @@ def on_report(report: Any, run_dir: Path, model_id: str, print_tables: bool) -> 
 
 SPEC = BenchmarkSpec(
     name=NAME,
+    data=DataSpec(record_to_sample=record_to_sample, build_records=build_records),
+    scoring=ScoringSpec(
+        score=no_score,
+        metrics=(METRIC,),
+        extra_params={
+            "models": [],
+            "baseline": None,
+            "dataset": None,
+            "position_bias_mitigation": "swap_position",
+            "verdict_format": "lmsys",
+            "seed": None,
+        },
+    ),
     pretty_name="General Arena",
     description="Pairwise battles between earlier runs' answers, judged by a model (judge_model_args); win rates, Bradley-Terry and Elo ratings.",
     tags=("arena", "llm-judge"),
-    record_to_sample=record_to_sample,
-    build_records=build_records,
-    score=no_score,
-    metrics=(METRIC,),
-    extra_params={"models": [], "baseline": None, "dataset": None, "position_bias_mitigation": "swap_position", "verdict_format": "lmsys", "seed": None},
     on_report=on_report,
 )

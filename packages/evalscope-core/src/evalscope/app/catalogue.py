@@ -150,14 +150,14 @@ def describe_benchmark(name: str, dataset_dir: str | None = None, *, example: bo
         pretty_name=spec.pretty_name or spec.name,
         description=spec.description,
         tags=list(spec.tags),
-        dataset_id=spec.dataset_id,
-        hf_dataset_id=spec.hf_dataset_id,
-        eval_split=spec.eval_split,
-        fewshot_split=spec.fewshot_split,
-        few_shot_num=spec.few_shot_num,
+        dataset_id=spec.data.dataset_id,
+        hf_dataset_id=spec.data.hf_dataset_id,
+        eval_split=spec.data.eval_split,
+        fewshot_split=spec.data.fewshot_split,
+        few_shot_num=spec.prompt.few_shot_num,
         local=local_layout(spec, dataset_dir),
-        subsets=list(spec.subsets),
-        metrics=list(spec.metrics),
+        subsets=list(spec.data.subsets),
+        metrics=list(spec.scoring.metrics),
         output_types=list(spec.output_types),
         local_model_output_type=_output_type_for(spec, local=True),
         service_output_type=_output_type_for(spec, local=False),
@@ -171,26 +171,26 @@ def describe_benchmark(name: str, dataset_dir: str | None = None, *, example: bo
 
 def local_layout(spec: Any, dataset_dir: str | None) -> LocalLayout:
     """The folder and file patterns a run looks for, checked for each subset's evaluation file."""
-    layout = LocalLayout(spec.local_dir, list(spec.local_patterns))
-    if not spec.local_dir:
+    layout = LocalLayout(spec.data.local_dir, list(spec.data.local_patterns))
+    if not spec.data.local_dir:
         return layout
-    if os.path.isabs(spec.local_dir):  # a YAML benchmark's own folder
-        layout.path = spec.local_dir
+    if os.path.isabs(spec.data.local_dir):  # a YAML benchmark's own folder
+        layout.path = spec.data.local_dir
     elif dataset_dir:
-        layout.path = str(Path(dataset_dir) / spec.local_dir)
+        layout.path = str(Path(dataset_dir) / spec.data.local_dir)
     else:
         return layout
     layout.found = os.path.isdir(layout.path)
-    if layout.found and spec.local_patterns:
+    if layout.found and spec.data.local_patterns:
         subsets = (
             ("default",)
-            if spec.group_records is not None or spec.discover_subsets is not None
-            else spec.subsets
+            if spec.data.group_records is not None or spec.data.discover_subsets is not None
+            else spec.data.subsets
         )
         root = Path(layout.path)
         layout.subsets_checked = len(subsets)
         layout.subsets_found = sum(
-            any((root / p.format(subset=s, split=spec.eval_split)).is_file() for p in spec.local_patterns)
+            any((root / p.format(subset=s, split=spec.data.eval_split)).is_file() for p in spec.data.local_patterns)
             for s in subsets
         )
     return layout
@@ -235,12 +235,12 @@ def extraction_words(spec: Any, output_type: str | None) -> list[str]:
         lines.append(f"{output_type}: {KIND_WORDS[output_type]}")
     if "generation" in spec.output_types:
         steps: list[str] = []
-        if spec.filters:
-            steps.append(f"filters {', '.join(spec.filters)} (e.g. <think> blocks removed)")
+        if spec.scoring.filters:
+            steps.append(f"filters {', '.join(spec.scoring.filters)} (e.g. <think> blocks removed)")
         if spec.predict is not None:
             steps.append(_words(spec.predict, EXTRACTOR_WORDS))
-        elif spec.extract is not None:
-            steps.append(_words(spec.extract, EXTRACTOR_WORDS))
+        elif spec.scoring.extract is not None:
+            steps.append(_words(spec.scoring.extract, EXTRACTOR_WORDS))
         elif spec.mcq:
             steps.append(
                 "the option letter the reply picks (answer cues in English and Chinese, then a lone letter)"
@@ -248,20 +248,20 @@ def extraction_words(spec: Any, output_type: str | None) -> list[str]:
         else:
             steps.append("the whole reply, stripped")
         lines.append("generation: " + "; then ".join(steps))
-    if spec.score is exact_match and spec.mcq:
+    if spec.scoring.score is exact_match and spec.mcq:
         lines.append("score: the letter equals the gold option")
     else:
-        lines.append(f"score: {_words(spec.score, SCORER_WORDS)}")
+        lines.append(f"score: {_words(spec.scoring.score, SCORER_WORDS)}")
     return lines
 
 
 def _formatter_words(spec: Any) -> str:
     from evalscope.core.benchmark import default_query
 
-    if spec.format_query is default_query:
+    if spec.prompt.format_query is default_query:
         return "the question as it is (default_query)"
-    doc = inspect.getdoc(spec.format_query)
-    return _qualname(spec.format_query) + (f": {doc.splitlines()[0]}" if doc else "")
+    doc = inspect.getdoc(spec.prompt.format_query)
+    return _qualname(spec.prompt.format_query) + (f": {doc.splitlines()[0]}" if doc else "")
 
 
 def render_example(spec: Any, dataset_dir: str | None) -> Example:
@@ -277,20 +277,20 @@ def render_example(spec: Any, dataset_dir: str | None) -> Example:
     bare = Example(
         rendered=False,
         output_type=output_type,
-        template=spec.prompt_template,
-        system_prompt=spec.system_prompt,
+        template=spec.prompt.prompt_template,
+        system_prompt=spec.prompt.system_prompt,
         formatter=_formatter_words(spec),
     )
-    if spec.build_records is not None:
+    if spec.data.build_records is not None:
         bare.note = (
             "its samples are built with the evaluated model's tokenizer when a run starts"
-            if spec.records_use_model
+            if spec.data.records_use_model
             else "its records are built from earlier runs, not read from files"
         )
         return bare
     args = DatasetArgs()
-    if spec.discover_subsets is None and spec.group_records is None and spec.subsets:
-        args = DatasetArgs(subset_list=[spec.subsets[0]])
+    if spec.data.discover_subsets is None and spec.data.group_records is None and spec.data.subsets:
+        args = DatasetArgs(subset_list=[spec.data.subsets[0]])
     try:
         task = build_task(
             spec,

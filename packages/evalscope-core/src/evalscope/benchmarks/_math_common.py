@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
+
 from evalscope.benchmarks._lib.math_answer import extract_math_answer, last_boxed, math_equal
-from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec
 from evalscope.core.metrics import PASS_AT_1
 from evalscope.core.types import ModelOutput, Sample
 
@@ -70,16 +72,20 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[s
     return {PASS_AT_1: float(bool(prediction) and math_equal(str(prediction), sample.target))}
 
 
-def math_spec(**kwargs: Any) -> BenchmarkSpec:
-    """A boxed-answer math benchmark; keyword arguments override the shared defaults."""
-    defaults: dict[str, Any] = dict(
-        tags=("math", "reasoning"),
-        prompt_template=BOXED_TEMPLATE,
+MATH_PATTERNS = ("{split}.jsonl", "test.jsonl")
+
+
+def math_spec(*, data: DataSpec, prompt: PromptSpec | None = None, **kwargs: Any) -> BenchmarkSpec:
+    """A boxed-answer math benchmark: the boxed template (when `prompt` is None), the shared scoring,
+    and the local file names `MATH_PATTERNS` when `data` names none; keyword arguments set the rest."""
+    if not data.local_patterns:
+        data = attrs.evolve(data, local_patterns=MATH_PATTERNS)
+    scoring = ScoringSpec(
         extract=extract,
         score=score,
         metrics=(PASS_AT_1,),
         blocking_score=True,  # sympy may take a while
         filters=("strip_think",),
-        local_patterns=("{split}.jsonl", "test.jsonl"),
     )
-    return BenchmarkSpec(**{**defaults, **kwargs})
+    prompt = prompt or PromptSpec(prompt_template=BOXED_TEMPLATE)
+    return BenchmarkSpec(data=data, prompt=prompt, scoring=scoring, **{"tags": ("math", "reasoning"), **kwargs})

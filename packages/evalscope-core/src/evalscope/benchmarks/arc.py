@@ -7,7 +7,7 @@ sends 0.12's text as a raw prompt (_evalscope012.py).
 from __future__ import annotations
 
 from evalscope.benchmarks._mcq import few_shot_then_question, letter_of
-from evalscope.core.benchmark import mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 
@@ -24,18 +24,19 @@ def record_to_sample(record: dict, index: int, subset: str) -> Sample:
 
 SPEC = mcq_spec(
     name="arc",
+    data=DataSpec(
+        dataset_id="modelscope/ai2_arc",
+        hf_dataset_id="allenai/ai2_arc",
+        subsets=("ARC-Easy", "ARC-Challenge"),
+        eval_split="test",
+        fewshot_split="train",
+        local_dir="arc",
+        local_patterns=("{subset}/{split}.jsonl", "{subset}/{split}_subset.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=0, format_query=few_shot_then_question),
     pretty_name="ARC",
     description="Grade-school science questions (ARC-Easy and ARC-Challenge test sets).",
     tags=("reasoning", "mcq"),
-    dataset_id="modelscope/ai2_arc",
-    hf_dataset_id="allenai/ai2_arc",
-    subsets=("ARC-Easy", "ARC-Challenge"),
-    eval_split="test",
-    fewshot_split="train",
-    few_shot_num=0,
-    local_dir="arc",
-    local_patterns=("{subset}/{split}.jsonl", "{subset}/{split}_subset.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=few_shot_then_question,
     output_types=("multiple_choice", "generation", "continuation"),
 )

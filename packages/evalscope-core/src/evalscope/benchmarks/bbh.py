@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from evalscope.benchmarks._bbh_tasks import MULTIPLE_CHOICE_TASKS, TASKS
-from evalscope.core.benchmark import BenchmarkSpec, PromptContext
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptContext, PromptSpec, ScoringSpec
 from evalscope.core.types import GenerationConfig, Sample
 
 HEADER = "Follow the given examples and answer the question."
@@ -61,20 +61,29 @@ def extract(text: str, sample: Sample) -> str:
 
 SPEC = BenchmarkSpec(
     name="bbh",
+    data=DataSpec(
+        dataset_id="modelscope/bbh",
+        hf_dataset_id="lukaemon/bbh",
+        subsets=TASKS,
+        eval_split="test",
+        fewshot_split=COT_SPLIT,
+        local_dir="bbh",
+        local_patterns=(
+            "{split}/{subset}.txt",
+            "bbh/{subset}.json",
+            "{subset}.json",
+            "{subset}/{split}.jsonl",
+        ),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=3,
+        max_few_shot=3,
+        format_query=format_query,
+        generation_config=GenerationConfig(stop=["\n\nQ:"]),
+    ),
+    scoring=ScoringSpec(extract=extract),
     pretty_name="BBH",
     description="BIG-Bench Hard: 27 reasoning tasks, 3-shot chain of thought; exact match of the extracted answer.",
     tags=("reasoning",),
-    dataset_id="modelscope/bbh",
-    hf_dataset_id="lukaemon/bbh",
-    subsets=TASKS,
-    eval_split="test",
-    fewshot_split=COT_SPLIT,
-    few_shot_num=3,
-    max_few_shot=3,
-    local_dir="bbh",
-    local_patterns=("{split}/{subset}.txt", "bbh/{subset}.json", "{subset}.json", "{subset}/{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    extract=extract,
-    generation_config=GenerationConfig(stop=["\n\nQ:"]),
 )

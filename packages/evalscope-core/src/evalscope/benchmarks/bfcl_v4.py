@@ -18,7 +18,7 @@ import attrs
 from evalscope.benchmarks._lib import bfcl_data
 from evalscope.benchmarks._lib.fc_check import calls_of, check_calls
 from evalscope.benchmarks._lib.fc_tools import answer_calls, bfcl_tools
-from evalscope.core.benchmark import BenchmarkSpec, Task
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, ScoringSpec, Task
 from evalscope.core.metrics import ACCURACY
 from evalscope.core.types import ChatMessage, ModelOutput, ModelRequest, Sample
 
@@ -134,21 +134,17 @@ def score(
 def make_spec(name: str, pretty: str) -> BenchmarkSpec:
     return BenchmarkSpec(
         name=name,
+        data=DataSpec(subsets=CATEGORIES, build_records=build_records, record_to_sample=record_to_sample),
+        scoring=ScoringSpec(score=score, metrics=(ACCURACY,), extra_params={"data_dir": None}),
         pretty_name=pretty,
         description=(
             "Berkeley Function Calling Leaderboard, single-turn categories: tools offered with each question, "
             "calls checked by BFCL's AST rules (irrelevance: no call; live_relevance: some call)."
         ),
         tags=("function_calling", "tools"),
-        subsets=CATEGORIES,
-        build_records=build_records,
-        record_to_sample=record_to_sample,
         build_request=build_request,
         predict=predict,
-        score=score,
-        metrics=(ACCURACY,),
         category=lambda subset: ("live" if subset.startswith("live_") else "non_live",),
-        extra_params={"data_dir": None},
     )
 
 

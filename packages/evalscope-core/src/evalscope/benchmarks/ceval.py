@@ -10,7 +10,7 @@ from __future__ import annotations
 from evalscope.benchmarks._ceval_subjects import SUBJECTS
 from evalscope.benchmarks._mcq import letter_of, verbatim_metadata
 from evalscope.benchmarks._mcq_formats import options_from_columns, shots_then, zh_block
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 
@@ -37,19 +37,19 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="ceval",
+    data=DataSpec(
+        dataset_id="modelscope/ceval-exam",
+        hf_dataset_id="ceval/ceval-exam",
+        subsets=tuple(SUBJECTS),
+        eval_split="val",
+        fewshot_split="dev",
+        local_dir="ceval",
+        local_patterns=("{split}/{subset}_{split}.csv",),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=0, max_few_shot=5, format_query=format_query),
     pretty_name="C-Eval",
     description="Chinese exam questions, 52 subjects in STEM / Social Science / Humanities / Other; val split.",
     tags=("knowledge", "mcq", "chinese"),
-    dataset_id="modelscope/ceval-exam",
-    hf_dataset_id="ceval/ceval-exam",
-    subsets=tuple(SUBJECTS),
-    eval_split="val",
-    fewshot_split="dev",
-    few_shot_num=0,
-    max_few_shot=5,
-    local_dir="ceval",
-    local_patterns=("{split}/{subset}_{split}.csv",),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
     category=lambda subset: (SUBJECTS[subset][1] if subset in SUBJECTS else "Other",),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from evalscope.benchmarks._mcq import few_shot_then_question, letter_of, verbatim_metadata
 from evalscope.benchmarks._mcq_formats import options_from_columns
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 #: subject -> (Chinese name, category); subjects the authors tag "china specific" form that category
@@ -106,19 +106,19 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="cmmlu",
+    data=DataSpec(
+        dataset_id="modelscope/cmmlu",
+        hf_dataset_id="haonan-li/cmmlu",
+        subsets=tuple(SUBJECTS),
+        eval_split="test",
+        fewshot_split="dev",
+        local_dir="cmmlu",
+        local_patterns=("{split}/{subset}.csv",),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=5, max_few_shot=5, format_query=format_query),
     pretty_name="CMMLU",
     description="Chinese massive multitask language understanding: 67 subjects, 5-shot from dev.",
     tags=("knowledge", "mcq", "chinese"),
-    dataset_id="modelscope/cmmlu",
-    hf_dataset_id="haonan-li/cmmlu",
-    subsets=tuple(SUBJECTS),
-    eval_split="test",
-    fewshot_split="dev",
-    few_shot_num=5,
-    max_few_shot=5,
-    local_dir="cmmlu",
-    local_patterns=("{split}/{subset}.csv",),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
     category=lambda subset: (SUBJECTS[subset][1] if subset in SUBJECTS else "Other",),
 )

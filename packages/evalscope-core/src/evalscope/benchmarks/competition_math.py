@@ -9,8 +9,14 @@ split (set few_shot_num to use the hub's train split).
 
 from __future__ import annotations
 
-from evalscope.benchmarks._math_common import LEVELS, group_by_level, math_spec, problem_reader
-from evalscope.core.benchmark import PromptContext
+from evalscope.benchmarks._math_common import (
+    BOXED_TEMPLATE,
+    LEVELS,
+    group_by_level,
+    math_spec,
+    problem_reader,
+)
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec
 from evalscope.core.types import Sample
 
 
@@ -23,16 +29,17 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = math_spec(
     name="competition_math",
+    data=DataSpec(
+        dataset_id="modelscope/competition_math",
+        hf_dataset_id="EleutherAI/hendrycks_math",
+        subsets=LEVELS,
+        group_records=group_by_level,
+        eval_split="test",
+        fewshot_split="train",
+        local_dir="competition_math",
+        record_to_sample=problem_reader(("problem",)),
+    ),
+    prompt=PromptSpec(prompt_template=BOXED_TEMPLATE, few_shot_num=0, format_query=format_query),
     pretty_name="MATH",
     description="Competition math (MATH test set, 5000 problems) in five difficulty levels; boxed answer, math_equal.",
-    dataset_id="modelscope/competition_math",
-    hf_dataset_id="EleutherAI/hendrycks_math",
-    subsets=LEVELS,
-    group_records=group_by_level,
-    eval_split="test",
-    fewshot_split="train",
-    few_shot_num=0,
-    local_dir="competition_math",
-    record_to_sample=problem_reader(("problem",)),
-    format_query=format_query,
 )

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from evalscope.core.benchmark import BenchmarkSpec, Task
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec, Task
 from evalscope.core.collections.report import (
     COLLECTION_KEY,
     build_collection_report,
@@ -76,11 +76,11 @@ def _sub_task(dataset: str, output_type: str, filters_json: str) -> Task:
         spec=spec,
         output_type=output_type,
         few_shot_num=0,
-        generation_config=spec.generation_config,
-        prompt_template=spec.prompt_template,
-        system_prompt=spec.system_prompt,
+        generation_config=spec.prompt.generation_config,
+        prompt_template=spec.prompt.prompt_template,
+        system_prompt=spec.prompt.system_prompt,
         filters=json.loads(filters_json),
-        metrics=spec.metrics,
+        metrics=spec.scoring.metrics,
     )
 
 
@@ -133,16 +133,12 @@ SPEC = BenchmarkSpec(
     description="A mixed dataset sampled from several benchmarks by `evalscope collection create`; "
     "each row is asked and scored as its own benchmark would.",
     tags=("custom", "mixture"),
-    subsets=("default",),
-    eval_split="test",
-    local_patterns=("", "{split}.jsonl"),
-    record_to_sample=record_to_sample,
+    data=DataSpec(
+        subsets=("default",), eval_split="test", local_patterns=("", "{split}.jsonl"), record_to_sample=record_to_sample
+    ),
+    prompt=PromptSpec(generation_config=GenerationConfig()),
+    scoring=ScoringSpec(metrics=(ACCURACY,), extract=extract, score=score, blocking_score=True),
     output_types=("generation",),
-    metrics=(ACCURACY,),
-    extract=extract,
-    score=score,
-    blocking_score=True,
     category=category,
-    generation_config=GenerationConfig(),
     **{k: v for k, v in _HOOKS.items() if k in attrs.fields_dict(BenchmarkSpec)},
 )

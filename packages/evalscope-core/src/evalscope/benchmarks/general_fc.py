@@ -37,7 +37,7 @@ import attrs
 from evalscope.benchmarks._lib.fc_tools import answer_calls
 from evalscope.benchmarks.bfcl_v4 import score_calls
 from evalscope.core.agent import BUDGET_DEFAULTS, Agent, AgentSettings, Toolbox
-from evalscope.core.benchmark import BenchmarkSpec, Task
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, ScoringSpec, Task
 from evalscope.core.datasets import DatasetFormatError
 from evalscope.core.metrics import ACCURACY
 from evalscope.core.types import (
@@ -309,17 +309,17 @@ def score(
 
 SPEC = BenchmarkSpec(
     name="general_fc",
+    data=DataSpec(
+        eval_split="test",
+        local_patterns=("{subset}.jsonl",),
+        discover_subsets=discover_subsets,
+        record_to_sample=record_to_sample,
+    ),
+    scoring=ScoringSpec(score=score, metrics=(ACCURACY,), extra_params=dict(BUDGET_DEFAULTS)),
     pretty_name="General-FC",
     description="Your own function-calling tests ({subset}.jsonl: messages, tools, expected calls or should_call_tool), scored by BFCL's AST rules.",
     tags=("function_calling", "tools", "custom"),
-    eval_split="test",
-    local_patterns=("{subset}.jsonl",),
-    discover_subsets=discover_subsets,
-    record_to_sample=record_to_sample,
     build_request=build_request,
     predict=predict,
-    score=score,
-    metrics=(ACCURACY,),
     agent=agent,
-    extra_params=dict(BUDGET_DEFAULTS),
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from evalscope.benchmarks._mcq import letter_of
 from evalscope.benchmarks._mcq_formats import options_from_columns, shots_then, zh_block
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.datasets import DatasetFormatError
 from evalscope.core.serialization import short_repr
 from evalscope.core.types import Sample
@@ -62,18 +62,20 @@ def discover_subsets(root: str | Path) -> list[str]:
 
 SPEC = mcq_spec(
     name="general_mcq",
+    data=DataSpec(
+        subsets=("default",),
+        discover_subsets=discover_subsets,
+        fewshot_optional=True,
+        eval_split="val",
+        fewshot_split="dev",
+        local_dir="general_mcq",
+        local_patterns=("{subset}_{split}.csv", "{subset}_{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=0, format_query=format_query, prompt_template="请回答问题，并选出其中的正确答案\n{query}"
+    ),
     pretty_name="General-MCQ",
     description="Your own multiple-choice data: {subset}_val / {subset}_dev files (CSV or JSONL), 2-10 options.",
     tags=("custom", "mcq"),
-    subsets=("default",),
-    discover_subsets=discover_subsets,
-    fewshot_optional=True,
-    eval_split="val",
-    fewshot_split="dev",
-    few_shot_num=0,
-    local_dir="general_mcq",
-    local_patterns=("{subset}_{split}.csv", "{subset}_{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    prompt_template="请回答问题，并选出其中的正确答案\n{query}",
 )

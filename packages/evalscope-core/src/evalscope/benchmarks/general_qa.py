@@ -12,7 +12,7 @@ rouge-{1,2,l}-{f,r,p}; Chinese is segmented with jieba when installed.
 
 from __future__ import annotations
 
-from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec
 from evalscope.core.datasets import DatasetFormatError
 from evalscope.core.text_overlap import BLEU_KEYS, text_overlap_scores
 from evalscope.core.types import ChatMessage, ModelOutput, Sample
@@ -53,13 +53,14 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[s
 
 SPEC = BenchmarkSpec(
     name="general_qa",
+    data=DataSpec(
+        eval_split="test",
+        local_patterns=("{subset}.jsonl", "{subset}/{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(prompt_template="请回答问题\n{query}"),
+    scoring=ScoringSpec(score=score, metrics=METRICS),
     pretty_name="General-QA",
     description="Your own QA files ({subset}.jsonl); BLEU-1..4 and ROUGE-1/2/L against the reference answer.",
     tags=("qa", "custom"),
-    eval_split="test",
-    local_patterns=("{subset}.jsonl", "{subset}/{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    prompt_template="请回答问题\n{query}",
-    score=score,
-    metrics=METRICS,
 )

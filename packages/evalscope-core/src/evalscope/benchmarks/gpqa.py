@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from evalscope.benchmarks._mcq_formats import paren_options, seeded_shuffle
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, ScoringSpec, mcq_spec
 from evalscope.core.extractors import extract_choice
 from evalscope.core.metrics import PASS_AT_1
 from evalscope.core.types import ModelOutput, Sample
@@ -45,21 +45,19 @@ def score(prediction: object, sample: Sample, output: ModelOutput) -> dict[str, 
 
 SPEC = mcq_spec(
     name="gpqa",
+    data=DataSpec(
+        dataset_id="modelscope/gpqa",
+        hf_dataset_id="Idavidrein/gpqa",
+        subsets=("gpqa_extended", "gpqa_main", "gpqa_diamond"),
+        eval_split="train",
+        local_dir="gpqa",
+        local_patterns=("{subset}.csv", "{subset}/{split}.csv", "{subset}/{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=0, max_few_shot=0, format_query=format_query),
+    scoring=ScoringSpec(extract=extract, score=score, metrics=(PASS_AT_1,)),
     pretty_name="GPQA",
     description="Graduate-level Google-proof science QA (extended, main, diamond), options shuffled per question.",
     tags=("knowledge", "mcq", "reasoning"),
-    dataset_id="modelscope/gpqa",
-    hf_dataset_id="Idavidrein/gpqa",
-    subsets=("gpqa_extended", "gpqa_main", "gpqa_diamond"),
-    eval_split="train",
-    few_shot_num=0,
-    max_few_shot=0,
-    local_dir="gpqa",
-    local_patterns=("{subset}.csv", "{subset}/{split}.csv", "{subset}/{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    extract=extract,
-    score=score,
-    metrics=(PASS_AT_1,),
     output_types=("generation", "multiple_choice"),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from evalscope.core.benchmark import BenchmarkSpec, PromptContext
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptContext, PromptSpec, ScoringSpec
 from evalscope.core.extractors import last_number, numbers_equal
 from evalscope.core.metrics import ACCURACY
 from evalscope.core.types import GenerationConfig, ModelOutput, Sample
@@ -57,21 +57,22 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[s
 
 SPEC = BenchmarkSpec(
     name="gsm8k",
+    data=DataSpec(
+        dataset_id="modelscope/gsm8k",
+        hf_dataset_id="openai/gsm8k",
+        hub_subset=lambda subset: "main",
+        subsets=("main",),
+        eval_split="test",
+        fewshot_split="train",
+        local_dir="gsm8k",
+        local_patterns=("{split}.jsonl",),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=4, format_query=format_query, generation_config=GenerationConfig(stop=["Question:"])
+    ),
+    scoring=ScoringSpec(extract=extract, score=score),
     pretty_name="GSM8K",
     description="Grade-school math word problems; 4-shot chain of thought; numeric match of the last number.",
     tags=("math", "reasoning"),
-    dataset_id="modelscope/gsm8k",
-    hf_dataset_id="openai/gsm8k",
-    hub_subset=lambda subset: "main",
-    subsets=("main",),
-    eval_split="test",
-    fewshot_split="train",
-    few_shot_num=4,
-    local_dir="gsm8k",
-    local_patterns=("{split}.jsonl",),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    extract=extract,
-    score=score,
-    generation_config=GenerationConfig(stop=["Question:"]),
 )

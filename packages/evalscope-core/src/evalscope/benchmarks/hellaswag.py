@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from evalscope.benchmarks._mcq import letter_of, option_block, verbatim_metadata
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, ScoringSpec, mcq_spec
 from evalscope.core.types import Sample
 
 INSTRUCTION = "Choose the most plausible continuation of the text.\n\n"
@@ -47,19 +47,23 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="hellaswag",
+    data=DataSpec(
+        dataset_id="modelscope/hellaswag",
+        hf_dataset_id="Rowan/hellaswag",
+        eval_split="validation",
+        local_dir="hellaswag",
+        local_patterns=("hellaswag_val_preprocessed.jsonl", "{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=0,
+        max_few_shot=0,
+        format_query=format_query,
+        format_context=lambda sample, ctx: str(sample.input),
+    ),
+    scoring=ScoringSpec(length_normalize=True),
     pretty_name="HellaSwag",
     description="Commonsense sentence completion; length-normalised log-likelihood of 4 endings.",
     tags=("commonsense", "mcq"),
-    dataset_id="modelscope/hellaswag",
-    hf_dataset_id="Rowan/hellaswag",
-    eval_split="validation",
-    few_shot_num=0,
-    max_few_shot=0,
-    local_dir="hellaswag",
-    local_patterns=("hellaswag_val_preprocessed.jsonl", "{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    format_context=lambda sample, ctx: str(sample.input),
-    length_normalize=True,
     output_types=("continuation", "multiple_choice", "generation"),
 )

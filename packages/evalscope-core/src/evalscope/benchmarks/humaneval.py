@@ -14,7 +14,7 @@ from typing import Any
 from evalscope.benchmarks._lib.code_check import passes
 from evalscope.benchmarks._lib.code_extract import extract_code, humaneval_program
 from evalscope.benchmarks._lib.passk import pass_at_k_metrics
-from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec
 from evalscope.core.types import ModelOutput, Sample
 
 PASS_AT_1 = "Pass@1"
@@ -52,7 +52,7 @@ def extract(text: str, sample: Sample) -> str:
 
 def score(prediction: str | None, sample: Sample, output: ModelOutput, params: Mapping[str, Any] | None = None) -> dict[str, float]:
     """Pass@1, or unbiased Pass@k for `params["k"]` when the model returned several completions."""
-    params = {**SPEC.extra_params, **(params or {})}
+    params = {**SPEC.scoring.extra_params, **(params or {})}
     timeout = float(params["timeout"])
     isolated = bool(params["require_isolation"])
     texts = completions(output)
@@ -64,21 +64,25 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput, params: M
 
 SPEC = BenchmarkSpec(
     name="humaneval",
+    data=DataSpec(
+        dataset_id="modelscope/humaneval",
+        hf_dataset_id="openai/openai_humaneval",
+        hub_subset=lambda subset: "openai_humaneval",
+        subsets=("openai_humaneval",),
+        eval_split="test",
+        local_dir="humaneval",
+        local_patterns=("HumanEval.jsonl.gz", "HumanEval.jsonl", "{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(prompt_template="Complete the following python code:\n{query}"),
+    scoring=ScoringSpec(
+        extract=extract,
+        score=score,
+        blocking_score=True,
+        metrics=(PASS_AT_1,),
+        extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10), "require_isolation": True},
+    ),
     pretty_name="HumanEval",
     description="164 hand-written Python problems; the completion must pass the unit tests (run sandboxed).",
     tags=("coding",),
-    dataset_id="modelscope/humaneval",
-    hf_dataset_id="openai/openai_humaneval",
-    hub_subset=lambda subset: "openai_humaneval",
-    subsets=("openai_humaneval",),
-    eval_split="test",
-    local_dir="humaneval",
-    local_patterns=("HumanEval.jsonl.gz", "HumanEval.jsonl", "{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    prompt_template="Complete the following python code:\n{query}",
-    extract=extract,
-    score=score,
-    blocking_score=True,
-    metrics=(PASS_AT_1,),
-    extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10), "require_isolation": True},
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evalscope.benchmarks._lib.ifeval import METRICS, aggregate_ifeval, evaluate_ifeval
-from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, ScoringSpec
 from evalscope.core.types import ModelOutput, Sample, SampleResult
 
 INST_STRICT, INST_LOOSE = "inst_level_strict_acc", "inst_level_loose_acc"
@@ -63,17 +63,16 @@ def aggregate(results: Sequence[SampleResult]) -> dict[str, float]:
 
 SPEC = BenchmarkSpec(
     name="ifeval",
+    data=DataSpec(
+        dataset_id="opencompass/ifeval",
+        hf_dataset_id="google/IFEval",
+        eval_split="train",
+        local_dir="ifeval",
+        local_patterns=("input_data.jsonl", "{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    scoring=ScoringSpec(extract=extract, score=score, metrics=tuple(METRICS), aggregate=aggregate),
     pretty_name="IFEval",
     description="Instruction-following eval: 541 prompts with verifiable instructions; strict and loose accuracy.",
     tags=("instruction-following",),
-    dataset_id="opencompass/ifeval",
-    hf_dataset_id="google/IFEval",
-    eval_split="train",
-    local_dir="ifeval",
-    local_patterns=("input_data.jsonl", "{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    extract=extract,
-    score=score,
-    metrics=tuple(METRICS),
-    aggregate=aggregate,
 )

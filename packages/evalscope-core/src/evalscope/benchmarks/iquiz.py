@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from evalscope.benchmarks._mcq import letter_of
 from evalscope.benchmarks._mcq_formats import paren_options
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 SYSTEM = "你是一个高智商和高情商的专家，你被要求回答一个选择题，并选出一个正确的选项，解释原因，最终输出格式为：`答案是(选项)`。"
@@ -29,18 +29,17 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="iquiz",
+    data=DataSpec(
+        dataset_id="AI-ModelScope/IQuiz",
+        subsets=("IQ", "EQ"),
+        eval_split="test",
+        local_dir="iquiz",
+        local_patterns=("{subset}/{split}.jsonl", "{subset}_{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=0, max_few_shot=0, format_query=format_query, system_prompt=SYSTEM),
     pretty_name="IQuiz",
     description="Chinese IQ (logic, numbers) and EQ (social situations) multiple-choice questions.",
     tags=("knowledge", "mcq", "chinese"),
-    dataset_id="AI-ModelScope/IQuiz",
-    subsets=("IQ", "EQ"),
-    eval_split="test",
-    few_shot_num=0,
-    max_few_shot=0,
-    local_dir="iquiz",
-    local_patterns=("{subset}/{split}.jsonl", "{subset}_{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    system_prompt=SYSTEM,
     output_types=("generation", "multiple_choice"),
 )

@@ -17,7 +17,7 @@ from typing import Any
 from evalscope.benchmarks._lib.code_check import passes
 from evalscope.benchmarks._lib.code_extract import mbpp_extract, mbpp_program
 from evalscope.benchmarks._lib.passk import pass_at_k_metrics
-from evalscope.core.benchmark import BenchmarkSpec, PromptContext
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptContext, PromptSpec, ScoringSpec
 from evalscope.core.types import GenerationConfig, ModelOutput, Sample
 
 PASS_AT_1 = "Pass@1"
@@ -84,7 +84,7 @@ def extract(text: str, sample: Sample) -> str:
 
 def score(prediction: str | None, sample: Sample, output: ModelOutput, params: Mapping[str, Any] | None = None) -> dict[str, float]:
     """Pass@1, or unbiased Pass@k for `params["k"]` when the model returned several completions."""
-    params = {**SPEC.extra_params, **(params or {})}
+    params = {**SPEC.scoring.extra_params, **(params or {})}
     timeout = float(params["timeout"])
     isolated = bool(params["require_isolation"])
     texts = getattr(output, "texts", None)
@@ -96,23 +96,31 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput, params: M
 
 SPEC = BenchmarkSpec(
     name="mbpp",
+    data=DataSpec(
+        dataset_id="google-research-datasets/mbpp",
+        hf_dataset_id="google-research-datasets/mbpp",
+        hub_subset=lambda subset: "full",
+        subsets=("full",),
+        eval_split="test",
+        local_dir="mbpp",
+        local_patterns=("mbpp.jsonl",),
+        group_records=group_records,
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(format_query=format_query, generation_config=GenerationConfig(stop=["[DONE]"])),
+    scoring=ScoringSpec(
+        extract=extract,
+        score=score,
+        blocking_score=True,
+        metrics=(PASS_AT_1,),
+        extra_params={
+            "timeout": DEFAULT_TIMEOUT,
+            "k": (1, 5, 10),
+            "require_isolation": True,
+            "num_shots": len(PROMPT_IDS),
+        },
+    ),
     pretty_name="MBPP",
     description="974 crowd-sourced Python problems; 3-shot [BEGIN]/[DONE] prompt; asserts run sandboxed.",
     tags=("coding",),
-    dataset_id="google-research-datasets/mbpp",
-    hf_dataset_id="google-research-datasets/mbpp",
-    hub_subset=lambda subset: "full",
-    subsets=("full",),
-    eval_split="test",
-    local_dir="mbpp",
-    local_patterns=("mbpp.jsonl",),
-    group_records=group_records,
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    extract=extract,
-    score=score,
-    blocking_score=True,
-    metrics=(PASS_AT_1,),
-    generation_config=GenerationConfig(stop=["[DONE]"]),
-    extra_params={"timeout": DEFAULT_TIMEOUT, "k": (1, 5, 10), "require_isolation": True, "num_shots": len(PROMPT_IDS)},
 )

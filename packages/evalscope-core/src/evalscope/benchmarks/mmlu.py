@@ -8,7 +8,7 @@ do not). `prompt_style: evalscope-0.12` sends 0.12's exact spacing instead (_eva
 from __future__ import annotations
 
 from evalscope.benchmarks._mcq import few_shot_then_question, letter_of
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -59,20 +59,20 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="mmlu",
+    data=DataSpec(
+        dataset_id="modelscope/mmlu",
+        hf_dataset_id="cais/mmlu",
+        subsets=SUBJECTS,
+        eval_split="test",
+        fewshot_split="dev",
+        local_dir="mmlu",
+        local_patterns=("{split}/{subset}_{split}.csv",),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=5, max_few_shot=5, format_query=format_query),
     pretty_name="MMLU",
     description="Massive Multitask Language Understanding: 57 subjects, 5-shot from dev.",
     tags=("knowledge", "mcq"),
-    dataset_id="modelscope/mmlu",
-    hf_dataset_id="cais/mmlu",
-    subsets=SUBJECTS,
-    eval_split="test",
-    fewshot_split="dev",
-    few_shot_num=5,
-    max_few_shot=5,
-    local_dir="mmlu",
-    local_patterns=("{split}/{subset}_{split}.csv",),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
     category=lambda subset: (CATEGORY_OF.get(subset, "Other"),),
     output_types=("multiple_choice", "generation", "continuation"),
 )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from evalscope.benchmarks._mcq import letter_of
 from evalscope.benchmarks._mcq_formats import paren_options, shots_then
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 CATEGORIES = (
@@ -61,19 +61,20 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="mmlu_pro",
+    data=DataSpec(
+        dataset_id="modelscope/MMLU-Pro",
+        hf_dataset_id="TIGER-Lab/MMLU-Pro",
+        subsets=CATEGORIES,
+        group_records=by_category,
+        eval_split="test",
+        fewshot_split="validation",
+        local_dir="mmlu_pro",
+        local_patterns=("{split}.jsonl", "data/{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=5, format_query=format_query),
     pretty_name="MMLU-Pro",
     description="Harder MMLU: 10 options, 14 categories, 5-shot CoT from validation; 'the answer is (X)'.",
     tags=("knowledge", "mcq", "reasoning"),
-    dataset_id="modelscope/MMLU-Pro",
-    hf_dataset_id="TIGER-Lab/MMLU-Pro",
-    subsets=CATEGORIES,
-    group_records=by_category,
-    eval_split="test",
-    fewshot_split="validation",
-    few_shot_num=5,
-    local_dir="mmlu_pro",
-    local_patterns=("{split}.jsonl", "data/{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
     output_types=("generation", "multiple_choice"),
 )

@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 
 from evalscope.benchmarks._lib.mt_bench_prompts import JUDGE_PROMPTS
-from evalscope.core.benchmark import BenchmarkSpec
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec
 from evalscope.core.judge.judge import JudgeCall, JudgeCallError, LLMJudge
 from evalscope.core.judge.prompts import fill
 from evalscope.core.judge.verdict import numeric_parser
@@ -234,20 +234,20 @@ def protocol(args: Any, task: Any) -> MTBenchProtocol:
 
 SPEC = BenchmarkSpec(
     name=NAME,
+    data=DataSpec(
+        subsets=CATEGORIES,
+        group_records=group_by_category,
+        local_dir="mt_bench",
+        local_patterns=("question.jsonl",),
+        eval_split="test",
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(generation_config=GenerationConfig(max_tokens=1024)),
+    scoring=ScoringSpec(metrics=(OVERALL, *TURN_METRICS), score=no_score, aggregate=aggregate),
     pretty_name="MT-Bench",
     description=(
         "MT-Bench: 80 two-turn questions in 8 categories; each turn rated 1-10 by the judge with MT-Bench's "
         "prompts (reference-guided for math, reasoning, coding); means of turn 1, turn 2 and overall."
     ),
     tags=("llm-judge", "multi-turn", "chat"),
-    subsets=CATEGORIES,
-    group_records=group_by_category,
-    local_dir="mt_bench",
-    local_patterns=("question.jsonl",),
-    eval_split="test",
-    record_to_sample=record_to_sample,
-    metrics=(OVERALL, *TURN_METRICS),
-    score=no_score,
-    aggregate=aggregate,
-    generation_config=GenerationConfig(max_tokens=1024),
 )

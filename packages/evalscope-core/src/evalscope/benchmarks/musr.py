@@ -13,7 +13,7 @@ import hashlib
 
 from evalscope.benchmarks._mcq import letter_of
 from evalscope.benchmarks._mcq_formats import paren_options
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.report import CLUSTER_KEY
 from evalscope.core.types import Sample
 
@@ -46,19 +46,19 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="musr",
+    data=DataSpec(
+        dataset_id="AI-ModelScope/MuSR",
+        hf_dataset_id="TAUR-Lab/MuSR",
+        subsets=("murder_mysteries", "object_placements", "team_allocation"),
+        split_as_subset=True,
+        eval_split="test",
+        local_dir="musr",
+        local_patterns=("{subset}.jsonl", "{subset}/{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=0, max_few_shot=0, format_query=format_query),
     pretty_name="MuSR",
     description="Multistep soft reasoning over narratives: murder mysteries, object placements, team allocation.",
     tags=("reasoning", "mcq", "long-context"),
-    dataset_id="AI-ModelScope/MuSR",
-    hf_dataset_id="TAUR-Lab/MuSR",
-    subsets=("murder_mysteries", "object_placements", "team_allocation"),
-    split_as_subset=True,
-    eval_split="test",
-    few_shot_num=0,
-    max_few_shot=0,
-    local_dir="musr",
-    local_patterns=("{subset}.jsonl", "{subset}/{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
     output_types=("generation", "multiple_choice"),
 )

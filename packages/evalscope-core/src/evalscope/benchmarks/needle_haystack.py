@@ -30,7 +30,7 @@ from typing import Any
 from evalscope.benchmarks._lib.haystack_build import cut_haystack, prepare_filler
 from evalscope.benchmarks._lib.haystack_data import haystack_texts
 from evalscope.benchmarks._lib.haystack_grid import cell_name, parse_cell
-from evalscope.core.benchmark import BenchmarkSpec, PromptContext, Task
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptContext, PromptSpec, ScoringSpec, Task
 from evalscope.core.metrics import ACCURACY
 from evalscope.core.ports import ModelAPI
 from evalscope.core.types import ModelOutput, ModelRequest, Sample
@@ -216,6 +216,20 @@ def category(subset: str) -> tuple[str, ...]:
 
 SPEC = BenchmarkSpec(
     name=NAME,
+    data=DataSpec(build_records=build_records, records_use_model=True, record_to_sample=record_to_sample),
+    prompt=PromptSpec(format_query=format_query, system_prompt=SYSTEM_PROMPT),
+    scoring=ScoringSpec(
+        score=score,
+        metrics=(ACCURACY, FACT_RECALL),
+        extra_params={
+            "context_lengths": list(DEFAULT_LENGTHS),
+            "depths": list(DEFAULT_DEPTHS),
+            "needle": DEFAULT_NEEDLE,
+            "question": DEFAULT_QUESTION,
+            "key_fact": None,
+            "haystack_dir": None,
+        },
+    ),
     pretty_name="Needle-in-a-Haystack",
     description=(
         "A needle sentence hidden at a grid of depths in haystacks (Paul Graham's essays) of a grid of "
@@ -223,20 +237,5 @@ SPEC = BenchmarkSpec(
         "cell (L<length>_D<depth>); scored by the needle's key fact in the answer, or by the judge."
     ),
     tags=("retrieval", "long_context"),
-    build_records=build_records,
-    records_use_model=True,
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    system_prompt=SYSTEM_PROMPT,
-    score=score,
-    metrics=(ACCURACY, FACT_RECALL),
     category=category,
-    extra_params={
-        "context_lengths": list(DEFAULT_LENGTHS),
-        "depths": list(DEFAULT_DEPTHS),
-        "needle": DEFAULT_NEEDLE,
-        "question": DEFAULT_QUESTION,
-        "key_fact": None,
-        "haystack_dir": None,
-    },
 )

@@ -8,7 +8,7 @@ list the two solutions as A and B.
 from __future__ import annotations
 
 from evalscope.benchmarks._mcq import letter_of, option_block
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 
@@ -31,18 +31,19 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="piqa",
+    data=DataSpec(
+        dataset_id="AI-ModelScope/piqa",
+        hf_dataset_id="ybisk/piqa",
+        eval_split="validation",
+        local_dir="piqa",
+        local_patterns=("piqa_validation.jsonl", "{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=0, max_few_shot=0, format_query=format_query, format_context=format_context
+    ),
     pretty_name="PIQA",
     description="Physical interaction QA: choose the solution that achieves the goal (validation split).",
     tags=("commonsense", "mcq", "reasoning"),
-    dataset_id="AI-ModelScope/piqa",
-    hf_dataset_id="ybisk/piqa",
-    eval_split="validation",
-    few_shot_num=0,
-    max_few_shot=0,
-    local_dir="piqa",
-    local_patterns=("piqa_validation.jsonl", "{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    format_context=format_context,
     output_types=("continuation", "multiple_choice", "generation"),
 )

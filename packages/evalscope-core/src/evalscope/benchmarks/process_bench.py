@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from evalscope.benchmarks._lib.math_answer import last_boxed
-from evalscope.core.benchmark import BenchmarkSpec, PromptContext
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptContext, PromptSpec, ScoringSpec
 from evalscope.core.types import ModelOutput, Sample, SampleResult
 
 ERROR_ACC, CORRECT_ACC, F1 = "error_acc", "correct_acc", "simple_f1_score"
@@ -67,21 +67,25 @@ def aggregate(results: Sequence[SampleResult]) -> dict[str, float]:
 
 SPEC = BenchmarkSpec(
     name="process_bench",
+    data=DataSpec(
+        dataset_id="Qwen/ProcessBench",
+        hf_dataset_id="Qwen/ProcessBench",
+        split_as_subset=True,
+        subsets=SUBSETS,
+        eval_split="test",
+        local_dir="process_bench",
+        local_patterns=("{subset}.jsonl", "{subset}.json", "{subset}/{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(format_query=format_query),
+    scoring=ScoringSpec(
+        extract=extract,
+        score=score,
+        metrics=(ERROR_ACC, CORRECT_ACC, F1),
+        filters=("strip_think",),
+        aggregate=aggregate,
+    ),
     pretty_name="ProcessBench",
     description="Identify the earliest erroneous step of math solutions (GSM8K, MATH, OlympiadBench, Omni-MATH).",
     tags=("math", "reasoning", "judge"),
-    dataset_id="Qwen/ProcessBench",
-    hf_dataset_id="Qwen/ProcessBench",
-    split_as_subset=True,
-    subsets=SUBSETS,
-    eval_split="test",
-    local_dir="process_bench",
-    local_patterns=("{subset}.jsonl", "{subset}.json", "{subset}/{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    extract=extract,
-    score=score,
-    metrics=(ERROR_ACC, CORRECT_ACC, F1),
-    filters=("strip_think",),
-    aggregate=aggregate,
 )

@@ -11,7 +11,7 @@ import hashlib
 
 from evalscope.benchmarks._mcq import letter_of, option_block
 from evalscope.benchmarks._mcq_formats import shots_then
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.report import CLUSTER_KEY
 from evalscope.core.types import Sample
 
@@ -45,19 +45,19 @@ def format_query(sample: Sample, ctx: PromptContext) -> str:
 
 SPEC = mcq_spec(
     name="race",
+    data=DataSpec(
+        dataset_id="modelscope/race",
+        hf_dataset_id="ehovy/race",
+        subsets=("high", "middle"),
+        eval_split="test",
+        fewshot_split="train",
+        local_dir="race",
+        local_patterns=("{subset}/{split}.jsonl", "{subset}/{split}.json"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(few_shot_num=3, max_few_shot=3, format_query=format_query),
     pretty_name="RACE",
     description="Reading comprehension exams (middle and high school), 3-shot from train.",
     tags=("reasoning", "mcq", "reading"),
-    dataset_id="modelscope/race",
-    hf_dataset_id="ehovy/race",
-    subsets=("high", "middle"),
-    eval_split="test",
-    fewshot_split="train",
-    few_shot_num=3,
-    max_few_shot=3,
-    local_dir="race",
-    local_patterns=("{subset}/{split}.jsonl", "{subset}/{split}.json"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
     output_types=("multiple_choice", "generation", "continuation"),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from evalscope.core.benchmark import BenchmarkSpec, PromptContext
+from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptContext, PromptSpec, ScoringSpec
 from evalscope.core.metrics import ACCURACY
 from evalscope.core.types import GenerationConfig, ModelOutput, Sample
 
@@ -59,20 +59,28 @@ def score(prediction: str | None, sample: Sample, output: ModelOutput) -> dict[s
 
 SPEC = BenchmarkSpec(
     name="trivia_qa",
+    data=DataSpec(
+        dataset_id="modelscope/trivia_qa",
+        hf_dataset_id="mandarjoshi/trivia_qa",
+        eval_split="test",
+        fewshot_split="dev",
+        local_dir="triviaqa",
+        local_patterns=(
+            "{subset}/trivia-{split}.jsonl",
+            "trivia-{split}.jsonl",
+            "{split}.jsonl",
+            "triviaqa_sm_sub.jsonl",
+        ),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=5,
+        format_query=format_query,
+        system_prompt=SYSTEM,
+        generation_config=GenerationConfig(stop=["\nQuestion:"]),
+    ),
+    scoring=ScoringSpec(extract=extract, score=score),
     pretty_name="TriviaQA",
     description="TriviaQA closed-book questions, 5-shot; correct when any answer alias appears in the output.",
     tags=("knowledge", "qa"),
-    dataset_id="modelscope/trivia_qa",
-    hf_dataset_id="mandarjoshi/trivia_qa",
-    eval_split="test",
-    fewshot_split="dev",
-    few_shot_num=5,
-    local_dir="triviaqa",
-    local_patterns=("{subset}/trivia-{split}.jsonl", "trivia-{split}.jsonl", "{split}.jsonl", "triviaqa_sm_sub.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    system_prompt=SYSTEM,
-    extract=extract,
-    score=score,
-    generation_config=GenerationConfig(stop=["\nQuestion:"]),
 )

@@ -15,7 +15,7 @@ import math
 
 from evalscope.benchmarks._mcq import option_block
 from evalscope.benchmarks._mcq_formats import seeded_shuffle
-from evalscope.core.benchmark import LETTERS, PromptContext, Task, mcq_spec
+from evalscope.core.benchmark import LETTERS, DataSpec, PromptContext, PromptSpec, ScoringSpec, Task, mcq_spec
 from evalscope.core.types import ModelOutput, Sample
 
 MC1, MC2 = "MC1", "MC2"
@@ -105,23 +105,26 @@ def score(prediction: object, sample: Sample, output: ModelOutput) -> dict[str, 
 
 SPEC = mcq_spec(
     name="truthful_qa",
+    data=DataSpec(
+        dataset_id="modelscope/truthful_qa",
+        hf_dataset_id="truthfulqa/truthful_qa",
+        subsets=("multiple_choice",),
+        eval_split="validation",
+        local_dir="truthfulqa",
+        local_patterns=("v1_817/mc_task.json", "{subset}/{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=0,
+        max_few_shot=0,
+        format_query=format_query,
+        format_context=format_context,
+        continuations=continuations,
+    ),
+    scoring=ScoringSpec(score=score, metrics=(MC1, MC2)),
     pretty_name="TruthfulQA",
     description="TruthfulQA multiple choice (817 questions): MC1 and MC2 by log-likelihood; MC1 by letter for services.",
     tags=("knowledge", "truthfulness", "mcq"),
-    dataset_id="modelscope/truthful_qa",
-    hf_dataset_id="truthfulqa/truthful_qa",
-    subsets=("multiple_choice",),
-    eval_split="validation",
-    few_shot_num=0,
-    max_few_shot=0,
-    local_dir="truthfulqa",
-    local_patterns=("v1_817/mc_task.json", "{subset}/{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    format_context=format_context,
-    continuations=continuations,
     predict=predict,
-    score=score,
-    metrics=(MC1, MC2),
     output_types=("continuation", "generation"),
 )

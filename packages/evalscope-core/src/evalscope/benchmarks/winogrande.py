@@ -12,7 +12,7 @@ options, so the option that makes them likelier wins. Letter modes:
 from __future__ import annotations
 
 from evalscope.benchmarks._mcq import letter_of, option_block
-from evalscope.core.benchmark import PromptContext, mcq_spec
+from evalscope.core.benchmark import DataSpec, PromptContext, PromptSpec, mcq_spec
 from evalscope.core.types import Sample
 
 _NO_SPACE_BEFORE = tuple(".,;:!?'\")")
@@ -68,21 +68,25 @@ def continuations(sample: Sample) -> list[str]:
 
 SPEC = mcq_spec(
     name="winogrande",
+    data=DataSpec(
+        dataset_id="AI-ModelScope/winogrande_val",
+        hf_dataset_id="allenai/winogrande",
+        hub_subset=lambda subset: "winogrande_xl",
+        eval_split="validation",
+        local_dir="winogrande",
+        local_patterns=("winogrande_dev.jsonl", "{split}.jsonl"),
+        record_to_sample=record_to_sample,
+    ),
+    prompt=PromptSpec(
+        few_shot_num=0,
+        max_few_shot=0,
+        format_query=format_query,
+        format_context=lambda sample, ctx: sample.metadata["prefix"],
+        continuations=continuations,
+        choice_contexts=choice_contexts,
+    ),
     pretty_name="WinoGrande",
     description="Commonsense pronoun/blank resolution with two options (dev/validation split).",
     tags=("commonsense", "mcq", "reasoning"),
-    dataset_id="AI-ModelScope/winogrande_val",
-    hf_dataset_id="allenai/winogrande",
-    hub_subset=lambda subset: "winogrande_xl",
-    eval_split="validation",
-    few_shot_num=0,
-    max_few_shot=0,
-    local_dir="winogrande",
-    local_patterns=("winogrande_dev.jsonl", "{split}.jsonl"),
-    record_to_sample=record_to_sample,
-    format_query=format_query,
-    format_context=lambda sample, ctx: sample.metadata["prefix"],
-    continuations=continuations,
-    choice_contexts=choice_contexts,
     output_types=("continuation", "multiple_choice", "generation"),
 )

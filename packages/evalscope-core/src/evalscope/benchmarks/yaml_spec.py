@@ -17,7 +17,14 @@ from typing import Any
 import attrs
 
 from evalscope.benchmarks._mcq import letter_of, option_block
-from evalscope.core.benchmark import OUTPUT_TYPES, BenchmarkSpec, PromptContext
+from evalscope.core.benchmark import (
+    OUTPUT_TYPES,
+    BenchmarkSpec,
+    DataSpec,
+    PromptContext,
+    PromptSpec,
+    ScoringSpec,
+)
 from evalscope.core.extractors import extract_choice, last_number
 from evalscope.core.metrics import ACCURACY, get_metric
 from evalscope.core.registry import did_you_mean, extractors, metrics
@@ -320,26 +327,29 @@ def _build(bench: YamlBenchmark, path: Path) -> BenchmarkSpec:
     names = tuple(bench.scoring.metrics)
     return BenchmarkSpec(
         name=bench.name,
+        data=DataSpec(
+            dataset_id=data.dataset_id,
+            hf_dataset_id=data.hf_dataset_id,
+            subsets=tuple(data.subsets),
+            eval_split=data.split,
+            fewshot_split=data.fewshot_split,
+            local_dir=str(path.resolve().parent) if data.path else None,
+            local_patterns=(data.path,) if data.path else (),
+            record_to_sample=_record_to_sample(bench, path),
+        ),
+        prompt=PromptSpec(
+            few_shot_num=bench.prompt.few_shot_num,
+            format_query=_format_query(bench),
+            system_prompt=bench.prompt.system_prompt,
+            generation_config=bench.generation_config or GenerationConfig(),
+        ),
+        scoring=ScoringSpec(
+            metrics=names, extract=_extract(bench), score=_score(names), filters=tuple(bench.scoring.filters)
+        ),
         pretty_name=bench.pretty_name or bench.name,
         description=bench.description or f"YAML benchmark {path.name}",
         tags=tuple(bench.tags),
-        dataset_id=data.dataset_id,
-        hf_dataset_id=data.hf_dataset_id,
-        subsets=tuple(data.subsets),
-        eval_split=data.split,
-        fewshot_split=data.fewshot_split,
-        few_shot_num=bench.prompt.few_shot_num,
-        local_dir=str(path.resolve().parent) if data.path else None,
-        local_patterns=(data.path,) if data.path else (),
-        record_to_sample=_record_to_sample(bench, path),
         output_types=tuple(bench.output_types or default_types),
-        metrics=names,
-        format_query=_format_query(bench),
-        system_prompt=bench.prompt.system_prompt,
-        extract=_extract(bench),
-        score=_score(names),
-        generation_config=bench.generation_config or GenerationConfig(),
-        filters=tuple(bench.scoring.filters),
         mcq=mcq,
     )
 

@@ -73,14 +73,10 @@ def exact_match(prediction: Any, sample: Sample, output: ModelOutput) -> dict[st
 
 
 @attrs.define(kw_only=True)
-class BenchmarkSpec:
-    """Everything that defines a benchmark. Only `name` and `record_to_sample` are required."""
+class DataSpec:
+    """Where a benchmark's records come from and how one becomes a `Sample`."""
 
-    name: str
     record_to_sample: Callable[[dict[str, Any], int, str], Sample]
-    pretty_name: str = ""
-    description: str = ""
-    tags: tuple[str, ...] = ()
     #: hub ids (ModelScope first, HF as an alternative)
     dataset_id: str | None = None
     hf_dataset_id: str | None = None
@@ -89,8 +85,8 @@ class BenchmarkSpec:
     subsets: tuple[str, ...] = ("default",)
     eval_split: str = "test"
     fewshot_split: str | None = None
-    few_shot_num: int = 0
-    max_few_shot: int | None = None
+    #: the few-shot split may be missing (then zero-shot)
+    fewshot_optional: bool = False
     #: folder under the dataset dir, and file names inside it ({subset}, {split} placeholders)
     local_dir: str | None = None
     local_patterns: tuple[str, ...] = ()
@@ -98,17 +94,27 @@ class BenchmarkSpec:
     split_as_subset: bool = False
     #: user data (general_mcq): subsets found in the local directory when none are named
     discover_subsets: Callable[[str], list[str]] | None = None
-    #: the few-shot split may be missing (then zero-shot)
-    fewshot_optional: bool = False
     #: when the source holds one bucket, spread records into subsets by a field (e.g. level)
     group_records: Callable[[Sequence[dict[str, Any]]], dict[str, list[dict[str, Any]]]] | None = None
-    #: modes this spec supports; the first is the default for models that can compute it
-    output_types: tuple[str, ...] = ("generation",)
-    metrics: tuple[str, ...] = (ACCURACY,)
+    #: records made by code rather than read from files: the task's params -> {subset: records}
+    #: (general_arena builds its battles from earlier runs' predictions)
+    build_records: Callable[..., dict[str, list[dict[str, Any]]]] | None = None
+    #: `build_records` also takes `task=` (the bound Task) and `model=` (the evaluated `ModelAPI`, or
+    #: None when no model is open): needle_haystack measures its prompts in the model's tokens
+    records_use_model: bool = False
+
+
+@attrs.define(kw_only=True)
+class PromptSpec:
+    """How a sample becomes the model's input: query text, template, few-shot, generation settings."""
+
     format_query: Callable[[Sample, PromptContext], str] = default_query
     #: user-message template; {query} and {subset_name} are filled in
     prompt_template: str = "{query}"
     system_prompt: str | None = None
+    few_shot_num: int = 0
+    max_few_shot: int | None = None
+    generation_config: GenerationConfig = attrs.field(factory=GenerationConfig)
     #: continuation mode: the context (raw text); defaults to the formatted query
     format_context: Callable[[Sample, PromptContext], str] | None = None
     #: continuation mode: the option continuations; defaults to " " + each choice
@@ -116,7 +122,14 @@ class BenchmarkSpec:
     #: continuation mode, partial scoring: text each option adds to the context; `continuations`
     #: are then scored after `context + choice_contexts[i]` (WinoGrande)
     choice_contexts: Callable[[Sample], list[str]] | None = None
-    length_normalize: bool = False
+
+
+@attrs.define(kw_only=True)
+class ScoringSpec:
+    """How a model output becomes a prediction and the prediction a score."""
+
+    metrics: tuple[str, ...] = (ACCURACY,)
+    filters: tuple[str, ...] = ()
     #: generation: text -> prediction; MCQ default is the option-letter extractor
     extract: Callable[[str, Sample], Any] | None = None
     #: prediction -> {metric: value}; default exact match on AverageAccuracy. Specs that declare
@@ -124,14 +137,63 @@ class BenchmarkSpec:
     score: Callable[..., dict[str, float]] = exact_match
     #: scoring blocks (runs code, heavy sympy): run it off the event loop
     blocking_score: bool = False
-    category: Callable[[str], tuple[str, ...]] | None = None
+    #: continuation mode: divide each option's log-likelihood by its length in characters
+    length_normalize: bool = False
     #: metrics that are not means of per-sample values: results -> {metric: value} (see report.py)
     aggregate: Callable[[Sequence[Any]], dict[str, float]] | None = None
-    generation_config: GenerationConfig = attrs.field(factory=GenerationConfig)
-    filters: tuple[str, ...] = ()
     #: benchmark-specific parameters users may set through dataset_args.extra_params
     extra_params: dict[str, Any] = attrs.field(factory=dict)
 
+
+#: the three parts by attribute name (the compatibility properties below read them)
+PARTS: dict[str, type] = {"data": DataSpec, "prompt": PromptSpec, "scoring": ScoringSpec}
+
+
+def _forward(part: str, name: str) -> Any:
+    """A read-only property `spec.<name>` -> `spec.<part>.<name>` (compatibility, one release)."""
+
+    def get(self: BenchmarkSpec) -> Any:
+        return getattr(getattr(self, part), name)
+
+    return property(get, doc=f"Deprecated: read `{part}.{name}`.")
+
+
+@attrs.define(kw_only=True)
+class BenchmarkSpec:
+    """Everything that defines a benchmark: identity and hooks here, the rest in three parts.
+
+    ``BenchmarkSpec(name=..., data=DataSpec(...), prompt=PromptSpec(...), scoring=ScoringSpec(...))``;
+    only `name` and `data.record_to_sample` are required.
+
+    ========  ===================================================================================
+    part      fields
+    ========  ===================================================================================
+    (top)     name, pretty_name, description, tags, category, output_types, mcq, and the hooks
+              that replace whole steps: build_request, predict, on_report, agent
+    data      record_to_sample, dataset_id, hf_dataset_id, hub_subset, subsets, eval_split,
+              fewshot_split, fewshot_optional, local_dir, local_patterns, split_as_subset,
+              discover_subsets, group_records, build_records, records_use_model
+    prompt    format_query, prompt_template, system_prompt, few_shot_num, max_few_shot,
+              generation_config, format_context, continuations, choice_contexts
+    scoring   metrics, filters, extract, score, blocking_score, length_normalize, aggregate,
+              extra_params
+    ========  ===================================================================================
+
+    For one release every part field stays readable as ``spec.<field>`` (a read-only property);
+    new code reads ``spec.data.<field>`` etc. The constructor takes only the parts.
+    """
+
+    name: str
+    data: DataSpec
+    prompt: PromptSpec = attrs.field(factory=PromptSpec)
+    scoring: ScoringSpec = attrs.field(factory=ScoringSpec)
+    pretty_name: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    #: subset -> its categories in the report
+    category: Callable[[str], tuple[str, ...]] | None = None
+    #: modes this spec supports; the first is the default for models that can compute it
+    output_types: tuple[str, ...] = ("generation",)
     #: a multiple-choice benchmark: generation mode extracts an option letter by default
     mcq: bool = False
     #: per-sample request and prediction (mixed collections), replacing Task.build_request / Task.predict
@@ -139,18 +201,17 @@ class BenchmarkSpec:
     predict: Callable[[Task, Sample, ModelOutput], tuple[str | None, Any]] | None = None
     #: called after the task's report is saved: (report, run_dir, model_id, print_tables)
     on_report: Callable[..., Any] | None = None
-    #: records made by code rather than read from files: the task's params -> {subset: records}
-    #: (general_arena builds its battles from earlier runs' predictions)
-    build_records: Callable[..., dict[str, list[dict[str, Any]]]] | None = None
-    #: `build_records` also takes `task=` (the bound Task) and `model=` (the evaluated `ModelAPI`, or
-    #: None when no model is open): needle_haystack measures its prompts in the model's tokens
-    records_use_model: bool = False
     #: the agent loop (`evalscope.core.agent`): the sample's tools and budgets, or None to answer it
     #: in one call; called with the bound Task (its `params` hold the budgets) and the sample
     agent: Callable[[Task, Sample], Agent | None] | None = None
 
     def category_of(self, subset: str) -> tuple[str, ...]:
         return self.category(subset) if self.category else ("default",)
+
+
+for _part, _cls in PARTS.items():
+    for _field in attrs.fields(_cls):
+        setattr(BenchmarkSpec, _field.name, _forward(_part, _field.name))
 
 
 def mcq_spec(**kwargs: Any) -> BenchmarkSpec:
@@ -215,10 +276,14 @@ class Task:
         )
 
     def messages(self, sample: Sample, ctx: PromptContext) -> list[ChatMessage]:
-        if not isinstance(sample.input, str) and self.spec.format_query is default_query:
+        if not isinstance(sample.input, str) and self.spec.prompt.format_query is default_query:
             history = list(sample.input)  # chat-native samples keep their messages
         else:
-            format_query = self.style.format_query if self.style and self.style.format_query else self.spec.format_query
+            format_query = (
+                self.style.format_query
+                if self.style and self.style.format_query
+                else self.spec.prompt.format_query
+            )
             query = format_query(sample, ctx)
             text = self.prompt_template.replace("{query}", query).replace("{subset_name}", sample.subset)
             history = [ChatMessage("user", text)]
@@ -238,18 +303,31 @@ class Task:
         letters, the raw context for continuations."""
         ctx = self.context(sample)
         if self.output_type == "continuation":
-            context = (self.spec.format_context or self.spec.format_query)(sample, ctx)
-            conts = self.spec.continuations(sample) if self.spec.continuations else [" " + c for c in sample.choices or []]
-            contexts = self.spec.choice_contexts(sample) if self.spec.choice_contexts else None
+            context = (self.spec.prompt.format_context or self.spec.prompt.format_query)(sample, ctx)
+            conts = (
+                self.spec.prompt.continuations(sample)
+                if self.spec.prompt.continuations
+                else [" " + c for c in sample.choices or []]
+            )
+            contexts = self.spec.prompt.choice_contexts(sample) if self.spec.prompt.choice_contexts else None
             return ModelRequest(
-                kind=RequestKind.LOGLIKELIHOOD, prompt=context, choices=conts, config=self.generation_config, contexts=contexts
+                kind=RequestKind.LOGLIKELIHOOD,
+                prompt=context,
+                choices=conts,
+                config=self.generation_config,
+                contexts=contexts,
             )
         if self.output_type == "multiple_choice":
             letters = list(LETTERS[: len(sample.choices or [])])
             return ModelRequest(
-                kind=RequestKind.CHOICE_PROBS, messages=self.messages(sample, ctx), choices=letters, config=self.generation_config
+                kind=RequestKind.CHOICE_PROBS,
+                messages=self.messages(sample, ctx),
+                choices=letters,
+                config=self.generation_config,
             )
-        return ModelRequest(kind=RequestKind.GENERATE, messages=self.messages(sample, ctx), config=self.generation_config)
+        return ModelRequest(
+            kind=RequestKind.GENERATE, messages=self.messages(sample, ctx), config=self.generation_config
+        )
 
     def agent_for(self, sample: Sample) -> Agent | None:
         """The agent that solves `sample` (`BenchmarkSpec.agent`), or None: one model call."""
@@ -264,11 +342,11 @@ class Task:
         With a `metric_list` that differs from the spec's metrics, only the chosen metrics are kept,
         and chosen metrics the spec does not produce are scored by the metric itself (`Metric.score`).
         """
-        if self.spec.extra_params:
-            scores = self.spec.score(prediction, sample, output, params=self.params)
+        if self.spec.scoring.extra_params:
+            scores = self.spec.scoring.score(prediction, sample, output, params=self.params)
         else:
-            scores = self.spec.score(prediction, sample, output)
-        if self.metrics == self.spec.metrics:
+            scores = self.spec.scoring.score(prediction, sample, output)
+        if self.metrics == self.spec.scoring.metrics:
             return scores
         chosen = {k: v for k, v in scores.items() if k in self.metrics or k.startswith("_")}
         for name in self.metrics:
@@ -291,16 +369,20 @@ class Task:
         filtered text through `extract` (the option-letter extractor for MCQ)."""
         if self.output_type in ("multiple_choice", "continuation"):
             scores = list(output.scores or [])
-            if self.output_type == "continuation" and self.spec.length_normalize:
-                conts = self.spec.continuations(sample) if self.spec.continuations else [" " + c for c in sample.choices or []]
+            if self.output_type == "continuation" and self.spec.scoring.length_normalize:
+                conts = (
+                    self.spec.prompt.continuations(sample)
+                    if self.spec.prompt.continuations
+                    else [" " + c for c in sample.choices or []]
+                )
                 scores = [s / max(1, len(c.lstrip())) for s, c in zip(scores, conts)]
             if not scores:
                 return None, None
             best = max(range(len(scores)), key=scores.__getitem__)
             return None, LETTERS[best]
         filtered = self.filter_text(output.text)
-        if self.spec.extract is not None:
-            return filtered, self.spec.extract(filtered, sample)
+        if self.spec.scoring.extract is not None:
+            return filtered, self.spec.scoring.extract(filtered, sample)
         if self.spec.mcq:
             return filtered, extract_choice(filtered, LETTERS[: len(sample.choices or "ABCD")])
         return filtered, filtered.strip()

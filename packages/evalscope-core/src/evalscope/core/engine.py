@@ -193,7 +193,7 @@ class Engine:
             restored.clear()
         run.cached = len(hits)
         self.sink.on_event(TaskStarted(task.name, len(samples) * k, run.cached, task.output_type))
-        kept = ScoreTally(keep_scored=task.spec.aggregate is not None, cluster_items=k > 1, repeats=k)
+        kept = ScoreTally(keep_scored=task.spec.scoring.aggregate is not None, cluster_items=k > 1, repeats=k)
         elsewhere = self.executor is not None and self.model is not None and self.stage != "review"
         reused = frozenset(hits)
         ask_n = not elsewhere and self._asks_n(task, samples)
@@ -226,8 +226,8 @@ class Engine:
             model=self.model_id,
             metric_names=task.metrics,
             pretty_name=task.spec.pretty_name,
-            subset_order=task.spec.subsets,
-            aggregate=task.spec.aggregate,
+            subset_order=task.spec.data.subsets,
+            aggregate=task.spec.scoring.aggregate,
         )
         report.output_type = task.output_type
         report.judge_verdicts = dict(task.judge_verdicts)
@@ -323,7 +323,7 @@ class Engine:
         return await self._conclude(task, sample, result, _reason(skipped), run, from_cache)
 
     async def _review(self, task: Task, sample: Sample, result: SampleResult) -> SampleNotEvaluated | None:
-        if task.spec.blocking_score:
+        if task.spec.scoring.blocking_score:
             return await asyncio.to_thread(self.review, task, sample, result)
         return self.review(task, sample, result)
 

@@ -58,32 +58,32 @@ def build_task(
 ) -> Task:
     """Bind a spec to `args` (a DatasetArgs) and the run's generation settings."""
     output_type = choose_output_type(spec, args.output_type, capabilities)
-    few_shot = spec.few_shot_num if args.few_shot_num is None else args.few_shot_num
-    if spec.max_few_shot is not None and few_shot > spec.max_few_shot:
-        raise ValueError(f"dataset_args.{spec.name}.few_shot_num: at most {spec.max_few_shot} (got {few_shot})")
-    gen = spec.generation_config.merged(generation_config).merged(args.generation_config)
+    few_shot = spec.prompt.few_shot_num if args.few_shot_num is None else args.few_shot_num
+    if spec.prompt.max_few_shot is not None and few_shot > spec.prompt.max_few_shot:
+        raise ValueError(f"dataset_args.{spec.name}.few_shot_num: at most {spec.prompt.max_few_shot} (got {few_shot})")
+    gen = spec.prompt.generation_config.merged(generation_config).merged(args.generation_config)
     if gen.seed is None and seed is not None:
         gen = GenerationConfig(**{**_as_dict(gen), "seed": seed})
-    metrics = tuple(args.metric_list) if args.metric_list else spec.metrics
+    metrics = tuple(args.metric_list) if args.metric_list else spec.scoring.metrics
     if args.metric_list:
-        check_metric_list(args.metric_list, spec.metrics, where=f"dataset_args.{spec.name}.metric_list")
-    params = {**spec.extra_params, **(args.extra_params or {})}
+        check_metric_list(args.metric_list, spec.scoring.metrics, where=f"dataset_args.{spec.name}.metric_list")
+    params = {**spec.scoring.extra_params, **(args.extra_params or {})}
     style_name = args.prompt_style or prompt_style
     style = get_prompt_style(style_name, where=f"dataset_args.{spec.name}.prompt_style" if args.prompt_style else "prompt_style")
-    unknown = set(args.extra_params or {}) - set(spec.extra_params)
+    unknown = set(args.extra_params or {}) - set(spec.scoring.extra_params)
     if unknown:
         raise ValueError(
             f"dataset_args.{spec.name}.extra_params: unknown key(s) {', '.join(sorted(unknown))}"
-            f" (known: {', '.join(sorted(spec.extra_params)) or 'none'})"
+            f" (known: {', '.join(sorted(spec.scoring.extra_params)) or 'none'})"
         )
     return Task(
         spec=spec,
         output_type=output_type,
         few_shot_num=few_shot,
         generation_config=gen,
-        prompt_template=args.prompt_template if args.prompt_template is not None else spec.prompt_template,
-        system_prompt=args.system_prompt if args.system_prompt is not None else spec.system_prompt,
-        filters=args.filters if args.filters is not None else list(spec.filters),
+        prompt_template=args.prompt_template if args.prompt_template is not None else spec.prompt.prompt_template,
+        system_prompt=args.system_prompt if args.system_prompt is not None else spec.prompt.system_prompt,
+        filters=args.filters if args.filters is not None else list(spec.scoring.filters),
         metrics=metrics,
         few_shot_random=args.few_shot_random,
         seed=seed if seed is not None else 42,
@@ -117,16 +117,16 @@ class DatasetLoader:
         local_path = args.local_path or (args.dataset_id if args.dataset_id and os.path.exists(args.dataset_id) else None)
         if local_path:
             roots.append(local_path)
-        if spec.local_dir and os.path.isabs(spec.local_dir):  # a YAML benchmark's own folder
-            roots.append(spec.local_dir)
-        elif self.dataset_dir and spec.local_dir:
-            roots.append(os.path.join(self.dataset_dir, spec.local_dir))
-        dataset_id = args.dataset_id if args.dataset_id and not os.path.exists(args.dataset_id) else spec.dataset_id
+        if spec.data.local_dir and os.path.isabs(spec.data.local_dir):  # a YAML benchmark's own folder
+            roots.append(spec.data.local_dir)
+        elif self.dataset_dir and spec.data.local_dir:
+            roots.append(os.path.join(self.dataset_dir, spec.data.local_dir))
+        dataset_id = args.dataset_id if args.dataset_id and not os.path.exists(args.dataset_id) else spec.data.dataset_id
         if self.hub == "huggingface" and not args.dataset_id:
-            dataset_id = spec.hf_dataset_id or spec.dataset_id
-        hub_subset = spec.hub_subset(subset) if spec.hub_subset else subset
+            dataset_id = spec.data.hf_dataset_id or spec.data.dataset_id
+        hub_subset = spec.data.hub_subset(subset) if spec.data.hub_subset else subset
         hub_split = split
-        if spec.split_as_subset:
+        if spec.data.split_as_subset:
             hub_subset, hub_split = "default", subset
         return DatasetRef(
             benchmark=spec.name,
@@ -136,7 +136,7 @@ class DatasetLoader:
             dataset_id=dataset_id,
             hub_subset=hub_subset,
             local_roots=tuple(roots),
-            local_patterns=spec.local_patterns,
+            local_patterns=spec.data.local_patterns,
         )
 
     def records(self, spec: BenchmarkSpec, subset: str, split: str, args: Any) -> Sequence[dict[str, Any]]:
@@ -169,7 +169,7 @@ def _offline_message(spec: BenchmarkSpec, ref: DatasetRef, tried: list[str], hub
         msg += f" {hub_error}."
     msg += (
         " To run offline, point --dataset-dir (or EVALSCOPE_DATASET_DIR) at a directory holding"
-        f" {spec.local_dir or spec.name}/ with the files {', '.join(spec.local_patterns) or '(see the benchmark docs)'},"
+        f" {spec.data.local_dir or spec.name}/ with the files {', '.join(spec.data.local_patterns) or '(see the benchmark docs)'},"
         f" or set dataset_args.{spec.name}.local_path."
     )
     return msg
@@ -191,25 +191,25 @@ def load_samples(
     (`StyleOverride.record_to_sample`) converts both the samples and the few-shot pool."""
     spec = task.spec
     if task.style is not None and task.style.record_to_sample is not None:
-        spec = attrs.evolve(spec, record_to_sample=task.style.record_to_sample)
-    subsets: Sequence[str] = args.subset_list or spec.subsets
-    if not args.subset_list and spec.discover_subsets is not None:
-        roots = [r for r in loader.ref(spec, "default", spec.eval_split, args).local_roots if os.path.isdir(r)]
+        spec = attrs.evolve(spec, data=attrs.evolve(spec.data, record_to_sample=task.style.record_to_sample))
+    subsets: Sequence[str] = args.subset_list or spec.data.subsets
+    if not args.subset_list and spec.data.discover_subsets is not None:
+        roots = [r for r in loader.ref(spec, "default", spec.data.eval_split, args).local_roots if os.path.isdir(r)]
         if roots:
-            subsets = spec.discover_subsets(roots[0]) or subsets
+            subsets = spec.data.discover_subsets(roots[0]) or subsets
     unknown = (
-        [s for s in subsets if s not in spec.subsets]
-        if spec.group_records is None and spec.subsets != ("default",) and spec.discover_subsets is None
+        [s for s in subsets if s not in spec.data.subsets]
+        if spec.data.group_records is None and spec.data.subsets != ("default",) and spec.data.discover_subsets is None
         else []
     )
     if unknown:
         from evalscope.core.registry import did_you_mean
 
         raise ValueError(
-            f"dataset_args.{spec.name}.subset_list: unknown subset {unknown[0]!r}.{did_you_mean(unknown[0], spec.subsets)}"
+            f"dataset_args.{spec.name}.subset_list: unknown subset {unknown[0]!r}.{did_you_mean(unknown[0], spec.data.subsets)}"
         )
     chunks: list[list[Sample] | ConvertedRecords] = []
-    for subset, records in _subset_records(spec, loader, args, subsets, spec.eval_split, task=task, model=model):
+    for subset, records in _subset_records(spec, loader, args, subsets, spec.data.eval_split, task=task, model=model):
         chosen = records[: _limit_count(limit, len(records))]
         if isinstance(chosen, StreamedRecords):
             chunk = ConvertedRecords(spec, chosen, subset)
@@ -219,17 +219,17 @@ def load_samples(
         else:
             chunks.append(_to_samples(spec, chosen, subset))
     samples = SampleStream(chunks)
-    if task.few_shot_num > 0 and spec.fewshot_split:
+    if task.few_shot_num > 0 and spec.data.fewshot_split:
         # one pass when every subset has its few-shot file; subset by subset when some may lack it
-        groups = [list(subsets)] if not spec.fewshot_optional else [[s] for s in subsets]
+        groups = [list(subsets)] if not spec.data.fewshot_optional else [[s] for s in subsets]
         for group in groups:
             try:
-                for name, records in _subset_records(spec, loader, args, group, spec.fewshot_split):
+                for name, records in _subset_records(spec, loader, args, group, spec.data.fewshot_split):
                     task.few_shot_pool[name] = _to_samples(spec, records, name)
             except DatasetUnavailableError:
-                if not spec.fewshot_optional:
+                if not spec.data.fewshot_optional:
                     raise
-                log.info("%s/%s: no %s split; zero-shot", spec.name, group[0], spec.fewshot_split)
+                log.info("%s/%s: no %s split; zero-shot", spec.name, group[0], spec.data.fewshot_split)
     return samples
 
 
@@ -237,14 +237,14 @@ def _subset_records(
     spec: BenchmarkSpec, loader: DatasetLoader, args: Any, subsets: Sequence[str], split: str,
     *, task: Task | None = None, model: ModelAPI | None = None,
 ) -> Iterator[tuple[str, Sequence[dict[str, Any]]]]:
-    if spec.build_records is not None:  # records made by code (general_arena: battles from earlier runs)
-        params = {**spec.extra_params, **(args.extra_params or {})}
-        built = spec.build_records(params, task=task, model=model) if spec.records_use_model else spec.build_records(params)
+    if spec.data.build_records is not None:  # records made by code (general_arena: battles from earlier runs)
+        params = {**spec.scoring.extra_params, **(args.extra_params or {})}
+        built = spec.data.build_records(params, task=task, model=model) if spec.data.records_use_model else spec.data.build_records(params)
         for subset in args.subset_list or list(built):
             yield subset, built.get(subset, [])
         return
-    if spec.group_records is not None:
-        grouped = spec.group_records(loader.records(spec, "default", split, args))
+    if spec.data.group_records is not None:
+        grouped = spec.data.group_records(loader.records(spec, "default", split, args))
         for subset in subsets:
             yield subset, grouped.get(subset, [])
         return
@@ -259,7 +259,7 @@ def _to_samples(spec: BenchmarkSpec, records: Sequence[dict[str, Any]], subset: 
 def _iter_samples(spec: BenchmarkSpec, records: Sequence[dict[str, Any]], subset: str) -> Iterator[Sample]:
     for index, record in enumerate(records):
         try:
-            sample = spec.record_to_sample(record, index, subset)
+            sample = spec.data.record_to_sample(record, index, subset)
         except (KeyError, ValueError, TypeError, IndexError) as exc:  # a record the benchmark cannot use
             raise DatasetFormatError(f"{spec.name}: {describe_row(records, index, record)}: {_record_problem(exc)}") from exc
         if sample.subset == "default":  # a record may name its own subset (mixed collections)
