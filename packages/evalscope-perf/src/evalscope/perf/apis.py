@@ -144,12 +144,46 @@ def parse_event_src(payload: bytes) -> tuple[str, dict[str, Any] | None, str]:
 
 def parse_full(body: bytes) -> tuple[str, dict[str, Any] | None]:
     """Generated text and usage of a non-streamed response."""
+    text, usage, _ = parse_full_calls(body)
+    return text, usage
+
+
+def parse_full_calls(body: bytes) -> tuple[str, dict[str, Any] | None, int]:
+    """Like :func:`parse_full`, plus the number of ``message.tool_calls``."""
     obj = _loads(body)
     text = ""
+    calls = 0
     choices = obj.get("choices") if isinstance(obj, dict) else None
     if choices:
         c = choices[0]
         msg = c.get("message")
         text = (msg.get("content") or "") if isinstance(msg, dict) else (c.get("text") or "")
+        if isinstance(msg, dict) and isinstance(msg.get("tool_calls"), list):
+            calls = len(msg["tool_calls"])
     usage = obj.get("usage") if isinstance(obj, dict) else None
-    return text, usage if isinstance(usage, dict) else None
+    return text, usage if isinstance(usage, dict) else None, calls
+
+
+def tool_call_indexes(payload: bytes) -> list[int]:
+    """The ``index`` of each ``delta.tool_calls`` entry in one streamed chunk (empty when it has none)."""
+    if b'"tool_calls"' not in payload:
+        return []
+    try:
+        obj = _loads(payload)
+    except ValueError:
+        return []
+    choices = obj.get("choices") if isinstance(obj, dict) else None
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+        return []
+    delta = choices[0].get("delta")
+    calls = delta.get("tool_calls") if isinstance(delta, dict) else None
+    if not isinstance(calls, list):
+        return []
+    return [c.get("index", k) if isinstance(c, dict) else k for k, c in enumerate(calls)]
+
+
+def tool_choice_value(choice: str) -> str | dict[str, Any]:
+    """``--tool-choice``: auto, none and required as they are, any other word a tool's name."""
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}

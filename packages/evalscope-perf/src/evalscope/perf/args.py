@@ -39,6 +39,8 @@ class PerfArgs:
     top_p: float | None = None
     seed: int | None = 0
     extra_args: dict[str, Any] = attrs.field(factory=dict)
+    tools: list[dict[str, Any]] | None = None  # --tools FILE: OpenAI function tools (chat)
+    tool_choice: str | None = None  # auto | none | required | a tool's name
     dataset: str = "openqa"
     dataset_path: str | None = None
     prompt: str | None = None

@@ -60,6 +60,39 @@ def _json_arg(value: str | None) -> dict | None:
     return json.loads(value)
 
 
+def _tools_file(path: str | None) -> list[dict] | None:
+    """``--tools FILE``: a JSON list of OpenAI function tools (``{"type": "function", "function": {"name": ...}}``)."""
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            tools = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"{path}: {exc}", param_hint="'--tools'") from exc
+    if not isinstance(tools, list) or not tools:
+        raise click.BadParameter(f"{path}: expected a non-empty JSON list of function tools", param_hint="'--tools'")
+    for k, tool in enumerate(tools):
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or tool.get("type", "function") != "function":
+            raise click.BadParameter(
+                f'{path}: tool {k} is not {{"type": "function", "function": {{"name": ...}}}}', param_hint="'--tools'"
+            )
+    return tools
+
+
+def _check_tool_choice(choice: str | None, tools: list[dict] | None) -> None:
+    if choice is None:
+        return
+    if not tools:
+        raise click.BadParameter("needs --tools FILE", param_hint="'--tool-choice'")
+    names = [t["function"]["name"] for t in tools]
+    if choice not in ("auto", "none", "required") and choice not in names:
+        raise click.BadParameter(
+            f"{choice!r} is neither auto, none, required nor a tool in --tools ({', '.join(names)})",
+            param_hint="'--tool-choice'",
+        )
+
+
 def _at_least(least: float, *, above: bool = False):
     """Option callback: every value ≥ ``least`` (> when ``above``), else a one-line usage error."""
 
@@ -107,6 +140,10 @@ def _display(name: str):
 @click.option("--top-p", type=float, default=None)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--extra-args", default=None, help="JSON merged into every request body.")
+@click.option("--tools", default=None, metavar="FILE",
+              help="JSON list of OpenAI function tools sent with every chat request; tool calls are counted.")
+@click.option("--tool-choice", default=None, metavar="auto|none|required|NAME",
+              help="tool_choice sent with --tools (a tool's name forces that tool).")
 @click.option("--dataset", default="openqa", show_default=True,
               help="openqa | longalpaca | line_by_line | custom | random | speed_benchmark | speed_benchmark_long")
 @click.option("--dataset-path", default=None)
@@ -135,6 +172,10 @@ def perf(display: str | None = None, **kw) -> None:
     kw["headers"] = _kv(kw["headers"])
     kw["query_template"] = _json_arg(kw["query_template"])
     kw["extra_args"] = _json_arg(kw["extra_args"]) or {}
+    kw["tools"] = _tools_file(kw["tools"])
+    _check_tool_choice(kw["tool_choice"], kw["tools"])
+    if kw["tools"] and kw["api"] not in ("openai", "openai_chat", "chat", "local"):
+        raise click.BadParameter(f"tools are sent with chat requests only (--api {kw['api']})", param_hint="'--tools'")
     kw["parallel"] = list(kw["parallel"]) or [1]
     kw["number"] = list(kw["number"]) or [100]
     kw["rate"] = list(kw["rate"])

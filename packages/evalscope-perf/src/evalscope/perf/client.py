@@ -6,7 +6,7 @@ import math
 import time
 from typing import Any
 
-from evalscope.perf.apis import parse_event_src, parse_full
+from evalscope.perf.apis import parse_event_src, parse_full_calls, tool_call_indexes
 from evalscope.perf.chunks import ChunkTemplate
 from evalscope.perf.http import HttpError, Pool
 from evalscope.perf.records import RequestRecord
@@ -22,15 +22,16 @@ class _StreamSink:
     (:mod:`evalscope.perf.chunks`); everything else is parsed as JSON.
     """
 
-    __slots__ = ("rec", "parser", "texts", "usage", "tpl", "keep_text")
+    __slots__ = ("rec", "parser", "texts", "usage", "tpl", "keep_text", "calls")
 
-    def __init__(self, rec: RequestRecord, keep_text: bool = True) -> None:
+    def __init__(self, rec: RequestRecord, keep_text: bool = True, tools: bool = False) -> None:
         self.rec = rec
         self.parser = SSEParser()
         self.texts: list[str] = []
         self.usage: dict[str, Any] | None = None
         self.tpl: ChunkTemplate | None = None
         self.keep_text = keep_text
+        self.calls: set[int] | None = set() if tools else None  # indexes of streamed tool calls
 
     def __call__(self, data: bytes, t: float) -> None:
         region = self.parser.take(data)
@@ -76,6 +77,8 @@ class _StreamSink:
                     self.tpl = tpl
         if usage is not None:
             self.usage = usage
+        if self.calls is not None and not text:
+            self.calls.update(tool_call_indexes(payload))
 
     def finish(self, t: float) -> None:
         for payload in self.parser.flush():
@@ -100,13 +103,14 @@ async def send_one(
     *,
     timeout: float | None,
     keep_text: bool = True,
+    tools: bool = False,
 ) -> RequestRecord:
     """Send ``payload`` (full HTTP request bytes) and record timings into ``rec`` (absolute times)."""
 
     def sent(t: float) -> None:
         rec.send = t
 
-    sink = _StreamSink(rec, keep_text) if rec.stream else None
+    sink = _StreamSink(rec, keep_text, tools) if rec.stream else None
     try:
         resp = await pool.request(payload, sink, timeout=timeout, collect=not rec.stream, on_sent=sent)
     except HttpError as exc:
@@ -125,9 +129,11 @@ async def send_one(
         sink.finish(resp.end)
         usage = sink.usage
         text = "".join(sink.texts) if keep_text else ""
+        if sink.calls:
+            rec.tool_calls = len(sink.calls)
     else:
         try:
-            text, usage = parse_full(b"".join(resp.body))
+            text, usage, rec.tool_calls = parse_full_calls(b"".join(resp.body))
         except ValueError as exc:
             rec.error = f"bad JSON body: {exc}"
             return rec

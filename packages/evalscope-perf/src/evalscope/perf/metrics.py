@@ -107,8 +107,9 @@ def summarize(
     slo: SLO | None = None,
     concurrency: int | None = None,
     rate: float | None = None,
+    tools: bool = False,
 ) -> dict[str, object]:
-    """The run summary (means, totals, throughputs, goodput)."""
+    """The run summary (means, totals, throughputs, goodput; tool-call counts under ``tools``)."""
     total = len(records)
     ok = [r for r in records if r.success]
     sent = [r for r in records if not math.isnan(r.send)]
@@ -153,6 +154,11 @@ def summarize(
         summary["Goodput (req/s)"] = per_s(good)
         summary["Goodput (% of requests)"] = 100.0 * good / total if total else math.nan
         summary["SLO"] = attrs.asdict(slo)
+    if tools:
+        called = sum(1 for r in ok if r.tool_calls)
+        summary["Tool-call responses"] = called
+        summary["Tool calls"] = sum(r.tool_calls for r in ok)
+        summary["Tool-call rate (%)"] = 100.0 * called / len(ok) if ok else math.nan
     asked = [r for r in ok if r.intended_prompt_tokens is not None and r.server_prompt_tokens is not None]
     if asked:
         summary["Prompt length mismatches (server vs intended)"] = sum(

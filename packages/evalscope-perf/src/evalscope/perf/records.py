@@ -35,6 +35,7 @@ class RequestRecord:
     intended_prompt_tokens: int | None = None  # length the dataset meant to send (own tokenizer)
     server_prompt_tokens: int | None = None  # what the server's usage said, when it said
     output_text: str = ""
+    tool_calls: int = 0  # calls in the response (counted only under --tools)
     conversation: int = -1
     turn: int = 0
     worker: int = 0

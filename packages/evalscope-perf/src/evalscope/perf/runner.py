@@ -17,7 +17,7 @@ import attrs
 from rich.console import Console
 
 from evalscope.perf import metrics, report, results
-from evalscope.perf.apis import API_PATHS, Prompt, RequestSpec
+from evalscope.perf.apis import API_PATHS, Prompt, RequestSpec, tool_choice_value
 from evalscope.perf.args import PerfArgs, args_to_json
 from evalscope.perf.datasets import DatasetContext, get_dataset
 from evalscope.perf.http import Target, build_request
@@ -108,6 +108,10 @@ def request_spec(args: PerfArgs, model: str) -> RequestSpec:
         value = getattr(args, name)
         if value is not None:
             params[name] = value
+    if args.tools:
+        params["tools"] = args.tools
+        if args.tool_choice:
+            params["tool_choice"] = tool_choice_value(args.tool_choice)
     params.update(args.extra_args)
     return RequestSpec(args.api_kind, model, args.stream if args.api_kind != "embeddings" else False, params, args.query_template)
 
@@ -422,7 +426,8 @@ def _measure(base: _RunBase, shape: RunShape, prompts: list[Prompt], out: Path, 
     else:
         plan = WorkPlan(url, head, items, "closed", shape.parallel or 1)
     plan = attrs.evolve(plan, duration=args.duration, timeout=args.timeout, connect_timeout=args.connect_timeout,
-                        stream=spec.stream, spec=spec, keep_text=args.keep_text, use_uvloop=args.uvloop)
+                        stream=spec.stream, spec=spec, keep_text=args.keep_text, use_uvloop=args.uvloop,
+                        tools=bool(args.tools))
     workers = auto_workers(args, shape)
     console.print(f"running {shape.label} ({workers} client process(es)) ...", markup=False)
     if base.progress is not None:
@@ -432,7 +437,7 @@ def _measure(base: _RunBase, shape: RunShape, prompts: list[Prompt], out: Path, 
     rebase(records, t0)
     scrub_secrets(records, base.secrets)
     count_tokens_after(records, chosen, tokenizer)
-    summary = metrics.summarize(records, slo=slo, concurrency=shape.parallel, rate=shape.rate)
+    summary = metrics.summarize(records, slo=slo, concurrency=shape.parallel, rate=shape.rate, tools=bool(args.tools))
     summary["Client processes"] = workers
     pct = metrics.percentiles(records)
     sc = assess(records, stats, open_loop=shape.rate is not None, capped=bool(shape.parallel and shape.rate))

@@ -66,6 +66,7 @@ class WorkPlan:
     stream: bool = True
     spec: RequestSpec | None = None  # needed for multi-turn bodies
     keep_text: bool = True
+    tools: bool = False  # --tools given: count the responses' tool calls
     worker: int = 0
     use_uvloop: bool = True
     #: a queue (multiprocessing, spawn context) told ("request", success, ttft, latency, itls) as each
@@ -80,6 +81,7 @@ async def _execute_async(plan: WorkPlan, pool: Pool, t0: float) -> tuple[list[Re
     timeout = plan.timeout
     stream = plan.stream
     keep_text = plan.keep_text
+    tools = plan.tools
     worker = plan.worker
 
     progress = plan.progress
@@ -91,7 +93,7 @@ async def _execute_async(plan: WorkPlan, pool: Pool, t0: float) -> tuple[list[Re
         else:
             rec = RequestRecord(item.index, intended, stream=stream, intended_prompt_tokens=item.intended_tokens, worker=worker)
             records.append(rec)
-            rec = await send_one(pool, item.payload, rec, timeout=timeout, keep_text=keep_text)  # type: ignore[arg-type]  # the payload of a single-turn item is set
+            rec = await send_one(pool, item.payload, rec, timeout=timeout, keep_text=keep_text, tools=tools)  # type: ignore[arg-type]  # the payload of a single-turn item is set
         if progress is not None:
             progress.put(("request", rec.success, rec.ttft, rec.latency, rec.itls))
         return rec
@@ -107,7 +109,7 @@ async def _execute_async(plan: WorkPlan, pool: Pool, t0: float) -> tuple[list[Re
                 item.index, intended, stream=stream, conversation=item.index, turn=turn, worker=worker
             )
             records.append(rec)
-            await send_one(pool, build_request(plan.head, body), rec, timeout=timeout, keep_text=True)
+            await send_one(pool, build_request(plan.head, body), rec, timeout=timeout, keep_text=True, tools=tools)
             if not rec.success:
                 break
             messages.append({"role": "assistant", "content": rec.output_text})
