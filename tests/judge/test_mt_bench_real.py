@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000)]
 
 
 def test_smollm2_answers_both_turns_and_judges_them_with_invalid_verdicts_counted(
-    serve_server, tmp_path, dataset_dir
-):  # noqa: F811
+    serve_server, tmp_path, dataset_dir  # noqa: F811 - the imported fixture
+):
     result = run_task(
         {
             "model": "smollm2-135m-instruct",
