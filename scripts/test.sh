@@ -23,5 +23,6 @@ eval "$pg_exports"
 trap 'bash scripts/pg_test_server.sh stop "$EVALSCOPE_PG_DIR"' EXIT
 export EVALSCOPE_REQUIRE_PG=1
 
+.venv/bin/ruff check packages tests bench scripts  # lint (pyproject.toml [tool.ruff])
 .venv/bin/python -m mypy  # types: strict on the core, configured in pyproject.toml (docs/ARCHITECTURE.md)
 .venv/bin/python -m pytest -q "$@"
