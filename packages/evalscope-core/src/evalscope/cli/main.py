@@ -23,6 +23,17 @@ BUILTIN_COMMANDS: dict[str, str] = {
 for _name, _target in BUILTIN_COMMANDS.items():
     commands.register_lazy(_name, _target)
 
+#: commands that come with another package of this project: a light install (scripts/install.sh) lacks
+#: some, and naming one then says what to install instead of "no such command"
+OPTIONAL_COMMANDS: dict[str, str] = {
+    "app": "evalscope-viz (pip install 'evalscope[app]')",
+    "tui": "evalscope-viz (pip install 'evalscope[app]')",
+    "perf": "evalscope-perf (pip install 'evalscope[perf]')",
+    "arena": "evalscope-arena (pip install 'evalscope[arena]')",
+    "serve": "evalscope-backends (pip install evalscope-backends)",
+    "backend": "evalscope-backends (pip install evalscope-backends)",
+}
+
 
 class LazyGroup(click.Group):
     """A click group whose commands are imported only when invoked, and run under the error policy."""
@@ -66,6 +77,12 @@ class LazyGroup(click.Group):
         cmd_name = args[0] if args else None
         if cmd_name and cmd_name not in self.list_commands(ctx) and not cmd_name.startswith("-"):
             from evalscope.core.registry import did_you_mean
+
+            if cmd_name in OPTIONAL_COMMANDS:
+                raise click.UsageError(
+                    f"`evalscope {cmd_name}` comes with {OPTIONAL_COMMANDS[cmd_name]}, which is not installed "
+                    "(from a checkout: bash scripts/install_dev.sh installs every package)"
+                )
 
             raise click.UsageError(f"No such command {cmd_name!r}.{did_you_mean(cmd_name, self.list_commands(ctx))}")
         return super().resolve_command(ctx, args)
