@@ -56,7 +56,9 @@ def _vote_key(prediction: Any) -> str | None:
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k (Chen et al. 2021): 1 - C(n-c, k) / C(n, k), as a stable product."""
+    """Unbiased pass@k (Chen et al. 2021): 1 - C(n-c, k) / C(n, k), the chance that one of k answers
+    drawn from n (c of them correct) is correct, as the stable product 1 - prod_{i=n-c+1..n} (1 - k/i)
+    (no huge binomials). The one estimator: repeats' `pass@k'` and code benchmarks' `Pass@k`."""
     if not 0 <= c <= n or not 1 <= k <= n:
         raise ValueError(f"need 0 <= c <= n and 1 <= k <= n (got n={n}, c={c}, k={k})")
     if n - c < k:

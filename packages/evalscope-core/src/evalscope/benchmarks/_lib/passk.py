@@ -1,25 +1,13 @@
-"""Unbiased pass@k (Chen et al., 2021): 1 - C(n-c, k) / C(n, k), computed as a stable product."""
+"""pass@k of code benchmarks: one problem's sample outcomes as `Pass@k` scores, by the unbiased
+estimator of `evalscope.core.repeats.pass_at_k` (Chen et al., 2021; one estimator for both)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from evalscope.core.repeats import pass_at_k
 
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Probability that at least one of k samples drawn from n (c of them correct) is correct.
-
-    Uses 1 - prod_{i=n-c+1..n} (1 - k/i), which never forms huge binomials.
-    """
-    if not 0 <= c <= n:
-        raise ValueError(f"need 0 <= c <= n (got n={n}, c={c})")
-    if not 1 <= k <= n:
-        raise ValueError(f"need 1 <= k <= n (got n={n}, k={k})")
-    if n - c < k:
-        return 1.0
-    prod = 1.0
-    for i in range(n - c + 1, n + 1):
-        prod *= 1.0 - k / i
-    return 1.0 - prod
+__all__ = ["pass_at_k", "pass_at_k_metrics"]
 
 
 def pass_at_k_metrics(outcomes: Sequence[bool], ks: Iterable[int] = (1,)) -> dict[str, float]:
