@@ -37,7 +37,7 @@ from evalscope.core.judge.judge import JudgeCache, JudgeCallError, LLMJudge
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo, new_run_id
 from evalscope.core.serialization import ConfigError
 from evalscope.core.stores.lock import RunDirLock
-from evalscope.core.stores.workdir import latest_run_dir, safe_name
+from evalscope.core.stores.workdir import claim_new_run_dir, latest_run_dir, safe_name
 from evalscope.core.types import ModelOutput, Sample, SampleResult, SampleStatus
 
 log = logging.getLogger("evalscope.arena")
@@ -62,16 +62,7 @@ def resolve_arena_dir(cfg: ArenaConfig) -> Path:
         if found is not None:
             return found
         raise ConfigError(f"use_cache: {cfg.use_cache} holds no previous arena run")
-    root = Path(cfg.work_dir)
-    stamp = time.strftime("%Y%m%d_%H%M%S")
-    candidate, n = root / stamp, 1
-    while True:  # two arenas started in the same second never share a folder: creating it claims it
-        try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            n += 1
-            candidate = root / f"{stamp}_{n}"
+    return claim_new_run_dir(cfg.work_dir)
 
 
 def generate_answers(cfg: ArenaConfig, model: ArenaModel, questions_path: str, run_dir: Path) -> dict[str, str]:

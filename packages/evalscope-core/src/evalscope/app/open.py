@@ -31,7 +31,7 @@ from evalscope.core.model import Model
 from evalscope.core.models.spec import ModelSpec, open_model
 from evalscope.core.ports import ModelAPI, ProgressSink, ResultStore, RunInfo, new_run_id
 from evalscope.core.stores.lock import INTERRUPTED, RunDirLock
-from evalscope.core.stores.workdir import is_run_dir, safe_name
+from evalscope.core.stores.workdir import claim_new_run_dir, is_run_dir, safe_name
 
 log = logging.getLogger("evalscope.run")
 
@@ -62,18 +62,9 @@ def resolve_run_dir(cfg: TaskConfig) -> Path:
         raise ConfigError(
             f"use_cache: {path} holds no previous run (expected a run dir with configs/ or predictions/)"
         )
-    root = Path(cfg.work_dir)
     if cfg.no_timestamp:
-        return root
-    stamp = time.strftime("%Y%m%d_%H%M%S")
-    candidate, n = root / stamp, 1
-    while True:  # two runs started in the same second never share a folder: creating it claims it
-        try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            n += 1
-            candidate = root / f"{stamp}_{n}"
+        return Path(cfg.work_dir)
+    return claim_new_run_dir(cfg.work_dir)
 
 
 def _is_run_dir(path: Path) -> bool:

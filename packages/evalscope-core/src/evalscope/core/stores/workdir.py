@@ -155,6 +155,21 @@ def latest_run_dir(path: str | os.PathLike[str]) -> Path | None:
     return runs[-1] if runs else None
 
 
+def claim_new_run_dir(root: str | os.PathLike[str]) -> Path:
+    """A new timestamped run dir `<root>/<YYYYmmdd_HHMMSS>[_n]`, created: two runs (evaluations,
+    arenas) started in the same second never share a folder, since creating it claims it."""
+    base = Path(root)
+    stamp = time.strftime("%Y%m%d_%H%M%S")
+    candidate, n = base / stamp, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = base / f"{stamp}_{n}"
+
+
 def _run_json_kind(path: Path) -> str | None:
     try:
         data = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
@@ -650,6 +665,7 @@ __all__ = [
     "RUN_FILE",
     "RUN_INFO_DIR",
     "WorkDirStore",
+    "claim_new_run_dir",
     "is_run_dir",
     "read_jsonl_tolerant",
     "read_run_info",
