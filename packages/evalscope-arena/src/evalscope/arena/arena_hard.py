@@ -28,7 +28,6 @@ After the report one line per figure is printed and `<run>/arena_hard_summary_<m
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -52,7 +51,7 @@ from evalscope.arena.arena_hard_judge import (
     verdict_parser,
 )
 from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec
-from evalscope.core.judge.judge import JudgeCall, JudgeCallError, LLMJudge
+from evalscope.core.judge.judge import LLMJudge, gather_calls
 from evalscope.core.serialization import unstructure
 from evalscope.core.types import (
     ChatMessage,
@@ -107,15 +106,6 @@ def no_score(
 
 
 # -- judging ---------------------------------------------------------------------------------------
-def _count(parent: LLMJudge, call: JudgeCall) -> None:
-    """Add a call made through the protocol's judge to the run judge's counters (its summary line)."""
-    if call.cached:
-        parent.hits += 1
-    else:
-        parent.calls += call.attempts
-    parent.invalid += int(not call.valid)
-
-
 @attrs.define
 class ArenaHardProtocol:
     """The judge step of arena_hard: two games per answer against the baseline, fail-closed."""
@@ -127,21 +117,9 @@ class ArenaHardProtocol:
     generation: GenerationConfig
     system_prompt: str = SYSTEM_PROMPT
     template: str = PROMPT_TEMPLATE
-    _judges: dict[int, LLMJudge] = attrs.field(factory=dict)
 
     def metrics(self, task: Any) -> tuple[str, ...]:
         return (METRIC,)
-
-    def _judge(self, judge: LLMJudge) -> LLMJudge:
-        """The run's judge model with Arena-Hard's generation settings (same model, cache and attempts)."""
-        own = self._judges.get(id(judge))
-        if own is None:
-            generation = judge.generation.merged(self.generation)
-            own = LLMJudge(
-                judge.model, generation=generation, max_attempts=judge.max_attempts, cache=judge.cache
-            )
-            self._judges[id(judge)] = own
-        return own
 
     def _baseline_of(self, sample: Sample) -> Answer | None:
         if self.baseline is not None:
@@ -158,7 +136,7 @@ class ArenaHardProtocol:
     async def judge_sample(
         self, judge: LLMJudge, task: Any, sample: Sample, result: SampleResult, strategy: str
     ) -> None:
-        own = self._judge(judge)
+        own = judge.derived(self.generation)  # the run's judge model with Arena-Hard's settings
         record: dict[str, Any] = {"strategy": strategy, "judge": own.identity}
         result.details["judge"] = record
         base = self._baseline_of(sample)
@@ -170,25 +148,18 @@ class ArenaHardProtocol:
         question = sample.input if isinstance(sample.input, str) else str(sample.input[-1].text)
         parser = verdict_parser()
         orders = (True, False)  # the model's answer as assistant A, then as B
-        try:
-            calls = await asyncio.gather(
-                *(
-                    own.ask(
-                        self._messages(question, *((answer, base.text) if first else (base.text, answer))),
-                        parser,
-                        reminder=REMINDER,
-                        contract=CONTRACT,
-                    )
-                    for first in orders
-                )
+        asks = (
+            own.ask(
+                self._messages(question, *((answer, base.text) if first else (base.text, answer))),
+                parser,
+                reminder=REMINDER,
+                contract=CONTRACT,
             )
-        except JudgeCallError as exc:
-            record["error"] = str(exc)
-            result.status, result.error, result.scores = SampleStatus.ERROR, f"judge call failed: {exc}", {}
+            for first in orders
+        )
+        calls = await gather_calls(judge, asks, record, result)
+        if calls is None:
             return
-        for call in calls:
-            _count(judge, call)
-        record["calls"] = [unstructure(c) for c in calls]
         games = [
             {
                 "model_as": "A" if first else "B",

@@ -22,7 +22,6 @@ Metrics per category (subset) and overall: `turn_1`, `turn_2` (the mean rating o
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -33,10 +32,9 @@ import attrs
 
 from evalscope.benchmarks._lib.mt_bench_prompts import JUDGE_PROMPTS
 from evalscope.core.benchmark import BenchmarkSpec, DataSpec, PromptSpec, ScoringSpec
-from evalscope.core.judge.judge import JudgeCall, JudgeCallError, LLMJudge
+from evalscope.core.judge.judge import LLMJudge, gather_calls
 from evalscope.core.judge.prompts import fill
 from evalscope.core.judge.verdict import numeric_parser
-from evalscope.core.serialization import unstructure
 from evalscope.core.types import (
     ChatMessage,
     GenerationConfig,
@@ -152,42 +150,19 @@ def judge_messages(sample: Sample, answers: Sequence[str], turn: int) -> tuple[s
     return name, [ChatMessage("system", prompt["system_prompt"]), ChatMessage("user", user)]
 
 
-def _count(parent: LLMJudge, call: JudgeCall) -> None:
-    """Add a call made through the protocol's own judge to the run judge's counters (its summary line)."""
-    if call.cached:
-        parent.hits += 1
-    else:
-        parent.calls += call.attempts
-    parent.invalid += int(not call.valid)
-
-
 @attrs.define
 class MTBenchProtocol:
     """The judge step of mt_bench: one rating per turn, fail-closed."""
 
     generation: GenerationConfig
-    _judges: dict[int, LLMJudge] = attrs.field(factory=dict)
 
     def metrics(self, task: Any) -> tuple[str, ...]:
         return (OVERALL, *TURN_METRICS)
 
-    def _judge(self, judge: LLMJudge) -> LLMJudge:
-        """The run's judge model with MT-Bench's settings (same model, cache and re-ask rule)."""
-        own = self._judges.get(id(judge))
-        if own is None:
-            own = LLMJudge(
-                judge.model,
-                generation=judge.generation.merged(self.generation),
-                max_attempts=judge.max_attempts,
-                cache=judge.cache,
-            )
-            self._judges[id(judge)] = own
-        return own
-
     async def judge_sample(
         self, judge: LLMJudge, task: Any, sample: Sample, result: SampleResult, strategy: str
     ) -> None:
-        own = self._judge(judge)
+        own = judge.derived(self.generation)  # the run's judge model with MT-Bench's settings
         record: dict[str, Any] = {"strategy": strategy, "judge": own.identity}
         result.details["judge"] = record
         outputs = result.output.turns or [result.output]
@@ -195,17 +170,10 @@ class MTBenchProtocol:
         n = min(len(answers), 1 + len(sample.turns), len(TURN_METRICS))
         parser = numeric_parser(RATING_PATTERN, LOW, HIGH)
         prompts = [judge_messages(sample, answers, t) for t in range(1, n + 1)]
-        try:
-            calls = await asyncio.gather(
-                *(own.ask(messages, parser, reminder=REMINDER, contract=CONTRACT) for _, messages in prompts)
-            )
-        except JudgeCallError as exc:
-            record["error"] = str(exc)
-            result.status, result.error, result.scores = SampleStatus.ERROR, f"judge call failed: {exc}", {}
+        asks = (own.ask(messages, parser, reminder=REMINDER, contract=CONTRACT) for _, messages in prompts)
+        calls = await gather_calls(judge, asks, record, result)
+        if calls is None:
             return
-        for call in calls:
-            _count(judge, call)
-        record["calls"] = [unstructure(c) for c in calls]
         record["turns"] = [
             {"turn": t, "prompt": name, "valid": c.valid, "rating": c.score, "reason": c.reason}
             for t, ((name, _), c) in enumerate(zip(prompts, calls, strict=True), start=1)

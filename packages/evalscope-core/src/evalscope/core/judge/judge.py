@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -22,7 +22,14 @@ import attrs
 from evalscope.core.judge.verdict import Parser, Verdict
 from evalscope.core.model import Model
 from evalscope.core.serialization import structure, unstructure
-from evalscope.core.types import ChatMessage, GenerationConfig, ModelRequest, RequestKind
+from evalscope.core.types import (
+    ChatMessage,
+    GenerationConfig,
+    ModelRequest,
+    RequestKind,
+    SampleResult,
+    SampleStatus,
+)
 
 
 class JudgeCallError(RuntimeError):
@@ -128,6 +135,7 @@ class LLMJudge:
         self.calls = 0
         self.hits = 0
         self.invalid = 0
+        self._derived: dict[str, LLMJudge] = {}
 
     @property
     def name(self) -> str:
@@ -183,6 +191,25 @@ class LLMJudge:
         self.cache.put(call)
         return call
 
+    def derived(self, generation: GenerationConfig) -> LLMJudge:
+        """This judge's model, cache and attempts with `generation` over its generation settings (a
+        judge protocol's own, e.g. Arena-Hard's or MT-Bench's): one judge per settings, kept."""
+        merged = self.generation.merged(generation)
+        key = digest(unstructure(merged))
+        own = self._derived.get(key)
+        if own is None:
+            own = LLMJudge(self.model, generation=merged, max_attempts=self.max_attempts, cache=self.cache)
+            self._derived[key] = own
+        return own
+
+    def count(self, call: JudgeCall) -> None:
+        """Add a call made through a `derived` judge to this judge's counters (its summary line)."""
+        if call.cached:
+            self.hits += 1
+        else:
+            self.calls += call.attempts
+        self.invalid += int(not call.valid)
+
     def summary(self) -> str:
         return f"judge {self.name}: {self.calls} call(s), {self.hits} verdict(s) reused from the cache, {self.invalid} invalid"
 
@@ -190,4 +217,22 @@ class LLMJudge:
         await self.model.aclose()
 
 
-__all__ = ["LLMJudge", "JudgeCall", "JudgeCache", "JudgeCallError", "digest"]
+async def gather_calls(
+    judge: LLMJudge, asks: Iterable[Awaitable[JudgeCall]], record: dict[str, Any], result: SampleResult
+) -> list[JudgeCall] | None:
+    """A judge protocol's calls for one sample, asked together through a `derived` judge: counted
+    into the run's `judge` and kept in `record["calls"]`; None when one failed (the sample is then
+    an error, `record["error"]` says why)."""
+    try:
+        calls = list(await asyncio.gather(*asks))
+    except JudgeCallError as exc:
+        record["error"] = str(exc)
+        result.status, result.error, result.scores = SampleStatus.ERROR, f"judge call failed: {exc}", {}
+        return None
+    for call in calls:
+        judge.count(call)
+    record["calls"] = [unstructure(c) for c in calls]
+    return calls
+
+
+__all__ = ["LLMJudge", "JudgeCall", "JudgeCache", "JudgeCallError", "digest", "gather_calls"]
