@@ -283,8 +283,8 @@ def test_verdict_reading_fails_closed(reply, label):
 
 
 @pytest.mark.slow
-def test_real_smollm2_answers_three_prompts_judged_by_smollm2_behind_serve(tmp_path):
-    """SmolLM2-135M answers 3 prompts and judges them against gpt-4-0314 behind `evalscope serve`.
+def test_real_smollm2_answers_a_prompt_judged_by_smollm2_behind_serve(tmp_path):
+    """SmolLM2-135M answers one prompt and judges it (both orders) against gpt-4-0314 behind `evalscope serve`.
     A 135M judge rarely writes a verdict label: the test checks every outcome is counted, whatever the numbers."""
     from click.testing import CliRunner
 
@@ -298,8 +298,8 @@ def test_real_smollm2_answers_three_prompts_judged_by_smollm2_behind_serve(tmp_p
         judge = {
             "model_id": "smollm2-135m-instruct",
             "api_url": server.base_url,
-            "generation_config": {"max_tokens": 48},
-            "max_attempts": 2,
+            "generation_config": {"max_tokens": 24},
+            "max_attempts": 1,  # CI time: the judge prompt is long on a CPU (more prompts: docs/arena.md)
         }
         args = [
             "eval",
@@ -312,9 +312,9 @@ def test_real_smollm2_answers_three_prompts_judged_by_smollm2_behind_serve(tmp_p
             "--datasets",
             "arena_hard",
             "--limit",
-            "3",
+            "1",
             "--generation-config",
-            '{"max_tokens": 64, "temperature": 0}',
+            '{"max_tokens": 32, "temperature": 0}',
             "--judge-model-args",
             json.dumps(judge),
             "--judge-worker-num",
@@ -325,11 +325,11 @@ def test_real_smollm2_answers_three_prompts_judged_by_smollm2_behind_serve(tmp_p
         first = CliRunner().invoke(main, args)
         print(first.output)
         assert first.exit_code == 0, first.output
-        asked = server.log_text().count("/v1/chat/completions answered in") - 3  # less the 3 answers
+        asked = server.log_text().count("/v1/chat/completions answered in") - 1  # less the answer
         run_dir = next((tmp_path / "out").iterdir())
         (summary_file,) = run_dir.glob("arena_hard_summary_*.json")
         s = json.loads(summary_file.read_text())["overall"]
-        assert s["questions"] == 3 and s["judged"] + s["judge_invalid"] + s["skipped"] + s["errored"] == 3
+        assert s["questions"] == 1 and s["judged"] + s["judge_invalid"] + s["skipped"] + s["errored"] == 1
         assert "position bias: the two orders disagreed on" in first.output
         results = list(
             open_reader(str(run_dir)).iter_results(open_reader(str(run_dir)).list_runs()[-1].run_id)
@@ -340,7 +340,7 @@ def test_real_smollm2_answers_three_prompts_judged_by_smollm2_behind_serve(tmp_p
         )
         again = CliRunner().invoke(main, [*args, "--use-cache", str(run_dir)])
         assert again.exit_code == 0, again.output
-        rerun = server.log_text().count("/v1/chat/completions answered in") - 3 - asked
+        rerun = server.log_text().count("/v1/chat/completions answered in") - 1 - asked
         assert rerun <= 2 * s["invalid_games"], "the rerun asks only about games without a verdict"
     finally:
         server.stop()
