@@ -10,7 +10,9 @@
 # optional: when it cannot be installed the real-engine test skips and says so in the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export EVALSCOPE_DATASET_DIR=${EVALSCOPE_DATASET_DIR:-../shared/datasets}
+# absolute: tests run commands from other working directories
+EVALSCOPE_DATASET_DIR=$(cd "${EVALSCOPE_DATASET_DIR:-../shared/datasets}" && pwd)
+export EVALSCOPE_DATASET_DIR
 
 bash scripts/install_dev.sh
 bash scripts/install_vllm.sh \

@@ -73,9 +73,10 @@ def test_four_evaluations_write_into_one_database_at_once(pg_url, tmp_path, data
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     procs = [
-        subprocess.Popen([sys.executable, str(script), pg_url, str(tmp_path / "same-name"), str(dataset_dir)],
+        # four run dirs of one name (one writer per run dir: the same dir would be refused, issue 15)
+        subprocess.Popen([sys.executable, str(script), pg_url, str(tmp_path / f"w{i}" / "same-name"), str(dataset_dir)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(4)
+        for i in range(4)
     ]
     ids = []
     for proc in procs:
