@@ -181,7 +181,8 @@ def test_dataset_page_threshold_and_paging(page, site, viz_outputs):
 def test_judge_verdict_is_shown(page, site):
     load_runs(page, site, "run-judged@mock-j")
     page.click("#nav-dataset")
-    page.wait_for_selector("#ds-samples .sample")
+    page.locator("#ds-dataset label", has_text="gsm8k").click()  # the dataset picked, not left to the default
+    page.wait_for_selector("#ds-samples .sample", timeout=60_000)
     card = page.query_selector("#ds-samples .sample")
     judge = dict(
         card.eval_on_selector_all(
