@@ -405,27 +405,34 @@ class Engine:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded per answer, never silently scored
             output = ModelOutput(error=f"{type(exc).__name__}: {exc}")
-        results = []
-        for r, answer in zip(repeats, split_choices(output, len(repeats))):
-            result = SampleResult(
-                sample_id=SampleKey(sample.subset, sample.id, r).record_id,
-                subset=sample.subset,
-                request_key=self._key(repeat_request(request, r), sample),
-                output=answer,
-                sample=sample,
-                gold=sample.target,
-                category=task.spec.category_of(sample.subset),
-                status=SampleStatus.PREDICTED,
-                repeat=r,
-            )
-            if answer.error is not None:
-                result.status, result.error = SampleStatus.ERROR, answer.error
-                run.fail(sample, answer.error)
-            else:
-                run.inferred += 1
-                run.output_tokens += answer.usage.output_tokens
-            results.append(result)
-        return results
+        return [
+            self._predicted(task, sample, r, self._key(repeat_request(request, r), sample), answer, run)
+            for r, answer in zip(repeats, split_choices(output, len(repeats)))
+        ]
+
+    @staticmethod
+    def _predicted(
+        task: Task, sample: Sample, repeat: int, key: str, output: ModelOutput, run: TaskRun
+    ) -> SampleResult:
+        """The record of one answer (PREDICTED, or ERROR with its error), counted in `run`."""
+        result = SampleResult(
+            sample_id=SampleKey(sample.subset, sample.id, repeat).record_id,
+            subset=sample.subset,
+            request_key=key,
+            output=output,
+            sample=sample,
+            gold=sample.target,
+            category=task.spec.category_of(sample.subset),
+            status=SampleStatus.PREDICTED,
+            repeat=repeat,
+        )
+        if output.error is not None:
+            result.status, result.error = SampleStatus.ERROR, output.error
+            run.fail(sample, output.error)
+        else:
+            run.inferred += 1
+            run.output_tokens += output.usage.output_tokens
+        return result
 
     # -- executors: inference and review elsewhere, records here ----------------------------------
     async def _run_elsewhere(
@@ -495,24 +502,7 @@ class Engine:
             output = await run_agent(agent, request, lambda asked: self._call(task, asked))
         else:
             output = await self._call(task, request)
-        result = SampleResult(
-            sample_id=SampleKey(sample.subset, sample.id, repeat).record_id,
-            subset=sample.subset,
-            request_key=key,
-            output=output,
-            sample=sample,
-            gold=sample.target,
-            category=task.spec.category_of(sample.subset),
-            status=SampleStatus.PREDICTED,
-            repeat=repeat,
-        )
-        if output.error is not None:
-            result.status, result.error = SampleStatus.ERROR, output.error
-            run.fail(sample, output.error)
-        else:
-            run.inferred += 1
-            run.output_tokens += output.usage.output_tokens
-        return result
+        return self._predicted(task, sample, repeat, key, output, run)
 
     async def _call(self, task: Task, request: ModelRequest) -> ModelOutput:
         """One model call; an exception becomes an output carrying the error."""
