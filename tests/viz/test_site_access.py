@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,12 +22,19 @@ TOKEN = "s3cret-Token_for-tests"
 
 
 class LoggedSite(SiteProcess):
-    """`evalscope app` whose every output line (stdout and stderr) is kept in `log` after exit."""
+    """`evalscope app` whose every output line after the banner is kept in `log` after exit.
+
+    A thread reads the rest through the same text stream the banner was read from: lines that came
+    with the banner already sit in that stream's buffer, which a read of the raw pipe would miss."""
 
     def __enter__(self) -> LoggedSite:
         super().__enter__()
         self.banner = self.url
         self.url = self.url.split("/?", 1)[0]
+        self._lines: list[str] = []
+        stream = self.proc.stdout  # type: ignore[union-attr]
+        self._reader = threading.Thread(target=lambda: self._lines.extend(stream), daemon=True)
+        self._reader.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -34,11 +42,12 @@ class LoggedSite(SiteProcess):
         if proc is not None:
             proc.terminate()
             try:
-                rest, _ = proc.communicate(timeout=10)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                rest, _ = proc.communicate()
-            self.log = rest or ""
+                proc.wait()
+            self._reader.join(timeout=10)
+            self.log = "".join(self._lines)
             self.proc = None
 
 
