@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -174,6 +175,49 @@ class SiteProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
             self.proc.stdout.close()  # type: ignore[union-attr]
+
+
+class LoggedSite(SiteProcess):
+    """`evalscope app` whose every output line after the banner is kept in `log` after exit.
+
+    A thread reads the rest through the same text stream the banner was read from: lines that came
+    with the banner already sit in that stream's buffer, which a read of the raw pipe would miss."""
+
+    def __enter__(self) -> LoggedSite:
+        super().__enter__()
+        self.banner = self.url
+        self.url = self.url.split("/?", 1)[0]
+        self._lines: list[str] = []
+        stream = self.proc.stdout  # type: ignore[union-attr]
+        self._reader = threading.Thread(target=lambda: self._lines.extend(stream), daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc = self.proc
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            self._reader.join(timeout=10)
+            self.log = "".join(self._lines)
+            self.proc = None
+
+
+    def wait_for_line(self, pattern: str, timeout: float = 30) -> re.Match[str] | None:
+        """The first line after the banner that matches `pattern`, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in list(self._lines):
+                found = re.search(pattern, line)
+                if found:
+                    return found
+            if time.monotonic() > deadline or not self._reader.is_alive():
+                return None
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -8,47 +8,16 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from evalscope.viz.site.access import cookie_name, is_loopback, token_required
-from tests.viz.conftest import SiteProcess
+from tests.viz.conftest import LoggedSite
 
 EXE = str(Path(sys.executable).with_name("evalscope"))
 TOKEN = "s3cret-Token_for-tests"
-
-
-class LoggedSite(SiteProcess):
-    """`evalscope app` whose every output line after the banner is kept in `log` after exit.
-
-    A thread reads the rest through the same text stream the banner was read from: lines that came
-    with the banner already sit in that stream's buffer, which a read of the raw pipe would miss."""
-
-    def __enter__(self) -> LoggedSite:
-        super().__enter__()
-        self.banner = self.url
-        self.url = self.url.split("/?", 1)[0]
-        self._lines: list[str] = []
-        stream = self.proc.stdout  # type: ignore[union-attr]
-        self._reader = threading.Thread(target=lambda: self._lines.extend(stream), daemon=True)
-        self._reader.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        proc = self.proc
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            self._reader.join(timeout=10)
-            self.log = "".join(self._lines)
-            self.proc = None
 
 
 def request(url: str, path: str, method: str = "GET", headers: dict | None = None, body: bytes | None = None):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.viz.conftest import SiteProcess, report_json, shot
+from tests.viz.conftest import LoggedSite, report_json, shot
 from tests.viz.test_site_access import request
 
 pytestmark = pytest.mark.slow
@@ -23,32 +23,18 @@ pytestmark = pytest.mark.slow
 KEY = "sk-site-SECRET-4b1d7c0ffee"
 
 
-class RunSite(SiteProcess):
+class RunSite(LoggedSite):
     """`evalscope app` with its run page: `run_url` is the printed run-page URL with its token; what
     the site printed is kept in `log` after exit."""
 
     def __enter__(self) -> RunSite:
         super().__enter__()
         self.run_url = ""
-        # the run page's line follows the URL (read-only: none, and the site prints nothing more)
-        line = "" if "--read-only" in self.args else self.proc.stdout.readline()  # type: ignore[union-attr]
-        found = re.search(r"Run page .*: (http://\S+/run\?token=\S+)", line)
-        if found:
-            self.run_url = found.group(1)
-        self.first_lines = line
+        if "--read-only" not in self.args:  # read-only: no run page line
+            found = self.wait_for_line(r"Run page .*: (http://\S+/run\?token=\S+)")
+            if found:
+                self.run_url = found.group(1)
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        proc = self.proc
-        if proc is not None:
-            proc.terminate()
-            try:
-                rest, _ = proc.communicate(timeout=30)
-            except Exception:  # noqa: BLE001
-                proc.kill()
-                rest, _ = proc.communicate()
-            self.log = self.first_lines + (rest or "")
-            self.proc = None
 
 
 @pytest.fixture
@@ -99,7 +85,7 @@ def test_eval_started_watched_stopped_resumed_and_listed(ctx, tmp_path, dataset_
     outputs.mkdir()
     limit = 16
     with RunSite("--outputs", str(outputs)) as site:
-        assert site.run_url, site.first_lines
+        assert site.run_url, "no run page line after the banner"
         pg = ctx.new_page()
         pg.goto(site.run_url)
         pg.fill("#runpage-model", "mock")
