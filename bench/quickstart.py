@@ -5,7 +5,7 @@
 Clones the repository's committed HEAD into a temporary folder (with ../shared beside it, as on a
 fresh machine), runs `bash scripts/install.sh` and then the README quick-start evaluation, and prints
 the wall time of each part, the evaluation's own phases (model load, first progress, each dataset)
-from its log, and the score table. `--fresh` gives pip and the converted-model cache empty folders
+from its log, and the score table. `--fresh` gives pip, uv and the converted-model cache empty folders
 (a new machine: every wheel fetched from the registry, the GGUF weights converted once); without it
 they are whatever this machine has (say so when quoting the numbers).
 """
@@ -45,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", default=str(Path(__file__).resolve().parents[1]))
     parser.add_argument("--keep", action="store_true", help="keep the clone (prints its path)")
-    parser.add_argument("--fresh", action="store_true", help="empty pip and model caches, as on a new machine")
+    parser.add_argument("--fresh", action="store_true", help="empty pip, uv and model caches, as on a new machine")
     args = parser.parse_args()
     repo = Path(args.repo).resolve()
     shared = repo.parent / "shared"
@@ -58,6 +58,7 @@ def main() -> None:
         env = dict(os.environ)
         if args.fresh:
             env["PIP_CACHE_DIR"] = str(root / "pip-cache")
+            env["UV_CACHE_DIR"] = str(root / "uv-cache")
             env["EVALSCOPE_CACHE_DIR"] = str(root / "evalscope-cache")
         install_s, _ = timed("bash scripts/install.sh", clone, env)
         eval_s, output = timed(command, clone, env)
