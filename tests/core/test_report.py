@@ -53,3 +53,22 @@ def test_table_has_evalscope_columns_and_overall_row():
     for col in ("Model Name", "Dataset Name", "Metric Name", "Category Name", "Subset Name", "Num", "Score"):
         assert col in header
     assert "OVERALL" in text and "0.5000" in text
+
+
+def test_timing_block_round_trips_and_older_reports_without_it_load():
+    import json
+
+    from evalscope.core.report import Report, Timing
+    from evalscope.core.serialization import structure, unstructure
+
+    report = build_report(dataset="d", model="m", results=[_r("a", "X", 1.0)])
+    report.timing = Timing.of(inferred=4, wall_s=0.5, cpu_s=0.01)
+    data = json.loads(json.dumps(unstructure(report), allow_nan=False))
+    assert data["timing"] == {
+        "inferred": 4, "wall_s": 0.5, "samples_per_s": 8.0, "client_cpu_s": 0.01, "client_cpu_ms_per_sample": 2.5,
+    }  # fmt: skip
+    assert structure(data, Report) == report
+    none = Timing.of(inferred=0, wall_s=0.2, cpu_s=0.01)  # all from the cache: no per-sample figures
+    assert none.samples_per_s is None and none.client_cpu_ms_per_sample is None
+    del data["timing"]  # a report written before the block existed
+    assert structure(data, Report).timing is None

@@ -55,8 +55,9 @@ async def execute(opened: OpenRun, *, print_tables: bool = True) -> RunResult:
         )
         done = await opened.engine.run(task, samples)
         stats = done.run
+        timing = stats.timing()
         log.info(
-            "%s: %d samples, %d from cache, %d inferred, %d failed, %d skipped, %.2fs",
+            "%s: %d samples, %d from cache, %d inferred, %d failed, %d skipped, %.2fs%s",
             name,
             stats.total,
             stats.cached,
@@ -64,6 +65,9 @@ async def execute(opened: OpenRun, *, print_tables: bool = True) -> RunResult:
             len(stats.errors),
             len(stats.skipped),
             stats.seconds,
+            ""
+            if timing.client_cpu_ms_per_sample is None
+            else f", {timing.samples_per_s:.1f} samples/s, client CPU {timing.client_cpu_ms_per_sample:.2f} ms/sample",
         )
         outcome.errors.extend(f"{name}: {e}" for e in stats.errors)
         if done.report is not None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Protocol, cast
 
@@ -32,12 +31,13 @@ import attrs
 from evalscope.core.agent.loop import run_agent
 from evalscope.core.benchmark import SampleNotEvaluated, Task
 from evalscope.core.conversation import combine, conversation_key, partial_key, resumable_turns, turn_request
+from evalscope.core.cpu import CpuMeter
 from evalscope.core.events import NullSink, SampleFinished, TaskFinished, TaskStarted, TokensGenerated
 from evalscope.core.filters import FilterError
 from evalscope.core.model import Model
 from evalscope.core.models.spec import ModelSpec
 from evalscope.core.ports import ProgressSink, ResultStore
-from evalscope.core.report import Report, ScoreTally, TaskStats
+from evalscope.core.report import Report, ScoreTally, TaskStats, Timing
 from evalscope.core.types import (
     MAX_SEED,
     Feature,
@@ -107,6 +107,8 @@ class TaskRun:
     errors: list[str] = attrs.field(factory=list)
     skipped: list[str] = attrs.field(factory=list)
     seconds: float = 0.0
+    #: process CPU seconds of the task's run (`evalscope.core.cpu`)
+    cpu_seconds: float = 0.0
     output_tokens: int = 0
     #: why the run stopped early (a scorer raised SampleNotEvaluated with stop_run)
     stopped: str | None = None
@@ -127,6 +129,10 @@ class TaskRun:
             seconds=round(self.seconds, 3),
             output_tokens=self.output_tokens,
         )
+
+    def timing(self) -> Timing:
+        """Wall and client CPU per inferred sample (the report's `timing`)."""
+        return Timing.of(self.inferred, self.seconds, self.cpu_seconds)
 
 
 @attrs.define
@@ -169,7 +175,7 @@ class Engine:
 
     async def run(self, task: Task, samples: Sequence[Sample]) -> TaskResult:
         """Evaluate `samples` of `task`; the report is stored and returned with the task's counters."""
-        started = time.perf_counter()
+        meter = CpuMeter().start()
         k = max(1, task.repeats)  # answers per item: each (sample, repeat) is its own record
         run = TaskRun(total=len(samples) * k)
         done, restored = self._stored(task, len(samples) * k)
@@ -217,7 +223,8 @@ class Engine:
         if elsewhere:  # reused samples are reviewed here, the rest go to the executor
             workers.append(self._run_elsewhere(task, samples, reused, run, kept))
         await asyncio.gather(*workers)
-        run.seconds = time.perf_counter() - started
+        meter.stop()
+        run.seconds, run.cpu_seconds = meter.wall_s, meter.cpu_s
         self.sink.on_event(TaskFinished(task.name, len(samples)))
         if self.stage == "infer":
             return TaskResult(None, run)
@@ -234,6 +241,7 @@ class Engine:
         report.tool_mode = task.tool_mode
         report.repeats, report.repeats_note = k, task.repeats_note
         report.stats = run.stats()
+        report.timing = run.timing()
         for store in self.stores:
             store.save_report(report)
         return TaskResult(report, run)

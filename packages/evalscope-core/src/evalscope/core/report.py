@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import attrs
 
+from evalscope.core.cpu import cpu_ms_per_request
 from evalscope.core.intervals import Interval, score_interval
 from evalscope.core.judge_quality import JudgeQuality, of_details
 from evalscope.core.metrics import get_metric, mean
@@ -122,6 +123,28 @@ class TaskStats:
 
 
 @attrs.define
+class Timing:
+    """What a dataset's run cost the evaluating process (`evalscope.core.cpu`): wall seconds and
+    process CPU seconds (user + system, every thread) of the engine's run of the task, and per
+    inferred sample (samples answered from the cache are not counted). With no sample inferred the
+    rates are None. With an in-process local model the CPU includes the model's own compute; it is
+    the client's own cost against a service."""
+
+    inferred: int = 0
+    wall_s: float = 0.0
+    samples_per_s: float | None = None
+    client_cpu_s: float = 0.0
+    client_cpu_ms_per_sample: float | None = None
+
+    @classmethod
+    def of(cls, inferred: int, wall_s: float, cpu_s: float) -> Timing:
+        """Rounded figures of `inferred` samples done in `wall_s` wall and `cpu_s` CPU seconds."""
+        rate = round(inferred / wall_s, 2) if inferred > 0 and wall_s > 0 else None
+        per = round(cpu_ms_per_request(cpu_s, inferred), 3) if inferred > 0 else None
+        return cls(inferred, round(wall_s, 3), rate, round(cpu_s, 3), per)
+
+
+@attrs.define
 class SubsetReport:
     name: str
     score: float
@@ -183,6 +206,8 @@ class Report:
     output_type: str = ""
     counts: SampleCounts = attrs.field(factory=SampleCounts)
     stats: TaskStats = attrs.field(factory=TaskStats)
+    #: wall and client CPU per inferred sample (None in reports written before it was recorded)
+    timing: Timing | None = None
     #: metric -> judge strategy (llm, llm_recall): the metrics whose values are LLM-judge verdicts
     judge_verdicts: dict[str, str] = attrs.field(factory=dict)
     #: tokens of every answered sample (totals and means); each subset's is on its SubsetReport
