@@ -11,3 +11,12 @@ def hf_api():
     from evalscope.backends.hf.model import HFModelAPI
 
     return HFModelAPI("smollm2-135m-instruct", batch_size=4)
+
+
+@pytest.fixture(params=["lean", "openai"])
+def http_client(request, monkeypatch):
+    """Run a test over both transports of the OpenAI provider (core's lean client, the SDK)."""
+    import evalscope.backends.openai_api.model as openai_model
+
+    monkeypatch.setattr(openai_model, "DEFAULT_HTTP_CLIENT", request.param)
+    return request.param

@@ -28,6 +28,9 @@ except ImportError:  # tests/backends is not a package
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 
+#: every test runs over both transports (core's lean client, the OpenAI SDK)
+pytestmark = pytest.mark.usefixtures("http_client")
+
 
 def chat(text: str = "hi", **config) -> ModelRequest:
     return ModelRequest(

@@ -24,6 +24,9 @@ try:
 except ImportError:  # tests/backends is not a package
     from serve_fixture import local_app
 
+#: every test runs over both transports (core's lean client, the OpenAI SDK)
+pytestmark = pytest.mark.usefixtures("http_client")
+
 #: the pieces of each choice, by index; the server sends them out of index order
 PIECES = {0: ["alpha ", "one"], 1: ["beta ", "two"], 2: ["gamma ", "three"]}
 

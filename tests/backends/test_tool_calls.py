@@ -59,6 +59,7 @@ def _ask(url: str, request: ModelRequest, *, stream: bool) -> ModelOutput:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("http_client")
 def test_openai_adapter_sends_tools_choice_and_a_tool_conversation():
     with ScriptedServer(lambda text, body: Reply("It is sunny.")) as server:
         conversation = [
@@ -142,6 +143,7 @@ def _through_serve(api, requests: list[ModelRequest], *, stream: bool) -> tuple[
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.usefixtures("http_client")
 def test_serve_returns_tool_calls_and_the_adapter_reads_them_back(stream):
     model = ScriptedToolModel(_served_calls)
     asked = [
@@ -171,6 +173,7 @@ def test_serve_returns_tool_calls_and_the_adapter_reads_them_back(stream):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.usefixtures("http_client")
 def test_arguments_that_are_not_json_pass_through_serve_verbatim_and_flagged(stream):
     (out,), _ = _through_serve(BrokenCallModel(_served_calls), [_request()], stream=stream)
     (call,) = out.tool_calls

@@ -1,4 +1,4 @@
-"""Classify OpenAI SDK errors for core's retry policy, and keep API keys out of messages.
+"""Classify the OpenAI provider's errors (both clients) for core's retry policy; keep API keys out.
 
 Timeouts: a request that got no answer within the client timeout is NOT retried. The server may
 still be generating it (a long generation is the usual reason for the silence), so another try
@@ -10,6 +10,7 @@ and the setting that controls it (`timeout` in the TaskConfig, `--timeout`).
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from typing import Any
 
@@ -85,10 +86,32 @@ def is_retryable_error(error: BaseException) -> bool:
     if isinstance(error, (openai.APIConnectionError, ConnectionError)):
         return True
     status = status_of(error)
-    if status is not None:
-        # 5xx are transient, except "not implemented" and "HTTP version not supported"
-        return status in _RETRYABLE_STATUSES or (status >= 500 and status not in (501, 505))
-    return False
+    return status is not None and retryable_status(status)
+
+
+def retryable_status(status: int) -> bool:
+    """429 and friends, and 5xx except "not implemented" and "HTTP version not supported"."""
+    return status in _RETRYABLE_STATUSES or (status >= 500 and status not in (501, 505))
+
+
+def status_error(status: int, body: bytes, headers: Any, api_key: str | None) -> ServiceError:
+    """A key-free ServiceError for an HTTP error answer: the server's own message when it sent one."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        error = data.get("error", data)
+        message = error.get("message") if isinstance(error, dict) else error
+        if message:
+            text = str(message)
+    return ServiceError(
+        redact(f"HTTP {status}: {text[:2000] or '(no body)'}", api_key),
+        status=status,
+        retryable=retryable_status(status),
+        retry_after=parse_retry_after(headers),
+    )
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -146,14 +169,18 @@ def timeout_error(
     connect_seconds: float | None,
     source: str,
     streaming: bool,
+    before_sending: bool | None = None,
 ) -> ServiceTimeout:
     """A `ServiceTimeout` that says which limit fired, where it is set, and whether it is retried.
 
     `source` says where `seconds` came from: ``"setting"`` (`timeout` of the run),
     ``"request"`` (the request's generation_config.timeout) or ``"default"`` (none was set: the
-    OpenAI client's default).
+    OpenAI client's default). `before_sending` (else read from an SDK error's cause): the limit
+    fired while connecting.
     """
-    if error is not None and timed_out_before_sending(error):
+    if before_sending is None:
+        before_sending = error is not None and timed_out_before_sending(error)
+    if before_sending:
         limit = f"{connect_seconds:g} s" if connect_seconds else "the connect timeout"
         return ServiceTimeout(
             f"could not connect to {url} within {limit} (connect timeout); the request was not sent, "

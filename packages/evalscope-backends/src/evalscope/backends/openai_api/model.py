@@ -4,11 +4,13 @@ Concurrency, retries (with backoff and Retry-After), timeouts policy and caching
 `Model` wrapper; this adapter sends one request per call, classifies failures for retrying and
 measures latency and time to first token. The SDK's own retries are disabled (``max_retries=0``).
 
-Requests go through the SDK's ``client.post`` with a ready JSON body (the SDK's documented route
-for arbitrary endpoints) rather than ``chat.completions.create``: the body is ours anyway, and
-skipping the SDK's typed-parameter transform cuts client CPU per request by about a quarter
-(2.3 vs 3.0 ms non-streaming, 3.7 vs 5.0 ms streaming on this 2-core machine). Responses,
-streams and errors are still the SDK's types.
+Transport: by default core's stdlib HTTP/1.1 client (:mod:`evalscope.backends.openai_api.lean`,
+about 0.15 ms of client CPU per request against the SDK's ~2 ms): the JSON body is ours, the
+answer is read with ``json.loads`` into plain dicts. The lean client does not speak to HTTP
+proxies, so the OpenAI SDK (``client.post`` with the same body, answers as plain dicts too) is
+used when a proxy from the environment (``HTTP(S)_PROXY``/``ALL_PROXY``, minus ``NO_PROXY``)
+applies to the URL, or when the model arg ``http_client: openai`` asks for it. Both share the
+body building (`params.py`, `tools.py`) and the output filling (`output.py`).
 
 ``n > 1``: the server's choices are placed by their ``index`` into the output's ``texts`` (also
 when streamed, where chunks of different choices interleave); a server that answers with other
@@ -21,9 +23,11 @@ in ``reasoning``, apart from the answer; ``usage.completion_tokens_details.reaso
 (counted per subset in the report). The content itself is kept as the server sent it.
 
 Timeouts: ``timeout`` (the run's setting, or a request's ``generation_config.timeout``) is the
-client's limit on waiting for the server (for a stream: on the silence between chunks). When none
-is set the OpenAI client's default applies (``DEFAULT_READ_TIMEOUT_S``, 600 s; 5 s to connect). A
-request that hits it is not retried; see :mod:`evalscope.backends.openai_api.errors`.
+client's limit on waiting for the server (a whole answer: for all of it; a stream: the silence
+between chunks) and on connecting. When none is set the OpenAI client's default applies
+(``DEFAULT_READ_TIMEOUT_S``, 600 s; ``DEFAULT_CONNECT_TIMEOUT_S``, 5 s to connect). A request that
+hits the read limit is not retried, one that could not connect is; see
+:mod:`evalscope.backends.openai_api.errors`.
 """
 
 from __future__ import annotations
@@ -34,11 +38,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import openai
 from openai._constants import DEFAULT_TIMEOUT as _SDK_DEFAULT_TIMEOUT
-from openai.types import Completion
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from evalscope.backends.openai_api.errors import (
     ServiceError,
@@ -48,32 +49,21 @@ from evalscope.backends.openai_api.errors import (
     timeout_error,
     to_service_error,
 )
+from evalscope.backends.openai_api.lean import LeanClient, StreamReader, check_status, proxy_for
+from evalscope.backends.openai_api.output import StreamFold, whole_output
 from evalscope.backends.openai_api.params import build_body
-from evalscope.backends.openai_api.tools import (
-    PartialCall,
-    add_deltas,
-    finished_calls,
-    message_calls,
-    message_json,
-    tool_fields,
-)
+from evalscope.backends.openai_api.tools import message_json, tool_fields
+from evalscope.core.net.http import ConnectError, ConnectTimeout, HttpError, ReadTimeout
 from evalscope.core.ports import ModelAPI
-from evalscope.core.types import (
-    Feature,
-    ModelChoice,
-    ModelOutput,
-    ModelRequest,
-    RequestKind,
-    TokenLogprob,
-    ToolCall,
-    Usage,
-)
+from evalscope.core.types import Feature, ModelOutput, ModelRequest, RequestKind
 
 #: sent as the bearer token when no key is given (local servers ignore it; never the env's key)
 PLACEHOLDER_KEY = "EMPTY"
 #: the OpenAI client's own limits, which apply when no `timeout` is set
 DEFAULT_READ_TIMEOUT_S: float | None = _SDK_DEFAULT_TIMEOUT.read
 DEFAULT_CONNECT_TIMEOUT_S: float | None = _SDK_DEFAULT_TIMEOUT.connect
+#: the transport when the model arg `http_client` is not given
+DEFAULT_HTTP_CLIENT = "auto"
 
 
 class Secret:
@@ -150,8 +140,17 @@ class OpenAIModelAPI(ModelAPI):
             raise ValueError("OpenAIModelAPI needs api_url (e.g. http://127.0.0.1:8000/v1)")
         self._extra_body: dict[str, Any] = dict(extra_body or {})
         self._extra_headers: dict[str, str] = dict(extra_headers or {})
-        super().__init__(model, model_args, batch_size=batch_size, seed=seed, truncation=truncation,
-                         chat_template=chat_template, api_url=api_url, timeout=timeout, stream=bool(stream))
+        super().__init__(
+            model,
+            model_args,
+            batch_size=batch_size,
+            seed=seed,
+            truncation=truncation,
+            chat_template=chat_template,
+            api_url=api_url,
+            timeout=timeout,
+            stream=bool(stream),
+        )
         self.base_url = base_url_of(api_url)
         self._api_key = Secret(api_key)
         #: model args `tokenizer_path` (a local HF tokenizer of the served model) and `context_length`
@@ -164,6 +163,14 @@ class OpenAIModelAPI(ModelAPI):
             self.features = self.features - {Feature.N_CHOICES}
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+        #: model arg `http_client`: "auto" (default: lean, the SDK when a proxy applies), "lean", "openai"
+        choice = str(self.model_args.get("http_client") or DEFAULT_HTTP_CLIENT).lower()
+        if choice not in ("auto", "lean", "openai"):
+            raise ValueError(f"model arg http_client must be 'auto', 'lean' or 'openai', not {choice!r}")
+        if choice == "auto":
+            choice = "openai" if proxy_for(self.base_url) else "lean"
+        self.http_client = choice
+        self._lean: LeanClient | None = None
 
     # ---- identity & policy hooks -------------------------------------------------------------
 
@@ -218,7 +225,21 @@ class OpenAIModelAPI(ModelAPI):
             self._client_loop = loop
         return self._client
 
+    def _get_lean(self) -> LeanClient:
+        if self._lean is None:
+            connect = float(self.timeout) if self.timeout is not None else DEFAULT_CONNECT_TIMEOUT_S
+            key = self._api_key.get() or PLACEHOLDER_KEY
+            self._lean = LeanClient(self.base_url, key, self._extra_headers, connect)
+        return self._lean
+
+    def _read_timeout(self, request: ModelRequest) -> float | None:
+        if request.config.timeout is not None:
+            return float(request.config.timeout)
+        return float(self.timeout) if self.timeout is not None else DEFAULT_READ_TIMEOUT_S
+
     async def aclose(self) -> None:
+        if self._lean is not None:
+            self._lean.close()
         client, self._client, self._client_loop = self._client, None, None
         if client is not None:
             try:
@@ -250,17 +271,19 @@ class OpenAIModelAPI(ModelAPI):
         payload.update(self._extra_body)
         payload.update(extra)
         stream = self.stream if request.config.stream is None else bool(request.config.stream)
+        n = max(1, int(request.config.n or 1))
+        if self.http_client == "lean":
+            return await self._lean_call(request, payload, chat=chat, stream=stream, n=n)
         options: dict[str, Any] = {}
         if request.config.timeout is not None:
             options["timeout"] = float(request.config.timeout)
         if self._extra_headers:
             options["headers"] = dict(self._extra_headers)
         client = self._get_client()
-        n = max(1, int(request.config.n or 1))
         try:
             if stream:
-                return await self._streamed(client, payload, options, chat=chat, n=n)
-            return await self._whole(client, payload, options, chat=chat, n=n)
+                return await self._sdk_streamed(client, payload, options, chat=chat, n=n)
+            return await self._sdk_whole(client, payload, options, chat=chat, n=n)
         except openai.APITimeoutError as error:
             raise self._timeout(request, error, streaming=stream) from None
         except openai.OpenAIError as error:
@@ -268,21 +291,55 @@ class OpenAIModelAPI(ModelAPI):
         except TimeoutError as error:  # raised outside the SDK's wrapping
             raise self._timeout(request, error, streaming=stream) from None
         except ConnectionError as error:
-            raise ServiceError(
-                redact(f"{type(error).__name__}: {error}", self._api_key.get()),
-                status=None,
-                retryable=True,
-                retry_after=None,
-            ) from None
-        except json.JSONDecodeError as error:  # a garbled answer (a proxy's page, a cut body): try again
-            raise ServiceError(
-                f"the server's answer is not valid JSON ({error.msg} at character {error.pos})",
-                status=None,
-                retryable=True,
-                retry_after=None,
-            ) from None
+            raise self._connection_error(error) from None
+        except json.JSONDecodeError as error:
+            raise _garbled(error) from None
 
-    def _timeout(self, request: ModelRequest, error: BaseException, *, streaming: bool) -> ServiceError:
+    async def _lean_call(
+        self, request: ModelRequest, payload: dict[str, Any], *, chat: bool, stream: bool, n: int
+    ) -> ModelOutput:
+        lean = self._get_lean()
+        path = "/chat/completions" if chat else "/completions"
+        timeout = self._read_timeout(request)
+        start = time.perf_counter()
+        try:
+            if not stream:
+                response = await lean.post(path, payload, timeout=timeout)
+                check_status(response, self._api_key.get())
+                data = json.loads(b"".join(response.body))
+                return whole_output(data, chat=chat, n=n, latency=time.perf_counter() - start)
+            fold = StreamFold(chat=chat, start=start)
+            reader = StreamReader(fold.add)
+            body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
+            response = await lean.post(path, body, timeout=timeout, on_body=reader)
+            check_status(response, self._api_key.get())
+            reader.done()
+            return fold.finish(n, time.perf_counter() - start)
+        except ConnectTimeout as error:
+            raise self._timeout(request, error, streaming=stream, before_sending=True) from None
+        except ReadTimeout as error:
+            raise self._timeout(request, error, streaming=stream) from None
+        except (ConnectError, HttpError) as error:  # refused, reset, cut: the SDK's APIConnectionError
+            raise self._connection_error(error) from None
+        except json.JSONDecodeError as error:
+            raise _garbled(error) from None
+
+    def _connection_error(self, error: BaseException) -> ServiceError:
+        return ServiceError(
+            redact(f"{type(error).__name__}: {error}", self._api_key.get()),
+            status=None,
+            retryable=True,
+            retry_after=None,
+        )
+
+    def _timeout(
+        self,
+        request: ModelRequest,
+        error: BaseException,
+        *,
+        streaming: bool,
+        before_sending: bool | None = None,
+    ) -> ServiceError:
         """The error for a request that hit the client timeout: which limit, set where."""
         if request.config.timeout is not None:
             seconds, source = float(request.config.timeout), "request"
@@ -298,183 +355,45 @@ class OpenAIModelAPI(ModelAPI):
             connect_seconds=connect,
             source=source,
             streaming=streaming,
+            before_sending=before_sending,
         )
 
-    async def _whole(
+    async def _sdk_whole(
         self, client: openai.AsyncOpenAI, payload: dict[str, Any], options: Any, *, chat: bool, n: int
     ) -> ModelOutput:
         start = time.perf_counter()
-        path, result_type = ("/chat/completions", ChatCompletion) if chat else ("/completions", Completion)
-        response: Any = await client.post(path, cast_to=result_type, body=payload, options=options)
-        latency = time.perf_counter() - start
-        out = ModelOutput(latency=latency, model=getattr(response, "model", None))
-        out.usage = _usage_of(getattr(response, "usage", None))
-        completions: dict[int, _Completion] = {}
-        for position, choice in enumerate(response.choices or []):
-            index = choice.index if isinstance(choice.index, int) else position
-            if index in completions:
-                out.error = f"the server answered with choice index {index} twice"
-                return out
-            done = completions.setdefault(index, _Completion())
-            done.finish_reason = choice.finish_reason
-            if chat:
-                message = choice.message
-                done.texts.append(message.content or "")
-                done.tool_calls = message_calls(message)
-                thought = _reasoning_of(message)
-                if thought:
-                    done.reasoning.append(thought)
-                done.logprobs.extend(_chat_logprobs(choice.logprobs) or [])
-            else:
-                done.texts.append(choice.text or "")
-                done.logprobs.extend(_completion_logprobs(choice.logprobs) or [])
-        if not completions:  # nothing to score: never an empty answer scored as wrong
-            raise ServiceError("the server answered with an empty `choices` list", status=None, retryable=True, retry_after=None)
-        return _fill(out, completions, n)
+        path = "/chat/completions" if chat else "/completions"
+        data: Any = await client.post(path, cast_to=object, body=payload, options=options)  # plain JSON
+        return whole_output(data, chat=chat, n=n, latency=time.perf_counter() - start)
 
-    async def _streamed(
+    async def _sdk_streamed(
         self, client: openai.AsyncOpenAI, payload: dict[str, Any], options: Any, *, chat: bool, n: int
     ) -> ModelOutput:
         start = time.perf_counter()
-        path, result_type, chunk_type = (
-            ("/chat/completions", ChatCompletion, ChatCompletionChunk)
-            if chat
-            else ("/completions", Completion, Completion)
-        )
+        path = "/chat/completions" if chat else "/completions"
         payload = {**payload, "stream": True, "stream_options": {"include_usage": True}}
         stream: Any = await client.post(
             path,
-            cast_to=result_type,
+            cast_to=object,
             body=payload,
             options=options,
             stream=True,
-            stream_cls=openai.AsyncStream[chunk_type],  # type: ignore[valid-type]  # the chunk class is picked at run time
+            stream_cls=openai.AsyncStream[object],
         )
-        completions: dict[int, _Completion] = {}
-        out = ModelOutput()
+        fold = StreamFold(chat=chat, start=start)
         try:
-            async for chunk in stream:
-                if out.model is None:
-                    out.model = getattr(chunk, "model", None)
-                if getattr(chunk, "usage", None) is not None:
-                    out.usage = _usage_of(chunk.usage)
-                # each chunk's choices carry their own index: pieces of different completions interleave
-                for choice in chunk.choices or []:
-                    index = choice.index if isinstance(choice.index, int) else 0
-                    done = completions.setdefault(index, _Completion())
-                    if chat:
-                        delta = choice.delta
-                        piece = (delta.content or "") if delta is not None else ""
-                        thought = _reasoning_of(delta) if delta is not None else None
-                        if delta is not None and getattr(delta, "tool_calls", None):
-                            add_deltas(done.partial_calls, delta.tool_calls)
-                            if out.ttft is None:
-                                out.ttft = time.perf_counter() - start
-                        done.logprobs.extend(_chat_logprobs(choice.logprobs) or [])
-                    else:
-                        piece, thought = choice.text or "", None
-                        done.logprobs.extend(_completion_logprobs(choice.logprobs) or [])
-                    if (piece or thought) and out.ttft is None:
-                        out.ttft = time.perf_counter() - start
-                    if piece:
-                        done.texts.append(piece)
-                    if thought:
-                        done.reasoning.append(thought)
-                    if choice.finish_reason:
-                        done.finish_reason = choice.finish_reason
+            async for chunk in stream:  # plain dicts (cast to `object`)
+                fold.add(chunk, time.perf_counter())
         finally:
             await stream.close()
-        out.latency = time.perf_counter() - start
-        if not completions:
-            raise ServiceError("the server's stream held no choices", status=None, retryable=True, retry_after=None)
-        if all(done.finish_reason is None for done in completions.values()):
-            # every OpenAI-compatible server ends a choice with its finish_reason: the stream was cut
-            raise ServiceError(
-                "the stream ended before the answer was finished (no finish_reason)", status=None, retryable=True, retry_after=None
-            )
-        return _fill(out, completions, n)
+        return fold.finish(n, time.perf_counter() - start)
 
 
-@attrs.define
-class _Completion:
-    """One choice of a response as it is read (pieces of text when streamed)."""
-
-    texts: list[str] = attrs.field(factory=list)
-    reasoning: list[str] = attrs.field(factory=list)
-    logprobs: list[TokenLogprob] = attrs.field(factory=list)
-    finish_reason: str | None = None
-    #: tool calls of a whole answer, or a stream's calls as their deltas arrive (by index)
-    tool_calls: list[ToolCall] | None = None
-    partial_calls: dict[int, PartialCall] = attrs.field(factory=dict)
-
-    def calls(self) -> list[ToolCall] | None:
-        return self.tool_calls if self.tool_calls is not None else finished_calls(self.partial_calls)
-
-
-def _fill(out: ModelOutput, completions: dict[int, _Completion], n: int) -> ModelOutput:
-    """Put the choices into `out` by their index: `text` etc. from choice 0, `texts` for n > 1.
-
-    With n > 1 every index 0..n-1 must be there exactly (pass@k counts them); otherwise the output
-    carries an `error` saying what came back.
-    """
-    if n > 1 and sorted(completions) != list(range(n)):
-        out.error = (
-            f"asked for n={n} completions, but the server answered with choice indices "
-            f"{sorted(completions)} (does it support `n`?)"
-        )
-        return out
-    first = completions.get(0)
-    if first is None:
-        if completions:  # one choice with an unexpected index: it is still the answer
-            first = completions[min(completions)]
-        else:
-            return out
-    out.text = "".join(first.texts)
-    out.reasoning = "".join(first.reasoning) or None
-    out.logprobs = first.logprobs or None
-    out.finish_reason = first.finish_reason
-    out.tool_calls = first.calls()
-    if n > 1:
-        out.texts = ["".join(completions[i].texts) for i in range(n)]
-        out.choices = [
-            ModelChoice("".join(c.texts), c.finish_reason, c.calls(), reasoning="".join(c.reasoning) or None)
-            for c in (completions[i] for i in range(n))
-        ]
-    return out
-
-
-def _reasoning_of(message: Any) -> str | None:
-    """vLLM/DeepSeek send ``reasoning_content``; some servers say ``reasoning``."""
-    for name in ("reasoning_content", "reasoning"):
-        value = getattr(message, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def _usage_of(usage: Any) -> Usage:
-    if usage is None:
-        return Usage()
-    details = getattr(usage, "completion_tokens_details", None)
-    return Usage(
-        input_tokens=int(usage.prompt_tokens or 0),
-        output_tokens=int(usage.completion_tokens or 0),
-        reasoning_tokens=int(getattr(details, "reasoning_tokens", None) or 0),
+def _garbled(error: json.JSONDecodeError) -> ServiceError:
+    """A garbled answer (a proxy's page, a cut body): try again."""
+    return ServiceError(
+        f"the server's answer is not valid JSON ({error.msg} at character {error.pos})",
+        status=None,
+        retryable=True,
+        retry_after=None,
     )
-
-
-def _chat_logprobs(logprobs: Any) -> list[TokenLogprob] | None:
-    content = getattr(logprobs, "content", None)
-    if not content:
-        return None
-    return [TokenLogprob(token=item.token, logprob=float(item.logprob)) for item in content]
-
-
-def _completion_logprobs(logprobs: Any) -> list[TokenLogprob] | None:
-    tokens = getattr(logprobs, "tokens", None)
-    values = getattr(logprobs, "token_logprobs", None)
-    if not tokens or values is None:
-        return None
-    return [
-        TokenLogprob(token=t, logprob=float(v)) for t, v in zip(tokens, values, strict=False) if v is not None
-    ]

@@ -5,7 +5,7 @@ as ``{"type": "function", "function": {"name": ...}}``), `parallel_tool_calls`; 
 with their `tool_calls` (arguments as the model wrote them) and role "tool" results with their
 `tool_call_id`.
 
-Back: `message.tool_calls` of a whole answer; a stream's `delta.tool_calls` assembled by their
+Back (from the parsed JSON, plain dicts): `message.tool_calls` of a whole answer; a stream's `delta.tool_calls` assembled by their
 `index` (id and name arrive in the first delta of a call, the arguments in pieces that are
 concatenated). Arguments that are not a JSON object are kept verbatim and flagged
 (`ToolCall.parse`), never dropped or repaired.
@@ -78,20 +78,20 @@ class PartialCall:
 
 
 def add_deltas(calls: dict[int, PartialCall], deltas: Any) -> None:
-    """Fold a chunk's `delta.tool_calls` into `calls` by index."""
+    """Fold a chunk's `delta.tool_calls` (parsed JSON: a list of dicts) into `calls` by index."""
     for position, delta in enumerate(deltas or []):
-        index = getattr(delta, "index", None)
+        index = delta.get("index")
         index = index if isinstance(index, int) else position
         call = calls.setdefault(index, PartialCall())
-        if getattr(delta, "id", None):
-            call.id = delta.id
-        function = getattr(delta, "function", None)
-        if function is None:
+        if delta.get("id"):
+            call.id = delta["id"]
+        function = delta.get("function")
+        if not function:
             continue
-        if getattr(function, "name", None) and not call.name:  # the name comes once, first
-            call.name = function.name
-        if getattr(function, "arguments", None):
-            call.arguments.append(function.arguments)
+        if function.get("name") and not call.name:  # the name comes once, first
+            call.name = function["name"]
+        if function.get("arguments"):
+            call.arguments.append(function["arguments"])
 
 
 def finished_calls(calls: dict[int, PartialCall]) -> list[ToolCall] | None:
@@ -101,15 +101,15 @@ def finished_calls(calls: dict[int, PartialCall]) -> list[ToolCall] | None:
     return [calls[i].done(n) for n, i in enumerate(sorted(calls))]
 
 
-def message_calls(message: Any) -> list[ToolCall] | None:
-    """`message.tool_calls` of a whole answer (None when it made none)."""
-    raw = getattr(message, "tool_calls", None)
+def message_calls(message: dict[str, Any]) -> list[ToolCall] | None:
+    """`message.tool_calls` of a whole answer (parsed JSON; None when it made none)."""
+    raw = message.get("tool_calls")
     if not raw:
         return None
     calls = []
     for position, call in enumerate(raw):
-        function = getattr(call, "function", None)
-        name = getattr(function, "name", None) or ""
-        arguments = getattr(function, "arguments", None)
-        calls.append(ToolCall.parse(getattr(call, "id", None) or f"call_{position}", name, arguments or ""))
+        function = call.get("function") or {}
+        name = function.get("name") or ""
+        arguments = function.get("arguments")
+        calls.append(ToolCall.parse(call.get("id") or f"call_{position}", name, arguments or ""))
     return calls

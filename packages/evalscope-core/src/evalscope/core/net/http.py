@@ -1,8 +1,16 @@
-"""A minimal HTTP/1.1 client over asyncio protocols, built for low per-request CPU.
+"""A minimal HTTP/1.1 client over asyncio, built for low per-request CPU (stdlib only).
 
-It does only what a load tester needs: keep-alive connection pool, one request per
-connection at a time, ``Content-Length``/chunked/until-close bodies, and a callback for each
-body piece together with the ``perf_counter`` time its bytes arrived.
+Shared by the load tester (`evalscope.perf`) and the OpenAI-compatible provider
+(`evalscope.backends.openai_api`): a keep-alive connection pool per target (one request per
+connection at a time; use a pool from one event loop only), ``Content-Length``/chunked/until-close
+bodies, response headers, TLS for https targets, and a callback for each body piece together with
+the ``perf_counter`` time its bytes arrived. It does not speak to HTTP proxies.
+
+Timeouts: ``Pool(connect_timeout=...)`` limits connecting (:class:`ConnectTimeout`; the request
+was not sent); ``request(timeout=...)`` limits waiting for the whole response and
+``request(idle_timeout=...)`` the silence between body pieces (both :class:`ReadTimeout`).
+A kept-alive connection that the server closed before answering (nothing of the response
+arrived) is replaced by a fresh one and the request sent again, once.
 
 Arrival times: on Linux, plain-TCP connections read with ``recvmsg`` and ``SO_TIMESTAMPNS``,
 so each read carries the time the kernel received its last packet, converted to the
@@ -19,9 +27,8 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import attrs
 
 _perf = time.perf_counter
 
@@ -50,7 +57,28 @@ class HttpError(Exception):
     """Transport-level failure (connect, reset, timeout, malformed response)."""
 
 
-@attrs.frozen
+class ConnectError(HttpError):
+    """Connecting failed: the request was not sent."""
+
+
+class ConnectTimeout(ConnectError):
+    """Connecting took longer than the pool's ``connect_timeout``: the request was not sent."""
+
+
+class ReadTimeout(HttpError):
+    """The request was sent but its response (or the next piece of it) did not come in time."""
+
+    def __init__(self, message: str, *, seconds: float, idle: bool) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+        self.idle = idle
+
+
+class StaleConnection(HttpError):
+    """A reused connection closed before any byte of the response came (safe to send again)."""
+
+
+@dataclass(frozen=True)
 class Target:
     """Where requests go."""
 
@@ -84,8 +112,20 @@ class Response:
     """Incremental HTTP/1.1 response parser bound to one request."""
 
     __slots__ = (
-        "on_body", "done", "status", "first_byte", "end", "keep_alive", "_state", "_buf",
-        "_remaining", "_head", "body", "_collect",
+        "on_body",
+        "done",
+        "status",
+        "first_byte",
+        "end",
+        "keep_alive",
+        "_state",
+        "_buf",
+        "_remaining",
+        "_head",
+        "body",
+        "_collect",
+        "headers",
+        "last",
     )
 
     def __init__(self, on_body: BodyCallback | None, done: asyncio.Future, collect: bool) -> None:
@@ -100,9 +140,14 @@ class Response:
         self._remaining = 0
         self.body: list[bytes] = []
         self._collect = collect
+        #: response headers, names lower-cased (a repeated header keeps its last value)
+        self.headers: dict[str, str] = {}
+        #: arrival time of the latest bytes (0 before any)
+        self.last = 0.0
 
     # -- feeding ------------------------------------------------------------------
     def feed(self, data: bytes, t: float) -> None:
+        self.last = t
         if self._state == 0:
             if not self.first_byte:
                 self.first_byte = t
@@ -148,9 +193,11 @@ class Response:
         chunked = False
         if version == b"HTTP/1.0":
             self.keep_alive = False
+        headers = self.headers
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
+            headers[name.decode("latin-1")] = value.strip().decode("latin-1")
             if name == b"content-length":
                 length = int(value.strip())
             elif name == b"transfer-encoding":
@@ -245,7 +292,12 @@ class Response:
         if self._state == 6:
             self._finish(t)
         elif self._state != 7 and not self.done.done():
-            self.done.set_exception(HttpError(f"connection closed mid-response ({exc or 'EOF'})"))
+            if not self.first_byte:
+                self.done.set_exception(
+                    StaleConnection(f"connection closed before the response ({exc or 'EOF'})")
+                )
+            else:
+                self.done.set_exception(HttpError(f"connection closed mid-response ({exc or 'EOF'})"))
 
 
 def _fail(r: Response, exc: Exception) -> None:
@@ -397,7 +449,9 @@ class _RawConn:
 class Pool:
     """Keep-alive connections to one target; a connection serves one request at a time."""
 
-    def __init__(self, target: Target, connect_timeout: float | None = 30.0, kernel_stamps: bool = True) -> None:
+    def __init__(
+        self, target: Target, connect_timeout: float | None = 30.0, kernel_stamps: bool = True
+    ) -> None:
         self.target = target
         self.connect_timeout = connect_timeout
         self._idle: list = []
@@ -414,10 +468,14 @@ class Pool:
             if self.raw:
                 conn = await self._wait(self._connect_raw(loop))
             else:
-                coro = loop.create_connection(lambda: _Conn(self), self.target.host, self.target.port, ssl=self._ssl)
+                coro = loop.create_connection(
+                    lambda: _Conn(self), self.target.host, self.target.port, ssl=self._ssl
+                )
                 _, conn = await self._wait(coro)
-        except (OSError, asyncio.TimeoutError) as exc:
-            raise HttpError(f"connect failed: {exc!r}") from exc
+        except (asyncio.TimeoutError, TimeoutError) as exc:
+            raise ConnectTimeout(f"connect timed out after {self.connect_timeout:g} s") from exc
+        except OSError as exc:
+            raise ConnectError(f"connect failed: {exc!r}") from exc
         self._all.add(conn)
         return conn
 
@@ -450,8 +508,13 @@ class Pool:
         timeout: float | None = None,
         collect: bool = False,
         on_sent: Callable[[float], None] | None = None,
+        idle_timeout: float | None = None,
     ) -> Response:
-        """Send ``payload`` (complete request bytes) and wait for the full response."""
+        """Send ``payload`` (complete request bytes) and wait for the full response.
+
+        ``timeout``: limit on the whole response; ``idle_timeout``: on the silence between its
+        pieces (from sending to the first byte, then between reads). Either raises ReadTimeout.
+        """
         conn = None
         while self._idle:
             c = self._idle.pop()
@@ -460,7 +523,26 @@ class Pool:
                 break
             self._all.discard(c)
         if conn is None:
-            conn = await self._connect()
+            return await self._send(
+                await self._connect(), payload, on_body, timeout, collect, on_sent, idle_timeout
+            )
+        try:
+            return await self._send(conn, payload, on_body, timeout, collect, on_sent, idle_timeout)
+        except StaleConnection:  # the server closed the kept-alive connection: a fresh one, once
+            return await self._send(
+                await self._connect(), payload, on_body, timeout, collect, on_sent, idle_timeout
+            )
+
+    async def _send(
+        self,
+        conn: _Conn | _RawConn,
+        payload: bytes,
+        on_body: BodyCallback | None,
+        timeout: float | None,
+        collect: bool,
+        on_sent: Callable[[float], None] | None,
+        idle_timeout: float | None,
+    ) -> Response:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         resp = Response(on_body, done, collect)
@@ -468,15 +550,17 @@ class Pool:
         t_sent = _perf()
         try:
             conn.write(payload)
-        except HttpError:
+        except HttpError as exc:
             conn.response = None
             self._all.discard(conn)
-            raise
+            raise StaleConnection(str(exc)) from exc
         if on_sent is not None:
             on_sent(t_sent)
-        handle = None
+        handle = idle = None
         if timeout:
             handle = loop.call_later(timeout, _expire, done, timeout)
+        if idle_timeout:
+            idle = _Idle(loop, resp, idle_timeout, t_sent)
         try:
             await done
         except BaseException:
@@ -487,6 +571,8 @@ class Pool:
         finally:
             if handle is not None:
                 handle.cancel()
+            if idle is not None:
+                idle.cancel()
         conn.response = None
         if resp.keep_alive and conn.usable():
             self._idle.append(conn)
@@ -504,7 +590,32 @@ class Pool:
 
 def _expire(done: asyncio.Future, timeout: float) -> None:
     if not done.done():
-        done.set_exception(HttpError(f"request timed out after {timeout:g} s"))
+        done.set_exception(ReadTimeout(f"request timed out after {timeout:g} s", seconds=timeout, idle=False))
+
+
+class _Idle:
+    """Fails a response when no bytes of it arrive for ``seconds`` (one timer, re-armed lazily)."""
+
+    __slots__ = ("loop", "resp", "seconds", "since", "handle")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, resp: Response, seconds: float, since: float) -> None:
+        self.loop, self.resp, self.seconds, self.since = loop, resp, seconds, since
+        self.handle = loop.call_later(seconds, self._check)
+
+    def _check(self) -> None:
+        resp = self.resp
+        if resp.done.done():
+            return
+        silent = _perf() - max(resp.last, self.since)
+        if silent >= self.seconds * 0.999:
+            resp.done.set_exception(
+                ReadTimeout(f"no data for {self.seconds:g} s", seconds=self.seconds, idle=True)
+            )
+        else:
+            self.handle = self.loop.call_later(self.seconds - silent, self._check)
+
+    def cancel(self) -> None:
+        self.handle.cancel()
 
 
 def build_request(head: bytes, body: bytes) -> bytes:
