@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import sys
 import time
 from typing import Any
-
-import openai
 
 #: HTTP statuses worth another try: request timeout, conflict/lock, too early, rate limit, 5xx
 _RETRYABLE_STATUSES = {408, 409, 425, 429}
@@ -79,11 +78,14 @@ def is_retryable_error(error: BaseException) -> bool:
     transient only when it fired before the request was sent (see the module docstring)."""
     if isinstance(error, ServiceError):
         return error.retryable
-    if isinstance(error, openai.APITimeoutError):
+    openai = sys.modules.get("openai")  # an SDK error exists only once the SDK was imported
+    if openai is not None and isinstance(error, openai.APITimeoutError):
         return timed_out_before_sending(error)
     if isinstance(error, TimeoutError):  # asyncio's too: a wait_for around a request in flight
         return False
-    if isinstance(error, (openai.APIConnectionError, ConnectionError)):
+    if isinstance(error, ConnectionError) or (
+        openai is not None and isinstance(error, openai.APIConnectionError)
+    ):
         return True
     status = status_of(error)
     return status is not None and retryable_status(status)
