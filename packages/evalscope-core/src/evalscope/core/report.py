@@ -206,8 +206,9 @@ class Report:
     output_type: str = ""
     counts: SampleCounts = attrs.field(factory=SampleCounts)
     stats: TaskStats = attrs.field(factory=TaskStats)
-    #: wall and client CPU per inferred sample (None in reports written before it was recorded)
-    timing: Timing | None = None
+    #: wall and client CPU per inferred sample (None in reports written before it was recorded); how
+    #: long a run took is no part of its results, so two reports of the same results compare equal
+    timing: Timing | None = attrs.field(default=None, eq=False)
     #: metric -> judge strategy (llm, llm_recall): the metrics whose values are LLM-judge verdicts
     judge_verdicts: dict[str, str] = attrs.field(factory=dict)
     #: tokens of every answered sample (totals and means); each subset's is on its SubsetReport

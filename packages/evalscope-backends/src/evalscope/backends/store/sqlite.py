@@ -170,13 +170,64 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
-class _Writer:
-    """Prebuilt upsert / insert-if-missing statements for one SQL dialect."""
+_NO_PLAN: Any = object()
 
-    def __init__(self, dialect: str) -> None:
+
+class _Writer:
+    """Prebuilt upsert / insert-if-missing statements for one SQL dialect.
+
+    On SQLite the per-sample writes skip SQLAlchemy's per-call execution machinery: each statement
+    is compiled once per set of parameter names to its SQL text and its columns' own bind processors
+    (the JSON columns' serializer), and runs on the driver's connection inside the caller's
+    `conn.begin()` block, which commits it. The rows written are the same; a driver error is raised
+    as SQLAlchemy's (`sa.exc.DBAPIError.instance`), as `conn.execute` would.
+    """
+
+    def __init__(self, dialect: str, sa_dialect: sa.Dialect | None = None) -> None:
         self.dialect = dialect
         self._cache: dict[tuple[str, str], Any] = {}
         self._clean = _no_nul if dialect == "postgresql" else None
+        #: SQLite only: (statement key, parameter names) -> (sql, [(name, bind processor)]), or None to use SQLAlchemy
+        self._sa_dialect = sa_dialect if dialect == "sqlite" else None
+        self._plans: dict[tuple[Any, ...], tuple[str, list[tuple[str, Any]]] | None] = {}
+
+    def execute(self, conn: sa.Connection, key: Any, stmt: Any, params: dict[str, Any], table: sa.Table) -> None:
+        """`conn.execute(stmt, params)`, through the driver directly where a plan exists (SQLite)."""
+        if self._sa_dialect is None:
+            conn.execute(stmt, params)
+            return
+        plan_key = (key, *params)
+        plan = self._plans.get(plan_key, _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = self._plans[plan_key] = self._plan(stmt, params, table)
+        if plan is None:
+            conn.execute(stmt, params)
+            return
+        sql, binds = plan
+        args = tuple(params[n] if proc is None else proc(params[n]) for n, proc in binds)
+        raw = conn.connection.driver_connection
+        try:
+            raw.execute(sql, args)  # type: ignore[union-attr]  # an open sqlite3 connection
+        except Exception as exc:
+            import sqlite3
+
+            if isinstance(exc, sqlite3.Error):
+                raise sa.exc.DBAPIError.instance(sql, args, exc, sqlite3.Error) from exc
+            raise
+
+    def _plan(self, stmt: Any, params: dict[str, Any], table: sa.Table) -> tuple[str, list[tuple[str, Any]]] | None:
+        """The SQL and bind processors of `stmt` for these parameter names; None when SQLAlchemy
+        would add something of its own (a column default for a missing column)."""
+        dialect = self._sa_dialect
+        assert dialect is not None
+        if any((c.default is not None or c.onupdate is not None) and c.name not in params for c in table.columns):
+            return None
+        compiled = stmt.compile(dialect=dialect, column_keys=list(params))
+        names = compiled.positiontup
+        if names is None or any(n not in params for n in names):
+            return None
+        binds = [(n, compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names]
+        return str(compiled), binds
 
     def _insert_fn(self) -> Any:
         if self.dialect == "sqlite":
@@ -214,7 +265,7 @@ class _Writer:
             params = self._clean(params)
         stmt = self._stmt(table, "upsert")
         if stmt is not None:
-            conn.execute(stmt, params)
+            self.execute(conn, (table.name, "upsert"), stmt, params, table)
             return
         conn.execute(table.delete().where(self._where_key(table, params)))
         conn.execute(table.insert(), params)
@@ -224,7 +275,7 @@ class _Writer:
             params = self._clean(params)
         stmt = self._stmt(table, "ignore")
         if stmt is not None:
-            conn.execute(stmt, params)
+            self.execute(conn, (table.name, "ignore"), stmt, params, table)
             return
         found = conn.execute(sa.select(sa.literal(1)).where(self._where_key(table, params))).first()
         if found is None:
@@ -287,7 +338,7 @@ class SqlResultStore(ResultStore):
         self._engine = self._create_engine(url, must_exist=must_exist)
         schema.prepare(self._engine)
         self._conn = self._engine.connect()
-        self._writer = _Writer(self._engine.dialect.name)
+        self._writer = _Writer(self._engine.dialect.name, self._engine.dialect)
         return self._conn
 
     def open(self, run: RunInfo) -> None:
@@ -438,7 +489,7 @@ class SqlResultStore(ResultStore):
                 if result.sample is not None:
                     writer.upsert(conn, _samples, self._sample_params(run_id, dataset, result))
                 writer.upsert(conn, _predictions, pred)
-                conn.execute(self._delete_score_stmt(), pred)
+                writer.execute(conn, "delete_score", self._delete_score_stmt(), pred, _scores)
             self._written.add((run_id, dataset, result.subset, str(result.sample_id)))
 
     def _delete_score_stmt(self) -> Any:
