@@ -277,3 +277,33 @@ def test_a_proxy_in_the_environment_sends_the_provider_through_the_sdk(monkeypat
         OpenAIModelAPI("m", {"http_client": "openai"}, api_url="http://127.0.0.1:9/v1").http_client
         == "openai"
     )
+
+
+@pytest.mark.usefixtures("http_client")
+def test_a_connect_timeout_is_retryable_and_named_as_such():
+    listener = socket.socket()  # a listener whose accept queue is full: new connections hang
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        fillers.append(s)
+
+    async def go():
+        api = OpenAIModelAPI("m", api_url=f"http://127.0.0.1:{port}/v1", timeout=0.5)
+        try:
+            with pytest.raises(ServiceTimeout) as info:
+                await api.call([chat()])
+            return info.value
+        finally:
+            await api.aclose()
+
+    try:
+        error = asyncio.run(go())
+    finally:
+        for s in [*fillers, listener]:
+            s.close()
+    assert error.retryable and "could not connect" in str(error) and "0.5 s" in str(error)
