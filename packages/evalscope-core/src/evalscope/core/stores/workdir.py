@@ -410,11 +410,14 @@ class WorkDirStore(ResultStore):
         #: prediction files where this run wrote a sample again: compacted on close
         self._again: set[Path] = set()
         self._cache: tuple[Any, list[_Line]] | None = None
+        #: (kind, dataset, subset) -> its JSONL file in the open run (built once: a write per sample looks it up)
+        self._files: dict[tuple[str, str, str], Path] = {}
 
     # -- write side ---------------------------------------------------------------------------
     def open(self, run: RunInfo) -> None:
         self.run = run
         self.root = Path(run.work_dir)
+        self._files.clear()
         for sub in ("configs", "logs", f"predictions/{_safe(run.model_id)}", f"reviews/{_safe(run.model_id)}", f"reports/{_safe(run.model_id)}"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         import yaml
@@ -427,6 +430,7 @@ class WorkDirStore(ResultStore):
     def update_run(self, run: RunInfo) -> None:
         self.run = run
         self.root = Path(run.work_dir)
+        self._files.clear()
         self.root.mkdir(parents=True, exist_ok=True)
         write_run_info(self.root, attrs.evolve(run, name=run_name(run)))
 
@@ -435,7 +439,10 @@ class WorkDirStore(ResultStore):
         return self.root / kind / _safe(self.run.model_id)
 
     def _file(self, kind: str, dataset: str, subset: str) -> Path:
-        return self._dir(kind) / f"{_safe(dataset)}_{_safe(subset)}.jsonl"
+        path = self._files.get((kind, dataset, subset))
+        if path is None:
+            path = self._files[(kind, dataset, subset)] = self._dir(kind) / f"{_safe(dataset)}_{_safe(subset)}.jsonl"
+        return path
 
     def _append(self, path: Path, row: dict[str, Any], *, fresh: bool = False) -> None:
         fh = self._handles.get(path)
