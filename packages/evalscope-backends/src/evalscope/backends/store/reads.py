@@ -14,16 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from evalscope.backends.store.tables import PredictionRow, SampleRow, ScoreRow
+from evalscope.backends.store.tables import predictions, samples, scores
 from evalscope.core.ports import ResultFilter
 from evalscope.core.serialization import structure
 from evalscope.core.stores.query import effective_status, needs_python_filter
 from evalscope.core.types import SampleKey, SampleResult, SampleStatus, TokenLogprob
 
 KEY = ("run_id", "dataset", "subset", "sample_id")
-predictions = PredictionRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-samples = SampleRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-scores = ScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
 REVIEW_STATUSES = ("scored", "error", "invalid", "skipped")
 
 

@@ -29,7 +29,12 @@ import sqlalchemy as sa
 
 from evalscope.backends.store import reads, schema
 from evalscope.backends.store.redact import redact, redact_text
-from evalscope.backends.store.tables import TABLES, PredictionRow, ReportRow, RunRow, SampleRow, ScoreRow
+from evalscope.backends.store.tables import TABLES
+from evalscope.backends.store.tables import predictions as _predictions
+from evalscope.backends.store.tables import reports as _reports
+from evalscope.backends.store.tables import runs as _runs
+from evalscope.backends.store.tables import samples as _samples
+from evalscope.backends.store.tables import scores as _scores
 from evalscope.core.ports import ResultFilter, ResultStore, RunInfo
 from evalscope.core.serialization import ConfigError, structure, unstructure
 from evalscope.core.stores.damage import DamagedStoreError
@@ -46,11 +51,6 @@ DB_FILE_NAME = RUN_DATABASE
 BUSY_TIMEOUT_S = 30.0
 
 _KEY = ("run_id", "dataset", "subset", "sample_id")
-_runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-_samples = SampleRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-_predictions = PredictionRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-_scores = ScoreRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-_reports = ReportRow.__table__  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
 
 
 def _json_default(value: Any) -> Any:

@@ -1,8 +1,12 @@
-"""SQL tables of the result store (sqlmodel).
+"""SQL tables of the result store (SQLAlchemy Core).
 
 Every per-sample table is keyed by (run_id, dataset, subset, sample_id), so saving a sample twice
 (a rerun, a resumed run) updates its row instead of adding one. JSON columns hold cattrs-unstructured
 records; timestamps are Unix seconds.
+
+Plain `sa.Table`s with the columns the earlier SQLModel classes made (same types, nullability,
+defaults and server defaults, so databases written by either are the same): importing sqlmodel and
+pydantic cost every run ~0.13 s of CPU.
 """
 
 from __future__ import annotations
@@ -10,112 +14,101 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
 
-
-def _json() -> Any:
-    return Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
-
+metadata = sa.MetaData()
 
 #: key text compared byte by byte on every database: PostgreSQL's default collation follows the
 #: server's locale (en_US sorts "b" before "B10", ignores punctuation), SQLite compares bytes
 KEY_TEXT = sa.String().with_variant(sa.String(collation="C"), "postgresql")
 
 
-def _key() -> Any:
-    return Field(primary_key=True, sa_type=KEY_TEXT)
+def _key(name: str) -> sa.Column[Any]:
+    return sa.Column(name, KEY_TEXT, primary_key=True, nullable=False)
 
 
-class RunRow(SQLModel, table=True):
-    """One run: who was evaluated, with which (redacted) configuration, and how it stands.
-
-    `run_id` is unique across machines (many runs share one database); `name` is the run dir's name.
-    `model_identity` prefixes the run's request keys, so `--stage review` finds its predictions.
-    """
-
-    __tablename__ = "runs"
-
-    run_id: str = _key()
-    model_id: str = ""
-    work_dir: str = ""
-    config: Any = _json()
-    started_at: float = 0.0
-    updated_at: float = 0.0
-    name: str = Field(default="", sa_column_kwargs={"server_default": ""})
-    model_identity: str = Field(default="", sa_column_kwargs={"server_default": ""})
-    kind: str = Field(default="eval", sa_column_kwargs={"server_default": "eval"})
-    status: str = Field(default="running", sa_column_kwargs={"server_default": "running"})
-    finished_at: float | None = None
-    datasets: Any = _json()
-    planned: Any = _json()
+def _json(name: str) -> sa.Column[Any]:
+    return sa.Column(name, sa.JSON, nullable=True)
 
 
-class SampleRow(SQLModel, table=True):
-    """The benchmark item a result answers (the structured `Sample`)."""
-
-    __tablename__ = "samples"
-
-    run_id: str = _key()
-    dataset: str = _key()
-    subset: str = _key()
-    sample_id: str = _key()
-    input: Any = _json()
+def _text(name: str, default: str | None = "", server_default: str | None = None) -> sa.Column[Any]:
+    """A text column: NOT NULL with a default, or nullable without one (`default=None`)."""
+    if default is None:
+        return sa.Column(name, sa.String(), nullable=True)
+    return sa.Column(name, sa.String(), nullable=False, default=default, server_default=server_default)
 
 
-class PredictionRow(SQLModel, table=True):
-    """What the model returned for one sample."""
-
-    __tablename__ = "predictions"
-
-    run_id: str = _key()
-    dataset: str = _key()
-    subset: str = _key()
-    sample_id: str = _key()
-    request_key: str = ""
-    output: Any = _json()
-    error: str | None = None
-    created_at: float = 0.0
-    #: predicted or error (NULL in rows written before statuses: derived from `error`)
-    status: str | None = None
+def _seconds(name: str, nullable: bool = False) -> sa.Column[Any]:
+    if nullable:
+        return sa.Column(name, sa.Float, nullable=True)
+    return sa.Column(name, sa.Float, nullable=False, default=0.0)
 
 
-class ScoreRow(SQLModel, table=True):
-    """The review of one prediction: filtered text, extracted prediction, gold and scores."""
+#: one run: who was evaluated, with which (redacted) configuration, and how it stands. `run_id` is
+#: unique across machines (many runs share one database); `name` is the run dir's name;
+#: `model_identity` prefixes the run's request keys, so `--stage review` finds its predictions
+runs = sa.Table(
+    "runs",
+    metadata,
+    _key("run_id"),
+    _text("model_id"),
+    _text("work_dir"),
+    _json("config"),
+    _seconds("started_at"),
+    _seconds("updated_at"),
+    _text("name", server_default=""),
+    _text("model_identity", server_default=""),
+    _text("kind", "eval", server_default="eval"),
+    _text("status", "running", server_default="running"),
+    _seconds("finished_at", nullable=True),
+    _json("datasets"),
+    _json("planned"),
+)
 
-    __tablename__ = "scores"
+#: the benchmark item a result answers (the structured `Sample`)
+samples = sa.Table(
+    "samples", metadata, _key("run_id"), _key("dataset"), _key("subset"), _key("sample_id"), _json("input")
+)
 
-    run_id: str = _key()
-    dataset: str = _key()
-    subset: str = _key()
-    sample_id: str = _key()
-    filtered: str | None = None
-    prediction: Any = _json()
-    gold: Any = _json()
-    scores: Any = _json()
-    category: Any = _json()
-    error: str | None = None
-    created_at: float = 0.0
-    #: scored, error, invalid or skipped (NULL in rows written before statuses: derived from `error`)
-    status: str | None = None
-    #: review extras: a judge's prompt and verdict, a sandbox's report...
-    details: Any = _json()
+#: what the model returned for one sample; `status` predicted or error (NULL in rows written before
+#: statuses: derived from `error`)
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    _key("run_id"),
+    _key("dataset"),
+    _key("subset"),
+    _key("sample_id"),
+    _text("request_key"),
+    _json("output"),
+    _text("error", None),
+    _seconds("created_at"),
+    _text("status", None),
+)
 
+#: the review of one prediction: filtered text, extracted prediction, gold and scores; `status`
+#: scored, error, invalid or skipped (NULL in rows written before statuses: derived from `error`);
+#: `details` review extras (a judge's prompt and verdict, a sandbox's report...)
+scores = sa.Table(
+    "scores",
+    metadata,
+    _key("run_id"),
+    _key("dataset"),
+    _key("subset"),
+    _key("sample_id"),
+    _text("filtered", None),
+    _json("prediction"),
+    _json("gold"),
+    _json("scores"),
+    _json("category"),
+    _text("error", None),
+    _seconds("created_at"),
+    _text("status", None),
+    _json("details"),
+)
 
-class ReportRow(SQLModel, table=True):
-    """The aggregated report of one dataset in one run."""
+#: the aggregated report of one dataset in one run
+reports = sa.Table(
+    "reports", metadata, _key("run_id"), _key("dataset"), _json("report"), _seconds("created_at")
+)
 
-    __tablename__ = "reports"
-
-    run_id: str = _key()
-    dataset: str = _key()
-    report: Any = _json()
-    created_at: float = 0.0
-
-
-TABLES: list[sa.Table] = [
-    RunRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-    SampleRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-    PredictionRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-    ScoreRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-    ReportRow.__table__,  # type: ignore[attr-defined]  # SQLModel adds __table__ at class creation
-]
+TABLES: list[sa.Table] = [runs, samples, predictions, scores, reports]
