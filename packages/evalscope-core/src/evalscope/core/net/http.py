@@ -26,11 +26,13 @@ import ssl as _ssl
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 _perf = time.perf_counter
+T = TypeVar("T")
 
 BodyCallback = Callable[[bytes, float], None]
 
@@ -128,7 +130,7 @@ class Response:
         "last",
     )
 
-    def __init__(self, on_body: BodyCallback | None, done: asyncio.Future, collect: bool) -> None:
+    def __init__(self, on_body: BodyCallback | None, done: asyncio.Future[Response], collect: bool) -> None:
         self.on_body = on_body
         self.done = done
         self.status = 0
@@ -454,17 +456,18 @@ class Pool:
     ) -> None:
         self.target = target
         self.connect_timeout = connect_timeout
-        self._idle: list = []
+        self._idle: list[_Conn | _RawConn] = []
         self._ssl = _ssl.create_default_context() if target.tls else None
-        self._all: set = set()
+        self._all: set[_Conn | _RawConn] = set()
         self.raw = kernel_stamps and not target.tls and _SO_TIMESTAMPNS is not None
         self.clock_offset = clock_offset() if self.raw else 0.0
         self.read_delays: list[float] = []  # processing delay after kernel arrival, per read (sampled)
-        self._addr: tuple | None = None
+        self._addr: tuple[Any, ...] | None = None
 
     async def _connect(self) -> _Conn | _RawConn:
         loop = asyncio.get_running_loop()
         try:
+            conn: _Conn | _RawConn
             if self.raw:
                 conn = await self._wait(self._connect_raw(loop))
             else:
@@ -479,7 +482,7 @@ class Pool:
         self._all.add(conn)
         return conn
 
-    async def _wait(self, coro):
+    async def _wait(self, coro: Awaitable[T]) -> T:
         if self.connect_timeout:
             return await asyncio.wait_for(coro, self.connect_timeout)
         return await coro
@@ -588,7 +591,7 @@ class Pool:
         self._idle.clear()
 
 
-def _expire(done: asyncio.Future, timeout: float) -> None:
+def _expire(done: asyncio.Future[Response], timeout: float) -> None:
     if not done.done():
         done.set_exception(ReadTimeout(f"request timed out after {timeout:g} s", seconds=timeout, idle=False))
 
