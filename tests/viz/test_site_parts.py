@@ -59,6 +59,25 @@ def test_subset_table_shows_each_rows_interval_and_method_from_the_report():
     assert "(normal)" not in str(scores(report(), Ctx()).to_plotly_json())
 
 
+def test_dataset_page_shows_the_runs_timing_line_and_nothing_for_a_report_without_one():
+    from evalscope.core.report import Timing
+    from evalscope.viz.site.i18n import Translator
+    from evalscope.viz.site.pages.dataset import scores
+
+    class Ctx:
+        t = Translator("en")
+
+    timed = report()
+    timed.timing = Timing.of(1319, 1.154, 1.12)  # 1143 samples/s, 0.849 ms of client CPU each
+    text = str(scores(timed, Ctx()).to_plotly_json())
+    assert "1319 inferred · 1143 samples/s · client CPU 0.85 ms/sample" in text
+    cached = report()
+    cached.timing = Timing.of(0, 0.02, 0.004)  # every sample from the cache: no rates
+    assert "from cache" in str(scores(cached, Ctx()).to_plotly_json())
+    older = str(scores(report(), Ctx()).to_plotly_json())  # `timing: null`, written before the block
+    assert "inferred" not in older and "from cache" not in older and "ds-timing" not in older
+
+
 def test_radar_leaves_a_gap_where_a_model_did_not_run_a_dataset():
     fig = charts.radar({"a": {"x": 0.5, "y": 0.6, "z": 0.7}, "b": {"x": 0.4, "z": 0.2}}, "t")
     assert list(fig.data[1].r) == [0.4, None, 0.2, 0.4]

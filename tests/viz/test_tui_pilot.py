@@ -125,6 +125,33 @@ def test_browse_snapshot(eval_outputs):
     run(scenario())
 
 
+def test_browse_reports_tab_shows_each_datasets_timing_line(eval_outputs, tmp_path):
+    """Under the score table, what each dataset's run cost (its report's timing block); nothing for a
+    run whose reports were written before the block (`timing: null`)."""
+    import json
+    import shutil
+
+    old = tmp_path / "outputs" / "old"
+    shutil.copytree(eval_outputs.run_a, old)
+    for path in (old / "reports").glob("*/*.json"):
+        report = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**report, "timing": None}), encoding="utf-8")
+
+    async def reports_tab(root) -> str:
+        app = BrowseApp(Catalog(root))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            return screen_text(app)
+
+    timed = run(reports_tab(eval_outputs.root))  # run-b, the newest, opens
+    for dataset in ("gsm8k", "arc", "math_500"):
+        inferred = report_json(eval_outputs.run_b, dataset)["timing"]["inferred"]
+        pattern = rf"{dataset}: {inferred} inferred · [\d.]+ samples/s · client CPU \d+\.\d\d ms/sample"
+        assert re.search(pattern, timed), timed
+    older = run(reports_tab(old.parent))
+    assert "gsm8k" in older and "inferred" not in older and "samples/s" not in older, older
+
+
 # -- live view ----------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from dash import Input, Output, State, dcc, html
 from evalscope.core.report import Report, TokenUsage, ci_cell
 from evalscope.viz.data.repeats import ItemGroup, item_page, run_repeats
 from evalscope.viz.data.samples import FILTERS, SampleView, browser_filter, sample_view
+from evalscope.viz.data.timing import timing_line
 from evalscope.viz.site import charts
 from evalscope.viz.site.components import chart, field, fmt_score, markdown, section, table
 from evalscope.viz.site.context import SiteContext
@@ -97,7 +98,8 @@ def subset_options(report: Report | None, t: Translator) -> list[dict[str, str]]
 
 def scores(report: Report | None, ctx: SiteContext) -> Any:
     """One bar chart and one table per metric: subset, category, num, score, stderr, the report's 95%
-    interval with its method (wilson, bootstrap, clustered), not scored."""
+    interval with its method (wilson, bootstrap, clustered), not scored; under them, the run's timing
+    line (`evalscope.viz.data.timing`) when the report has one."""
     t = ctx.t
     if report is None or not report.metrics:
         return html.P("-", className="hint")
@@ -150,6 +152,9 @@ def scores(report: Report | None, ctx: SiteContext) -> Any:
         for row, quality in zip(rows, _row_judges(report), strict=True):
             row.append("-" if quality is None else quality.describe())
     parts.append(table(headers, rows, table_id="subset-table"))
+    timing = timing_line(report)  # what the run cost: samples/s and client CPU per sample
+    if timing:
+        parts.append(html.P(timing, id="ds-timing", className="hint"))
     return section(t("subset_scores"), *parts)
 
 
