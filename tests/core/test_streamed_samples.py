@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import gc
 import json
+import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from evalscope.benchmarks import get_benchmark
 from evalscope.config import DatasetArgs
 from evalscope.core.benchmark import BenchmarkSpec
-from evalscope.core.datasets import DatasetFormatError
+from evalscope.core.datasets import DatasetFormatError, read_records
 from evalscope.core.events import SampleFinished
 from evalscope.core.tasks import DatasetLoader, build_task, load_samples
 from evalscope.core.types import RequestKind, Sample, SampleResult
@@ -98,3 +100,53 @@ def test_a_run_holds_neither_the_samples_nor_their_results(tmp_path):
     assert samples_alive < 100 and results_alive < 100, f"{samples_alive} samples, {results_alive} results alive mid-run"
     report = result["general_qa"]
     assert report.metrics[0].num == ROWS and report.counts.scored == ROWS
+
+
+#: each file this process opens while `OPENS_ON` is set (a `sys.audit` hook: the loader's own
+#: opens, not a patched `open`)
+OPENS: list[Path] = []
+OPENS_ON = [False]
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "open" and OPENS_ON[0] and isinstance(args[0], str | Path):
+        OPENS.append(Path(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+def gsm8k(dataset_dir: Path, limit=None):
+    """gsm8k's samples and 4-shot pool, loaded the way a run plans them, and the files opened."""
+    spec: BenchmarkSpec = get_benchmark("gsm8k")
+    args = DatasetArgs()
+    task = build_task(spec, args=args, capabilities=frozenset({RequestKind.GENERATE}), generation_config=None, seed=42)
+    OPENS.clear()
+    OPENS_ON[0] = True
+    try:
+        samples = load_samples(task, DatasetLoader(str(dataset_dir), "local"), args, limit)
+    finally:
+        OPENS_ON[0] = False
+    return samples, task.few_shot_pool, sorted(p.name for p in OPENS if p.parent == dataset_dir / "gsm8k")
+
+
+@pytest.mark.parametrize("limit", [None, 5, 0.1])
+def test_loading_gsm8k_reads_its_test_and_train_files_once(tmp_path, dataset_dir, limit):
+    """Planning a run read gsm8k's test file twice (checking its lines, then converting them) and its
+    train file twice (the same, for the few-shot pool): each is read once, the samples unchanged."""
+    folder = tmp_path / "gsm8k"
+    folder.mkdir()
+    for name, rows in (("test.jsonl", 200), ("train.jsonl", 50)):
+        lines = (dataset_dir / "gsm8k" / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        (folder / name).write_text("".join(lines[:rows]), encoding="utf-8")
+    samples, pool, opened = gsm8k(tmp_path, limit)
+    assert opened == ["test.jsonl", "train.jsonl"]
+    spec = get_benchmark("gsm8k")
+
+    def read_whole(name: str) -> list[Sample]:  # the file read into memory, each record converted
+        out = [spec.data.record_to_sample(r, i, "main") for i, r in enumerate(read_records(folder / name))]
+        return [attrs.evolve(s, subset="main") for s in out]
+
+    expected = read_whole("test.jsonl")[: {None: 200, 5: 5, 0.1: 20}[limit]]
+    assert list(samples) == list(samples) == expected  # each pass the same samples, ids and order
+    assert pool == {"main": read_whole("train.jsonl")}

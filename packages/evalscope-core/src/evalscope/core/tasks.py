@@ -185,9 +185,9 @@ def load_samples(
 ) -> SampleStream:
     """Samples of every selected subset (first `limit` per subset), with their few-shot pools.
 
-    Records streamed from disk (JSONL files) stay there: each is converted once now, so a record the
-    benchmark cannot use is an error before any sample runs, and again on each pass over the
-    samples; the rest are held in memory. A prompt style that reads records its own way
+    Records streamed from disk (JSONL files) stay there: each is converted once now, in the pass that
+    reads the file (`_checked_stream`), so a record the benchmark cannot use is an error before any
+    sample runs, and again on each pass over the samples; the rest are held in memory. A prompt style that reads records its own way
     (`StyleOverride.record_to_sample`) converts both the samples and the few-shot pool."""
     spec = task.spec
     if task.style is not None and task.style.record_to_sample is not None:
@@ -210,14 +210,10 @@ def load_samples(
         )
     chunks: list[list[Sample] | ConvertedRecords] = []
     for subset, records in _subset_records(spec, loader, args, subsets, spec.data.eval_split, task=task, model=model):
-        chosen = records[: _limit_count(limit, len(records))]
-        if isinstance(chosen, StreamedRecords):
-            chunk = ConvertedRecords(spec, chosen, subset)
-            for _sample in chunk:  # the checking pass: conversion errors now, not mid-run
-                pass
-            chunks.append(chunk)
+        if isinstance(records, StreamedRecords):
+            chunks.append(_checked_stream(spec, records, subset, limit))
         else:
-            chunks.append(_to_samples(spec, chosen, subset))
+            chunks.append(_to_samples(spec, records[: _limit_count(limit, len(records))], subset))
     samples = SampleStream(chunks)
     if task.few_shot_num > 0 and spec.data.fewshot_split:
         # one pass when every subset has its few-shot file; subset by subset when some may lack it
@@ -250,6 +246,29 @@ def _subset_records(
         return
     for subset in subsets:
         yield subset, loader.records(spec, subset, split, args)
+
+
+def _checked_stream(
+    spec: BenchmarkSpec, records: StreamedRecords, subset: str, limit: int | float | None
+) -> ConvertedRecords:
+    """The first `limit` records of a JSONL file as samples converted on each pass, after one pass
+    that both checks every line (`StreamedRecords`) and converts the records the run takes, so the
+    file is read once here, not once to check its lines and again to convert them. A count limit
+    is known before the pass; a fraction's only after it, so then every record is converted and a
+    problem past the limit is not one."""
+    cap = limit if isinstance(limit, int) else None
+    problem: tuple[int, dict[str, Any], Exception] | None = None
+    for index, record in enumerate(records):
+        if problem is None and (cap is None or index < cap):
+            try:
+                spec.data.record_to_sample(record, index, subset)
+            except (KeyError, ValueError, TypeError, IndexError) as exc:  # a record the benchmark cannot use
+                problem = (index, record, exc)
+    chosen = records[: _limit_count(limit, len(records))]
+    if problem is not None and problem[0] < len(chosen):
+        index, record, exc = problem
+        raise DatasetFormatError(f"{spec.name}: {describe_row(records, index, record)}: {_record_problem(exc)}") from exc
+    return ConvertedRecords(spec, chosen, subset)
 
 
 def _to_samples(spec: BenchmarkSpec, records: Sequence[dict[str, Any]], subset: str) -> list[Sample]:

@@ -105,26 +105,43 @@ def _iter_jsonl(fh: io.TextIOBase, path: Path) -> Iterator[tuple[int, dict[str, 
 
 class StreamedRecords(Sequence[dict[str, Any]]):
     """The records of a JSONL file, read from disk on each pass instead of held in memory, so a
-    large dataset costs only its line numbers (4 bytes a record). Built by one checking pass, so a
-    malformed line is found before any sample runs. `records[:n]` streams the first n;
-    `records[i]` reads up to record i (used to describe a bad row)."""
+    large dataset costs only its line numbers (4 bytes a record). The first pass (or the first
+    `len`) also checks every line and notes where each record starts, so a malformed line is found
+    before any sample runs and a caller that reads the records once reads the file once.
+    `records[:n]` streams the first n; `records[i]` reads up to record i (used to describe a bad row)."""
 
     def __init__(self, path: Path, lines: array[int] | None = None) -> None:
         self.path = path
-        if lines is None:
-            lines = array("I")
-            with _decoding_errors(path), _open_text(path) as fh:
-                for lineno, _record in _iter_jsonl(fh, path):
-                    lines.append(lineno)
-            if not lines:
-                raise DatasetFormatError(f"{path}: holds no records (the file is empty)")
-        self.lines = lines
+        #: where each record starts; None until a whole pass has read the file
+        self._lines = lines
+
+    @property
+    def lines(self) -> array[int]:
+        if self._lines is None:
+            for _record in self._indexing_pass():
+                pass
+        assert self._lines is not None
+        return self._lines
+
+    def _indexing_pass(self) -> Iterator[dict[str, Any]]:
+        """Every record, checking each line and noting its line number; kept once the pass ends."""
+        lines = array("I")
+        with _decoding_errors(self.path), _open_text(self.path) as fh:
+            for lineno, record in _iter_jsonl(fh, self.path):
+                lines.append(lineno)
+                yield record
+        if not lines:
+            raise DatasetFormatError(f"{self.path}: holds no records (the file is empty)")
+        self._lines = lines
 
     def __len__(self) -> int:
         return len(self.lines)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        left = len(self.lines)
+        if self._lines is None:
+            yield from self._indexing_pass()
+            return
+        left = len(self._lines)
         if not left:
             return
         with _open_text(self.path) as fh:
