@@ -15,6 +15,7 @@ import traceback
 import pytest
 from aiohttp import web
 
+from evalscope.app.execute import refused_request
 from evalscope.backends.openai_api.errors import ServiceError, parse_retry_after
 from evalscope.backends.openai_api.model import OpenAIModelAPI, base_url_of
 from evalscope.backends.openai_api.params import build_body, config_from_mapping
@@ -190,6 +191,22 @@ def test_retry_classification_and_retry_after():
     assert api.retry_after(errors[429]) == 7.0
     assert api.retry_after(errors[500]) is None
     assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
+
+
+def test_an_http_error_is_worded_alike_over_both_clients():
+    """The SDK's wording, the status in parentheses and the server's message: the run's "refused as
+    invalid, a retry would fail the same way" advice reads the status from it."""
+
+    async def go(api, server):
+        return {code: await failure(api, f"status-{code}") for code in (400, 422, 429, 503)}
+
+    errors = run(with_server(go))
+    assert str(errors[400]).startswith("BadRequestError (HTTP 400): ") and "fault 400" in str(errors[400])
+    assert str(errors[422]).startswith("UnprocessableEntityError (HTTP 422): ")
+    assert str(errors[429]).startswith("RateLimitError (HTTP 429): ")
+    assert str(errors[503]).startswith("InternalServerError (HTTP 503): ")
+    assert refused_request(str(errors[400])) and refused_request(str(errors[422]))
+    assert not refused_request(str(errors[429])) and not refused_request(str(errors[503]))
 
 
 def test_timeouts_are_not_retried_and_connection_errors_are():

@@ -96,6 +96,25 @@ def retryable_status(status: int) -> bool:
     return status in _RETRYABLE_STATUSES or (status >= 500 and status not in (501, 505))
 
 
+#: the OpenAI SDK's name for each error status, so both transports word an error alike
+_STATUS_KINDS = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    403: "PermissionDeniedError",
+    404: "NotFoundError",
+    409: "ConflictError",
+    422: "UnprocessableEntityError",
+    429: "RateLimitError",
+}
+
+
+def status_kind(status: int) -> str:
+    """The SDK's error class name for an HTTP status (``InternalServerError`` for 5xx)."""
+    if status >= 500:
+        return "InternalServerError"
+    return _STATUS_KINDS.get(status, "APIStatusError")
+
+
 def status_error(status: int, body: bytes, headers: Any, api_key: str | None) -> ServiceError:
     """A key-free ServiceError for an HTTP error answer: the server's own message when it sent one."""
     text = body.decode("utf-8", "replace").strip()
@@ -109,7 +128,7 @@ def status_error(status: int, body: bytes, headers: Any, api_key: str | None) ->
         if message:
             text = str(message)
     return ServiceError(
-        redact(f"HTTP {status}: {text[:2000] or '(no body)'}", api_key),
+        redact(f"{status_kind(status)} (HTTP {status}): {text[:2000] or '(no body)'}", api_key),
         status=status,
         retryable=retryable_status(status),
         retry_after=parse_retry_after(headers),
