@@ -266,8 +266,10 @@ def _checked_stream(
                 problem = (index, record, exc)
     chosen = records[: _limit_count(limit, len(records))]
     if problem is not None and problem[0] < len(chosen):
-        index, record, exc = problem
-        raise DatasetFormatError(f"{spec.name}: {describe_row(records, index, record)}: {_record_problem(exc)}") from exc
+        bad_index, bad_record, error = problem
+        raise DatasetFormatError(
+            f"{spec.name}: {describe_row(records, bad_index, bad_record)}: {_record_problem(error)}"
+        ) from error
     return ConvertedRecords(spec, chosen, subset)
 
 
