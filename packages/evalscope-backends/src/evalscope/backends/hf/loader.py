@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 import attrs
 
+from evalscope.backends.hf.gguf_parsing import shared_gguf_parsing
 from evalscope.backends.hub.offline import hf_libraries_offline, offline_requested
 from evalscope.core.registry import did_you_mean
 from evalscope.core.serialization import ConfigError, short_repr
@@ -468,8 +469,9 @@ def _load(
     elif converted is not None:
         # dequantise in fp32, save that, then cast to the requested precision
         gguf_kwargs = {**load_kwargs, "gguf_file": resolved.gguf_file, "dtype": torch.float32}
-        tokenizer = AutoTokenizer.from_pretrained(resolved.path, gguf_file=resolved.gguf_file, **common)
-        model = AutoModelForCausalLM.from_pretrained(resolved.path, **gguf_kwargs)
+        with shared_gguf_parsing():  # one parse of the file for tokenizer, config and weights
+            tokenizer = AutoTokenizer.from_pretrained(resolved.path, gguf_file=resolved.gguf_file, **common)
+            model = AutoModelForCausalLM.from_pretrained(resolved.path, **gguf_kwargs)
         if use_conversion_cache:
             save_conversion(model, tokenizer, resolved)
         if dtype not in ("auto", torch.float32):
