@@ -307,6 +307,19 @@ def _fail(r: Response, exc: Exception) -> None:
         r.done.set_exception(exc if isinstance(exc, HttpError) else HttpError(repr(exc)))
 
 
+def _deliver(conn: _Conn | _RawConn, data: bytes, t: float) -> None:
+    """Feed a read to the connection's response; a malformed response fails that request and
+    drops the socket."""
+    r = conn.response
+    if r is None:
+        return
+    try:
+        r.feed(data, t)
+    except Exception as exc:  # malformed response: fail this request, drop the socket
+        _fail(r, exc)
+        conn.close()
+
+
 class _Conn(asyncio.Protocol):
     """Connection over an asyncio transport (TLS, non-Linux): arrival time = callback time."""
 
@@ -322,15 +335,7 @@ class _Conn(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]  # a TCP connection's transport is an asyncio.Transport
 
     def data_received(self, data: bytes) -> None:
-        t = _perf()
-        r = self.response
-        if r is None:
-            return
-        try:
-            r.feed(data, t)
-        except Exception as exc:  # malformed response: fail this request, drop the socket
-            _fail(r, exc)
-            self.close()
+        _deliver(self, data, _perf())
 
     def eof_received(self) -> bool | None:
         return None
@@ -389,14 +394,7 @@ class _RawConn:
         if not data:
             self._lost(None)
             return
-        r = self.response
-        if r is None:
-            return
-        try:
-            r.feed(data, t)
-        except Exception as exc:  # malformed response: fail this request, drop the socket
-            _fail(r, exc)
-            self.close()
+        _deliver(self, data, t)
 
     def write(self, payload: bytes) -> None:
         try:
