@@ -55,7 +55,7 @@ async def execute(opened: OpenRun, *, print_tables: bool = True) -> RunResult:
         )
         done = await opened.engine.run(task, samples)
         stats = done.run
-        timing = stats.timing()
+        rates = ", ".join(stats.timing().rates())
         log.info(
             "%s: %d samples, %d from cache, %d inferred, %d failed, %d skipped, %.2fs%s",
             name,
@@ -65,9 +65,7 @@ async def execute(opened: OpenRun, *, print_tables: bool = True) -> RunResult:
             len(stats.errors),
             len(stats.skipped),
             stats.seconds,
-            ""
-            if timing.client_cpu_ms_per_sample is None
-            else f", {timing.samples_per_s:.1f} samples/s, client CPU {timing.client_cpu_ms_per_sample:.2f} ms/sample",
+            f", {rates}" if rates else "",
         )
         outcome.errors.extend(f"{name}: {e}" for e in stats.errors)
         if done.report is not None:

@@ -143,6 +143,23 @@ class Timing:
         per = round(cpu_ms_per_request(cpu_s, inferred), 3) if inferred > 0 else None
         return cls(inferred, round(wall_s, 3), rate, round(cpu_s, 3), per)
 
+    def rates(self) -> list[str]:
+        """The per-sample figures as text, for the run log, the site and the TUI: ``["1143
+        samples/s", "client CPU 0.85 ms/sample"]``; empty when nothing was inferred."""
+        out = []
+        if self.samples_per_s is not None:
+            out.append(f"{_three_figures(self.samples_per_s)} samples/s")
+        if self.client_cpu_ms_per_sample is not None:
+            out.append(f"client CPU {self.client_cpu_ms_per_sample:.2f} ms/sample")
+        return out
+
+
+def _three_figures(value: float) -> str:
+    """Three significant figures at most, never an exponent: 1143, 57.3, 0.42."""
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
 
 @attrs.define
 class SubsetReport:
