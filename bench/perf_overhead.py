@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from evalscope.core.net.http import Target, build_request
 from evalscope.perf.apis import Prompt, RequestSpec
-from evalscope.perf.http import Target, build_request
 from evalscope.perf.metrics import percentile
 from evalscope.perf.mock_server import MockServerProcess
 from evalscope.perf.scheduler import open_loop_offsets

@@ -6,11 +6,11 @@ import random
 
 import pytest
 
+from evalscope.core.net.sse import SSEParser
 from evalscope.perf.apis import parse_event
 from evalscope.perf.chunks import ChunkTemplate
 from evalscope.perf.client import _StreamSink
 from evalscope.perf.records import RequestRecord
-from evalscope.perf.sse import SSEParser
 
 
 def _ev(obj, sep=(",", ":"), field=b"data: ") -> bytes:

@@ -11,8 +11,8 @@ import time
 import pytest
 from aiohttp import web
 
+from evalscope.core.net.http import Target, build_request
 from evalscope.perf.apis import Prompt, RequestSpec
-from evalscope.perf.http import Target, build_request
 from evalscope.perf.metrics import summarize
 from evalscope.perf.mock_server import MockServerProcess
 from evalscope.perf.runner import count_tokens_after
@@ -179,8 +179,8 @@ def test_split_and_merged_events_over_real_tcp(odd_server):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernel receive timestamps: Linux only")
 def test_busy_client_loop_does_not_delay_arrival_times():
     """Arrival times are the kernel's: a client loop blocked for 500 ms still reports the real TTFT."""
+    from evalscope.core.net.http import Pool
     from evalscope.perf.client import send_one
-    from evalscope.perf.http import Pool
     from evalscope.perf.records import RequestRecord
 
     BLOCK = 0.5

@@ -1,4 +1,4 @@
-from evalscope.perf.sse import SSEParser
+from evalscope.core.net.sse import SSEParser
 
 STREAM = b'data: {"a":1}\n\ndata: {"b":2}\n\n: ping\n\ndata: [DONE]\n\n'
 

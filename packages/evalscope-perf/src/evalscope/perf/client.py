@@ -6,11 +6,11 @@ import math
 import time
 from typing import Any
 
+from evalscope.core.net.http import HttpError, Pool
+from evalscope.core.net.sse import SSEParser, data_of
 from evalscope.perf.apis import parse_event_src, parse_full_calls, tool_call_indexes
 from evalscope.perf.chunks import ChunkTemplate
-from evalscope.perf.http import HttpError, Pool
 from evalscope.perf.records import RequestRecord
-from evalscope.perf.sse import SSEParser, data_of
 
 _perf = time.perf_counter
 

@@ -315,7 +315,7 @@ _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 async def serve(cfg: MockConfig, host: str, port: int) -> None:
-    from evalscope.perf.http import clock_offset
+    from evalscope.core.net.http import clock_offset
 
     stats: list = []
     loop = asyncio.get_running_loop()

@@ -16,11 +16,11 @@ from typing import Any
 import attrs
 from rich.console import Console
 
+from evalscope.core.net.http import Target, build_request
 from evalscope.perf import metrics, report, results
 from evalscope.perf.apis import API_PATHS, Prompt, RequestSpec, tool_choice_value
 from evalscope.perf.args import PerfArgs, args_to_json
 from evalscope.perf.datasets import DatasetContext, get_dataset
-from evalscope.perf.http import Target, build_request
 from evalscope.perf.records import RequestRecord
 from evalscope.perf.scheduler import open_loop_offsets
 from evalscope.perf.selfcheck import SelfCheck, assess, cpu_count

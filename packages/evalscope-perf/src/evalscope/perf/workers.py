@@ -24,9 +24,9 @@ from typing import Any
 import attrs
 
 from evalscope.core.cpu import CpuMeter
+from evalscope.core.net.http import Pool, Target, build_request
 from evalscope.perf.apis import Prompt, RequestSpec
 from evalscope.perf.client import send_one
-from evalscope.perf.http import Pool, Target, build_request
 from evalscope.perf.records import RequestRecord
 from evalscope.perf.scheduler import run_closed, run_open
 from evalscope.perf.selfcheck import LoopLagProbe, WorkerStats
