@@ -302,7 +302,7 @@ class OpenAIModelAPI(ModelAPI):
         self, request: ModelRequest, payload: dict[str, Any], *, chat: bool, stream: bool, n: int
     ) -> ModelOutput:
         lean = self._get_lean()
-        path = "/chat/completions" if chat else "/completions"
+        path = _endpoint(chat)
         timeout = self._read_timeout(request)
         start = time.perf_counter()
         try:
@@ -313,8 +313,7 @@ class OpenAIModelAPI(ModelAPI):
                 return whole_output(data, chat=chat, n=n, latency=time.perf_counter() - start)
             fold = StreamFold(chat=chat, start=start)
             reader = StreamReader(fold.add)
-            body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
-            response = await lean.post(path, body, timeout=timeout, on_body=reader)
+            response = await lean.post(path, _streaming(payload), timeout=timeout, on_body=reader)
             check_status(response, self._api_key.get())
             reader.done()
             return fold.finish(n, time.perf_counter() - start)
@@ -365,7 +364,7 @@ class OpenAIModelAPI(ModelAPI):
         self, client: openai.AsyncOpenAI, payload: dict[str, Any], options: Any, *, chat: bool, n: int
     ) -> ModelOutput:
         start = time.perf_counter()
-        path = "/chat/completions" if chat else "/completions"
+        path = _endpoint(chat)
         data: Any = await client.post(path, cast_to=object, body=payload, options=options)  # plain JSON
         return whole_output(data, chat=chat, n=n, latency=time.perf_counter() - start)
 
@@ -375,12 +374,11 @@ class OpenAIModelAPI(ModelAPI):
         import openai
 
         start = time.perf_counter()
-        path = "/chat/completions" if chat else "/completions"
-        payload = {**payload, "stream": True, "stream_options": {"include_usage": True}}
+        path = _endpoint(chat)
         stream: Any = await client.post(
             path,
             cast_to=object,
-            body=payload,
+            body=_streaming(payload),
             options=options,
             stream=True,
             stream_cls=openai.AsyncStream[object],
@@ -392,6 +390,16 @@ class OpenAIModelAPI(ModelAPI):
         finally:
             await stream.close()
         return fold.finish(n, time.perf_counter() - start)
+
+
+def _endpoint(chat: bool) -> str:
+    """Messages go to chat completions, a raw prompt to completions."""
+    return "/chat/completions" if chat else "/completions"
+
+
+def _streaming(payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload` asking for a stream whose last chunk carries the usage."""
+    return {**payload, "stream": True, "stream_options": {"include_usage": True}}
 
 
 def _garbled(error: json.JSONDecodeError) -> ServiceError:
